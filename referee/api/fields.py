@@ -1,0 +1,107 @@
+"""Representation rules shared by every serializer (§1, Representation)."""
+
+import uuid as uuid_lib
+
+from rest_framework import serializers
+
+NIL_UUID = "0" * 32
+
+
+def hex_or_nil(value) -> str:
+    return value.hex if value else NIL_UUID
+
+
+def absolute_link(request, collection: str, key) -> str | None:
+    """`<scheme>://<host>/api/<collection>/<hex>/`; `collection` may hold a nested path."""
+    if key is None:
+        return None
+    path = f"/api/{collection}/{key.hex if isinstance(key, uuid_lib.UUID) else key}/"
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class HexUUIDField(serializers.UUIDField):
+    """UUIDs render as 32-char lowercase hex; input also accepts the hyphenated form."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "hex")
+        super().__init__(**kwargs)
+
+
+class LinkField(serializers.Field):
+    """Absolute hyperlink to the object at `source` (which must have a `uuid`), null if missing."""
+
+    def __init__(self, collection: str, **kwargs):
+        self.collection = collection
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        try:
+            return super().get_attribute(instance)
+        except (AttributeError, KeyError):
+            return None
+
+    def to_representation(self, value):
+        return absolute_link(self.context.get("request"), self.collection, getattr(value, "uuid", value))
+
+
+class RelatedUUIDField(serializers.Field):
+    """Read-only `<x>_uuid` companion: hex of the related object's uuid, null or nil if missing."""
+
+    def __init__(self, nil: bool = False, **kwargs):
+        self.nil = nil
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        try:
+            return super().get_attribute(instance)
+        except (AttributeError, KeyError):
+            return None
+
+    def to_representation(self, value):
+        value = getattr(value, "uuid", value)
+        if value is None:
+            return NIL_UUID if self.nil else None
+        return value.hex
+
+
+class ScoreField(serializers.FloatField):
+    """Scores render with 4 decimals."""
+
+    def to_representation(self, value):
+        return None if value is None else round(float(value), 4)
+
+
+class DisplayField(serializers.ReadOnlyField):
+    """`<x>_display` (Appendix A): the label from `labels` (a model's explicit choices), else the
+    value with `_` as a space and the first letter capitalised."""
+
+    def __init__(self, field_name: str, labels=None, **kwargs):
+        kwargs["source"] = field_name
+        self.labels = dict(labels or {})
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return self.labels.get(value) or display_label(value or "")
+
+
+class NameField(serializers.CharField):
+    """`<x>_name` companion: "" when the target is missing (§1)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        try:
+            value = super().get_attribute(instance)
+        except (AttributeError, KeyError):
+            return ""
+        return value if value is not None else ""
+
+
+def display_label(value: str) -> str:
+    """Default `*_display`: `_` as a space and the first letter capitalised ("not_willing" → "Not willing")."""
+    text = value.replace("_", " ")
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,78 @@
+"""Filtering and ordering shared by every list (§1, Lists).
+
+Filters: `?f=v`, multi-value by repetition, bad UUID/enum/date/bool → 400 naming the parameter,
+unknown parameters ignored. Ordering: `o`, comma-separated and/or repeated, `-` descending,
+unknown key → 400; ties broken by `-created`, `uuid`."""
+
+import django_filters
+from django import forms
+from django.db.models import F
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+
+TRUE_VALUES = {"true", "1", "yes", "on"}
+FALSE_VALUES = {"false", "0", "no", "off"}
+
+
+class StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in TRUE_VALUES:
+            return True
+        if text in FALSE_VALUES:
+            return False
+        raise forms.ValidationError("Must be true or false.")
+
+
+class BooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+class OrderingBackend(BaseFilterBackend):
+    """Views declare `ordering_fields = {key: field path}` and `ordering = [default keys]`."""
+
+    param = "o"
+    tie_breakers = ("-created", "uuid")
+
+    def filter_queryset(self, request, queryset, view):
+        fields = getattr(view, "ordering_fields", None)
+        if fields is None:
+            return queryset
+        requested = [
+            key.strip() for raw in request.query_params.getlist(self.param) for key in raw.split(",") if key.strip()
+        ]
+        unknown = [key for key in requested if key.lstrip("-") not in fields]
+        if unknown:
+            allowed = ", ".join(sorted(fields))
+            raise ValidationError({self.param: [f"Unknown ordering key '{unknown[0]}'. Allowed: {allowed}."]})
+        keys = requested or list(getattr(view, "ordering", []))
+        expressions = [self._expression(fields.get(key.lstrip("-"), key.lstrip("-")), key.startswith("-")) for key in keys]
+        used = {key.lstrip("-") for key in keys}
+        for key in getattr(view, "tie_breakers", self.tie_breakers):
+            if key.lstrip("-") not in used:
+                expressions.append(self._expression(key.lstrip("-"), key.startswith("-")))
+        return queryset.order_by(*expressions)
+
+    @staticmethod
+    def _expression(path: str, descending: bool):
+        # NULLs last in both directions, identically on PostgreSQL and SQLite.
+        return F(path).desc(nulls_last=True) if descending else F(path).asc(nulls_last=True)
+
+    def get_schema_operation_parameters(self, view):
+        fields = getattr(view, "ordering_fields", None)
+        if not fields:
+            return []
+        values = sorted(fields) + [f"-{key}" for key in sorted(fields)]
+        return [
+            {
+                "name": self.param,
+                "required": False,
+                "in": "query",
+                "description": "Ordering",
+                "schema": {"type": "array", "items": {"type": "string", "enum": values}},
+                "explode": False,
+                "style": "form",
+            }
+        ]

@@ -1,0 +1,78 @@
+"""The base viewset every endpoint uses: UUID lookup, 405 before role checks, per-action roles,
+HEAD counts and the visibility queryset (§1)."""
+
+import uuid
+
+from django.http import Http404
+from rest_framework import viewsets
+from rest_framework.exceptions import MethodNotAllowed
+from rest_framework.response import Response
+
+from referee.api.permissions import ApiAccess
+
+
+def parse_uuid(value) -> uuid.UUID:
+    """Hex or hyphenated, any case; anything else is "not found" (§1: a non-UUID path segment → 404)."""
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise Http404 from None
+
+
+class RefereeViewSet(viewsets.GenericViewSet):
+    """Subclasses set `queryset`, and `action_permissions` = {action: [extra permission classes]}.
+    `get_queryset` applies the model's `visible_to(user)` (one place per resource)."""
+
+    lookup_field = "uuid"
+    lookup_value_regex = "[^/]+"
+    action_permissions: dict = {}
+
+    def lookup_url_kwarg_present(self) -> bool:
+        return (self.lookup_url_kwarg or self.lookup_field) in self.kwargs
+
+    def check_permissions(self, request):
+        # An unlisted method answers 405 to every authenticated caller, before any role check.
+        if request.user.is_authenticated and getattr(self, request.method.lower(), None) is None:
+            raise MethodNotAllowed(request.method)
+        super().check_permissions(request)
+
+    def get_permissions(self):
+        extra = self.action_permissions.get(self.action, [])
+        return [ApiAccess(), *(permission() for permission in extra)]
+
+    def get_queryset(self):
+        return self.queryset.visible_to(self.request.user)
+
+    def get_object(self):
+        queryset = self.filter_queryset_for_object(self.get_queryset())
+        key = parse_uuid(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        try:
+            obj = queryset.get(**{self.lookup_field: key})
+        except queryset.model.DoesNotExist:
+            raise Http404 from None
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def filter_queryset_for_object(self, queryset):
+        """Detail routes skip list filters (they would turn a visible object into a 404)."""
+        return queryset
+
+    def paginated(self, queryset, serializer_class=None, **context):
+        """Filter, order, paginate and serialise a list (HEAD: headers only)."""
+        queryset = self.filter_queryset(queryset)
+        page = self.paginate_queryset(queryset)
+        if self.request.method == "HEAD":
+            return Response(headers=self.paginator.headers())
+        serializer_class = serializer_class or self.get_serializer_class()
+        context = {**self.get_serializer_context(), **context}
+        data = serializer_class(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+    def list(self, request, *args, **kwargs):
+        return self.paginated(self.get_queryset())
+
+    def call_id_of(self, obj) -> int:
+        return obj.call_id
+
+    def owner_id_of(self, obj) -> int:
+        raise NotImplementedError

@@ -1,0 +1,141 @@
+"""Affinity cache, proposed assignments, assignment batches and their items (§2, §4.1, §4.2)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
+from referee.calls.models import Call, Proposal
+from referee.conflicts.models import ConflictOfInterest
+from referee.core.models import UUIDModel, User
+from referee.reviewers.models import CallReviewerPool, ReviewerProfile
+
+
+class AffinityScore(UUIDModel):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="affinity_scores")
+    reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="affinity_scores")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="affinity_scores")
+    affinity_score = models.FloatField()
+    keyword_score = models.FloatField(null=True, blank=True)
+    text_score = models.FloatField(null=True, blank=True)
+    method = models.CharField(max_length=16)
+    keyword_weight = models.FloatField()
+    text_weight = models.FloatField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reviewer", "proposal"], name="affinity_unique_per_pair")]
+        indexes = [models.Index(fields=["call", "-affinity_score"])]
+
+
+class ProposedAssignment(UUIDModel):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="proposed_assignments")
+    reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="proposed_assignments")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="proposed_assignments")
+    affinity_score = models.FloatField()
+    algorithm_used = models.CharField(max_length=16)
+    rank = models.PositiveSmallIntegerField()
+    is_deployed = models.BooleanField(default=False)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["proposal__name", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "reviewer", "proposal"], name="proposed_unique_per_pair")
+        ]
+
+
+class AssignmentBatch(UUIDModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft - pending approval"
+        SENT = "sent", "Sent to reviewer"
+        RESPONDED = "responded", "Reviewer responded"
+        EXPIRED = "expired", "Invitation expired"
+        CANCELLED = "cancelled", "Cancelled by manager"
+
+    class Source(models.TextChoices):
+        ALGORITHM = "algorithm"
+        MANUAL = "manual"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assignment_batches")
+    reviewer_pool_entry = models.ForeignKey(CallReviewerPool, on_delete=models.CASCADE, related_name="batches")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ALGORITHM)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    manager_notes = models.TextField(blank=True, default="")
+    reminder_sent = models.BooleanField(default=False)
+    manager_notified = models.BooleanField(default=False)
+
+    objects = BatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "uuid"]
+        verbose_name_plural = "assignment batches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "reviewer_pool_entry"], condition=Q(status="draft"), name="one_draft_batch_per_pool_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} batch for {self.reviewer_pool_entry_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class AssignmentItem(UUIDModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting response"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        COI_BLOCKED = "coi_blocked", "Blocked due to COI"
+        EXPIRED = "expired", "Expired without response"
+        REASSIGNED = "reassigned", "Reassigned to another reviewer"
+
+    # Statuses that hold a (pool entry, proposal) pair: never two at once (§2).
+    HOLDING = ("pending", "accepted", "coi_blocked")
+
+    batch = models.ForeignKey(AssignmentBatch, on_delete=models.CASCADE, related_name="items")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignment_items")
+    pool_entry = models.ForeignKey(CallReviewerPool, on_delete=models.CASCADE, related_name="items", editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    affinity_score = models.FloatField(null=True, blank=True)
+    has_coi = models.BooleanField(default=False)
+    coi_records = models.ManyToManyField(ConflictOfInterest, related_name="assignment_items", blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True, default="")
+    review = models.OneToOneField(
+        "reviews.Review", null=True, blank=True, on_delete=models.SET_NULL, related_name="assignment_item"
+    )
+    reassigned_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reassign_count = models.PositiveSmallIntegerField(default=0)
+    override_reason = models.TextField(blank=True, default="")
+    overridden_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "uuid"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "proposal"], name="item_unique_per_batch_proposal"),
+            models.UniqueConstraint(
+                fields=["pool_entry", "proposal"], condition=Q(status__in=["pending", "accepted", "coi_blocked"]),
+                name="one_holding_item_per_reviewer_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(has_coi=True, status="coi_blocked") | (Q(has_coi=False) & ~Q(status="coi_blocked")),
+                name="item_has_coi_iff_blocked",
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pool_entry_id is None:
+            self.pool_entry_id = self.batch.reviewer_pool_entry_id
+        super().save(*args, **kwargs)

@@ -1,0 +1,43 @@
+"""Open assignments of a pool entry — its workload (§2, "Open assignments"; §4.5).
+
+= its pending items in draft/sent batches + in_review reviews by its user on the call's
+proposals (each review once, with or without an item: an item with a review is accepted, so it
+is never also counted as pending)."""
+
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+OPEN_BATCH_STATUSES = ("draft", "sent")
+
+
+def _count(queryset, group: str):
+    return Coalesce(
+        Subquery(queryset.values(group).annotate(n=Count("*")).values("n")[:1], output_field=IntegerField()),
+        Value(0),
+    )
+
+
+def open_assignments_expression():
+    """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
+    from referee.assignments.models import AssignmentItem
+    from referee.reviews.models import Review
+
+    pending = AssignmentItem.objects.filter(
+        pool_entry=OuterRef("pk"), status="pending", batch__status__in=OPEN_BATCH_STATUSES
+    )
+    reviews = Review.objects.filter(
+        reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state="in_review"
+    )
+    return _count(pending, "pool_entry") + _count(reviews, "reviewer")
+
+
+def with_open_assignments(queryset):
+    return queryset.annotate(current_assignments=open_assignments_expression())
+
+
+def open_assignments(entry) -> int:
+    from referee.reviewers.models import CallReviewerPool
+
+    return with_open_assignments(CallReviewerPool.objects.filter(pk=entry.pk)).values_list(
+        "current_assignments", flat=True
+    ).get()

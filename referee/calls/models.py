@@ -1,0 +1,183 @@
+"""Calls for proposals, their configurations, rounds and proposals (§2)."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from referee.core.models import Customer, UUIDModel, User
+from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet
+
+COI_TYPES = [
+    ("COAUTH_RECENT", "Recent co-authorship"),
+    ("COAUTH_OLD", "Past co-authorship"),
+    ("INST_SAME", "Same institution"),
+    ("INST_DEPT", "Same department"),
+    ("INST_FORMER", "Former institution"),
+    ("INST_CONSORT", "Same consortium"),
+    ("FIN_DIRECT", "Direct financial interest"),
+    ("REL_FAMILY", "Family relationship"),
+    ("REL_MENTOR", "Mentor or mentee"),
+    ("REL_SUPERVISOR", "Supervisor or supervisee"),
+    ("REL_EDITORIAL", "Editorial relationship"),
+    ("ROLE_NAMED", "Named in the proposal"),
+    ("ROLE_CONF", "Conflicting role"),
+    ("COLLAB_ACTIVE", "Active collaboration"),
+    ("COLLAB_GRANT", "Joint grant"),
+    ("COMPET", "Competitor"),
+    ("CONF_ATTEND", "Conference co-organiser"),
+    ("SOC_MEMBER", "Society membership"),
+]
+COI_TYPE_CODES = [code for code, _ in COI_TYPES]
+
+
+def bounded(low, high):
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+class Call(UUIDModel):
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active"
+        ARCHIVED = "archived"
+
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, unique=True)
+    description = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    managers = models.ManyToManyField(User, related_name="managed_calls", blank=True)
+    manager = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls")
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallAssignmentConfiguration(UUIDModel):
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="assignment_config")
+    auto_reassign_on_decline = models.BooleanField(default=False)
+    max_auto_reassign_attempts = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 10))
+    assignment_expiration_days = models.PositiveSmallIntegerField(default=7, validators=bounded(1, 90))
+    send_reminder_before_expiry_days = models.PositiveSmallIntegerField(default=2, validators=bounded(0, 30))
+
+
+class CallCOIConfiguration(UUIDModel):
+    class Disclosure(models.TextChoices):
+        TITLES_ONLY = "titles_only"
+        TITLES_AND_SUMMARIES = "titles_and_summaries"
+        FULL_DETAILS = "full_details"
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="coi_config")
+    coauthorship_lookback_years = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 20))
+    coauthorship_threshold_papers = models.PositiveSmallIntegerField(default=1, validators=bounded(1, 50))
+    institutional_lookback_years = models.PositiveSmallIntegerField(default=2, validators=bounded(0, 20))
+    include_same_department = models.BooleanField(default=True)
+    include_same_institution = models.BooleanField(default=True)
+    recusal_required_types = models.JSONField(default=list, blank=True)
+    management_allowed_types = models.JSONField(default=list, blank=True)
+    disclosure_only_types = models.JSONField(default=list, blank=True)
+    auto_detect_coauthorship = models.BooleanField(default=True)
+    auto_detect_institutional = models.BooleanField(default=True)
+    auto_detect_named_personnel = models.BooleanField(default=True)
+    invitation_proposal_disclosure = models.CharField(
+        max_length=32, choices=Disclosure.choices, default=Disclosure.TITLES_ONLY
+    )
+
+
+class MatchingConfiguration(UUIDModel):
+    class Method(models.TextChoices):
+        COMBINED = "combined"
+        KEYWORD = "keyword"
+        TFIDF = "tfidf"
+
+    class Algorithm(models.TextChoices):
+        MINMAX = "minmax"
+        FAIRFLOW = "fairflow"
+        HUNGARIAN = "hungarian"
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="matching_config")
+    affinity_method = models.CharField(max_length=16, choices=Method.choices, default=Method.COMBINED)
+    keyword_weight = models.FloatField(default=0.4, validators=bounded(0, 1))
+    text_weight = models.FloatField(default=0.6, validators=bounded(0, 1))
+    min_reviewers_per_proposal = models.PositiveSmallIntegerField(default=3, validators=bounded(1, 20))
+    max_reviewers_per_proposal = models.PositiveSmallIntegerField(default=5, validators=bounded(1, 20))
+    min_proposals_per_reviewer = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 100))
+    max_proposals_per_reviewer = models.PositiveSmallIntegerField(default=10, validators=bounded(1, 100))
+    algorithm = models.CharField(max_length=16, choices=Algorithm.choices, default=Algorithm.MINMAX)
+    min_affinity_threshold = models.FloatField(default=0.1, validators=bounded(0, 1))
+    use_reviewer_bids = models.BooleanField(default=True)
+    bid_weight = models.FloatField(default=0.3, validators=bounded(0, 1))
+
+
+class Round(UUIDModel):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        OPEN = "open"
+        ENDED = "ended"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="rounds")
+    name = models.CharField(max_length=255, blank=True, default="")
+    slug = models.SlugField(max_length=255, blank=True, default="")
+    start_time = models.DateTimeField()
+    cutoff_time = models.DateTimeField()
+    review_duration_in_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["start_time", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(start_time__lt=models.F("cutoff_time")), name="round_start_before_cutoff"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.slug
+
+    @property
+    def status(self) -> str:
+        now = timezone.now()
+        if now < self.start_time:
+            return self.Status.SCHEDULED
+        return self.Status.OPEN if now < self.cutoff_time else self.Status.ENDED
+
+
+class Proposal(UUIDModel):
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        SUBMITTED = "submitted"
+        IN_REVIEW = "in_review"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+        CANCELED = "canceled"
+
+    OPEN_FOR_REVIEW = OPEN_FOR_REVIEW
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="proposals")
+    # Denormalised from round so that per-call queries need no join; kept in sync by save().
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="proposals", editable=False)
+    name = models.CharField(max_length=255)
+    slug = models.SlugField(max_length=255, blank=True, default="")
+    project_summary = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_proposals")
+    team = models.ManyToManyField(User, related_name="proposals", blank=True)
+    organization = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
+
+    objects = ProposalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["call", "state"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.call_id = self.round.call_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open_for_review(self) -> bool:
+        return self.state in self.OPEN_FOR_REVIEW

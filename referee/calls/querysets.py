@@ -1,0 +1,69 @@
+"""Who sees which call and which proposal: written once, used by every view (§3.12).
+
+Membership tests use `IN (subquery)` / EXISTS rather than joins so that OR-ed conditions never
+multiply rows (no DISTINCT needed, counts stay exact)."""
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from referee.core.roles import managed_calls, sees_everything
+
+OPEN_FOR_REVIEW = ("submitted", "in_review")
+ACTIVE_REVIEW_STATES = ("in_review", "submitted")
+
+
+def team_proposals(user):
+    from referee.calls.models import Proposal
+
+    return Proposal.team.through.objects.filter(user_id=user.pk).values("proposal_id")
+
+
+def _own_or_managed(user):
+    from referee.reviews.models import Review
+
+    reviewing = Review.objects.filter(proposal=OuterRef("pk"), reviewer=user, state__in=ACTIVE_REVIEW_STATES)
+    return (
+        Q(call_id__in=managed_calls(user))
+        | Q(created_by=user)
+        | Q(pk__in=team_proposals(user))
+        | Exists(reviewing)
+    )
+
+
+class CallQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if sees_everything(user):
+            return self.all()
+        from referee.calls.models import Proposal
+        from referee.reviewers.models import CallReviewerPool
+
+        pooled = CallReviewerPool.objects.filter(call=OuterRef("pk"), reviewer__user=user)
+        proposing = Proposal.objects.filter(
+            Q(created_by=user) | Q(pk__in=team_proposals(user)), call=OuterRef("pk")
+        )
+        return self.filter(Q(pk__in=managed_calls(user)) | Exists(pooled) | Exists(proposing))
+
+    def managed_by(self, user):
+        return self.all() if user.is_staff else self.filter(pk__in=managed_calls(user))
+
+
+class ProposalQuerySet(models.QuerySet):
+    def open_for_review(self):
+        return self.filter(state__in=OPEN_FOR_REVIEW)
+
+    def visible_to(self, user):
+        """Every proposal the user may see, fully or restricted (see `fully_visible_to`)."""
+        if sees_everything(user):
+            return self.all()
+        from referee.reviewers.models import CallReviewerPool
+
+        accepted_member = CallReviewerPool.objects.filter(
+            call=OuterRef("call"), reviewer__user=user, invitation_status="accepted"
+        )
+        return self.filter(_own_or_managed(user) | (Exists(accepted_member) & Q(state__in=OPEN_FOR_REVIEW)))
+
+    def fully_visible_to(self, user):
+        """Proposals whose full text the user may read: managers, creator and team, active reviewers."""
+        if sees_everything(user):
+            return self.all()
+        return self.filter(_own_or_managed(user))

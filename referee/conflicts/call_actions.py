@@ -1,0 +1,5 @@
+"""Conflict actions on a call: coi-configuration, detect-conflicts, conflicts, summary (§3.5)."""
+
+
+class ConflictCallActions:
+    pass

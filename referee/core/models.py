@@ -1,0 +1,85 @@
+"""Users, organisations, the shared base model and the audit trail."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+
+class UUIDModel(models.Model):
+    """Every API-visible entity: a public UUID plus creation and modification times (§2)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class RefereeUserManager(UserManager):
+    def visible_to(self, user):
+        if user.is_staff or user.is_support:
+            return self.all()
+        return self.filter(pk=user.pk)
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.all()
+
+
+class User(AbstractUser):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    is_support = models.BooleanField(
+        default=False, help_text="Reads everything staff can read; every write is refused."
+    )
+
+    objects = RefereeUserManager()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.username
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.is_support and not self.is_staff
+
+
+class Customer(UUIDModel):
+    """An organisation (Waldur's customer): a call's managing organisation, a proposal's or an affiliation's."""
+
+    name = models.CharField(max_length=255, db_index=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every state change, generation and override (§7, Audit)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    event_type = models.CharField(max_length=64, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    call = models.ForeignKey(
+        "calls.Call", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    object_type = models.CharField(max_length=64)
+    object_uuid = models.UUIDField(db_index=True)
+    from_state = models.CharField(max_length=32, blank=True, default="")
+    to_state = models.CharField(max_length=32, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.object_type} {self.object_uuid}"

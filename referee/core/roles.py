@@ -1,0 +1,30 @@
+"""Who a user is toward a call. Cached on the user object, which lives for one request."""
+
+
+
+def managed_call_ids(user) -> frozenset[int]:
+    """Ids of the calls the user manages (staff: use is_manager_of, which short-cuts)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_managed_call_ids", None)
+    if cached is None:
+        cached = frozenset(user.managed_calls.values_list("id", flat=True))
+        user._managed_call_ids = cached
+    return cached
+
+
+def is_manager_of(user, call_id: int) -> bool:
+    """Manager powers over a call: staff everywhere, else membership in Call.managers."""
+    return bool(user.is_staff) or call_id in managed_call_ids(user)
+
+
+def sees_everything(user) -> bool:
+    return bool(user.is_staff or user.is_support)
+
+
+def managed_calls(user):
+    """Subquery of the ids of calls the user manages; `call_id__in=managed_calls(user)` avoids
+    the row multiplication (and DISTINCT) that joining Call.managers inside an OR would cause."""
+    from referee.calls.models import Call
+
+    return Call.managers.through.objects.filter(user_id=user.pk).values("call_id")

@@ -1,0 +1,43 @@
+from rest_framework import serializers
+
+from referee.api.fields import HexUUIDField, LinkField
+from referee.core.accounts import token_for
+from referee.core.models import Customer, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    url = LinkField("users", source="*")
+    uuid = HexUUIDField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
+    token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["url", "uuid", "username", "full_name", "first_name", "last_name", "email",
+                  "is_staff", "is_support", "is_active", "token"]
+        extra_kwargs = {"email": {"required": False}}
+
+    def get_token(self, user) -> str:
+        viewer = self.context["request"].user
+        return token_for(user) if viewer.pk == user.pk or viewer.is_staff else ""
+
+
+class SelfUserSerializer(UserSerializer):
+    """What a non-staff user may change about themselves: their names."""
+
+    class Meta(UserSerializer.Meta):
+        read_only_fields = ["username", "email", "is_staff", "is_support", "is_active"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    url = LinkField("customers", source="*")
+    uuid = HexUUIDField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = ["url", "uuid", "name"]
+
+
+class PasswordLoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)

@@ -1,0 +1,65 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from referee.api.viewsets import RefereeViewSet
+from referee.core.accounts import token_for
+from referee.core.models import Customer, User
+from referee.core.serializers import CustomerSerializer, PasswordLoginSerializer, SelfUserSerializer, UserSerializer
+
+
+@extend_schema(request=PasswordLoginSerializer, responses=inline_serializer("CoreAuthToken", {"token": serializers.CharField()}))
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([])
+def obtain_token(request):
+    """The only anonymous endpoint: username + password → the user's token, else 401."""
+    serializer = PasswordLoginSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    user = authenticate(request, **serializer.validated_data)
+    if user is None or not user.is_active:
+        # No authenticator runs here, so DRF would turn AuthenticationFailed into 403; answer 401 directly.
+        return Response({"detail": "Invalid username or password."}, status=401)
+    return Response({"token": token_for(user)})
+
+
+class UserViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, RefereeViewSet):
+    queryset = User.objects
+    serializer_class = UserSerializer
+    ordering_fields = {"username": "username", "email": "email", "created": "date_joined"}
+    ordering = ["username"]
+    tie_breakers = ("uuid",)
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update") and not self.request.user.is_staff:
+            return SelfUserSerializer
+        return UserSerializer
+
+    def create(self, request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can create users.")
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        user = serializer.save()
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+
+    def perform_update(self, serializer):
+        if not self.request.user.is_staff and serializer.instance.pk != self.request.user.pk:
+            raise PermissionDenied("You can only change your own names.")
+        serializer.save()
+
+    @action(detail=False, methods=["get"])
+    def me(self, request):
+        return Response(UserSerializer(request.user, context=self.get_serializer_context()).data)
+
+
+class CustomerViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
+    queryset = Customer.objects
+    serializer_class = CustomerSerializer
+    ordering_fields = {"name": "name", "created": "created"}
+    ordering = ["name"]

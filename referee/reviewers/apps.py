@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReviewersConfig(AppConfig):
+    name = "referee.reviewers"
+    label = "reviewers"

@@ -1,0 +1,60 @@
+"""Reviews of proposals (§2, §4.5)."""
+
+from datetime import timedelta
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from referee.calls.models import Proposal
+from referee.core.models import UUIDModel, User
+from referee.reviews.querysets import ReviewQuerySet
+
+
+class Review(UUIDModel):
+    class State(models.TextChoices):
+        IN_REVIEW = "in_review"
+        SUBMITTED = "submitted"
+        REJECTED = "rejected"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reviews")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.IN_REVIEW, db_index=True)
+    summary_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    summary_public_comment = models.TextField(blank=True, default="")
+    summary_private_comment = models.TextField(blank=True, default="")
+    comment_project_title = models.TextField(null=True, blank=True)
+    comment_project_summary = models.TextField(null=True, blank=True)
+    comment_project_description = models.TextField(null=True, blank=True)
+    comment_project_supporting_documentation = models.TextField(null=True, blank=True)
+    comment_resource_requests = models.TextField(null=True, blank=True)
+    comment_team = models.TextField(null=True, blank=True)
+    coi_confirmed = models.BooleanField(default=False)
+    coi_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "reviewer"], condition=Q(state__in=["in_review", "submitted"]),
+                name="one_active_review_per_reviewer_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(summary_score__isnull=True) | Q(summary_score__gte=1, summary_score__lte=10),
+                name="review_score_1_to_10",
+            ),
+        ]
+
+    def review_end_date(self, batch_expires_at=None):
+        """§4.5: derived at read time so that deadline extensions move it."""
+        days = self.proposal.round.review_duration_in_days
+        if days is None:
+            return None
+        end = self.created + timedelta(days=days)
+        if batch_expires_at is not None and batch_expires_at > end:
+            return batch_expires_at
+        return end

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from referee.api.health import health
+from referee.api.routes import router
+from referee.core.views import obtain_token
+
+urlpatterns = [
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api-auth/password/", obtain_token, name="obtain-token"),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,68 @@
+"""Shared fixtures: the database guard, API clients per role and a small world to act in."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from referee.core.accounts import token_for
+from tests import factories as f
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"database: {engine}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_postgres_in_ci(django_db_setup, django_db_blocker):
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and connection.vendor != "postgresql":
+        pytest.exit("CI=true requires PostgreSQL (set DATABASE_URL or start it on 127.0.0.1:5432)", returncode=1)
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def api():
+    """`api(user)` → an authenticated DRF test client; `api()` → anonymous."""
+    return client_for
+
+
+@pytest.fixture
+def world(db):
+    """One call with a round, two proposals and every role of §1 around it.
+
+    Roles: staff, support, manager (of `call`), other_manager (of `other_call`), reviewer
+    (accepted pool entry `entry` in `call`), stranger (plain user)."""
+    w = SimpleNamespace()
+    w.staff = f.user("staff", is_staff=True)
+    w.support = f.user("support", is_support=True)
+    w.manager = f.user("manager")
+    w.other_manager = f.user("othermanager")
+    w.reviewer = f.user("reviewer")
+    w.stranger = f.user("stranger")
+    w.applicant = f.user("applicant")
+    w.call = f.call(managers=[w.manager])
+    w.other_call = f.call(managers=[w.other_manager])
+    w.round = f.round_(w.call)
+    w.proposal = f.proposal(w.round, created_by=w.applicant)
+    w.proposal2 = f.proposal(w.round, created_by=w.applicant)
+    w.profile = f.profile(w.reviewer)
+    w.entry = f.pool_entry(w.call, w.profile)
+    return w
+
+
+ROLES = ("anonymous", "stranger", "reviewer", "other_manager", "manager", "support", "staff")
+
+
+def role_user(world, role):
+    return None if role == "anonymous" else getattr(world, role)
