@@ -7,6 +7,11 @@ from referee.core.roles import managed_calls, sees_everything
 
 
 class COIQuerySet(models.QuerySet):
+    def blocking(self):
+        from referee.conflicts.rules import BLOCKING
+
+        return self.filter(BLOCKING)
+
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()

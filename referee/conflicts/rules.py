@@ -1,0 +1,45 @@
+"""COI rules (§5.8): which rule governs a conflict, and which conflicts block.
+
+The rule depends on the call's COI configuration, so it is stored on each conflict (`rule`) and
+re-applied in one UPDATE whenever the configuration changes; blocking is then a plain filter
+usable in any query, across calls."""
+
+from django.db.models import Case, Q, Value, When
+
+RECUSAL_REQUIRED = "recusal_required"
+MANAGEMENT_ALLOWED = "management_allowed"
+DISCLOSURE_ONLY = "disclosure_only"
+RULES = (RECUSAL_REQUIRED, MANAGEMENT_ALLOWED, DISCLOSURE_ONLY)
+RULE_BY_SEVERITY = {"real": RECUSAL_REQUIRED, "apparent": MANAGEMENT_ALLOWED, "potential": DISCLOSURE_ONLY}
+
+# Blocking ⇔ recused, or pending under a rule other than disclosure-only.
+BLOCKING = Q(status="recused") | (Q(status="pending") & ~Q(rule=DISCLOSURE_ONLY))
+
+
+def rule_for(config, coi_type: str, severity: str) -> str:
+    if coi_type in config.recusal_required_types:
+        return RECUSAL_REQUIRED
+    if coi_type in config.management_allowed_types:
+        return MANAGEMENT_ALLOWED
+    if coi_type in config.disclosure_only_types:
+        return DISCLOSURE_ONLY
+    return RULE_BY_SEVERITY[severity]
+
+
+def rule_expression(config):
+    """SQL twin of `rule_for`, for bulk updates."""
+    return Case(
+        When(coi_type__in=list(config.recusal_required_types), then=Value(RECUSAL_REQUIRED)),
+        When(coi_type__in=list(config.management_allowed_types), then=Value(MANAGEMENT_ALLOWED)),
+        When(coi_type__in=list(config.disclosure_only_types), then=Value(DISCLOSURE_ONLY)),
+        When(severity="real", then=Value(RECUSAL_REQUIRED)),
+        When(severity="apparent", then=Value(MANAGEMENT_ALLOWED)),
+        default=Value(DISCLOSURE_ONLY),
+    )
+
+
+def apply_rules(call) -> int:
+    """Re-derive `rule` for every conflict of the call from its current configuration."""
+    from referee.conflicts.models import ConflictOfInterest
+
+    return ConflictOfInterest.objects.filter(call=call).update(rule=rule_expression(call.coi_config))
