@@ -110,7 +110,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Embedded default: whitenoise serves app static files straight from the finders. Production may
+# set STATIC_ROOT and run `referee collectstatic` (docs/deploy.md).
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
 
 # Contract §7: body ≤ 1 MiB. Enforced by RequestSizeLimitMiddleware for every content type.
 REFEREE_MAX_BODY_BYTES = 1024 * 1024
