@@ -2,6 +2,8 @@
 
 import uuid as uuid_lib
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 NIL_UUID = "0" * 32
@@ -27,6 +29,7 @@ class HexUUIDField(serializers.UUIDField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
 class LinkField(serializers.Field):
     """Absolute hyperlink to the object at `source` (which must have a `uuid`), null if missing."""
 
@@ -45,6 +48,7 @@ class LinkField(serializers.Field):
         return absolute_link(self.context.get("request"), self.collection, getattr(value, "uuid", value))
 
 
+@extend_schema_field({"type": "string", "format": "uuid", "nullable": True, "readOnly": True})
 class RelatedUUIDField(serializers.Field):
     """Read-only `<x>_uuid` companion: hex of the related object's uuid, null or nil if missing."""
 
@@ -73,6 +77,7 @@ class ScoreField(serializers.FloatField):
         return None if value is None else round(float(value), 4)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DisplayField(serializers.ReadOnlyField):
     """`<x>_display` (Appendix A): the label from `labels` (a model's explicit choices), else the
     value with `_` as a space and the first letter capitalised."""
