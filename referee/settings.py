@@ -3,8 +3,10 @@
 import os
 import sys
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("REFEREE_VAR_DIR", BASE_DIR / "var"))
@@ -147,6 +149,46 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+
+def email_settings(url: str) -> dict:
+    """Django's EMAIL_* settings from one URL:
+    `smtp://user:pass@host:587?tls=1` (STARTTLS; `ssl=1` or `smtps://` for implicit TLS; `timeout=s`),
+    `console://`, `file:///abs/dir` (`file://rel/dir` is under BASE_DIR), `locmem://`, `dummy://`."""
+    scheme, _, rest = url.partition("://")
+    rest, _, query = rest.partition("?")
+    options = dict(parse_qsl(query))
+
+    def flag(key):
+        return options.get(key, "").lower() in {"1", "true", "yes", "on"}
+
+    simple = {"console": "console", "locmem": "locmem", "dummy": "dummy"}
+    if scheme in simple:
+        return {"EMAIL_BACKEND": f"django.core.mail.backends.{simple[scheme]}.EmailBackend"}
+    if scheme == "file":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "EMAIL_FILE_PATH": str(BASE_DIR / unquote(rest))}  # an absolute path replaces BASE_DIR
+    if scheme in {"smtp", "smtps"}:
+        parts = urlsplit(url)
+        use_ssl = scheme == "smtps" or flag("ssl")
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": parts.hostname or "localhost",
+            "EMAIL_PORT": parts.port or (465 if use_ssl else 25),
+            "EMAIL_HOST_USER": unquote(parts.username or ""),
+            "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+            "EMAIL_USE_TLS": flag("tls"),
+            "EMAIL_USE_SSL": use_ssl,
+            # Delivery runs right after commit (in-process without a broker): never hang on a dead server.
+            "EMAIL_TIMEOUT": float(options.get("timeout", 10)),
+        }
+    raise ImproperlyConfigured(f"EMAIL_URL: unsupported scheme {scheme!r} (smtp, smtps, console, file, locmem, dummy)")
+
+
+# Embedded default: mail is written as files to var/mail/ (one .log file per connection).
+EMAIL_URL = os.environ.get("EMAIL_URL") or f"file://{VAR_DIR / 'mail'}"
+globals().update(email_settings(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, …
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Referee <referee@localhost>")
+
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 # Without a broker the embedded default runs tasks in-process (README, "Configuration").
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -157,6 +199,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs of §6; the database scheduler installs these entries at beat start. `expires` drops
+# runs a stopped worker would otherwise pile up.
+MINUTE = 60.0
+CELERY_BEAT_SCHEDULE = {
+    "deliver-due-mail": {
+        "task": "referee.notifications.tasks.deliver_due_mail",
+        "schedule": MINUTE,
+        "options": {"expires": MINUTE - 5},
+    },
+}
 
 LOGGING = {
     "version": 1,
