@@ -88,6 +88,8 @@ def _database() -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
     else:
+        # sqlite3 creates the database file but not its folder, and `make run` starts with `migrate`.
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
         config = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "referee.sqlite3")}
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN so
@@ -146,7 +148,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "CoiTypeEnum": "referee.calls.models.COI_TYPE_CODES",
+        "CallStateEnum": "referee.calls.models.Call.State",
+        "ProposalStateEnum": "referee.calls.models.Proposal.State",
+        "RoundStatusEnum": "referee.calls.models.Round.Status",
+    },
 }
 
 

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
+from waldur_api_client import AuthenticatedClient
 
 from referee.core.accounts import token_for
 from tests import factories as f
@@ -35,6 +36,20 @@ def client_for(user=None) -> APIClient:
 def api():
     """`api(user)` → an authenticated DRF test client; `api()` → anonymous."""
     return client_for
+
+
+@pytest.fixture
+def waldur(live_server):
+    """`waldur(user)` → the published client against a live server (§0.1: `sync()` must parse)."""
+    clients = []
+
+    def connect(user):
+        clients.append(AuthenticatedClient(base_url=live_server.url, token=token_for(user)))
+        return clients[-1]
+
+    yield connect
+    for client in clients:
+        client.get_httpx_client().close()
 
 
 @pytest.fixture

@@ -4,9 +4,22 @@ import uuid as uuid_lib
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from django.core.exceptions import ObjectDoesNotExist
+from rest_framework import fields, serializers
 
 NIL_UUID = "0" * 32
+
+
+def follow(instance, attrs):
+    """Like DRF's attribute lookup, but a missing link anywhere on a dotted path gives None.
+    (DRF's own Field.get_attribute turns that into a skipped key for read-only fields, which
+    would drop a client-mandatory key.)"""
+    if not attrs:  # source="*"
+        return instance
+    try:
+        return fields.get_attribute(instance, attrs)
+    except (AttributeError, KeyError, ObjectDoesNotExist):
+        return None
 
 
 def hex_or_nil(value) -> str:
@@ -39,10 +52,7 @@ class LinkField(serializers.Field):
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
-        try:
-            return super().get_attribute(instance)
-        except (AttributeError, KeyError):
-            return None
+        return follow(instance, self.source_attrs)
 
     def to_representation(self, value):
         return absolute_link(self.context.get("request"), self.collection, getattr(value, "uuid", value))
@@ -50,7 +60,9 @@ class LinkField(serializers.Field):
 
 @extend_schema_field({"type": "string", "format": "uuid", "nullable": True, "readOnly": True})
 class RelatedUUIDField(serializers.Field):
-    """Read-only `<x>_uuid` companion: hex of the related object's uuid, null or nil if missing."""
+    """Read-only `<x>_uuid` companion: hex of the related object's uuid, null (or the nil UUID
+    for client-mandatory keys) if missing. Resolved in get_attribute because DRF renders a None
+    attribute as null without asking the field."""
 
     def __init__(self, nil: bool = False, **kwargs):
         self.nil = nil
@@ -58,16 +70,14 @@ class RelatedUUIDField(serializers.Field):
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
-        try:
-            return super().get_attribute(instance)
-        except (AttributeError, KeyError):
-            return None
-
-    def to_representation(self, value):
+        value = follow(instance, self.source_attrs)
         value = getattr(value, "uuid", value)
         if value is None:
             return NIL_UUID if self.nil else None
-        return value.hex
+        return value.hex if isinstance(value, uuid_lib.UUID) else str(value)
+
+    def to_representation(self, value):
+        return value
 
 
 class ScoreField(serializers.FloatField):
@@ -99,10 +109,7 @@ class NameField(serializers.CharField):
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
-        try:
-            value = super().get_attribute(instance)
-        except (AttributeError, KeyError):
-            return ""
+        value = follow(instance, self.source_attrs)
         return value if value is not None else ""
 
 

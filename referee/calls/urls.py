@@ -1,2 +1,7 @@
+from referee.calls.views import AssignmentConfigurationViewSet, CallViewSet, ProposalViewSet
+
+
 def register(router):
-    pass
+    router.register("proposal-protected-calls", CallViewSet, basename="call")
+    router.register("proposal-proposals", ProposalViewSet, basename="proposal")
+    router.register("call-assignment-configurations", AssignmentConfigurationViewSet, basename="call-assignment-configuration")

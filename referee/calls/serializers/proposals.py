@@ -1,0 +1,175 @@
+"""Proposals (client `Proposal`), §3.12, with the reviewer disclosure of §3.2.
+
+Visibility (the queryset) decides *whether* a proposal is listed; `proposal_access` decides *how
+much* of it a caller reads. It is computed once per page, so a list costs the same number of
+queries whatever its length."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.calls.models import CallCOIConfiguration, Proposal, Round
+from referee.calls.serializers.calls import NestedRoundSerializer
+from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
+from referee.conflicts.models import ConflictOfInterest
+from referee.core.models import Customer, User
+from referee.core.roles import sees_everything
+
+FULL, RESTRICTED, BLOCKED = "full", "restricted", "blocked"
+Disclosure = CallCOIConfiguration.Disclosure
+
+# Client-mandatory keys of Waldur's proposal that this service does not model (§3.12).
+NEUTRAL = {
+    "project_name": "", "supporting_documentation": [], "approved_by": None, "project": None,
+    "applicant_registration_method": "", "applicant_phone_number": "", "applicant_organization_country": "",
+    "applicant_organization_type": "", "applicant_organization_registry_code": "",
+    "applicant_organization_vat_code": "", "applicant_organization_address": None, "applicant_job_title": "",
+    "applicant_affiliations": [], "applicant_gender": None, "applicant_personal_title": "",
+    "applicant_place_of_birth": "", "applicant_address": "", "applicant_country_of_residence": "",
+    "applicant_nationality": "", "applicant_nationalities": [], "applicant_eduperson_assurance": [],
+    "applicant_identity_source": "", "applicant_civil_number": None, "applicant_birth_date": None,
+    "applicant_active_isds": [], "oecd_fos_2007_label": "", "science_sub_domain_name": "",
+    "science_domain_uuid": NIL_UUID, "science_domain_name": "", "allocation_comment": None,
+    "compliance_status": None, "awaiting_manual_advance": False, "decision_held": None, "workflow_step": None,
+}
+# Who wrote a proposal and who is on its team is shown only to full readers.
+PERSONAL = {
+    "created_by": None, "created_by_name": "", "created_by_uuid": NIL_UUID, "team_uuids": [],
+    "applicant_username": "", "applicant_full_name": "", "applicant_first_name": "", "applicant_last_name": "",
+    "applicant_email": "", "applicant_organization": "",
+}
+
+
+def proposal_queryset(queryset):
+    """What rendering a proposal reads, fetched with the page."""
+    return queryset.select_related(
+        "round", "call__manager", "call__coi_config", "created_by", "organization"
+    ).prefetch_related(Prefetch("team", queryset=User.objects.only("id", "uuid")))
+
+
+def proposal_access(user, proposals) -> dict[int, str]:
+    """FULL (managers, creator, team, active reviewers, staff/support), BLOCKED (a pool member
+    with a blocking COI on it: name only) or RESTRICTED (a pool member: text per disclosure)."""
+    ids = [p.pk for p in proposals]
+    if sees_everything(user) or not ids:
+        return dict.fromkeys(ids, FULL)
+    full = set(Proposal.objects.fully_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    rest = [pk for pk in ids if pk not in full]
+    blocked = set()
+    if rest:
+        blocked = set(
+            ConflictOfInterest.objects.blocking()
+            .filter(reviewer__user=user, proposal_id__in=rest)
+            .values_list("proposal_id", flat=True)
+        )
+    return {pk: FULL if pk in full else BLOCKED if pk in blocked else RESTRICTED for pk in ids}
+
+
+class ProposalListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        proposals = list(data.all() if hasattr(data, "all") else data)
+        self.context["proposal_access"] = proposal_access(self.context["request"].user, proposals)
+        return super().to_representation(proposals)
+
+
+@extend_schema_field({
+    "type": "object",
+    "properties": {"can_submit": {"type": "boolean"}, "error": {"type": "string", "nullable": True}},
+})
+class CanSubmitField(serializers.ReadOnlyField):
+    def to_representation(self, state):
+        return {"can_submit": state == Proposal.State.DRAFT, "error": None}
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    url = LinkField("proposal-proposals", source="*")
+    uuid = HexUUIDField(read_only=True)
+    round = NestedRoundSerializer(read_only=True)
+    call_uuid = HexUUIDField(source="call.uuid", read_only=True)
+    call_name = serializers.CharField(source="call.name", read_only=True)
+    call_managing_organisation_uuid = RelatedUUIDField(nil=True, source="call.manager")
+    created_by = LinkField("users")
+    created_by_name = NameField(source="created_by.full_name", default="")
+    created_by_uuid = RelatedUUIDField(nil=True, source="created_by")
+    team_uuids = UserRefListField(source="team", read_only=True)
+    organization_uuid = RelatedUUIDField(source="organization")
+    can_submit = CanSubmitField(source="state")
+
+    class Meta:
+        model = Proposal
+        list_serializer_class = ProposalListSerializer
+        fields = [
+            "url", "uuid", "slug", "name", "project_summary", "description", "state", "round", "call_uuid",
+            "call_name", "call_managing_organisation_uuid", "created_by", "created_by_name", "created_by_uuid",
+            "created", "team_uuids", "organization_uuid", "can_submit",
+        ]
+        read_only_fields = fields
+
+    def access(self, proposal) -> str:
+        known = self.context.get("proposal_access") or {}
+        if proposal.pk not in known:
+            known = proposal_access(self.context["request"].user, [proposal])
+        return known[proposal.pk]
+
+    def to_representation(self, proposal):
+        data = super().to_representation(proposal)
+        creator = proposal.created_by
+        data.update(NEUTRAL)
+        data.update(
+            applicant_username=creator.username if creator else "",
+            applicant_full_name=creator.full_name if creator else "",
+            applicant_first_name=creator.first_name if creator else "",
+            applicant_last_name=creator.last_name if creator else "",
+            applicant_email=creator.email if creator else "",
+            applicant_organization=proposal.organization.name if proposal.organization else "",
+        )
+        access = self.access(proposal)
+        if access != FULL:
+            # Pool members read text per the call's disclosure (§3.2); a blocking COI leaves the name only.
+            disclosure = proposal.call.coi_config.invitation_proposal_disclosure
+            if access == BLOCKED or disclosure == Disclosure.TITLES_ONLY:
+                data["project_summary"] = ""
+            if access == BLOCKED or disclosure != Disclosure.FULL_DETAILS:
+                data["description"] = ""
+            data.update(PERSONAL)
+        return data
+
+
+class _ProposalInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    project_summary = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    description = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    organization_uuid = RefField(
+        Customer.objects, "customers", "Customer", required=False, allow_null=True, source="organization"
+    )
+    team_uuids = UserRefListField(required=False, source="team")
+
+
+class ProposalCreateSerializer(_ProposalInputSerializer):
+    """Client `ProposalRequest`: the round by `round_uuid`, or by `round` (a uuid or link)."""
+
+    round_uuid = serializers.CharField(required=False)
+    round = serializers.CharField(required=False)
+
+    def validate(self, attrs):
+        given = [field for field in ("round_uuid", "round") if attrs.get(field)]
+        if not given:
+            raise serializers.ValidationError({"round_uuid": ["This field is required."]})
+        field = given[0]
+        key = parse_ref(attrs[field])
+        for name in ("round_uuid", "round"):
+            attrs.pop(name, None)
+        round_ = Round.objects.select_related("call").filter(uuid=key).first() if key else None
+        if round_ is None:
+            raise serializers.ValidationError({field: ["Round not found."]})
+        if round_.call.state != "active":
+            raise serializers.ValidationError({field: ["Proposals can only be created in rounds of active calls."]})
+        attrs["round"] = round_
+        return attrs
+
+
+class ProposalUpdateSerializer(_ProposalInputSerializer):
+    """Creator (draft only) or call manager; only managers may set `state` (the domain decides)."""
+
+    state = serializers.ChoiceField(choices=Proposal.State.choices, required=False)

@@ -1,0 +1,121 @@
+"""Demo data: one active call with an open round, 20 proposals, 8 reviewers in its pool, and
+assignment batches in every status (`referee load_demo`).
+
+Calls, proposals, people and pool come from `demo.json` through the importer; batches, items and
+reviews are written directly, in states coherent with CONTRACT §4.1/§4.2, because they normally
+result from Referee's own actions. Everything is idempotent: the import updates in place, and
+batches are only created while the call has none.
+"""
+
+import json
+from datetime import datetime, time, timedelta, timezone as tz
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.calls.models import Call, Proposal
+from referee.core.accounts import token_for
+from referee.core.models import User
+from referee.imports import import_data
+from referee.reviewers.models import CallReviewerPool
+from referee.reviews.models import Review
+
+DEMO_FILE = Path(__file__).with_name("demo.json")
+CALL_SLUG = "hpc-allocations-2027"
+
+# (reviewer, batch status, source, sent days ago, expires in days, responded days ago,
+#  [(proposal slug, item status, affinity)]). None = not set; days are relative to now.
+BATCHES = [
+    ("reviewer1", "expired", "algorithm", 15, -8, None, [("arctic-sea-ice-ensembles", "expired", 0.71)]),
+    ("reviewer1", "draft", "algorithm", None, None, None, [
+        ("km-climate-extremes", "pending", 0.83), ("arctic-sea-ice-ensembles", "pending", 0.71),
+        ("neural-operator-downscaling", "pending", 0.64)]),
+    ("reviewer2", "sent", "algorithm", 2, 5, None, [
+        ("idp-folding-pathways", "pending", 0.88), ("allosteric-amr-inhibitors", "pending", 0.79),
+        ("brain-singlecell-atlas", "pending", 0.41)]),
+    ("reviewer3", "responded", "algorithm", 6, 1, 3, [
+        ("transonic-buffet-les", "accepted", 0.91), ("h2-combustion-instabilities", "accepted", 0.76),
+        ("alpine-full-waveform-inversion", "declined", 0.32)]),
+    ("reviewer4", "expired", "algorithm", 12, -5, None, [
+        ("first-galaxies-cosmo-sims", "expired", 0.86), ("magnetorotational-supernovae", "expired", 0.69)]),
+    ("reviewer5", "cancelled", "algorithm", 8, -1, None, [
+        ("solid-electrolytes-dft", "expired", 0.84), ("fusion-materials-mlip", "expired", 0.73)]),
+    ("reviewer6", "responded", "algorithm", 5, 2, 1, [
+        ("wheat-pangenome-graphs", "accepted", 0.87), ("agent-based-pandemic", "declined", 0.22)]),
+    ("reviewer7", "sent", "manual", 1, 6, None, [
+        ("multilingual-llm-low-resource", "accepted", 0.92), ("neural-operator-downscaling", "pending", 0.58)]),
+    ("reviewer8", "draft", "manual", None, None, None, [
+        ("stellarator-gyrokinetics", "pending", 0.47), ("km-climate-extremes", "pending", 0.52)]),
+    # Cancelled before it was ever sent: no sent_at, items expired.
+    ("reviewer8", "cancelled", "algorithm", None, None, None, [("arctic-sea-ice-ensembles", "expired", 0.39)]),
+]
+DECLINE_REASON = "Outside my area of expertise; I would not be a fair judge of this proposal."
+ROLES = {"manager": "call manager", "staff": "staff"}
+
+
+def demo_data(now: datetime) -> dict:
+    """demo.json with the round moved around `now` (whole days, so reruns on one day change
+    nothing): the demo call always has an open round."""
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    midnight = datetime.combine(now.date(), time(), tzinfo=tz.utc)
+    for r in data["rounds"]:
+        r["start_time"] = (midnight - timedelta(days=30)).isoformat()
+        r["cutoff_time"] = (midnight + timedelta(days=60)).isoformat()
+    return data
+
+
+@transaction.atomic
+def load() -> tuple[dict, int]:
+    """Import the demo and add its batches; returns (import summary, batches created)."""
+    now = timezone.now()
+    stats = import_data(demo_data(now))
+    call = Call.objects.select_for_update().get(slug=CALL_SLUG)  # serialise concurrent loads
+    if call.assignment_batches.exists():
+        return stats, 0
+    return stats, create_batches(call, now)
+
+
+def create_batches(call: Call, now: datetime) -> int:
+    manager = call.managers.order_by("pk").first()
+    pool = CallReviewerPool.objects.filter(call=call).select_related("reviewer__user")
+    entries = {e.reviewer.user.username: e for e in pool}
+    proposals = {p.slug: p for p in Proposal.objects.filter(call=call)}
+
+    def ago(days):
+        return None if days is None else now - timedelta(days=days)
+
+    for username, status, source, sent, expires, responded, items in BATCHES:
+        entry = entries[username]
+        sent_at = ago(sent)
+        batch = AssignmentBatch.objects.create(
+            call=call, reviewer_pool_entry=entry, status=status, source=source, created_by=manager,
+            created=(sent_at or now) - timedelta(hours=2), sent_at=sent_at,
+            expires_at=None if expires is None else now + timedelta(days=expires), responded_at=ago(responded),
+        )
+        answered_at = ago(responded) or (sent_at and sent_at + timedelta(hours=20))
+        for slug, item_status, affinity in items:
+            item = AssignmentItem(batch=batch, proposal=proposals[slug], status=item_status, affinity_score=affinity)
+            if item_status in ("accepted", "declined"):
+                item.responded_at = answered_at
+            if item_status == "declined":
+                item.decline_reason = DECLINE_REASON
+            if item_status == "accepted":
+                # §4.2 accept: exactly one in_review Review by the profile's user, linked to the item.
+                item.review = Review.objects.create(proposal=item.proposal, reviewer=entry.reviewer.user,
+                                                    state=Review.State.IN_REVIEW, created=answered_at)
+            item.save()
+    return len(BATCHES)
+
+
+def demo_users() -> list[dict]:
+    """Every user of the demo file with its role and API token, in file order."""
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    users = User.objects.in_bulk([u["username"] for u in data["users"]], field_name="username")
+    rows = []
+    for u in data["users"]:
+        user = users[u["username"]]
+        role = ROLES.get(user.username) or user.username.rstrip("0123456789")
+        rows.append({"username": user.username, "role": role, "token": token_for(user)})
+    return rows

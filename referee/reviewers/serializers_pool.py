@@ -1,0 +1,151 @@
+"""Call pool entries (§3.6) and the bodies of the pool actions (§3.5, §3.6)."""
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
+from referee.assignments.workload import with_open_assignments
+from referee.calls.models import COI_TYPE_CODES
+from referee.reviewers.models import CallReviewerPool
+
+SEVERITIES = ("real", "apparent", "potential")
+
+
+def _count(queryset, group: str):
+    """Correlated COUNT subquery (0 when no rows): one per annotation, so a page of entries costs
+    the same queries whatever their number."""
+    return Coalesce(
+        Subquery(queryset.values(group).annotate(n=Count("*")).values("n")[:1], output_field=IntegerField()),
+        Value(0),
+    )
+
+
+def with_pool_details(queryset):
+    """Everything an entry renders: workload, COI and review counts as annotations."""
+    from referee.conflicts.models import ConflictOfInterest
+    from referee.reviews.models import Review
+
+    conflicts = ConflictOfInterest.objects.filter(
+        reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status="dismissed")
+    reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
+    queryset = with_open_assignments(queryset).select_related("call", "reviewer__user", "invited_by", "overridden_by")
+    return queryset.annotate(
+        **{f"coi_{severity}": _count(conflicts.filter(severity=severity), "reviewer") for severity in SEVERITIES},
+        reviews_in_progress=_count(reviews.filter(state="in_review"), "reviewer"),
+        reviews_completed=_count(reviews.filter(state="submitted"), "reviewer"),
+    )
+
+
+def render_entries(entries, context) -> list:
+    """Entries re-read with their annotations (workload, COIs, reviews), in the given order."""
+    rows = {e.pk: e for e in with_pool_details(CallReviewerPool.objects.filter(pk__in=[e.pk for e in entries]))}
+    return CallReviewerPoolSerializer([rows[e.pk] for e in entries], many=True, context=context).data
+
+
+class CoiBySeveritySerializer(serializers.Serializer):
+    real = serializers.IntegerField()
+    apparent = serializers.IntegerField()
+    potential = serializers.IntegerField()
+
+
+class CallReviewerPoolSerializer(serializers.ModelSerializer):
+    """Client `CallReviewerPool`. Instances come from `with_pool_details`."""
+
+    url = LinkField("call-reviewer-pools", source="*")
+    uuid = HexUUIDField(read_only=True)
+    call = LinkField("proposal-protected-calls")
+    call_uuid = RelatedUUIDField(source="call")
+    call_name = NameField(source="call.name")
+    reviewer = LinkField("reviewer-profiles")
+    reviewer_uuid = RelatedUUIDField(source="reviewer")
+    reviewer_name = serializers.CharField(source="reviewer.user.full_name", read_only=True)
+    reviewer_email = serializers.CharField(source="reviewer.user.email", read_only=True)
+    has_profile = serializers.SerializerMethodField()
+    invited_user = LinkField("users", source="reviewer.user")
+    invited_user_uuid = RelatedUUIDField(source="reviewer.user")
+    invited_user_name = NameField(source="reviewer.user.full_name")
+    # default="": NameField alone omits the key when the intermediate user is null.
+    invited_by_name = NameField(source="invited_by.full_name", default="")
+    invitation_status_display = DisplayField("invitation_status")
+    current_assignments = serializers.IntegerField(read_only=True)
+    invitation_link = serializers.SerializerMethodField()
+    expertise_match_score = ScoreField(read_only=True, allow_null=True)
+    coi_count = serializers.SerializerMethodField()
+    coi_by_severity = serializers.SerializerMethodField()
+    reviews_pending = serializers.SerializerMethodField()
+    reviews_in_progress = serializers.IntegerField(read_only=True)
+    reviews_completed = serializers.IntegerField(read_only=True)
+    overridden_by_name = NameField(source="overridden_by.full_name", default="")
+
+    class Meta:
+        model = CallReviewerPool
+        fields = ["url", "uuid", "call", "call_uuid", "call_name", "reviewer", "reviewer_uuid", "reviewer_name",
+                  "reviewer_email", "has_profile", "invited_email", "invited_user", "invited_user_uuid",
+                  "invited_user_name", "invited_at", "invitation_status", "invitation_status_display",
+                  "response_date", "decline_reason", "max_assignments", "expertise_match_score",
+                  "current_assignments", "invited_by_name", "invitation_link", "invitation_expires_at",
+                  "invitation_message", "created", "modified", "coi_count", "coi_by_severity", "reviews_pending",
+                  "reviews_in_progress", "reviews_completed", "override_reason", "overridden_by_name",
+                  "overridden_at"]
+        read_only_fields = fields
+
+    def get_has_profile(self, entry) -> bool:
+        return True  # every entry is made for a profile (§2)
+
+    def get_invitation_link(self, entry) -> str | None:
+        if entry.invitation_status != CallReviewerPool.Status.PENDING:
+            return None
+        return f"{settings.SITE_URL}/reviewer-invitation/{entry.invitation_token}/"
+
+    def get_coi_count(self, entry) -> int:
+        return sum(getattr(entry, f"coi_{severity}") for severity in SEVERITIES)
+
+    @extend_schema_field(CoiBySeveritySerializer)
+    def get_coi_by_severity(self, entry):
+        return {severity: getattr(entry, f"coi_{severity}") for severity in SEVERITIES}
+
+    def get_reviews_pending(self, entry) -> int:
+        return 0  # Waldur's legacy field: reviews start in_review
+
+
+class PoolUpdateSerializer(serializers.Serializer):
+    """PATCH `/{uuid}/` (client `CallReviewerPoolUpdate`)."""
+
+    max_assignments = serializers.IntegerField(min_value=1, max_value=50)
+
+
+class ReviewerInvitationSerializer(serializers.Serializer):
+    """POST `reviewer-pool/` (client `ReviewerInvitationRequest`)."""
+
+    reviewer_uuids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=1000)
+    max_assignments = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    invitation_message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class DeclaredConflictSerializer(serializers.Serializer):
+    """One item of the accept body (client `SelfDeclaredConflictRequest`)."""
+
+    proposal_uuid = serializers.UUIDField()
+    coi_type = serializers.ChoiceField(choices=COI_TYPE_CODES)
+    severity = serializers.ChoiceField(choices=SEVERITIES, default="apparent")
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class InvitationDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ForceAcceptSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(max_length=2000)
+
+
+class InvitationAcceptResponseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    declared_conflicts = serializers.ListField(child=serializers.CharField())
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

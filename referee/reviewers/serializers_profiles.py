@@ -1,0 +1,289 @@
+"""Reviewer profiles and their affiliations, expertise and publications (§3.10).
+
+Profiles render as the client's `ReviewerProfile`; the nested rows as `ReviewerAffiliation`,
+`ReviewerExpertise` and `ReviewerPublication`. `stats` is computed for a whole page at once
+(two queries), `profile_completeness` from the prefetched nested rows."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Prefetch, Q
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
+
+from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField
+from referee.core.models import Customer
+from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
+from referee.reviewers.models import (
+    ReviewerAffiliation,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
+    orcid_validator,
+)
+
+# `profile_completeness` is measured over these five parts (§3.10).
+COMPLETENESS_FIELDS = ("biography", "orcid_id", "affiliations", "expertise", "publications")
+
+
+def with_profile_details(queryset):
+    """Everything a profile renders, in a constant number of queries."""
+    return queryset.select_related("user").prefetch_related(
+        Prefetch("affiliations", ReviewerAffiliation.objects.select_related("organization")),
+        "expertise_set",
+        "publications",
+    )
+
+
+class CustomerUUIDField(serializers.SlugRelatedField):
+    """An organisation (Customer) by uuid: hex or hyphenated in, hex out (§1)."""
+
+    default_error_messages = {"does_not_exist": "Organization not found.", "invalid": "Must be a valid UUID."}
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="uuid", queryset=Customer.objects.all(), **kwargs)
+
+    def to_representation(self, obj):
+        return obj.uuid.hex
+
+
+class ReviewerAffiliationSerializer(serializers.ModelSerializer):
+    uuid = HexUUIDField(read_only=True)
+    organization = CustomerUUIDField(required=False, allow_null=True)
+    organization_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    organization_name_display = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReviewerAffiliation
+        fields = ["uuid", "organization", "organization_name", "organization_name_display", "organization_identifier",
+                  "department", "position_title", "start_date", "end_date", "is_primary", "affiliation_type",
+                  "created", "modified"]
+
+    def get_organization_name_display(self, obj) -> str:
+        return obj.organization.name if obj.organization_id else obj.organization_name
+
+    def validate(self, attrs):
+        # Checked on the merged state: a PATCH may send only one date, or clear only the name.
+        merged = {**self._current(), **attrs}
+        organization, name = merged.get("organization"), (merged.get("organization_name") or "").strip()
+        if organization is None and not name:
+            raise serializers.ValidationError("Either organization or organization_name must be provided.")
+        if attrs.get("organization") is not None and not (attrs.get("organization_name") or "").strip():
+            # Copied when omitted (also on a PATCH that moves the link), so the text survives the customer.
+            attrs["organization_name"] = attrs["organization"].name
+        start, end = merged.get("start_date"), merged.get("end_date")
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": [END_BEFORE_START]})
+        return attrs
+
+    def _current(self) -> dict:
+        obj = self.instance
+        if obj is None:
+            return {}
+        return {"organization": obj.organization, "organization_name": obj.organization_name,
+                "start_date": obj.start_date, "end_date": obj.end_date}
+
+
+class ReviewerExpertiseSerializer(serializers.ModelSerializer):
+    uuid = HexUUIDField(read_only=True)
+    # Expertise categories are out of scope (§0.3): always null, any input ignored.
+    expertise_category = serializers.SerializerMethodField()
+    expertise_category_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReviewerExpertise
+        fields = ["uuid", "expertise_keyword", "expertise_category", "expertise_category_name", "proficiency_level",
+                  "years_experience", "last_active_date", "created", "modified"]
+        validators = []  # the case-insensitive uniqueness is checked below
+
+    def get_expertise_category(self, obj) -> str | None:
+        return None
+
+    def get_expertise_category_name(self, obj) -> str:
+        return ""
+
+    def validate_expertise_keyword(self, value):
+        profile = self.context["profile"]
+        taken = ReviewerExpertise.objects.filter(profile=profile, expertise_keyword__iexact=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(KEYWORD_TAKEN)
+        return value
+
+
+@extend_schema_field({"type": "array", "items": {}})
+class CoauthorsField(serializers.JSONField):
+    """Co-authors: each item a non-blank name, or `{"name": ..., "orcid"?: ...}`."""
+
+    MAX_ITEMS = 1000
+
+    def to_internal_value(self, data):
+        data = super().to_internal_value(data)
+        if not isinstance(data, list):
+            raise serializers.ValidationError("Expected a list of co-authors.")
+        if len(data) > self.MAX_ITEMS:
+            raise serializers.ValidationError(f"Ensure this list has no more than {self.MAX_ITEMS} co-authors.")
+        for position, item in enumerate(data):
+            self._check(position, item)
+        return data
+
+    @staticmethod
+    def _check(position, item):
+        name = item.get("name") if isinstance(item, dict) else item
+        if not isinstance(name, str) or not name.strip():
+            raise serializers.ValidationError(
+                f"Item {position}: a co-author is a name or an object with a non-blank \"name\".")
+        orcid = item.get("orcid") if isinstance(item, dict) else None
+        if orcid not in (None, ""):
+            if not isinstance(orcid, str) or not orcid_validator.regex.match(orcid):
+                raise serializers.ValidationError(f"Item {position}: {orcid_validator.message}")
+
+
+class ReviewerPublicationSerializer(serializers.ModelSerializer):
+    uuid = HexUUIDField(read_only=True)
+    coauthors = CoauthorsField(required=False)
+    external_ids = serializers.DictField(child=serializers.CharField(max_length=255), required=False)
+
+    class Meta:
+        model = ReviewerPublication
+        fields = ["uuid", "title", "publication_year", "venue", "doi", "venue_type", "abstract", "coauthors",
+                  "external_ids", "is_excluded_from_matching", "created", "modified"]
+        extra_kwargs = {"abstract": {"max_length": 20000}}
+
+
+class ReviewerStatsSerializer(serializers.Serializer):
+    uuid = serializers.CharField()
+    total_reviews_completed = serializers.IntegerField()
+    total_reviews_declined = serializers.IntegerField()
+    total_reviews_timeout = serializers.IntegerField()
+    average_review_time_days = serializers.FloatField(allow_null=True)
+    average_score_given = serializers.FloatField(allow_null=True)
+    last_review_date = serializers.DateField(allow_null=True)
+    quality_rating = serializers.FloatField(allow_null=True)
+    quality_rating_count = serializers.IntegerField()
+
+
+class ProfileCompletenessSerializer(serializers.Serializer):
+    is_complete = serializers.BooleanField()
+    missing_fields = serializers.ListField(child=serializers.CharField())
+    mandatory_fields = serializers.ListField(child=serializers.CharField())
+    enforcement_enabled = serializers.BooleanField()
+    percentage = serializers.IntegerField()
+
+
+def reviewer_stats(profiles) -> dict[int, dict]:
+    """ReviewerStats per profile id, from reviews and items (Waldur differs: never maintained).
+
+    completed = submitted reviews; declined = items the reviewer declined (also when reassigned
+    afterwards); timeout = items expired unanswered in a batch that was not cancelled; review time
+    = created → last change of the submitted review. Two queries for any number of profiles."""
+    from referee.assignments.models import AssignmentItem
+    from referee.reviews.models import Review
+
+    profiles = list(profiles)
+    stats = {p.pk: _empty_stats(p) for p in profiles}
+    by_user = {p.user_id: stats[p.pk] for p in profiles}
+    reviews = defaultdict(list)
+    for user_id, score, created, modified in Review.objects.filter(
+        reviewer_id__in=list(by_user), state="submitted"
+    ).values_list("reviewer_id", "summary_score", "created", "modified"):
+        reviews[user_id].append((score, created, modified))
+    for user_id, rows in reviews.items():
+        row = by_user[user_id]
+        scores = [score for score, _, _ in rows if score is not None]
+        row["total_reviews_completed"] = len(rows)
+        row["average_score_given"] = round(sum(scores) / len(scores), 2) if scores else None
+        days = [(modified - created).total_seconds() / 86400 for _, created, modified in rows]
+        row["average_review_time_days"] = round(sum(days) / len(days), 1)
+        row["last_review_date"] = max(modified for _, _, modified in rows).date()
+    counts = (
+        AssignmentItem.objects.filter(pool_entry__reviewer_id__in=list(stats))
+        .values("pool_entry__reviewer_id")
+        .annotate(
+            declined=Count("pk", filter=Q(status="declined") | Q(status="reassigned", responded_at__isnull=False)),
+            timeout=Count("pk", filter=Q(status="expired") & ~Q(batch__status="cancelled")),
+        )
+    )
+    for row in counts:
+        stats[row["pool_entry__reviewer_id"]].update(
+            total_reviews_declined=row["declined"], total_reviews_timeout=row["timeout"])
+    return stats
+
+
+def _empty_stats(profile) -> dict:
+    return {"uuid": profile.uuid.hex, "total_reviews_completed": 0, "total_reviews_declined": 0,
+            "total_reviews_timeout": 0, "average_review_time_days": None, "average_score_given": None,
+            "last_review_date": None, "quality_rating": None, "quality_rating_count": 0}
+
+
+def profile_completeness(profile) -> dict:
+    present = {
+        "biography": bool(profile.biography.strip()),
+        "orcid_id": bool(profile.orcid_id),
+        "affiliations": bool(profile.affiliations.all()),
+        "expertise": bool(profile.expertise_set.all()),
+        "publications": bool(profile.publications.all()),
+    }
+    missing = [name for name in COMPLETENESS_FIELDS if not present[name]]
+    return {"is_complete": not missing, "missing_fields": missing, "mandatory_fields": list(COMPLETENESS_FIELDS),
+            "enforcement_enabled": False,
+            "percentage": round(100 * (len(COMPLETENESS_FIELDS) - len(missing)) / len(COMPLETENESS_FIELDS))}
+
+
+class ProfileListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        profiles = list(data.all() if hasattr(data, "all") else data)
+        self._context["profile_stats"] = reviewer_stats(profiles)  # one pass for the whole page
+        return super().to_representation(profiles)
+
+
+class ReviewerProfileSerializer(serializers.ModelSerializer):
+    url = LinkField("reviewer-profiles", source="*")
+    uuid = HexUUIDField(read_only=True)
+    user = LinkField("users")
+    user_uuid = RelatedUUIDField(source="user")
+    user_full_name = serializers.CharField(source="user.full_name", read_only=True)
+    user_email = serializers.CharField(source="user.email", read_only=True)
+    orcid_id = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, validators=[
+            orcid_validator, UniqueValidator(ReviewerProfile.objects.all(), message=ORCID_TAKEN)],
+    )
+    orcid_connected = serializers.SerializerMethodField()
+    orcid_last_sync = serializers.SerializerMethodField()
+    biography = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    alternative_names = serializers.ListField(
+        child=serializers.CharField(max_length=255), required=False, max_length=100)
+    affiliations = ReviewerAffiliationSerializer(many=True, read_only=True)
+    expertise_set = ReviewerExpertiseSerializer(many=True, read_only=True)
+    publications = ReviewerPublicationSerializer(many=True, read_only=True)
+    stats = serializers.SerializerMethodField()
+    profile_completeness = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReviewerProfile
+        list_serializer_class = ProfileListSerializer
+        fields = ["url", "uuid", "user", "user_uuid", "user_full_name", "user_email", "orcid_id", "orcid_connected",
+                  "orcid_last_sync", "biography", "alternative_names", "available_for_reviews", "affiliations",
+                  "expertise_set", "publications", "stats", "profile_completeness", "is_published",
+                  "published_at", "created", "modified"]
+        read_only_fields = ["is_published", "published_at"]
+
+    def validate_orcid_id(self, value):
+        return value or None  # "" clears the ORCID (stored as null: unique but absent)
+
+    def get_orcid_connected(self, obj) -> bool:
+        return False  # ORCID OAuth is out of scope (§0.3)
+
+    def get_orcid_last_sync(self, obj) -> str | None:
+        return None
+
+    @extend_schema_field(ReviewerStatsSerializer)
+    def get_stats(self, obj):
+        page = self.context.get("profile_stats")
+        row = page[obj.pk] if page and obj.pk in page else reviewer_stats([obj])[obj.pk]
+        return ReviewerStatsSerializer(row).data
+
+    @extend_schema_field(ProfileCompletenessSerializer)
+    def get_profile_completeness(self, obj):
+        return profile_completeness(obj)
