@@ -153,6 +153,8 @@ SPECTACULAR_SETTINGS = {
         "CallStateEnum": "referee.calls.models.Call.State",
         "ProposalStateEnum": "referee.calls.models.Proposal.State",
         "RoundStatusEnum": "referee.calls.models.Round.Status",
+        "AssignmentBatchStatusEnum": "referee.assignments.models.AssignmentBatch.Status",
+        "AssignmentItemStatusEnum": "referee.assignments.models.AssignmentItem.Status",
     },
 }
 

@@ -7,6 +7,8 @@ unknown key → 400; ties broken by `-created`, `uuid`."""
 import django_filters
 from django import forms
 from django.db.models import F
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 
@@ -26,6 +28,7 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Must be true or false.")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class BooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 

@@ -1,5 +1,25 @@
-"""Assignment actions on a call: create-manual-assignment, generation, sending (§3.5)."""
+"""Assignment actions on a call: `/api/proposal-protected-calls/{uuid}/<action>/` (§3.5).
+
+Mixed into the call viewset; each action finds the call through the viewset's own visibility
+(`get_object`: unknown or invisible → 404), then requires a manager (403), then validates."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from referee.api.permissions import require_manager
+from referee.assignments import domain
+from referee.assignments.serializers import ManualAssignmentResultSerializer, ManualAssignmentSerializer
 
 
 class AssignmentCallActions:
-    pass
+    @extend_schema(request=ManualAssignmentSerializer, responses=ManualAssignmentResultSerializer,
+                   operation_id="proposal_protected_calls_create_manual_assignment")  # the client's name
+    @action(detail=True, methods=["post"], url_path="create-manual-assignment")
+    def create_manual_assignment(self, request, *args, **kwargs):
+        call = self.get_object()
+        require_manager(request, call)
+        body = ManualAssignmentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = domain.create_manual_assignment(call, actor=request.user, **body.validated_data)
+        return Response(ManualAssignmentResultSerializer(result).data)

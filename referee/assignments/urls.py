@@ -1,2 +1,6 @@
+from referee.assignments.views import AssignmentBatchViewSet, MyAssignmentBatchViewSet
+
+
 def register(router):
-    pass
+    router.register("assignment-batches", AssignmentBatchViewSet, basename="assignment-batch")
+    router.register("my-assignment-batches", MyAssignmentBatchViewSet, basename="my-assignment-batch")

@@ -1,7 +1,6 @@
 """Who a user is toward a call. Cached on the user object, which lives for one request."""
 
 
-
 def managed_call_ids(user) -> frozenset[int]:
     """Ids of the calls the user manages (staff: use is_manager_of, which short-cuts)."""
     if not getattr(user, "is_authenticated", False):
@@ -19,7 +18,7 @@ def is_manager_of(user, call_id: int) -> bool:
 
 
 def sees_everything(user) -> bool:
-    return bool(user.is_staff or user.is_support)
+    return bool(user.is_staff or getattr(user, "is_support", False))
 
 
 def managed_calls(user):

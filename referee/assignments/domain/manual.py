@@ -1,0 +1,184 @@
+"""`create-manual-assignment` (§3.5, §5.6 Manual, §4.5 workload): a manager puts chosen proposals
+into a reviewer's draft batch.
+
+Locks the call's MatchingConfiguration first, which serialises generation, manual assignment and
+reassign per call; then the pool entry, then the entry's draft batch (§7 order). Every check
+reads whole sets (one query per kind), so the query count does not grow with the proposals."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from referee.assignments.domain.common import (
+    CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, blocking_conflicts, link_conflicts,
+)
+from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
+from referee.assignments.workload import open_assignments
+from referee.calls.models import MatchingConfiguration, Proposal
+from referee.core.audit import record
+from referee.core.errors import FieldError
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
+
+ENTRY_NOT_ELIGIBLE = "Reviewer not found in pool or not accepted."
+NO_VALID_PROPOSALS = "No valid proposals found."
+NOT_IN_CALL = "Proposal not found in this call"
+NOT_OPEN = "Proposal is not open for review"
+IN_TEAM = "Reviewer is a member of the proposal team"
+CONFLICT_BID = "Reviewer declared a conflict for this proposal"
+ALREADY_ASSIGNED = "Assignment already exists for this reviewer"
+
+
+def workload_message(current: int, limit: int, adding: int) -> str:
+    return (
+        f"Reviewer has {current} open assignments (limit {limit}); this request would add {adding}. "
+        "Set override_workload_limit to assign anyway."
+    )
+
+
+@dataclass
+class ManualAssignmentResult:
+    batch_uuid: uuid.UUID | None = None  # the entry's draft, None if there is none
+    items_created: int = 0
+    skipped_proposals: list[dict] = field(default_factory=list)
+
+
+def create_manual_assignment(call, *, actor, reviewer_pool_entry_uuid, proposal_uuids, manager_notes: str = "",
+                             override_workload_limit: bool = False) -> ManualAssignmentResult:
+    result = ManualAssignmentResult()
+    with transaction.atomic():
+        MatchingConfiguration.objects.select_for_update().get(call=call)
+        entry = (
+            CallReviewerPool.objects.select_for_update()
+            .filter(call=call, uuid=reviewer_pool_entry_uuid, invitation_status=CallReviewerPool.Status.ACCEPTED)
+            .first()
+        )
+        if entry is None:
+            raise FieldError("reviewer_pool_entry_uuid", ENTRY_NOT_ELIGIBLE)
+        proposals = _assignable(call, entry, proposal_uuids, result.skipped_proposals)
+        conflicts = blocking_conflicts(entry.reviewer_id, [p.id for p in proposals])
+        # coi_blocked items are not new work (§4.5), so only the pending ones count.
+        _check_workload(entry, sum(1 for p in proposals if p.id not in conflicts), override_workload_limit, actor)
+        batch = _draft_batch(entry, actor, manager_notes) if proposals else _existing_draft(entry)
+        if batch is not None:
+            result.batch_uuid = batch.uuid
+        if proposals:
+            items = _create_items(batch, entry, proposals, conflicts, result.skipped_proposals)
+            result.items_created = len(items)
+            record("ASSIGNMENT_ITEMS_CREATED", batch, actor=actor, call=call, from_state=batch.status,
+                   to_state=batch.status, source="manual",
+                   items={item.uuid.hex: item.status for item in items})
+    return result
+
+
+def _skip(proposal_uuid, name: str, reason: str) -> dict:
+    return {"proposal_uuid": proposal_uuid.hex, "proposal_name": name, "reason": reason}
+
+
+def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
+    """The call's proposals that may become items for this reviewer, in request order; the
+    others are appended to `skipped` with the first reason of §5.6 that applies."""
+    keys = list(dict.fromkeys(proposal_uuids))
+    found = {p.uuid: p for p in Proposal.objects.filter(call=call, uuid__in=keys)}
+    if not found:
+        raise FieldError("proposal_uuids", NO_VALID_PROPOSALS)
+    ids = [p.id for p in found.values()]
+    user_id = CallReviewerPool.objects.values_list("reviewer__user_id", flat=True).get(pk=entry.pk)
+    memberships = Proposal.team.through.objects.filter(user_id=user_id, proposal_id__in=ids)
+    team = set(memberships.values_list("proposal_id", flat=True))
+    conflict_bids = set(
+        ReviewerBid.objects.filter(reviewer_id=entry.reviewer_id, proposal_id__in=ids, bid=ReviewerBid.Bid.CONFLICT)
+        .values_list("proposal_id", flat=True)
+    )
+    # A pair is never offered twice: any item but an expired one of a cancelled batch counts (§5.2).
+    existing = set(
+        AssignmentItem.objects.filter(pool_entry=entry, proposal_id__in=ids)
+        .exclude(status=ITEM_EXPIRED, batch__status=CANCELLED)
+        .values_list("proposal_id", flat=True)
+    )
+    assignable = []
+    for key in keys:
+        proposal = found.get(key)
+        if proposal is None:
+            skipped.append(_skip(key, "", NOT_IN_CALL))
+        elif not proposal.is_open_for_review:
+            skipped.append(_skip(key, proposal.name, NOT_OPEN))
+        elif proposal.id in team or proposal.created_by_id == user_id:
+            skipped.append(_skip(key, proposal.name, IN_TEAM))
+        elif proposal.id in conflict_bids:
+            skipped.append(_skip(key, proposal.name, CONFLICT_BID))
+        elif proposal.id in existing:
+            skipped.append(_skip(key, proposal.name, ALREADY_ASSIGNED))
+        else:
+            assignable.append(proposal)
+    return assignable
+
+
+def _check_workload(entry, adding: int, override: bool, actor) -> None:
+    """§4.5: refuse before anything is written, unless the manager overrides (then audit it)."""
+    if adding == 0:
+        return
+    current = open_assignments(entry)
+    if current + adding <= entry.max_assignments:
+        return
+    message = workload_message(current, entry.max_assignments, adding)
+    if not override:
+        raise FieldError("override_workload_limit", message)
+    record("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN", entry, actor=actor, call=entry.call, message=message,
+           open_assignments=current, limit=entry.max_assignments, adding=adding, action="create-manual-assignment")
+
+
+def _existing_draft(entry):
+    return AssignmentBatch.objects.select_for_update().filter(reviewer_pool_entry=entry, status=DRAFT).first()
+
+
+def _draft_batch(entry, actor, manager_notes: str):
+    """The entry's draft batch, reused whatever its source, else created as a manual one (§4.1)."""
+    batch = _existing_draft(entry)
+    if batch is None:
+        try:
+            with transaction.atomic():
+                batch = AssignmentBatch.objects.create(
+                    call_id=entry.call_id, reviewer_pool_entry=entry, status=DRAFT,
+                    source=AssignmentBatch.Source.MANUAL, created_by=actor, manager_notes=manager_notes or "",
+                )
+        except IntegrityError:
+            # A writer outside the per-call lock created the draft first (one draft per entry, §2): use it.
+            batch = _existing_draft(entry)
+            if batch is None:
+                raise
+        else:
+            record("ASSIGNMENT_BATCH_CREATED", batch, actor=actor, call=entry.call, to_state=DRAFT, source="manual")
+            return batch
+    if manager_notes:
+        batch.manager_notes = manager_notes
+        batch.save(update_fields=["manager_notes", "modified"])
+    return batch
+
+
+def _create_items(batch, entry, proposals, conflicts: dict, skipped: list) -> list:
+    """One INSERT for all items; if it collides with an item written concurrently (the partial
+    unique index on held pairs), retry one by one and skip the colliding proposals."""
+    scores = dict(
+        AffinityScore.objects.filter(reviewer_id=entry.reviewer_id, proposal__in=proposals)
+        .values_list("proposal_id", "affinity_score")
+    )
+
+    def build(proposal):
+        blocked = proposal.id in conflicts
+        return AssignmentItem(batch=batch, pool_entry=entry, proposal=proposal, affinity_score=scores.get(proposal.id),
+                              status=COI_BLOCKED if blocked else PENDING, has_coi=blocked)
+
+    try:
+        with transaction.atomic():
+            items = AssignmentItem.objects.bulk_create([build(p) for p in proposals])
+    except IntegrityError:
+        items = []
+        for proposal in proposals:
+            try:
+                with transaction.atomic():
+                    items.append(AssignmentItem.objects.bulk_create([build(proposal)])[0])
+            except IntegrityError:
+                skipped.append(_skip(proposal.uuid, proposal.name, ALREADY_ASSIGNED))
+    link_conflicts([i for i in items if i.status == COI_BLOCKED], conflicts)
+    return items
