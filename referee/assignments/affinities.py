@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Min, Prefetch
 from django.utils import timezone
 
 from referee.assignments.models import AffinityScore
-from referee.calls.models import Proposal
+from referee.calls.models import MatchingConfiguration, Proposal
 from referee.matching.affinity import ReviewerText, compute_affinity
 from referee.reviewers.models import CallReviewerPool, ReviewerPublication
 
@@ -28,14 +28,19 @@ class AffinityMatrix:
     text: np.ndarray
 
 
-def scored_entries(call):
-    """Accepted pool entries (each has a profile): the reviewers that take part in matching."""
-    publications = ReviewerPublication.objects.filter(is_excluded_from_matching=False)
-    return (
+def scored_entries(call, *, with_texts: bool = True):
+    """Accepted pool entries (each has a profile): the reviewers that take part in matching.
+    `with_texts` prefetches what their affinity is computed from (not needed to read the cache)."""
+    entries = (
         CallReviewerPool.objects.filter(call=call, invitation_status="accepted")
         .select_related("reviewer__user")
-        .prefetch_related("reviewer__expertise_set", Prefetch("reviewer__publications", queryset=publications))
         .order_by("id")
+    )
+    if not with_texts:
+        return entries
+    publications = ReviewerPublication.objects.filter(is_excluded_from_matching=False)
+    return entries.prefetch_related(
+        "reviewer__expertise_set", Prefetch("reviewer__publications", queryset=publications)
     )
 
 
@@ -68,7 +73,6 @@ def _compute(call) -> AffinityMatrix:
     return AffinityMatrix([p.id for p in proposals], entries, affinity, keyword, text)
 
 
-@transaction.atomic
 def compute_affinities(call) -> int:
     """`compute-affinities`: recompute every pair and return how many scores are stored."""
     return _refresh(call).affinity.size
@@ -81,31 +85,62 @@ def current_affinities(call) -> AffinityMatrix:
     if _is_stale(call):
         return _refresh(call)
     proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
-    entries = list(scored_entries(call))
-    index_p = {pid: i for i, pid in enumerate(proposal_ids)}
-    index_r = {e.reviewer_id: j for j, e in enumerate(entries)}
+    entries = list(scored_entries(call, with_texts=False))
+    return AffinityMatrix(proposal_ids, entries, *_read_cache(call, proposal_ids, entries))
+
+
+def _read_cache(call, proposal_ids, entries):
+    """The cached rows as three P×R arrays, filled by numpy fancy indexing: the rows come as
+    columns (one list per field), so no Python loop runs per pair."""
     shape = (len(proposal_ids), len(entries))
     affinity, keyword, text = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    rows = AffinityScore.objects.filter(call=call).values_list(
+    if not affinity.size:
+        return affinity, keyword, text
+    rows = list(AffinityScore.objects.filter(call=call).values_list(
         "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score"
-    )
-    for proposal_id, reviewer_id, a, k, t in rows.iterator(chunk_size=10000):
-        i, j = index_p.get(proposal_id), index_r.get(reviewer_id)
-        if i is not None and j is not None:
-            affinity[i, j], keyword[i, j], text[i, j] = a, k or 0.0, t or 0.0
-    return AffinityMatrix(proposal_ids, entries, affinity, keyword, text)
+    ))
+    if not rows:
+        return affinity, keyword, text
+    p, r, a, k, t = zip(*rows)
+    p, r = np.array(p, dtype=np.int64), np.array(r, dtype=np.int64)
+    a, k, t = (np.array(column, dtype=float) for column in (a, k, t))  # None → nan
+    row_of, col_of = _positions(proposal_ids), _positions([e.reviewer_id for e in entries])
+    i, j = row_of(p), col_of(r)
+    keep = (i >= 0) & (j >= 0)
+    i, j = i[keep], j[keep]
+    affinity[i, j] = a[keep]
+    keyword[i, j] = np.nan_to_num(k[keep])  # a null partial score counts as 0
+    text[i, j] = np.nan_to_num(t[keep])
+    return affinity, keyword, text
+
+
+def _positions(ids):
+    """ids → a function mapping an array of ids to their positions in `ids` (−1 if absent)."""
+    keys = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+
+    def lookup(values):
+        at = np.searchsorted(sorted_keys, values).clip(0, max(len(keys) - 1, 0))
+        found = sorted_keys[at] == values if len(keys) else np.zeros(len(values), dtype=bool)
+        return np.where(found, order[at], -1)
+
+    return lookup
 
 
 def _refresh(call) -> AffinityMatrix:
     """Compute all pairs, replace the call's rows, set each entry's `expertise_match_score` to
-    its mean affinity."""
-    matrix = _compute(call)
-    _store(call, matrix)
-    means = matrix.affinity.mean(axis=0) if matrix.proposal_ids else [None] * len(matrix.entries)
-    for entry, mean in zip(matrix.entries, means):
-        entry.expertise_match_score = None if mean is None else round(float(mean), 4)
-    CallReviewerPool.objects.bulk_update(matrix.entries, ["expertise_match_score"], batch_size=1000)
-    return matrix
+    its mean affinity. Serialised per call by the MatchingConfiguration lock (§7): two refreshes
+    at once would otherwise both insert every pair."""
+    with transaction.atomic():
+        MatchingConfiguration.objects.select_for_update().get(call=call)
+        matrix = _compute(call)
+        _store(call, matrix)
+        means = matrix.affinity.mean(axis=0) if matrix.proposal_ids else [None] * len(matrix.entries)
+        for entry, mean in zip(matrix.entries, means):
+            entry.expertise_match_score = None if mean is None else round(float(mean), 4)
+        CallReviewerPool.objects.bulk_update(matrix.entries, ["expertise_match_score"], batch_size=1000)
+        return matrix
 
 
 def _is_stale(call) -> bool:

@@ -1,5 +1,90 @@
-"""Conflict actions on a call: coi-configuration, detect-conflicts, conflicts, summary (§3.5)."""
+"""Conflict actions on a call: `detect-conflicts/`, `conflicts/`, `conflict-summary/` (§3.5).
+(`coi-configuration/` lives with the call's other configurations in `referee.calls.views`.)"""
+
+from django.db.models import Count, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from referee.api.permissions import require_manager
+from referee.calls.models import COI_TYPE_CODES
+from referee.conflicts.detection import start_detection
+from referee.conflicts.filters import COI_DEFAULT_ORDERING, COI_ORDERING, CallConflictFilter
+from referee.conflicts.models import ConflictOfInterest
+from referee.conflicts.serializers import (
+    COIDetectionJobSerializer, ConflictOfInterestSerializer, DetectConflictsSerializer, with_details,
+)
+
+STATUSES = ConflictOfInterest.Status.values
+SEVERITIES = ConflictOfInterest.Severity.values
+
+
+def _multi(name, values):
+    return OpenApiParameter(name, {"type": "array", "items": {"type": "string", "enum": list(values)}}, explode=True)
+
+
+# Documented by hand: the call viewset's own filter backends describe the call list, not this one.
+CONFLICT_LIST_PARAMETERS = [
+    _multi("status", STATUSES), _multi("severity", SEVERITIES), _multi("coi_type", COI_TYPE_CODES),
+    OpenApiParameter("o", {"type": "array", "items": {"type": "string", "enum": [
+        *COI_ORDERING, *(f"-{key}" for key in COI_ORDERING)]}}, explode=False),
+    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT),
+]
+SUMMARY = inline_serializer("ConflictSummaryResponse", {
+    "total": serializers.IntegerField(),
+    "by_status": serializers.DictField(child=serializers.IntegerField()),
+    "by_severity": serializers.DictField(child=serializers.IntegerField()),
+    "by_type": serializers.DictField(child=serializers.IntegerField()),
+})
+
+
+def summarise_conflicts(call) -> dict:
+    """Counts of the call's conflicts by status, severity and type; every enum value is a key,
+    zeros included, so a dashboard needs no defaults. One aggregate query."""
+    groups = {"by_status": ("status", STATUSES), "by_severity": ("severity", SEVERITIES),
+              "by_type": ("coi_type", COI_TYPE_CODES)}
+    aggregates = {"total": Count("pk")}
+    for group, (field, values) in groups.items():
+        aggregates.update({f"{group}_{value}": Count("pk", filter=Q(**{field: value})) for value in values})
+    counts = ConflictOfInterest.objects.filter(call=call).aggregate(**aggregates)
+    summary = {"total": counts["total"]}
+    for group, (_, values) in groups.items():
+        summary[group] = {value: counts[f"{group}_{value}"] for value in values}
+    return summary
 
 
 class ConflictCallActions:
-    pass
+    """Mixed into the call viewset (`self.get_object()` is the call)."""
+
+    @extend_schema(request=DetectConflictsSerializer, responses=COIDetectionJobSerializer,
+                   operation_id="proposal_protected_calls_detect_conflicts")
+    @action(detail=True, methods=["post"], url_path="detect-conflicts")
+    def detect_conflicts(self, request, *args, **kwargs):
+        """Queue a detection job; 200 with the pending job (Waldur's 202 is not in its client)."""
+        call = self.get_object()
+        require_manager(request, call)
+        body = DetectConflictsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        job = start_detection(call, user=request.user, job_type=body.validated_data["job_type"])
+        return Response(COIDetectionJobSerializer(job, context=self.get_serializer_context()).data)
+
+    @extend_schema(responses=ConflictOfInterestSerializer(many=True), filters=False,
+                   parameters=CONFLICT_LIST_PARAMETERS)
+    @action(detail=True, methods=["get"])
+    def conflicts(self, request, *args, **kwargs):
+        call = self.get_object()
+        require_manager(request, call)
+        return self.list_of(
+            with_details(ConflictOfInterest.objects.filter(call=call)), ConflictOfInterestSerializer,
+            filterset_class=CallConflictFilter, ordering_fields=COI_ORDERING, ordering=COI_DEFAULT_ORDERING,
+        )
+
+    @extend_schema(responses=SUMMARY, filters=False)
+    @action(detail=True, methods=["get"], url_path="conflict-summary")
+    def conflict_summary(self, request, *args, **kwargs):
+        call = self.get_object()
+        require_manager(request, call)
+        return Response(summarise_conflicts(call))

@@ -12,6 +12,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from referee.calls.models import Proposal
+from referee.conflicts.domain import block_pair_items, lock_pool_entries
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.audit import record
@@ -101,11 +102,17 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
 
 def _save_chunk(job, rows, processed: int) -> None:
     with transaction.atomic():
+        # Pool entries before the inserts (§7 order): blocking locks entry → batch → item, and a
+        # self-declaration locks the entry before inserting a conflict that may collide with ours.
+        lock_pool_entries(job.call_id, {row.reviewer_id for row in rows})
         created = ConflictOfInterest.objects.bulk_create(rows, ignore_conflicts=True)
-        # bulk_create with ignore_conflicts returns every row; count the ones that exist now.
-        new = ConflictOfInterest.objects.filter(uuid__in=[c.uuid for c in created]).count()
+        # bulk_create with ignore_conflicts returns every row; the new ones are those that exist now.
+        new = list(ConflictOfInterest.objects.filter(uuid__in=[c.uuid for c in created])
+                   .only("id", "reviewer_id", "proposal_id", "status", "rule"))
+        # New blocking conflicts block their pairs' pending items (§4.4), in bulk for the chunk.
+        block_pair_items(new, actor=None)
         job.processed_pairs += processed
-        job.conflicts_found += new
+        job.conflicts_found += len(new)
         COIDetectionJob.objects.filter(pk=job.pk).update(
             processed_pairs=job.processed_pairs, conflicts_found=job.conflicts_found, modified=timezone.now()
         )
