@@ -1,0 +1,75 @@
+"""Query filters and ordering keys of the conflict and detection-job lists (§3.5, §3.7, §3.8)."""
+
+import django_filters
+from django.db import connection
+from django.db.models import Q, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
+
+from referee.calls.models import COI_TYPES
+from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
+from referee.reviewers.models import ReviewerProfile
+
+COI_ORDERING = {"detected_at": "detected_at", "severity": "severity", "status": "status", "created": "created"}
+COI_DEFAULT_ORDERING = ["-detected_at"]
+JOB_ORDERING = {"created": "created", "started_at": "started_at", "completed_at": "completed_at", "state": "state"}
+
+
+def profiles_with_alternative_name(fragment: str):
+    """Ids of profiles one of whose `alternative_names` contains `fragment` (case-insensitive).
+
+    The JSON array is unnested by the database, so a fragment never matches across two names or
+    the JSON punctuation, and non-ASCII names compare as text (SQLite stores them escaped)."""
+    table = ReviewerProfile._meta.db_table
+    pattern = "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if connection.vendor == "postgresql":
+        sql = (f"SELECT p.id FROM {table} p CROSS JOIN LATERAL jsonb_array_elements_text("
+               "CASE WHEN jsonb_typeof(p.alternative_names) = 'array' THEN p.alternative_names ELSE '[]' END"
+               ") AS n(name) WHERE n.name ILIKE %s")
+    else:
+        sql = f"SELECT p.id FROM {table} p, json_each(p.alternative_names) n WHERE n.value LIKE %s ESCAPE '\\'"
+    return RawSQL(sql, (pattern,))
+
+
+class CallConflictFilter(django_filters.FilterSet):
+    """The call action `conflicts/` (§3.5)."""
+
+    status = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Status.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Severity.choices)
+    coi_type = django_filters.MultipleChoiceFilter(choices=COI_TYPES)
+
+    class Meta:
+        model = ConflictOfInterest
+        fields = []
+
+
+class ConflictFilter(CallConflictFilter):
+    """`/api/conflicts-of-interest/` (§3.7)."""
+
+    call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
+    proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
+    round_uuid = django_filters.UUIDFilter(field_name="proposal__round__uuid")
+    reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")
+    reviewer_name = django_filters.CharFilter(method="filter_reviewer_name")
+    detection_method = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Method.choices)
+
+    def filter_reviewer_name(self, queryset, name, value):
+        # The full name as rendered (`User.full_name`: first + last, else the username) or an
+        # alternative name of the profile.
+        full_name = Concat("reviewer__user__first_name", Value(" "), "reviewer__user__last_name")
+        unnamed = Q(reviewer__user__first_name="", reviewer__user__last_name="")
+        return queryset.alias(reviewer_full_name=full_name).filter(
+            Q(reviewer_full_name__icontains=value)
+            | (unnamed & Q(reviewer__user__username__icontains=value))
+            | Q(reviewer_id__in=profiles_with_alternative_name(value))
+        )
+
+
+class DetectionJobFilter(django_filters.FilterSet):
+    call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
+    job_type = django_filters.ChoiceFilter(choices=COIDetectionJob.JobType.choices)
+    state = django_filters.MultipleChoiceFilter(choices=COIDetectionJob.State.choices)
+
+    class Meta:
+        model = COIDetectionJob
+        fields = []

@@ -1,0 +1,112 @@
+"""Conflicts of interest and detection jobs as the client models them (§3.7, §3.8), and the
+bodies of their actions (§3.5, §3.7)."""
+
+from rest_framework import serializers
+
+from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.calls.models import COI_TYPES
+from referee.conflicts.domain import is_blocking
+from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
+
+MAX_NOTES = 5000
+MAX_PLAN = 10000
+
+
+def with_details(queryset):
+    """Everything the COI serializer reads, in the list's one query."""
+    return queryset.select_related(
+        "reviewer__user", "proposal__round", "call", "reviewed_by", "conflicting_user", "conflicting_organization"
+    )
+
+
+class ConflictOfInterestSerializer(serializers.ModelSerializer):
+    """Client `ConflictOfInterest` + extra `rule`, `is_blocking` (§5.8)."""
+
+    url = LinkField("conflicts-of-interest", source="*")
+    uuid = HexUUIDField(read_only=True)
+    reviewer = LinkField("reviewer-profiles")
+    reviewer_uuid = RelatedUUIDField(source="reviewer")
+    reviewer_name = NameField(source="reviewer.user.full_name")
+    proposal = LinkField("proposal-proposals")
+    proposal_uuid = RelatedUUIDField(source="proposal", nil=True)
+    proposal_name = NameField(source="proposal.name")
+    round_uuid = RelatedUUIDField(source="proposal.round", nil=True)
+    round_name = NameField(source="proposal.round.name")
+    call = LinkField("proposal-protected-calls")
+    call_uuid = RelatedUUIDField(source="call")
+    call_name = NameField(source="call.name")
+    coi_type_display = DisplayField("coi_type", labels=COI_TYPES)
+    severity_display = DisplayField("severity")
+    status_display = DisplayField("status", labels=ConflictOfInterest.Status.choices)
+    reviewed_by = LinkField("users")
+    reviewed_by_name = NameField(source="reviewed_by.full_name")
+    conflicting_user = LinkField("users")
+    conflicting_user_name = NameField(source="conflicting_user.full_name")
+    conflicting_organization = LinkField("customers")
+    conflicting_organization_name = NameField(source="conflicting_organization.name")
+    is_blocking = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConflictOfInterest
+        fields = ["url", "uuid", "reviewer", "reviewer_uuid", "reviewer_name", "proposal", "proposal_uuid",
+                  "proposal_name", "round_uuid", "round_name", "call", "call_uuid", "call_name", "coi_type",
+                  "coi_type_display", "severity", "severity_display", "detection_method", "detected_at",
+                  "evidence_description", "evidence_data", "status", "status_display", "reviewed_by",
+                  "reviewed_by_name", "reviewed_at", "conflicting_user", "conflicting_user_name",
+                  "conflicting_organization", "conflicting_organization_name", "created", "review_notes",
+                  "management_plan", "rule", "is_blocking"]
+        read_only_fields = fields
+
+    def get_is_blocking(self, conflict) -> bool:
+        return is_blocking(conflict)
+
+
+class ConflictNotesSerializer(serializers.Serializer):
+    """PUT/PATCH body: only the texts; any other key (`status` too) is ignored (§3.7)."""
+
+    review_notes = serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES)
+    management_plan = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PLAN)
+
+
+def status_body(to_status: str, *, plan: bool):
+    """Body of `dismiss/`, `waive/`, `recuse/`: `status`, if sent, must name the action's target."""
+    fields = {
+        "status": serializers.ChoiceField(choices=[to_status], required=False),
+        "review_notes": serializers.CharField(required=False, allow_blank=True, max_length=MAX_NOTES),
+    }
+    if plan:
+        fields["management_plan"] = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PLAN)
+    name = f"COI{to_status.capitalize()}Request"
+    return type(name, (serializers.Serializer,), fields)
+
+
+DismissSerializer = status_body("dismissed", plan=True)
+WaiveSerializer = status_body("waived", plan=True)
+RecuseSerializer = status_body("recused", plan=False)
+
+
+class COIDetectionJobSerializer(serializers.ModelSerializer):
+    """Client `COIDetectionJob` + extra `config_snapshot`."""
+
+    url = LinkField("coi-detection-jobs", source="*")
+    uuid = HexUUIDField(read_only=True)
+    call = LinkField("proposal-protected-calls")
+    call_uuid = RelatedUUIDField(source="call")
+    call_name = NameField(source="call.name")
+    progress_percentage = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = COIDetectionJob
+        fields = ["url", "uuid", "call", "call_uuid", "call_name", "job_type", "state", "total_pairs",
+                  "processed_pairs", "progress_percentage", "conflicts_found", "started_at", "completed_at",
+                  "error_message", "created", "config_snapshot"]
+        read_only_fields = fields
+
+
+class DetectConflictsSerializer(serializers.Serializer):
+    """`detect-conflicts/` body: a full run unless `incremental` is asked for."""
+
+    job_type = serializers.ChoiceField(
+        choices=[COIDetectionJob.JobType.FULL_CALL, COIDetectionJob.JobType.INCREMENTAL],
+        default=COIDetectionJob.JobType.FULL_CALL,
+    )

@@ -1,0 +1,64 @@
+"""`/api/events/` (§7, Audit): the append-only audit trail, read-only.
+
+Staff and support read every event; a call's managers read the events of their calls; everyone
+else gets an empty list (and 404 on a detail)."""
+
+import django_filters
+from django import forms
+from rest_framework import mixins, serializers
+
+from referee.api.fields import HexUUIDField, RelatedUUIDField
+from referee.api.viewsets import RefereeViewSet
+from referee.core.models import AuditEvent
+from referee.core.roles import managed_calls, sees_everything
+
+
+class AnyValuesField(forms.MultipleChoiceField):
+    """Repeated free-text values (`?event_type=A&event_type=B`): event types are an open set."""
+
+    def valid_value(self, value):
+        return True
+
+
+class AnyValuesFilter(django_filters.MultipleChoiceFilter):
+    field_class = AnyValuesField
+
+
+class EventFilter(django_filters.FilterSet):
+    call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
+    event_type = AnyValuesFilter()
+    object_uuid = django_filters.UUIDFilter(field_name="object_uuid")
+
+    class Meta:
+        model = AuditEvent
+        fields = []
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    uuid = HexUUIDField(read_only=True)
+    actor = serializers.SerializerMethodField()
+    actor_uuid = RelatedUUIDField(source="actor")
+    call_uuid = RelatedUUIDField(source="call")
+    object_uuid = HexUUIDField(read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["uuid", "created", "event_type", "actor", "actor_uuid", "call_uuid", "object_type", "object_uuid",
+                  "from_state", "to_state", "message", "context"]
+        read_only_fields = fields
+
+    def get_actor(self, event) -> str:
+        return event.actor.username if event.actor is not None else ""
+
+
+class AuditEventViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
+    queryset = AuditEvent.objects
+    serializer_class = AuditEventSerializer
+    filterset_class = EventFilter
+    ordering_fields = {"created": "created", "event_type": "event_type"}
+    ordering = ["-created"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = AuditEvent.objects.select_related("actor", "call")
+        return queryset if sees_everything(user) else queryset.filter(call_id__in=managed_calls(user))

@@ -1,0 +1,276 @@
+"""`/api/reviewer-bids/` (§3.9): representation, roles, `my-bids/`, `submit/`, `bulk-submit/`,
+owner-only changes, filters, ordering and query counts."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from waldur_api_client.models import ReviewerBid as ClientBid
+from waldur_api_client.models import ReviewerBidsBulkSubmitResponse200
+
+from referee.core.models import AuditEvent
+from referee.reviewers.models import ReviewerBid
+from tests import factories as f
+from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import assert_constant_queries
+
+LIST = "/api/reviewer-bids/"
+SUBMIT = f"{LIST}submit/"
+BULK = f"{LIST}bulk-submit/"
+NO_PROFILE = "You must have a reviewer profile to submit bids."
+NOT_IN_POOL = "You are not in the reviewer pool for this call."
+CLOSED = "Bidding is closed for this proposal."
+
+
+def url(bid):
+    return f"{LIST}{bid.uuid.hex}/"
+
+
+def bid(profile, proposal, value="willing", **kwargs):
+    return ReviewerBid.objects.create(reviewer=profile, proposal=proposal, bid=value, **kwargs)
+
+
+@pytest.fixture
+def bids(world):
+    """The reviewer's own bid, a colleague's in the same call and a stranger's bid in another call."""
+    colleague = f.profile(f.user())
+    f.pool_entry(world.call, colleague)
+    outsider = f.profile(f.user())
+    return {
+        "own": bid(world.profile, world.proposal, "eager", comment="Love it"),
+        "colleague": bid(colleague, world.proposal2, "not_willing"),
+        "foreign": bid(outsider, f.proposal(f.round_(world.other_call)), "conflict"),
+    }
+
+
+@pytest.mark.django_db
+class TestReads:
+    def test_detail_parses_with_the_client(self, world, bids):
+        own = bids["own"]
+        body = client_for(world.reviewer).get(url(own)).json()
+        parsed = ClientBid.from_dict(body)
+        assert parsed.bid.value == "eager" and "url" not in body
+        host = "http://testserver/api"
+        assert (body["uuid"], body["call"], body["call_uuid"]) == (
+            own.uuid.hex, f"{host}/proposal-protected-calls/{world.call.uuid.hex}/", world.call.uuid.hex)
+        assert (body["reviewer"], body["reviewer_uuid"], body["reviewer_name"]) == (
+            f"{host}/reviewer-profiles/{world.profile.uuid.hex}/", world.profile.uuid.hex, world.reviewer.full_name)
+        assert (body["proposal"], body["proposal_uuid"], body["proposal_name"]) == (
+            f"{host}/proposal-proposals/{world.proposal.uuid.hex}/", world.proposal.uuid.hex, world.proposal.name)
+        assert (body["bid_display"], body["comment"]) == ("Eager", "Love it")
+        assert body["submitted_at"].endswith("Z") and body["modified_at"].endswith("Z")
+        assert client_for(world.staff).get(url(bids["colleague"])).json()["bid_display"] == "Not willing"
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_visibility(self, world, bids, role):
+        visible = {"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
+                   "manager": {"own", "colleague"}, "support": set(bids), "staff": set(bids)}[role]
+        client = client_for(role_user(world, role))
+        response = client.get(LIST)
+        if role == "anonymous":
+            assert response.status_code == 401
+        else:
+            assert {ClientBid.from_dict(row).uuid.hex for row in response.json()} == {
+                bids[name].uuid.hex for name in visible}
+        for name, one in bids.items():
+            expected = 401 if role == "anonymous" else 200 if name in visible else 404
+            assert client.get(url(one)).status_code == expected, (role, name)
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_my_bids(self, world, bids, role):
+        response = client_for(role_user(world, role)).get(f"{LIST}my-bids/")
+        if role == "anonymous":
+            assert response.status_code == 401
+            return
+        expected = [bids["own"].uuid.hex] if role == "reviewer" else []  # no profile (or no bids): []
+        assert [ClientBid.from_dict(row).uuid.hex for row in response.json()] == expected
+        assert response["X-Result-Count"] == str(len(expected)) and "Link" in response
+
+    def test_my_bids_filters_and_ordering(self, world, bids):
+        second = bid(world.profile, world.proposal2, "not_willing")
+        client = client_for(world.reviewer)
+        rows = client.get(f"{LIST}my-bids/", {"bid": "not_willing"}).json()
+        assert [row["uuid"] for row in rows] == [second.uuid.hex]
+        rows = client.get(f"{LIST}my-bids/", {"o": "bid"}).json()
+        assert [row["bid"] for row in rows] == ["eager", "not_willing"]
+        assert client.get(f"{LIST}my-bids/", {"bid": "maybe"}).status_code == 400
+
+    def test_filters_and_ordering(self, world, bids):
+        client = client_for(world.staff)
+
+        def uuids(**params):
+            response = client.get(LIST, params)
+            assert response.status_code == 200, response.content
+            return [row["uuid"] for row in response.json()]
+
+        own, colleague, foreign = (bids[n].uuid.hex for n in ("own", "colleague", "foreign"))
+        assert set(uuids(call_uuid=world.call.uuid.hex)) == {own, colleague}
+        assert uuids(proposal_uuid=str(world.proposal2.uuid)) == [colleague]
+        assert uuids(reviewer_uuid=world.profile.uuid.hex) == [own]
+        assert set(uuids(bid=["eager", "conflict"])) == {own, foreign}
+        assert uuids() == [foreign, colleague, own]  # -submitted_at
+        assert uuids(o="submitted_at") == [own, colleague, foreign]
+        assert uuids(o="bid") == [foreign, own, colleague]
+        ReviewerBid.objects.filter(pk=bids["own"].pk).update(modified=timezone.now() + timedelta(hours=1))
+        assert uuids(o="-modified_at")[0] == own
+        for param, value in (("call_uuid", "x"), ("proposal_uuid", "1"), ("reviewer_uuid", "z"), ("bid", "maybe"),
+                             ("o", "created")):
+            response = client.get(LIST, {param: value})
+            assert response.status_code == 400 and param in response.json()
+
+    def test_query_counts_are_constant(self, world, bids):
+        def add_bids():
+            for _ in range(5):
+                profile = f.profile(f.user())
+                f.pool_entry(world.call, profile)
+                bid(profile, f.proposal(world.round))
+                bid(world.profile, f.proposal(world.round))
+
+        assert_constant_queries(client_for(world.manager), LIST, add_bids)
+        assert_constant_queries(client_for(world.reviewer), f"{LIST}my-bids/", add_bids)
+
+
+@pytest.mark.django_db
+class TestSubmit:
+    def submit(self, user, **body):
+        return client_for(user).post(SUBMIT, {"proposal_uuid": body.pop("proposal").uuid.hex, **body}, format="json")
+
+    def test_creates_then_updates_answering_200(self, world):
+        response = self.submit(world.reviewer, proposal=world.proposal, bid="eager", comment="Yes")
+        assert response.status_code == 200
+        created = ClientBid.from_dict(response.json())
+        assert (created.bid.value, created.comment, created.call_uuid.hex) == ("eager", "Yes", world.call.uuid.hex)
+        response = client_for(world.reviewer).post(
+            SUBMIT, {"proposal_uuid": str(world.proposal.uuid), "bid": "not_willing"}, format="json")
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["uuid"], body["bid"], body["comment"]) == (created.uuid.hex, "not_willing", "Yes")
+        assert ReviewerBid.objects.count() == 1
+        events = [(e.event_type, e.from_state, e.to_state) for e in AuditEvent.objects.order_by("created", "id")]
+        assert events == [("REVIEWER_BID_SUBMITTED", "", "eager"), ("REVIEWER_BID_UPDATED", "eager", "not_willing")]
+
+    @pytest.mark.parametrize("role,status", [("anonymous", 401), ("support", 403), ("stranger", 400),
+                                             ("other_manager", 400), ("manager", 400), ("staff", 400),
+                                             ("reviewer", 200)])
+    def test_roles(self, world, role, status):
+        response = self.submit(role_user(world, role), proposal=world.proposal, bid="willing")
+        assert response.status_code == status, response.content
+        if status == 400:
+            assert response.json() == {"detail": NO_PROFILE}
+
+    def test_refusals_in_order(self, world):
+        missing = client_for(world.reviewer).post(SUBMIT, {"proposal_uuid": uuid.uuid4().hex, "bid": "eager"},
+                                                  format="json")
+        assert missing.status_code == 400 and missing.json() == {"proposal_uuid": ["Proposal not found."]}
+        foreign = f.proposal(f.round_(world.other_call))
+        assert self.submit(world.reviewer, proposal=foreign, bid="eager").json() == {"detail": NOT_IN_POOL}
+        f.pool_entry(world.other_call, world.profile, status="pending")
+        assert self.submit(world.reviewer, proposal=foreign, bid="eager").json() == {"detail": NOT_IN_POOL}
+        for state in ("draft", "accepted", "rejected", "canceled"):
+            world.proposal.state = state
+            world.proposal.save()
+            assert self.submit(world.reviewer, proposal=world.proposal, bid="eager").json() == {"detail": CLOSED}
+        world.proposal.state = "in_review"
+        world.proposal.save()
+        assert self.submit(world.reviewer, proposal=world.proposal, bid="eager").status_code == 200
+
+    @pytest.mark.parametrize("body,field", [
+        ({"bid": "eager"}, "proposal_uuid"), ({"proposal_uuid": "nope", "bid": "eager"}, "proposal_uuid"),
+        ({"proposal_uuid": "P", "bid": "maybe"}, "bid"), ({"proposal_uuid": "P"}, "bid"),
+        ({"proposal_uuid": "P", "bid": "eager", "comment": "x" * 2001}, "comment"),
+    ])
+    def test_bad_bodies_name_the_field(self, world, body, field):
+        if body.get("proposal_uuid") == "P":
+            body = {**body, "proposal_uuid": world.proposal.uuid.hex}
+        response = client_for(world.reviewer).post(SUBMIT, body, format="json")
+        assert response.status_code == 400 and field in response.json()
+        assert not ReviewerBid.objects.exists()
+
+    def test_comment_of_2000_is_fine(self, world):
+        assert self.submit(world.reviewer, proposal=world.proposal, bid="eager", comment="x" * 2000).status_code == 200
+
+
+@pytest.mark.django_db
+class TestBulkSubmit:
+    def test_each_bid_saved_alone(self, world):
+        draft = f.proposal(world.round, state="draft")
+        unknown = uuid.uuid4().hex
+        bids = [
+            {"proposal_uuid": world.proposal.uuid.hex, "bid": "eager"},
+            {"proposal_uuid": draft.uuid.hex, "bid": "willing"},
+            {"proposal_uuid": unknown, "bid": "willing"},
+            {"proposal_uuid": str(world.proposal2.uuid), "bid": "conflict", "comment": "My old lab"},
+            {"proposal_uuid": world.proposal2.uuid.hex, "bid": "sometimes"},
+        ]
+        response = client_for(world.reviewer).post(BULK, {"bids": bids}, format="json")
+        assert response.status_code == 200
+        body = response.json()
+        ReviewerBidsBulkSubmitResponse200.from_dict(body)
+        assert body["submitted"] == 2
+        assert body["errors"][:2] == [f"{draft.uuid.hex}: {CLOSED}", f"{unknown}: Proposal not found."]
+        assert body["errors"][2].startswith(f"{world.proposal2.uuid.hex}: bid: ")
+        assert dict(ReviewerBid.objects.values_list("proposal_id", "bid")) == {
+            world.proposal.id: "eager", world.proposal2.id: "conflict"}
+
+    def test_all_saved_means_errors_null(self, world):
+        bids = [{"proposal_uuid": p.uuid.hex, "bid": "willing"} for p in (world.proposal, world.proposal2)]
+        body = client_for(world.reviewer).post(BULK, {"bids": bids}, format="json").json()
+        assert body == {"submitted": 2, "errors": None}
+
+    @pytest.mark.parametrize("payload", [{}, {"bids": []}, {"bids": "x"}, {"bids": [1]}, [],
+                                         {"bids": [{"bid": "eager"}] * 1001}])
+    def test_bad_shapes_are_400(self, world, payload):
+        response = client_for(world.reviewer).post(BULK, payload, format="json")
+        assert response.status_code == 400
+        assert not ReviewerBid.objects.exists()
+
+    def test_no_profile_and_support(self, world):
+        body = {"bids": [{"proposal_uuid": world.proposal.uuid.hex, "bid": "eager"}]}
+        response = client_for(world.stranger).post(BULK, body, format="json")
+        assert response.status_code == 400 and response.json() == {"detail": NO_PROFILE}
+        assert client_for(world.support).post(BULK, body, format="json").status_code == 403
+        assert client_for().post(BULK, body, format="json").status_code == 401
+
+    def test_a_thousand_bids_are_accepted(self, world):
+        bids = [{"proposal_uuid": world.proposal.uuid.hex, "bid": "willing"}] * 1000
+        assert client_for(world.reviewer).post(BULK, {"bids": bids}, format="json").json()["submitted"] == 1000
+
+
+@pytest.mark.django_db
+class TestOwnerChanges:
+    STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": None, "support": 403,
+              "manager": 403, "staff": 403}
+
+    @pytest.mark.parametrize("role", ROLES)
+    @pytest.mark.parametrize("method", ["put", "patch"])
+    def test_update(self, world, bids, role, method):
+        own = bids["own"]
+        response = getattr(client_for(role_user(world, role)), method)(
+            url(own), {"bid": "willing", "comment": "Changed", "proposal": world.proposal2.uuid.hex}, format="json")
+        assert response.status_code == (self.STATUS[role] or 200), response.content
+        own.refresh_from_db()
+        if role == "reviewer":
+            assert ClientBid.from_dict(response.json()).bid.value == "willing"
+            assert (own.bid, own.comment, own.proposal_id) == ("willing", "Changed", world.proposal.id)
+        else:
+            assert (own.bid, own.comment) == ("eager", "Love it")
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_delete(self, world, bids, role):
+        response = client_for(role_user(world, role)).delete(url(bids["own"]))
+        assert response.status_code == (self.STATUS[role] or 204)
+        assert ReviewerBid.objects.filter(pk=bids["own"].pk).exists() is (role != "reviewer")
+
+    def test_patch_keeps_what_is_not_sent_and_put_needs_the_bid(self, world, bids):
+        client = client_for(world.reviewer)
+        assert client.patch(url(bids["own"]), {"comment": ""}, format="json").json()["bid"] == "eager"
+        response = client.put(url(bids["own"]), {"comment": "x"}, format="json")
+        assert response.status_code == 400 and "bid" in response.json()
+        response = client.patch(url(bids["own"]), {"comment": "x" * 2001}, format="json")
+        assert response.status_code == 400 and "comment" in response.json()
+
+    @pytest.mark.parametrize("role", ROLES)
+    def test_collection_post_is_405(self, world, role):
+        response = client_for(role_user(world, role)).post(LIST, {"bid": "eager"}, format="json")
+        assert response.status_code == (401 if role == "anonymous" else 405)

@@ -1,0 +1,105 @@
+"""Real concurrent COI actions on PostgreSQL (§7): the pair's rows are locked entry → batch →
+item → review → COI, so racing requests end in one consistent state, never a 500 or a deadlock."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from referee.conflicts.models import ConflictOfInterest
+from referee.reviews.models import Review
+from tests import factories as f
+from tests.conftest import client_for
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+ROUNDS = 5
+TIMEOUT = 60  # seconds: a thread still running after this is a deadlock
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock races need PostgreSQL (SQLite serialises every writer)")
+
+
+def race(*requests):
+    """Run the callables at once, one thread (and database connection) each."""
+    barrier = threading.Barrier(len(requests))
+    results = [None] * len(requests)
+
+    def run(index, request):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            results[index] = request()
+        except Exception as exc:  # reported by the assertion below
+            results[index] = exc
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a request never finished (deadlock?)"
+    for result in results:
+        assert not isinstance(result, Exception), repr(result)
+    return results
+
+
+def post(user, conflict, action, data=None):
+    client = client_for(user)
+    return lambda: client.post(f"/api/conflicts-of-interest/{conflict.uuid.hex}/{action}/", data or {}, format="json")
+
+
+def cancel(user, batch):
+    client = client_for(user)
+    return lambda: client.post(f"/api/assignment-batches/{batch.uuid.hex}/cancel/", {}, format="json")
+
+
+def coi(world, proposal):
+    return ConflictOfInterest.objects.create(reviewer=world.profile, proposal=proposal, call=world.call,
+                                             coi_type="INST_FORMER", severity="apparent", rule="management_allowed")
+
+
+def test_dismiss_racing_recuse(world):
+    for _ in range(ROUNDS):
+        proposal = f.proposal(world.round)
+        item = f.item(f.batch(world.entry, status="sent"), proposal, status="coi_blocked")
+        conflict = coi(world, proposal)
+        dismissed, recused = race(post(world.manager, conflict, "dismiss"), post(world.staff, conflict, "recuse"))
+        # Either order ends recused and blocked: a dismissed conflict may still be recused, not the reverse.
+        assert recused.status_code == 200, recused.content
+        refused = {"detail": "Only pending conflicts can be dismissed."}
+        assert dismissed.status_code == 200 or dismissed.json() == refused
+        conflict.refresh_from_db()
+        item.refresh_from_db()
+        assert (conflict.status, item.status, item.has_coi) == ("recused", "coi_blocked", True)
+
+
+def test_two_managers_waiving(world):
+    for _ in range(ROUNDS):
+        conflict = coi(world, f.proposal(world.round))
+        body = {"management_plan": "Plan"}
+        responses = race(post(world.manager, conflict, "waive", body), post(world.staff, conflict, "waive", body))
+        assert sorted(r.status_code for r in responses) == [200, 400]
+
+
+def test_recuse_racing_batch_cancel(world):
+    for _ in range(ROUNDS):
+        proposal = f.proposal(world.round)
+        batch = f.batch(world.entry, status="sent")
+        review = Review.objects.create(proposal=proposal, reviewer=world.reviewer)
+        accepted = f.item(batch, proposal, status="accepted", review=review)
+        pending = f.item(batch, f.proposal(world.round))
+        conflict = coi(world, proposal)
+        recused, cancelled = race(post(world.manager, conflict, "recuse"), cancel(world.staff, batch))
+        assert recused.status_code == 200 and cancelled.status_code == 200, (recused.content, cancelled.content)
+        for row in (batch, accepted, pending, review):
+            row.refresh_from_db()
+        # Cancel first keeps the accepted item for the recusal to block; recusal first blocks it and
+        # the cancel then expires it with the other unanswered items (§4.1).
+        assert (batch.status, pending.status, review.state) == ("cancelled", "expired", "rejected")
+        assert accepted.status in ("coi_blocked", "expired") and accepted.has_coi is (accepted.status == "coi_blocked")
