@@ -208,16 +208,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic jobs of §6; the database scheduler installs these entries at beat start. `expires` drops
-# runs a stopped worker would otherwise pile up.
-MINUTE = 60.0
+# Periodic jobs of §6. The DatabaseScheduler writes these entries into django-celery-beat's tables
+# at every beat start (docs/deploy.md, "Periodic jobs"). `expire_seconds` (django-celery-beat's name
+# for `expires`) drops a run no worker picked up before the next one is due, instead of piling up.
+MINUTE, HOUR = 60.0, 3600.0
+
+
+def periodic(task: str, every: float) -> dict:
+    return {"task": task, "schedule": every, "options": {"expire_seconds": int(every - 5)}}
+
+
 CELERY_BEAT_SCHEDULE = {
-    "deliver-due-mail": {
-        "task": "referee.notifications.tasks.deliver_due_mail",
-        "schedule": MINUTE,
-        "options": {"expires": MINUTE - 5},
-    },
+    "deliver-due-mail": periodic("referee.notifications.tasks.deliver_due_mail", MINUTE),
+    "expire-assignment-batches": periodic("referee.assignments.tasks.expire_assignment_batches", 15 * MINUTE),
+    "send-assignment-reminders": periodic("referee.assignments.tasks.send_assignment_reminders", 15 * MINUTE),
+    "notify-expired-assignment-batches": periodic(
+        "referee.assignments.tasks.notify_expired_assignment_batches", 15 * MINUTE),
+    "expire-pool-invitations": periodic("referee.reviewers.tasks.expire_pool_invitations", 15 * MINUTE),
+    "reject-overdue-reviews": periodic("referee.reviews.tasks.reject_overdue_reviews", HOUR),
 }
+# Without a broker nothing runs beat: `referee serve` then runs the schedule above on a timer in its
+# own process. 0 turns that off (e.g. a second server on the same database); 1 forces it on.
+REFEREE_EMBEDDED_SCHEDULER = env_bool("REFEREE_EMBEDDED_SCHEDULER", not CELERY_BROKER_URL)
 
 LOGGING = {
     "version": 1,

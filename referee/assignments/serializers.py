@@ -235,3 +235,67 @@ class ManualAssignmentResultSerializer(serializers.Serializer):
     batch_uuid = RelatedUUIDField(nil=True)
     items_created = serializers.IntegerField()
     skipped_proposals = SkippedProposalSerializer(many=True)
+
+
+# Items (§3.3): list/detail querysets, request bodies and action responses.
+
+MAX_REASON = 2000
+
+
+def item_details(queryset):
+    """What rendering an item reads, in one query per page: joined rows plus `coi_count`."""
+    return queryset.select_related(
+        "proposal", "review", "overridden_by", "batch", "pool_entry__reviewer"
+    ).annotate(coi_count=blocking_coi_count())
+
+
+class ItemDeclineReasonSerializer(serializers.Serializer):
+    """PUT/PATCH body: only `decline_reason` may change; other keys are ignored."""
+
+    decline_reason = serializers.CharField(max_length=MAX_REASON, allow_blank=True, required=False)
+
+
+class ItemDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_REASON, allow_blank=True, required=False, default="")
+
+
+class ItemResponseSerializer(serializers.Serializer):
+    """Client `AssignmentItemResponse`: accept and decline."""
+
+    detail = serializers.CharField()
+    review_uuid = HexUUIDField(allow_null=True)
+
+
+class ReassignSerializer(serializers.Serializer):
+    reviewer_pool_entry_uuid = serializers.UUIDField()
+    manager_notes = serializers.CharField(max_length=MAX_NOTES, allow_blank=True, required=False, default="")
+    override_workload_limit = serializers.BooleanField(required=False, default=False)
+
+
+class ReassignResponseSerializer(serializers.Serializer):
+    """Client `ReassignItemResponse` + `has_coi` (extra)."""
+
+    detail = serializers.CharField()
+    new_item_uuid = HexUUIDField()
+    new_batch_uuid = HexUUIDField()
+    has_coi = serializers.BooleanField()
+
+
+class ForceUnblockSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(max_length=MAX_REASON)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """Client `ReviewerSuggestionItem`, from a `domain.Candidate`."""
+
+    pool_entry_uuid = HexUUIDField(source="entry.uuid")
+    reviewer_name = serializers.CharField(source="entry.reviewer.user.full_name")
+    affinity_score = ScoreField(source="affinity", allow_null=True)
+    current_assignments = serializers.IntegerField()
+    max_assignments = serializers.IntegerField(source="entry.max_assignments")
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    """Client `SuggestAlternativeReviewers`."""
+
+    suggestions = SuggestionSerializer(many=True)

@@ -1,6 +1,8 @@
+from referee.assignments.item_views import AssignmentItemViewSet
 from referee.assignments.views import AssignmentBatchViewSet, MyAssignmentBatchViewSet
 
 
 def register(router):
     router.register("assignment-batches", AssignmentBatchViewSet, basename="assignment-batch")
+    router.register("assignment-items", AssignmentItemViewSet, basename="assignment-item")
     router.register("my-assignment-batches", MyAssignmentBatchViewSet, basename="my-assignment-batch")

@@ -41,3 +41,28 @@ def open_assignments(entry) -> int:
     return with_open_assignments(CallReviewerPool.objects.filter(pk=entry.pk)).values_list(
         "current_assignments", flat=True
     ).get()
+
+
+def workload_message(current: int, limit: int, adding: int) -> str:
+    return (
+        f"Reviewer has {current} open assignments (limit {limit}); this request would add {adding}. "
+        "Set override_workload_limit to assign anyway."
+    )
+
+
+def enforce_workload_limit(entry, adding: int, *, override: bool, actor, action: str) -> None:
+    """§4.5: refuse before anything is written, unless the manager overrides (then audit it).
+    `action` names the request in the audit event (create-manual-assignment, reassign, create-review)."""
+    from referee.core.audit import record
+    from referee.core.errors import FieldError
+
+    if adding == 0:
+        return
+    current = open_assignments(entry)
+    if current + adding <= entry.max_assignments:
+        return
+    message = workload_message(current, entry.max_assignments, adding)
+    if not override:
+        raise FieldError("override_workload_limit", message)
+    record("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN", entry, actor=actor, call=entry.call, message=message,
+           open_assignments=current, limit=entry.max_assignments, adding=adding, action=action)

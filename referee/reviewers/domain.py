@@ -2,7 +2,7 @@
 
 Each action is one transaction that locks the rows it changes (§7 order: call configuration →
 pool entry → COI), re-checks its guards after locking, records an AuditEvent and refuses with
-DomainError/FieldError. Mail (§6) is not sent here yet."""
+DomainError/FieldError. Invitation mail (§6) is queued inside the same transaction."""
 
 from datetime import timedelta
 
@@ -15,6 +15,7 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core import audit
 from referee.core.errors import DomainError, FieldError
+from referee.notifications import mails
 from referee.reviewers.models import (
     CallReviewerPool,
     ReviewerAffiliation,
@@ -203,6 +204,7 @@ def invite_reviewers(call, *, actor, reviewer_uuids, max_assignments=5, invitati
     CallReviewerPool.objects.bulk_create(entries)
     for entry in entries:
         _record("POOL_INVITATION_SENT", entry, actor, "", reviewer=entry.reviewer.uuid.hex)
+        mails.pool_invitation(entry)
     return entries
 
 
@@ -314,6 +316,7 @@ def resend_invitation(entry, *, actor) -> CallReviewerPool:
     entry.save(update_fields=["invitation_status", "invitation_token", "invitation_expires_at",
                               "expiry_notified", "modified"])
     _record("POOL_INVITATION_RESENT", entry, actor, before)
+    mails.pool_invitation(entry)
     return entry
 
 

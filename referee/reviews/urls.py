@@ -1,2 +1,5 @@
+from referee.reviews.views import ProposalReviewViewSet
+
+
 def register(router):
-    pass
+    router.register("proposal-reviews", ProposalReviewViewSet, basename="proposal-review")

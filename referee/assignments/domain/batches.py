@@ -2,8 +2,8 @@
 
 Each action is one transaction: it locks its rows in the §7 order (call configuration → pool
 entry → batch → item), re-checks its guards on the locked rows, changes them, records an audit
-event per transition and refuses with DomainError / FieldError. Mail comes with the outbox
-(a later issue); nothing is sent here."""
+event per transition and refuses with DomainError / FieldError. Mail (§6) is queued last, inside
+the same transaction: a refusal or a rollback leaves no mail behind."""
 
 from datetime import UTC, timedelta
 
@@ -18,6 +18,7 @@ from referee.assignments.models import AssignmentItem
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
 from referee.core.errors import DomainError, FieldError
+from referee.notifications import mails
 
 ONLY_DRAFT_SENT = "Only draft batches can be sent."
 NOTHING_TO_SEND = "Batch has no pending items to send."
@@ -60,6 +61,7 @@ def send_batch(batch, *, actor, manager_notes: str | None = None):
             fields.append("manager_notes")
         _save(batch, DRAFT, "ASSIGNMENT_BATCH_SENT", actor=actor, fields=fields,
               pending=len(pending) - len(blocked), blocked=len(blocked))
+        mails.invitation_for_batch(batch)
         return batch
 
 
@@ -75,6 +77,8 @@ def cancel_batch(batch, *, actor):
         change_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_EXPIRED")
         batch.status = CANCELLED
         _save(batch, from_state, "ASSIGNMENT_BATCH_CANCELLED", actor=actor, fields=["status"], expired_items=len(items))
+        if from_state == SENT:  # a draft was never announced to the reviewer
+            mails.batch_cancelled(batch)
         return batch
 
 
@@ -106,6 +110,7 @@ def extend_deadline(batch, *, actor, expires_at):
             # Every reopened item may have been blocked meanwhile: then nothing is left to answer.
             complete_batch_if_responded(batch, actor=actor)
             batch.refresh_from_db()
+        mails.deadline_extended(batch, previous_expires_at=previous)
         return batch
 
 

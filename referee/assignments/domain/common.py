@@ -82,3 +82,8 @@ def block_conflicted(items, *, reviewer_id: int, actor, call) -> list:
     change_items(blocked, COI_BLOCKED, actor=actor, call=call, event="ASSIGNMENT_ITEM_COI_BLOCKED")
     link_conflicts(blocked, conflicts)
     return blocked
+
+
+def lock_item(item) -> AssignmentItem:
+    """The item row, locked and re-read (after its batch: §7 order)."""
+    return AssignmentItem.objects.select_for_update().get(pk=item.pk)

@@ -14,7 +14,7 @@ from referee.assignments.domain.common import (
     CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, blocking_conflicts, link_conflicts,
 )
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.assignments.workload import open_assignments
+from referee.assignments.workload import enforce_workload_limit
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
 from referee.core.errors import FieldError
@@ -27,13 +27,6 @@ NOT_OPEN = "Proposal is not open for review"
 IN_TEAM = "Reviewer is a member of the proposal team"
 CONFLICT_BID = "Reviewer declared a conflict for this proposal"
 ALREADY_ASSIGNED = "Assignment already exists for this reviewer"
-
-
-def workload_message(current: int, limit: int, adding: int) -> str:
-    return (
-        f"Reviewer has {current} open assignments (limit {limit}); this request would add {adding}. "
-        "Set override_workload_limit to assign anyway."
-    )
 
 
 @dataclass
@@ -58,8 +51,9 @@ def create_manual_assignment(call, *, actor, reviewer_pool_entry_uuid, proposal_
         proposals = _assignable(call, entry, proposal_uuids, result.skipped_proposals)
         conflicts = blocking_conflicts(entry.reviewer_id, [p.id for p in proposals])
         # coi_blocked items are not new work (§4.5), so only the pending ones count.
-        _check_workload(entry, sum(1 for p in proposals if p.id not in conflicts), override_workload_limit, actor)
-        batch = _draft_batch(entry, actor, manager_notes) if proposals else _existing_draft(entry)
+        enforce_workload_limit(entry, sum(1 for p in proposals if p.id not in conflicts), override=override_workload_limit,
+                               actor=actor, action="create-manual-assignment")
+        batch = draft_batch(entry, actor, manager_notes) if proposals else _existing_draft(entry)
         if batch is not None:
             result.batch_uuid = batch.uuid
         if proposals:
@@ -114,25 +108,11 @@ def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
     return assignable
 
 
-def _check_workload(entry, adding: int, override: bool, actor) -> None:
-    """§4.5: refuse before anything is written, unless the manager overrides (then audit it)."""
-    if adding == 0:
-        return
-    current = open_assignments(entry)
-    if current + adding <= entry.max_assignments:
-        return
-    message = workload_message(current, entry.max_assignments, adding)
-    if not override:
-        raise FieldError("override_workload_limit", message)
-    record("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN", entry, actor=actor, call=entry.call, message=message,
-           open_assignments=current, limit=entry.max_assignments, adding=adding, action="create-manual-assignment")
-
-
 def _existing_draft(entry):
     return AssignmentBatch.objects.select_for_update().filter(reviewer_pool_entry=entry, status=DRAFT).first()
 
 
-def _draft_batch(entry, actor, manager_notes: str):
+def draft_batch(entry, actor, manager_notes: str):
     """The entry's draft batch, reused whatever its source, else created as a manual one (§4.1)."""
     batch = _existing_draft(entry)
     if batch is None:

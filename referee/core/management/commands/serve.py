@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from referee.core.scheduler import EmbeddedScheduler
+
 
 class Server(BaseApplication):
     """gunicorn run in-process, so `referee serve` is one process tree (master + workers)."""
@@ -26,7 +28,8 @@ class Server(BaseApplication):
 
 
 class Command(BaseCommand):
-    help = "Serve the API with gunicorn on 127.0.0.1 (access log on stdout)."
+    help = ("Serve the API with gunicorn on 127.0.0.1 (access log on stdout); without a broker also run "
+            "the periodic jobs (REFEREE_EMBEDDED_SCHEDULER).")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
@@ -41,7 +44,7 @@ class Command(BaseCommand):
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # the embedded SQLite lives there
         # Workers are forked from this process: they must not share its database connections.
         connections.close_all()
-        Server({
+        config = {
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,
@@ -52,4 +55,21 @@ class Command(BaseCommand):
             "graceful_timeout": 10,
             "proc_name": "referee",
             "control_socket_disable": True,  # gunicorn ≥ 25.1 would otherwise open a socket in $HOME
-        }).run()
+        }
+        if settings.REFEREE_EMBEDDED_SCHEDULER:
+            config.update(scheduler_hooks(EmbeddedScheduler(settings.CELERY_BEAT_SCHEDULE)))
+        Server(config).run()
+
+
+def scheduler_hooks(scheduler: EmbeddedScheduler) -> dict:
+    """gunicorn server hooks running `scheduler` in the master: one timer per server whatever the
+    number of workers, started only once the socket is bound (a second `serve` on a taken port
+    runs no jobs) and stopped when the server exits."""
+
+    def when_ready(server):
+        scheduler.start()
+
+    def on_exit(server):
+        scheduler.stop()
+
+    return {"when_ready": when_ready, "on_exit": on_exit}

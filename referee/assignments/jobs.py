@@ -1,0 +1,87 @@
+"""Periodic jobs on assignment batches (§6): expiry, reminders and the managers' expiry notice.
+
+Each is a plain function (the Celery tasks in tasks.py and the embedded scheduler call it): one
+query selects the candidates, then `each_locked` locks each batch, re-checks the condition,
+changes it, audits and queues the mail in one transaction. Overlapping runs therefore change a
+batch once and send one mail, and the outbox's dedupe key would drop a second one anyway."""
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from referee.assignments.domain import expire_batch
+from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.calls.models import CallAssignmentConfiguration
+from referee.core.audit import record
+from referee.core.scheduler import each_locked
+from referee.notifications import mails
+
+SENT = AssignmentBatch.Status.SENT
+EXPIRED = AssignmentBatch.Status.EXPIRED
+PENDING = AssignmentItem.Status.PENDING
+DAY = timedelta(days=1)
+
+
+def _ids(queryset) -> list[int]:
+    return list(queryset.order_by("expires_at", "pk").values_list("pk", flat=True))
+
+
+def expire_batches() -> int:
+    """sent → expired once the deadline has come (now ≥ `expires_at`, §4.1); returns how many."""
+    due = AssignmentBatch.objects.filter(status=SENT, expires_at__lte=timezone.now())
+    # expire_batch locks the batch again (already ours) and its items, and re-checks the guard.
+    return each_locked(AssignmentBatch.objects, _ids(due), expire_batch, job="expire batches")
+
+
+def send_reminders() -> int:
+    """One reminder per deadline: sent, a pending item left, not reminded, the call's
+    `send_reminder_before_expiry_days` > 0 and `expires_at − days ≤ now < expires_at`."""
+    now = timezone.now()
+    days = (CallAssignmentConfiguration.objects.filter(send_reminder_before_expiry_days__gt=0)
+            .order_by().values_list("send_reminder_before_expiry_days", flat=True).distinct())
+    # The window depends on each call's days: one OR-ed condition per distinct value (≤ 30)
+    # keeps the selection in SQL on every backend, without date arithmetic on columns.
+    window = Q()
+    for d in set(days):
+        window |= Q(call__assignment_config__send_reminder_before_expiry_days=d, expires_at__lte=now + d * DAY)
+    if not window:
+        return 0
+    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=PENDING)
+    due = AssignmentBatch.objects.filter(window, Exists(pending), status=SENT, reminder_sent=False, expires_at__gt=now)
+    return each_locked(AssignmentBatch.objects, _ids(due), _remind, job="reminders")
+
+
+def _remind(batch) -> bool:
+    now = timezone.now()
+    days = CallAssignmentConfiguration.objects.values_list("send_reminder_before_expiry_days", flat=True).get(
+        call_id=batch.call_id)
+    in_window = batch.expires_at is not None and batch.expires_at - days * DAY <= now < batch.expires_at
+    if batch.status != SENT or batch.reminder_sent or days <= 0 or not in_window:
+        return False
+    pending = batch.items.filter(status=PENDING).count()
+    if not pending:
+        return False
+    batch.reminder_sent = True
+    batch.save(update_fields=["reminder_sent", "modified"])
+    record("ASSIGNMENT_BATCH_REMINDER_SENT", batch, from_state=SENT, to_state=SENT, pending_items=pending,
+           expires_at=batch.expires_at.isoformat())
+    mails.reminder_for_batch(batch)
+    return True
+
+
+def notify_expired_batches() -> int:
+    """One notice per expiry to all call managers (none: the flag only), `manager_notified` set."""
+    due = AssignmentBatch.objects.filter(status=EXPIRED, manager_notified=False)
+    return each_locked(AssignmentBatch.objects, _ids(due), _notify, job="expired notice")
+
+
+def _notify(batch) -> bool:
+    if batch.status != EXPIRED or batch.manager_notified:
+        return False
+    batch.manager_notified = True
+    batch.save(update_fields=["manager_notified", "modified"])
+    mail = mails.batch_expired_notice(batch)
+    record("ASSIGNMENT_BATCH_EXPIRY_NOTIFIED", batch, from_state=EXPIRED, to_state=EXPIRED,
+           mailed=mail is not None, expires_at=batch.expires_at.isoformat() if batch.expires_at else None)
+    return True

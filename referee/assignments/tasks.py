@@ -1,0 +1,22 @@
+"""Celery entry points of the batch jobs (§6): one call each; beat runs them on
+settings.CELERY_BEAT_SCHEDULE, `referee serve` without a broker on its embedded timer."""
+
+from celery import shared_task
+
+from referee.assignments import jobs
+from referee.notifications.tasks import RETRY
+
+
+@shared_task(acks_late=True, **RETRY)
+def expire_assignment_batches() -> int:
+    return jobs.expire_batches()
+
+
+@shared_task(acks_late=True, **RETRY)
+def send_assignment_reminders() -> int:
+    return jobs.send_reminders()
+
+
+@shared_task(acks_late=True, **RETRY)
+def notify_expired_assignment_batches() -> int:
+    return jobs.notify_expired_batches()
