@@ -4,7 +4,7 @@ from referee.notifications.delivery import deliver_due
 
 
 class Command(BaseCommand):
-    # Without a broker there is no beat: run this from cron to retry mail that failed on commit.
+    # For operators: flush the outbox now (beat or the embedded timer also sweep it every minute).
     help = "Send every queued mail that is due (what the minute beat job does)."
 
     def handle(self, *args, **options):
