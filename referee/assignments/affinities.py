@@ -4,7 +4,9 @@ recomputed when stale.
 TF-IDF weights depend on the whole call's corpus, so a change anywhere recomputes every pair
 rather than patching some rows with scores from a different corpus (docs/decisions.md)."""
 
+import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connection, transaction
@@ -56,8 +58,7 @@ def _reviewer_text(profile) -> ReviewerText:
     )
 
 
-def _compute(call) -> AffinityMatrix:
-    config = call.matching_config
+def _compute(call, config) -> AffinityMatrix:
     proposals = list(scored_proposals(call).only("id", "name", "project_summary", "description"))
     entries = list(scored_entries(call))
     texts = [f"{p.name}\n{p.project_summary}\n{p.description}" for p in proposals]
@@ -79,53 +80,87 @@ def compute_affinities(call) -> int:
 
 
 def current_affinities(call) -> AffinityMatrix:
-    """What generation uses: the cached matrix if complete and newer than every input it was
-    computed from (proposals, profiles with their nested rows, matching configuration), else a
-    freshly computed and stored one."""
-    if _is_stale(call):
-        return _refresh(call)
+    """What generation uses: the cached matrix if it holds every current pair and is newer than
+    every input it was computed from (proposals, profiles with their nested rows, matching
+    configuration), else a freshly computed and stored one.
+
+    Only plain per-call filters are used: right after a bulk write PostgreSQL has no statistics
+    on the cache yet, and a semi-join of its half-million rows with the pool could then take
+    minutes. Whether every pair is there is checked while reading the rows."""
     proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
     entries = list(scored_entries(call, with_texts=False))
-    return AffinityMatrix(proposal_ids, entries, *_read_cache(call, proposal_ids, entries))
+    if not _changed_since_cached(call, entries, n_pairs=len(proposal_ids) * len(entries)):
+        cached = _read_cache(call, proposal_ids, entries)
+        if cached is not None:
+            return AffinityMatrix(proposal_ids, entries, *cached)
+    return _refresh(call)
+
+
+def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
+    """Too few rows, or an input modified after the oldest row was computed."""
+    from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
+
+    summary = AffinityScore.objects.filter(call=call).aggregate(oldest=Min("computed_at"), n=Count("id"))
+    if summary["n"] < n_pairs:
+        return True
+    if not n_pairs:
+        return False
+    profile_ids = [e.reviewer_id for e in entries]
+    changes = [
+        MatchingConfiguration.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
+        scored_proposals(call).aggregate(m=Max("modified"))["m"],
+        ReviewerProfile.objects.filter(id__in=profile_ids).aggregate(m=Max("modified"))["m"],
+        ReviewerExpertise.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],
+        ReviewerPublication.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],
+    ]
+    return summary["oldest"] < max(c for c in changes if c is not None)
 
 
 def _read_cache(call, proposal_ids, entries):
-    """The cached rows as three P×R arrays, filled by numpy fancy indexing: the rows come as
-    columns (one list per field), so no Python loop runs per pair."""
+    """The cached rows as three P×R arrays, or None if a pair is missing. Filled by numpy fancy
+    indexing from the rows taken as columns, so no Python loop runs per pair."""
     shape = (len(proposal_ids), len(entries))
     affinity, keyword, text = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     if not affinity.size:
         return affinity, keyword, text
-    rows = list(AffinityScore.objects.filter(call=call).values_list(
-        "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score"
-    ))
-    if not rows:
-        return affinity, keyword, text
-    p, r, a, k, t = zip(*rows)
-    p, r = np.array(p, dtype=np.int64), np.array(r, dtype=np.int64)
-    a, k, t = (np.array(column, dtype=float) for column in (a, k, t))  # None → nan
-    row_of, col_of = _positions(proposal_ids), _positions([e.reviewer_id for e in entries])
-    i, j = row_of(p), col_of(r)
-    keep = (i >= 0) & (j >= 0)
+    p, r, a, k, t = _cached_columns(call)
+    i = _positions(proposal_ids, p)
+    j = _positions([e.reviewer_id for e in entries], r)
+    keep = (i >= 0) & (j >= 0)  # rows of pairs no longer scored are ignored
     i, j = i[keep], j[keep]
+    filled = np.zeros(shape, dtype=bool)
+    filled[i, j] = True
+    if not filled.all():
+        return None
     affinity[i, j] = a[keep]
     keyword[i, j] = np.nan_to_num(k[keep])  # a null partial score counts as 0
     text[i, j] = np.nan_to_num(t[keep])
     return affinity, keyword, text
 
 
-def _positions(ids):
-    """ids → a function mapping an array of ids to their positions in `ids` (−1 if absent)."""
+def _cached_columns(call):
+    """The call's rows as five arrays: proposal ids, reviewer ids, affinity, keyword and text
+    scores (a null partial score as NaN)."""
+    if connection.vendor == "postgresql":
+        return _copy_out(call)
+    rows = list(AffinityScore.objects.filter(call=call).values_list(
+        "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score"
+    ))
+    if not rows:
+        return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 3
+    p, r, a, k, t = zip(*rows)
+    return (np.array(p, dtype=np.int64), np.array(r, dtype=np.int64),
+            *(np.array(column, dtype=float) for column in (a, k, t)))  # None → nan
+
+
+def _positions(ids, values: np.ndarray) -> np.ndarray:
+    """Position of each of `values` in `ids`, −1 where absent (vectorised dictionary lookup)."""
     keys = np.asarray(ids, dtype=np.int64)
+    if not len(keys):
+        return np.full(len(values), -1)
     order = np.argsort(keys)
-    sorted_keys = keys[order]
-
-    def lookup(values):
-        at = np.searchsorted(sorted_keys, values).clip(0, max(len(keys) - 1, 0))
-        found = sorted_keys[at] == values if len(keys) else np.zeros(len(values), dtype=bool)
-        return np.where(found, order[at], -1)
-
-    return lookup
+    at = np.searchsorted(keys[order], values).clip(0, len(keys) - 1)
+    return np.where(keys[order][at] == values, order[at], -1)
 
 
 def _refresh(call) -> AffinityMatrix:
@@ -133,9 +168,9 @@ def _refresh(call) -> AffinityMatrix:
     its mean affinity. Serialised per call by the MatchingConfiguration lock (§7): two refreshes
     at once would otherwise both insert every pair."""
     with transaction.atomic():
-        MatchingConfiguration.objects.select_for_update().get(call=call)
-        matrix = _compute(call)
-        _store(call, matrix)
+        config = MatchingConfiguration.objects.select_for_update().get(call=call)
+        matrix = _compute(call, config)
+        _store(call, matrix, config)
         means = matrix.affinity.mean(axis=0) if matrix.proposal_ids else [None] * len(matrix.entries)
         for entry, mean in zip(matrix.entries, means):
             entry.expertise_match_score = None if mean is None else round(float(mean), 4)
@@ -143,32 +178,10 @@ def _refresh(call) -> AffinityMatrix:
         return matrix
 
 
-def _is_stale(call) -> bool:
-    from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
-
-    proposals = scored_proposals(call)
-    profiles = CallReviewerPool.objects.filter(call=call, invitation_status="accepted").values("reviewer_id")
-    cached = AffinityScore.objects.filter(call=call, proposal__in=proposals, reviewer_id__in=profiles)
-    summary = cached.aggregate(oldest=Min("computed_at"), n=Count("id"))
-    if summary["n"] != proposals.count() * profiles.count():
-        return True
-    if not summary["n"]:
-        return False
-    changes = [
-        call.matching_config.modified,
-        proposals.aggregate(m=Max("modified"))["m"],
-        ReviewerProfile.objects.filter(id__in=profiles).aggregate(m=Max("modified"))["m"],
-        ReviewerExpertise.objects.filter(profile_id__in=profiles).aggregate(m=Max("modified"))["m"],
-        ReviewerPublication.objects.filter(profile_id__in=profiles).aggregate(m=Max("modified"))["m"],
-    ]
-    return summary["oldest"] < max(c for c in changes if c is not None)
-
-
-def _store(call, matrix: AffinityMatrix) -> None:
+def _store(call, matrix: AffinityMatrix, config) -> None:
     AffinityScore.objects.filter(call=call).delete()
     if not matrix.affinity.size:
         return
-    config = call.matching_config
     p_idx, r_idx = np.indices(matrix.affinity.shape)
     proposal_ids = np.asarray(matrix.proposal_ids)[p_idx.ravel()]
     reviewer_ids = np.asarray([e.reviewer_id for e in matrix.entries])[r_idx.ravel()]
@@ -177,7 +190,11 @@ def _store(call, matrix: AffinityMatrix) -> None:
     fixed = dict(call_id=call.id, method=config.affinity_method, keyword_weight=config.keyword_weight,
                  text_weight=config.text_weight, computed_at=now)
     if connection.vendor == "postgresql":
-        _insert_unnest(columns, fixed, now)
+        _copy_binary(columns, fixed, now)
+        # Fresh statistics once committed: until autovacuum gets to it, the planner would take
+        # half a million new rows for a few and pick nested loops that run for minutes. After the
+        # commit, so that the lock ANALYZE takes is not held for the rest of the transaction.
+        transaction.on_commit(_analyze_cache)
     else:
         AffinityScore.objects.bulk_create(
             (AffinityScore(proposal_id=int(p), reviewer_id=int(r), affinity_score=float(a),
@@ -186,17 +203,78 @@ def _store(call, matrix: AffinityMatrix) -> None:
         )
 
 
-def _insert_unnest(columns, fixed, now) -> None:
-    """One INSERT … SELECT FROM unnest(arrays) for all pairs: a million rows in seconds, where
-    row-by-row ORM inserts would take minutes (generation's 10 s budget, issue 4)."""
-    table = AffinityScore._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (uuid, created, modified, call_id, method, keyword_weight, text_weight, computed_at,"
-        " proposal_id, reviewer_id, affinity_score, keyword_score, text_score)"
-        " SELECT gen_random_uuid(), %(now)s, %(now)s, %(call_id)s, %(method)s, %(keyword_weight)s, %(text_weight)s,"
-        " %(computed_at)s, p, r, a, k, t FROM unnest(%(p)s::bigint[], %(r)s::bigint[], %(a)s::float8[],"
-        " %(k)s::float8[], %(t)s::float8[]) AS u(p, r, a, k, t)"
-    )
-    p, r, a, k, t = (column.tolist() for column in columns)
+# --- PostgreSQL's binary COPY, both ways -------------------------------------------------------
+# The format: a fixed header, then per row an int16 field count and, per field, an int32 length
+# and the value in network byte order (timestamps: µs since 2000-01-01 UTC); a -1 trailer.
+PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+PGCOPY_TRAILER = b"\xff\xff"
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+COPY_CHUNK = 1 << 23
+COPY_OUT_COLUMNS = (("p", ">i8"), ("r", ">i8"), ("a", ">f8"), ("k", ">f8"), ("t", ">f8"))
+
+
+def _copy_binary(columns, fixed, now) -> None:
+    """All pairs in one binary `COPY … FROM STDIN`, built by numpy as one record array.
+
+    Every row has the same layout (the text column `method` is the same for all), so the whole
+    payload is a numpy structured array: no Python object per pair. It is the cheapest way into
+    PostgreSQL — an INSERT … SELECT FROM unnest(arrays) spends seconds adapting and parsing the
+    half-million-element arrays, row-by-row ORM inserts minutes (generation's 10 s budget)."""
+    p, r, a, k, t = columns
+    n = len(p)
+    method = fixed["method"].encode()
+
+    def stamp(moment):
+        return (moment - PG_EPOCH) // timedelta(microseconds=1)
+
+    values = [  # (column, numpy type, value: an array or one value for every row)
+        ("uuid", "V16", _uuid4_bytes(n)), ("created", ">i8", stamp(now)), ("modified", ">i8", stamp(now)),
+        ("call_id", ">i8", fixed["call_id"]), ("method", f"S{len(method)}", method),
+        ("keyword_weight", ">f8", fixed["keyword_weight"]), ("text_weight", ">f8", fixed["text_weight"]),
+        ("computed_at", ">i8", stamp(fixed["computed_at"])), ("proposal_id", ">i8", p), ("reviewer_id", ">i8", r),
+        ("affinity_score", ">f8", a), ("keyword_score", ">f8", k), ("text_score", ">f8", t),
+    ]
+    dtype = np.dtype([("fields", ">i2")] + [
+        spec for name, kind, _ in values for spec in ((f"{name}_size", ">i4"), (name, kind))
+    ])
+    rows = np.empty(n, dtype=dtype)
+    rows["fields"] = len(values)
+    for name, kind, value in values:
+        rows[f"{name}_size"] = np.dtype(kind).itemsize
+        rows[name] = value
+    payload = memoryview(b"".join((PGCOPY_HEADER, rows.tobytes(), PGCOPY_TRAILER)))
+    names = ", ".join(name for name, _, _ in values)
+    sql = f"COPY {AffinityScore._meta.db_table} ({names}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for start in range(0, len(payload), COPY_CHUNK):
+            copy.write(payload[start:start + COPY_CHUNK])
+
+
+def _analyze_cache() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**fixed, "now": now, "p": p, "r": r, "a": a, "k": k, "t": t})
+        cursor.execute(f"ANALYZE {AffinityScore._meta.db_table}")
+
+
+def _uuid4_bytes(n: int) -> np.ndarray:
+    """n random version-4 UUIDs as 16-byte records (what `uuid.uuid4()` makes, without n objects)."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw.view("V16").ravel()
+
+
+def _copy_out(call):
+    """Binary `COPY (SELECT …) TO STDOUT` parsed by numpy: building half a million row tuples
+    through the ORM costs seconds, this a tenth of one. NULLs become NaN in SQL, so every row
+    has the same layout: int16 field count, then (int32 length, value) per field."""
+    table = AffinityScore._meta.db_table
+    sql = (f"COPY (SELECT proposal_id, reviewer_id, affinity_score, COALESCE(keyword_score, 'NaN'),"
+           f" COALESCE(text_score, 'NaN') FROM {table} WHERE call_id = {int(call.id)}) TO STDOUT (FORMAT BINARY)")
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    extension = int.from_bytes(data[len(PGCOPY_HEADER) - 4:len(PGCOPY_HEADER)], "big")
+    body = data[len(PGCOPY_HEADER) + extension:-len(PGCOPY_TRAILER)]
+    dtype = np.dtype([("fields", ">i2")] + [spec for name, kind in COPY_OUT_COLUMNS
+                                             for spec in ((f"{name}_size", ">i4"), (name, kind))])
+    rows = np.frombuffer(body, dtype=dtype)
+    return tuple(rows[name].astype(np.int64 if kind == ">i8" else float) for name, kind in COPY_OUT_COLUMNS)

@@ -1,4 +1,5 @@
 from referee.assignments.item_views import AssignmentItemViewSet
+from referee.assignments.proposed_views import ProposedAssignmentViewSet
 from referee.assignments.views import AssignmentBatchViewSet, MyAssignmentBatchViewSet
 
 
@@ -6,3 +7,4 @@ def register(router):
     router.register("assignment-batches", AssignmentBatchViewSet, basename="assignment-batch")
     router.register("assignment-items", AssignmentItemViewSet, basename="assignment-item")
     router.register("my-assignment-batches", MyAssignmentBatchViewSet, basename="my-assignment-batch")
+    router.register("proposed-assignments", ProposedAssignmentViewSet, basename="proposed-assignment")

@@ -1,0 +1,65 @@
+"""``minmax``: maximum total score under all bounds, as one min-cost flow (contract §5.4).
+
+Network: source → proposal (capacity d_p) → reviewer (one arc per candidate pair, capacity 1,
+cost −ŝ) → two sinks: ``low`` through an arc of capacity L_r and ``sink`` through an arc of
+capacity cap_r − L_r. The source supplies F units, ``low`` absorbs M and ``sink`` absorbs F − M.
+
+The lexicographic levels are constraints here, not weights: F is the most slots that can be filled
+and M the largest Σ_r min(load_r, L_r), both found by max-flows (network.feasible_subset). Every
+flow with these supplies fills F slots and routes M units through lower-bound arcs, so
+Σ min(load, L) = M; conversely every assignment at levels (F, M) routes that way. So the min-cost
+flow maximises the score among exactly the assignments optimal on levels (1)–(2), and with no big
+constants the whole int64 budget goes to the score's precision. (F* and M* are reachable together:
+from a flow reaching M*, augmenting paths up to F* only ever add load to reviewers.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from ..problem import Problem
+from .network import PairArcs, feasible_subset, max_abs_score, pricing_rounds, residual_arcs
+
+
+def integer_budget(n_nodes: int) -> int:
+    """Largest |cost| OR-Tools' cost scaling handles without int64 overflow: it multiplies costs
+    by n + 1 and lets potentials fall to about n·(n + 1)·max|cost|; capped at 2^50."""
+    return min(2**62 // (n_nodes + 1) ** 2, 2**50)
+
+
+def solve_minmax(problem: Problem, progress=None) -> np.ndarray:
+    """Edge indices of a lexicographically optimal assignment (coverage, lower loads, score)."""
+    n_p, n_r = problem.n_proposals, problem.n_reviewers
+    src, low, sink, n_nodes = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
+    peak = max_abs_score(problem)
+    arcs = PairArcs(problem, integer_budget(n_nodes) / peak if peak > 0 else 1.0)
+    if not len(arcs):
+        return np.zeros(0, dtype=np.int64)
+    subset, filled, on_lower = feasible_subset(arcs)
+
+    lower = problem.lower.astype(np.int64)
+    reviewers = n_p + np.arange(n_r)
+    fixed_tails = np.concatenate([np.full(n_p, src), reviewers, reviewers])
+    fixed_heads = np.concatenate([np.arange(n_p), np.full(n_r, low), np.full(n_r, sink)])
+    fixed_caps = np.concatenate([problem.demand, lower, problem.capacity - lower]).astype(np.int64)
+
+    def solve_subset(subset):
+        tails = np.concatenate([arcs.tail[subset], fixed_tails])
+        heads = np.concatenate([arcs.head[subset], fixed_heads])
+        caps = np.concatenate([np.ones(len(subset), dtype=np.int64), fixed_caps])
+        costs = np.concatenate([-arcs.gain[subset], np.zeros(len(fixed_caps), dtype=np.int64)])
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        mcf.set_nodes_supplies(np.array([src, low, sink]),
+                               np.array([filled, -on_lower, on_lower - filled]))
+        status = mcf.solve()
+        # Checked first: reading flows after a failed solve crashes OR-Tools.
+        if status != mcf.OPTIMAL:
+            raise RuntimeError(f"min-cost flow failed: {status}")
+        flows = mcf.flows(np.arange(len(tails)))
+        chosen = subset[flows[: len(subset)] > 0]
+        return chosen, residual_arcs(tails, heads, caps, costs, flows), n_nodes
+
+    chosen = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
+    return arcs.active[chosen]

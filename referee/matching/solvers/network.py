@@ -1,0 +1,223 @@
+"""Pieces shared by the exact solvers: integer costs, candidate subsets, optimality certificates.
+
+Both exact models are networks on the same nodes: proposal ``i`` is node ``i``, reviewer ``j`` is
+node ``P + j``, then a few model-specific nodes (source, sinks). A pair arc runs from its proposal
+to its reviewer with cost ``-round(score · scale)``.
+
+Solving a big instance whole is wasteful: an optimum uses a handful of each proposal's pairs. So
+the solvers work on a *subset* of the pairs and grow it until it provably carries an optimum of the
+full problem:
+
+1. :func:`candidate_subset`: each proposal's and each reviewer's best pairs by score.
+2. :func:`feasible_subset`: max-flows on the subset find the levels (most filled slots F, largest
+   Σ min(load, lower) M); whenever the subset falls short, every left-out pair crossing the
+   subset's minimum cut could raise the flow, and the best of them are added. When none crosses,
+   the cut bounds the full problem too, so the levels found are the full problem's.
+3. :func:`pricing_rounds`: the solver's optimum on the subset yields node potentials (shortest
+   distances in its residual network, :func:`potentials`); a left-out pair with a negative reduced
+   cost could improve it and is added. When none is left, the potentials certify (LP duality)
+   that the subset optimum is optimal for all pairs.
+
+So the subset affects speed only, never the result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import max_flow
+
+from ..problem import Problem
+
+# Each proposal starts with about demand + 20 of its best pairs, each reviewer capacity + 10 of
+# its best: pricing then adds few pairs on the bench instances (docs/benchmarks.md).
+PROPOSAL_MARGIN = 20
+REVIEWER_MARGIN = 10
+# Instances with fewer than WHOLE_FACTOR × (Σ wanted per proposal + Σ wanted per reviewer) pairs
+# are solved whole: the subset would hardly be smaller.
+WHOLE_FACTOR = 2
+CUT_PAIRS = 16  # best left-out pairs per proposal added per max-flow round
+PRICING_SLACK = 0.01  # pricing also adds pairs within 1 % of the score range of improving
+_BINS = 128  # histogram resolution of per-node score quantiles
+
+
+class PairArcs:
+    """The pairs that can carry flow (demand > 0 and capacity > 0), with integer costs."""
+
+    def __init__(self, problem: Problem, scale: float):
+        p, r, score = problem.proposal_idx, problem.reviewer_idx, problem.score
+        self.problem = problem
+        if np.all(problem.demand > 0) and np.all(problem.capacity > 0):
+            self.active = np.arange(len(p))  # the common case: no gathering needed
+        else:
+            self.active = np.flatnonzero((problem.demand[p] > 0) & (problem.capacity[r] > 0))
+            p, r, score = p[self.active], r[self.active], score[self.active]
+        self.tail = p.astype(np.int32)
+        self.head = (problem.n_proposals + r).astype(np.int32)
+        self.scale = scale
+        # Scaled, rounded scores: a solution of k pairs is within k / scale of the float optimum
+        # (each of two solutions is off by at most k / (2·scale)).
+        self.gain = np.rint(score * scale).astype(np.int64)
+        lo, hi = (float(score.min()), float(score.max())) if len(score) else (0.0, 0.0)
+        width = _BINS / (hi - lo) if hi > lo else 0.0
+        self.bins = np.minimum((score - lo) * width, _BINS - 1).astype(np.int64)
+        self.slack = int(PRICING_SLACK * (hi - lo) * scale)
+
+    def __len__(self) -> int:
+        return len(self.active)
+
+
+def max_abs_score(problem: Problem) -> float:
+    return float(np.abs(problem.score).max()) if problem.n_pairs else 0.0
+
+
+def best_per_node(node: np.ndarray, bins: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Mask of each node's ≈``want`` best pairs (all pairs of the node's lowest kept score bin
+    are kept, so ties never make the choice order-dependent). Histogram-based: no sort."""
+    n = len(want)
+    node = node.astype(np.int64)
+    counts = np.bincount(node * _BINS + bins, minlength=n * _BINS).reshape(n, _BINS)
+    at_least = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    threshold = np.maximum((at_least >= want[:, None]).sum(axis=1) - 1, 0)
+    return bins >= threshold[node]
+
+
+def candidate_subset(arcs: PairArcs) -> np.ndarray | None:
+    """Positions (into ``arcs``) of the starting subset, or None to solve on all pairs."""
+    problem = arcs.problem
+    want_p = np.where(problem.demand > 0, problem.demand + PROPOSAL_MARGIN, 0)
+    want_r = np.where(problem.capacity > 0, problem.capacity + REVIEWER_MARGIN, 0)
+    if len(arcs) <= WHOLE_FACTOR * (want_p.sum() + want_r.sum()):
+        return None
+    keep = best_per_node(arcs.tail, arcs.bins, want_p)
+    keep |= best_per_node(arcs.head - problem.n_proposals, arcs.bins, want_r)
+    return np.flatnonzero(keep)
+
+
+def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
+    """Max-flow value and source side of a minimum cut of: source →(d_p) proposal →(1) reviewer,
+    reviewer →(L_r) low →(to_low) end, reviewer →(cap_r − L_r) sink →(to_sink) end."""
+    pr = arcs.problem
+    n_p, n_r = pr.n_proposals, pr.n_reviewers
+    src, low, sink, end = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
+    reviewers = n_p + np.arange(n_r)
+    flow = max_flow.SimpleMaxFlow()
+    flow.add_arcs_with_capacity(
+        np.concatenate([np.full(n_p, src), arcs.tail[subset], reviewers, reviewers, [low, sink]]),
+        np.concatenate([np.arange(n_p), arcs.head[subset], np.full(n_r, low), np.full(n_r, sink),
+                        [end, end]]),
+        np.concatenate([pr.demand, np.ones(len(subset)), pr.lower, pr.capacity - pr.lower,
+                        [to_low, to_sink]]).astype(np.int64))
+    if flow.solve(src, end) != flow.OPTIMAL:
+        raise RuntimeError("max-flow failed")
+    side = np.zeros(n_p + n_r + 4, dtype=bool)
+    side[flow.get_source_side_min_cut()] = True
+    return int(flow.optimal_flow()), side
+
+
+def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
+    """Add cut-crossing pairs until the subset's max-flow reaches ``target`` or equals the full
+    problem's. Returns (subset, value)."""
+    n_p = arcs.problem.n_proposals
+    while True:
+        value, side = _max_flow(arcs, subset, to_low, to_sink)
+        if value >= target:
+            return subset, value
+        crossing = side[arcs.tail] & ~side[arcs.head]
+        crossing[subset] = False
+        if not crossing.any():
+            return subset, value
+        at = np.flatnonzero(crossing)
+        best = best_per_node(arcs.tail[at], arcs.bins[at], np.full(n_p, CUT_PAIRS))
+        subset = _union(subset, at[best], len(arcs))
+
+
+def _union(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[a] = True
+    mask[b] = True
+    return np.flatnonzero(mask)
+
+
+def feasible_subset(arcs: PairArcs):
+    """(subset or None, F, M): the levels of the full problem and a subset that reaches them."""
+    pr = arcs.problem
+    total_d, total_l = int(pr.demand.sum()), int(pr.lower.sum())
+    subset = candidate_subset(arcs)
+    whole = np.arange(len(arcs)) if subset is None else subset
+    target_m = min(total_d, total_l)
+    # Fast path: the upper bounds (Σd, ΣL) are reached, which proves them optimal.
+    grown, value = _grow(arcs, whole, target_m, total_d - target_m, total_d)
+    if value < total_d:
+        grown, filled = _grow(arcs, grown, total_d, total_d, total_d)  # F*: reviewer caps only
+        grown, target_m = _grow(arcs, grown, total_l, 0, total_l)  # M*: lower bounds as caps
+        grown, value = _grow(arcs, grown, target_m, filled - target_m, filled)
+        if value != filled:
+            raise RuntimeError("levels F* and M* not reachable together")
+        total_d = filled
+    return (None if subset is None else grown), total_d, target_m
+
+
+def residual_arcs(tails, heads, caps, costs, flows):
+    """Arcs of the residual network: forward where capacity is left, backward where flow runs."""
+    fwd, bwd = flows < caps, flows > 0
+    return (np.concatenate([tails[fwd], heads[bwd]]), np.concatenate([heads[fwd], tails[bwd]]),
+            np.concatenate([costs[fwd], -costs[bwd]]))
+
+
+def potentials(n_nodes: int, tails, heads, costs) -> np.ndarray:
+    """Shortest distances from a virtual root joined to every node at cost 0.
+
+    They make every residual arc's reduced cost ``cost + pi[tail] - pi[head]`` non-negative: the
+    certificate that the flow is optimal. Bellman–Ford relaxing only arcs out of the nodes that
+    improved in the previous round (vectorised per round). Raises RuntimeError on a negative
+    cycle, i.e. when the flow is not optimal after all.
+    """
+    order = np.argsort(tails, kind="stable")
+    tails, heads, costs = tails[order], heads[order], costs[order]
+    start = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tails, minlength=n_nodes), out=start[1:])
+    dist = np.zeros(n_nodes, dtype=np.int64)
+    frontier = np.arange(n_nodes)
+    improved = np.zeros(n_nodes, dtype=bool)
+    for _ in range(n_nodes + 1):
+        first, count = start[frontier], start[frontier + 1] - start[frontier]
+        arc = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+        cand, head = dist[tails[arc]] + costs[arc], heads[arc]
+        better = cand < dist[head]
+        if not better.any():
+            return dist
+        head = head[better]
+        np.minimum.at(dist, head, cand[better])
+        improved[head] = True
+        frontier = np.flatnonzero(improved)
+        improved[frontier] = False
+    raise RuntimeError("negative cycle in the residual network: the flow is not optimal")
+
+
+def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progress=None,
+                   max_rounds: int = 12) -> np.ndarray:
+    """Solve on a growing subset until no left-out pair can improve the solution.
+
+    ``solve_subset(positions)`` returns ``(chosen positions, (tails, heads, costs) of its residual
+    network, n_nodes)``. Returns the chosen positions into ``arcs``. ``subset`` None means all
+    pairs (then potentials are computed only if ``certify``). After ``max_rounds`` (never reached
+    on the bench instances) it solves on all pairs.
+    """
+    for step in range(max_rounds):
+        if subset is None:
+            break
+        chosen, residual, n_nodes = solve_subset(subset)
+        pi = potentials(n_nodes, *residual)
+        reduced = pi[arcs.tail] - pi[arcs.head] - arcs.gain
+        reduced[subset] = 0
+        if progress:
+            progress(step + 1, max_rounds + 1)
+        if not (reduced < 0).any():
+            return chosen
+        # Add the near-violators too: the next optimum shifts the potentials a little, and the
+        # pairs it would then expose are mostly these, so this saves pricing rounds.
+        subset = np.flatnonzero(reduced < max(arcs.slack, 1))  # reduced is 0 on the subset
+    chosen, residual, n_nodes = solve_subset(np.arange(len(arcs)))
+    if certify:
+        potentials(n_nodes, *residual)
+    return chosen
