@@ -29,7 +29,6 @@ NOT_OPEN = "Proposal is not open for review"
 NO_POOL = "No accepted reviewers in pool"
 NO_ELIGIBLE = "No eligible reviewers available"
 NOT_ENOUGH = "Could not find enough eligible reviewers"
-ALGORITHM_UNAVAILABLE = "The {algorithm} algorithm is not available; choose another in the matching configuration."
 CHANGED_MEANWHILE = "Assignments of this call changed during generation; please run it again."
 ACTIVE_BATCH_STATUSES = ("draft", "sent")
 DRAFT = AssignmentBatch.Status.DRAFT
@@ -73,7 +72,7 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
         matrix = current_affinities(call)
         problem = _build_problem(call, config, proposals, matrix, wanted)
-        solution = _solve(problem, config.algorithm)
+        solution = solve(problem, config.algorithm)
         pairs = _report(result, problem, solution, proposals, matrix.entries)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
@@ -207,14 +206,6 @@ def _loads(call, config, entries) -> tuple[np.ndarray, np.ndarray]:
     capacity = np.maximum(0, limits - open_r)
     lower = np.minimum(capacity, np.maximum(0, config.min_proposals_per_reviewer - open_r))
     return capacity, lower
-
-
-def _solve(problem: Problem, algorithm: str) -> Solution:
-    try:
-        return solve(problem, algorithm)
-    except NotImplementedError:
-        # A solver still being written must refuse cleanly, never answer 500.
-        raise DomainError(ALGORITHM_UNAVAILABLE.format(algorithm=algorithm)) from None
 
 
 def _report(result: GenerationResult, problem: Problem, solution: Solution, proposals, entries) -> list[Pair]:

@@ -126,15 +126,3 @@ class TestValidation:
     def test_malformed_json(self, world):
         response = client_for(world.manager).generic("POST", url(world.call), "[1,", content_type="application/json")
         assert response.status_code == 400 and "detail" in response.json()
-
-    def test_unavailable_algorithm_is_400(self, scored, monkeypatch):
-        from referee.matching import solvers
-
-        def unfinished(problem, progress=None):
-            raise NotImplementedError
-
-        monkeypatch.setitem(solvers.ALGORITHMS, "fairflow", unfinished)
-        MatchingConfiguration.objects.filter(call=scored.call).update(algorithm="fairflow")
-        response = post(scored)
-        assert response.status_code == 400 and "fairflow" in response.json()["detail"]
-        assert not ProposedAssignment.objects.exists()

@@ -303,17 +303,6 @@ class TestSkippedProposals:
         result = generate(w)
         assert [(s["reason"], s["required"], s["assigned"]) for s in result.skipped_proposals] == [(NO_ELIGIBLE, 2, 0)]
 
-    def test_unavailable_algorithm_is_a_refusal(self, monkeypatch):
-        from referee.matching import solvers
-
-        w = build_call(1, 1, [[0.9]])
-        configure(w, algorithm="fairflow")
-        monkeypatch.setitem(solvers.ALGORITHMS, "fairflow", lambda problem, progress=None: (_ for _ in ()).throw(
-            NotImplementedError))
-        with pytest.raises(DomainError):
-            generate(w)
-
-
 def test_affinities_are_computed_when_the_cache_is_stale():
     w = build_call(2, 2, min_reviewers_per_proposal=1, max_proposals_per_reviewer=1, min_affinity_threshold=0.0)
     AffinityScore.objects.all().delete()
