@@ -4,7 +4,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from waldur_api_client import AuthenticatedClient, errors
+from waldur_api_client import errors
 from waldur_api_client.api.assignment_batches import (
     assignment_batches_cancel, assignment_batches_count, assignment_batches_create, assignment_batches_destroy,
     assignment_batches_extend_deadline, assignment_batches_list, assignment_batches_partial_update,
@@ -20,28 +20,13 @@ from waldur_api_client.models import (
     MyAssignmentBatchDetail, PatchedAssignmentBatchRequest, SendAssignmentBatchRequest,
 )
 
-from referee.core.accounts import token_for
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def connect(live_server):
-    clients = []
-
-    def connect(user):
-        client = AuthenticatedClient(base_url=live_server.url, token=token_for(user))
-        clients.append(client)
-        return client
-
-    yield connect
-    for client in clients:
-        client.get_httpx_client().close()
-
-
-def test_manager_drives_a_batch_through_the_client(world, connect):
-    manager = connect(world.manager)
+def test_manager_drives_a_batch_through_the_client(world, waldur):
+    manager = waldur(world.manager)
     created = proposal_protected_calls_create_manual_assignment.sync(
         world.call.uuid, client=manager,
         body=CreateManualAssignmentRequest(reviewer_pool_entry_uuid=world.entry.uuid,
@@ -77,11 +62,11 @@ def test_manager_drives_a_batch_through_the_client(world, connect):
     assert missing.value.status_code == 404
 
 
-def test_list_filters_ordering_pages_and_count(world, connect):
+def test_list_filters_ordering_pages_and_count(world, waldur):
     now = datetime.now(UTC)
     batches = [f.batch(world.entry, status="sent", sent_at=now - timedelta(days=d)) for d in (1, 2, 3)]
     f.batch(world.entry, source="manual")
-    client = connect(world.manager)
+    client = waldur(world.manager)
 
     rows = assignment_batches_list.sync(client=client)
     assert len(rows) == 4 and all(isinstance(row, AssignmentBatchList) for row in rows)
@@ -96,18 +81,18 @@ def test_list_filters_ordering_pages_and_count(world, connect):
     assert assignment_batches_count.sync(client=client, status=[AssignmentBatchStatus.SENT], page_size=1) == 3
 
 
-def test_create_is_refused_with_405(world, connect):
-    client = connect(world.manager)
+def test_create_is_refused_with_405(world, waldur):
+    client = waldur(world.manager)
     with pytest.raises(errors.UnexpectedStatus) as refused:
         assignment_batches_create.sync(client=client, body=AssignmentBatchRequest(manager_notes="x"))
     assert refused.value.status_code == 405
 
 
-def test_reviewer_reads_own_batches(world, connect):
+def test_reviewer_reads_own_batches(world, waldur):
     batch = f.batch(world.entry, status="sent")
     f.item(batch, world.proposal, affinity_score=0.5)
     f.batch(world.entry, status="expired")
-    reviewer = connect(world.reviewer)
+    reviewer = waldur(world.reviewer)
 
     rows = my_assignment_batches_list.sync(client=reviewer)
     assert [row.uuid for row in rows] == [batch.uuid] and isinstance(rows[0], MyAssignmentBatch)
@@ -115,4 +100,4 @@ def test_reviewer_reads_own_batches(world, connect):
     detail = my_assignment_batches_retrieve.sync(batch.uuid.hex, client=reviewer)
     assert isinstance(detail, MyAssignmentBatchDetail) and detail.items[0].affinity_score == 0.5
     assert detail.items[0]["review_uuid"] is None and detail.items[0]["proposal_description"] == ""
-    assert my_assignment_batches_list.sync(client=connect(world.stranger)) == []
+    assert my_assignment_batches_list.sync(client=waldur(world.stranger)) == []
