@@ -1,4 +1,6 @@
-"""Assertions shared by API tests."""
+"""Assertions and tools shared by tests."""
+
+import threading
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -20,3 +22,34 @@ def assert_constant_queries(client, url, add_rows, params=None):
     add_rows()
     after = count_queries(client, url, params)
     assert before == after, f"{url}: {before} queries before, {after} after adding rows"
+
+
+ROUNDS = 5  # each race runs this many times on fresh rows
+TIMEOUT = 60  # seconds: a thread still running after this is a deadlock
+
+
+def race(*requests):
+    """Run the callables at once, one thread each; returns their results (or exceptions)."""
+    barrier = threading.Barrier(len(requests))
+    results = [None] * len(requests)
+
+    def run(index, request):
+        from django.db import connection as thread_connection
+
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            results[index] = request()
+        except Exception as exc:  # reported by the assertions of the caller
+            results[index] = exc
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a request never finished (deadlock?)"
+    for result in results:
+        assert not isinstance(result, Exception), repr(result)
+    return results

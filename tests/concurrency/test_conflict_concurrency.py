@@ -1,52 +1,16 @@
 """Real concurrent COI actions on PostgreSQL (§7): the pair's rows are locked entry → batch →
 item → review → COI, so racing requests end in one consistent state, never a 500 or a deadlock."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from referee.conflicts.models import ConflictOfInterest
 from referee.reviews.models import Review
 from tests import factories as f
 from tests.conftest import client_for
+from tests.helpers import ROUNDS, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
-ROUNDS = 5
-TIMEOUT = 60  # seconds: a thread still running after this is a deadlock
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (SQLite serialises every writer)")
-
-
-def race(*requests):
-    """Run the callables at once, one thread (and database connection) each."""
-    barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
-
-    def run(index, request):
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            results[index] = request()
-        except Exception as exc:  # reported by the assertion below
-            results[index] = exc
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a request never finished (deadlock?)"
-    for result in results:
-        assert not isinstance(result, Exception), repr(result)
-    return results
 
 
 def post(user, conflict, action, data=None):

@@ -9,19 +9,12 @@ import pytest
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.concurrency.test_batch_concurrency import ROUNDS, post, race
+from tests.concurrency.test_batch_concurrency import post
+from tests.helpers import ROUNDS, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
 NOT_PENDING = {"detail": "Can only accept pending assignments."}
-
-
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("row-lock races need PostgreSQL (SQLite serialises every writer)")
 
 
 def item_path(item, action):
