@@ -1,6 +1,5 @@
 """Delivery through a real SMTP server: once after commit, retried with back-off, never twice."""
 
-import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -10,6 +9,7 @@ from django.db import connection, transaction
 
 from referee.notifications import delivery, mails, tasks
 from referee.notifications.models import OutboxMessage
+from tests.helpers import race
 from tests.notifications.conftest import NOW
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,20 +93,7 @@ def test_concurrent_deliveries_send_one_mail(mailworld, smtp):
                                            subject="Race", body_text="Only once.")
     smtp.start()
     smtp.sink.delay = 0.5  # the first sender holds the row lock while the second arrives
-    start, results = threading.Barrier(2), []
-
-    def run():
-        try:
-            start.wait()
-            results.append(delivery.deliver(message.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(lambda: delivery.deliver(message.pk), lambda: delivery.deliver(message.pk))
     assert sorted(results) == [False, True]
     assert len(smtp.messages) == 1
     message.refresh_from_db()

@@ -2,7 +2,6 @@
 re-check their rows, so concurrent runs are harmless"): the SMTP server down while batches are
 sent, a worker killed in the middle of a delivery, a job run twice at the same time."""
 
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -17,6 +16,7 @@ from referee.assignments.models import AssignmentBatch
 from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from tests import factories as f
+from tests.helpers import race
 from tests.smoke.conftest import TIMEOUT, call_with_draft, send, wait_until
 
 pytestmark = pytest.mark.smoke
@@ -73,32 +73,6 @@ def test_worker_killed_mid_delivery_the_next_worker_sends_it_once(stack, sink, p
     row.refresh_from_db()
     assert row.attempts == 0  # the killed attempt left no trace: its transaction died with it
     assert f"Task {DELIVER}[" in second.output() and "succeeded" in second.output()
-
-
-def race(*functions, timeout=TIMEOUT):
-    """Run the functions at once, one thread (and database connection) each; their results."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(index, function):
-        from django.db import connection as own
-
-        try:
-            barrier.wait(timeout)
-            results[index] = function()
-        except Exception as exc:  # reported below
-            results[index] = exc
-        finally:
-            own.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(t.is_alive() for t in threads), "a job never finished (deadlock?)"
-    assert not any(isinstance(r, Exception) for r in results), results
-    return results
 
 
 def sent_batches(world, count, expires_at):
