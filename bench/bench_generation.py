@@ -9,7 +9,8 @@ publication texts from bench.bench_affinity's topic/Zipf vocabulary (40 topics),
 reviewer, teams of the applicant and 0–3 reviewers, ~2 % of pairs with a COI (about half of them
 blocking) and ~1 % of pairs bid on (a tenth of the bids `conflict`) — then times fresh generations: every run starts from no batches, items, preview rows
 and (for "cold") no affinity cache, so it computes affinities, writes the cache, builds the problem,
-solves and writes batches, items and preview rows ("warm" runs reuse a fresh cache). Prints
+solves and writes batches, items and preview rows; "stale" runs find a cache older than an edited
+proposal and replace all its rows in the same transaction; "warm" runs reuse a fresh cache. Prints
 markdown tables: median, min and max of the runs with the SQL statements of the median run, then
 where that run's time went.
 """
@@ -129,13 +130,26 @@ def build_call(n_proposals: int, n_reviewers: int, n_publications: int, seed: in
     return call, manager, len(entries)
 
 
-def reset(call, *, cold: bool) -> None:
-    """Back to a call nothing was generated for (and, cold, without an affinity cache)."""
+CASES = {
+    "cold": "cold (no cache: affinities computed and stored)",
+    "stale": "stale (a proposal edited: cache recomputed and replaced)",
+    "warm": "warm (affinity cache reused)",
+}
+
+
+def reset(call, *, case: str) -> None:
+    """Back to a call nothing was generated for, with no cache (cold), a cache older than one
+    proposal (stale) or a fresh cache (warm)."""
     AssignmentBatch.objects.filter(call=call).delete()  # items cascade
     ProposedAssignment.objects.filter(call=call).delete()
     AuditEvent.objects.filter(call=call).delete()
-    if cold:
+    if case == "cold":
         AffinityScore.objects.filter(call=call).delete()
+    elif not AffinityScore.objects.filter(call=call).exists():
+        affinities.compute_affinities(call)
+    if case == "stale":
+        Proposal.objects.filter(pk=Proposal.objects.filter(call=call).order_by("id").values("id")[:1]).update(
+            modified=timezone.now())
     vacuum()
 
 
@@ -181,7 +195,7 @@ def phase_timer():
         (affinities, "_store", "affinity cache written"),
         (affinities, "_read_cache", "affinity cache read"),
         (generation, "_build_problem", "eligibility, demands, capacities"),
-        (generation, "_solve", "solve"),
+        (generation, "solve", "solve"),
         (generation, "_replace_proposed", "preview rows written"),
         (generation, "_deploy", "batches, items and audit written"),
     ]
@@ -205,8 +219,8 @@ def phase_timer():
             setattr(module, name, original)
 
 
-def run_once(call, manager, *, cold: bool):
-    reset(call, cold=cold)
+def run_once(call, manager, *, case: str):
+    reset(call, case=case)
     solve, seen = generation.solve, {}
 
     def solve_and_note(problem, algorithm):
@@ -231,12 +245,10 @@ def measure(n_proposals=1000, n_reviewers=500, n_publications=20, runs=3, seed=0
     call, manager, n_entries = build_call(n_proposals, n_reviewers, n_publications, seed, threshold)
     built = time.perf_counter() - start
     cases = []
-    for cold in (True, False):
-        if not cold:
-            affinities.compute_affinities(call)  # a warm cache for the warm runs
-        timings = sorted((run_once(call, manager, cold=cold) for _ in range(runs)), key=lambda run: run["seconds"])
+    for case in CASES:
+        timings = sorted((run_once(call, manager, case=case) for _ in range(runs)), key=lambda run: run["seconds"])
         seconds = [run["seconds"] for run in timings]
-        cases.append({"case": "cold (affinities computed)" if cold else "warm (affinity cache reused)",
+        cases.append({"case": CASES[case],
                       "median": statistics.median(seconds), "min": seconds[0], "max": seconds[-1],
                       "median_run": timings[len(timings) // 2]})
     return {"built": built, "entries": n_entries, "cases": cases}
@@ -270,12 +282,14 @@ def report(args, measured) -> None:
         run, r = case["median_run"], case["median_run"]["result"]
         print(f"| {case['case']} | {case['median']:.2f} | {case['min']:.2f} | {case['max']:.2f} | {run['queries']} "
               f"| {run['pairs']:,} | {r.items_created} | {r.batches_created} | {len(r.skipped_proposals)} | {r.total_affinity:.1f} |")
-    verdict = "within" if measured["cases"][0]["median"] <= TARGET_SECONDS else "OVER"
-    print(f"\nTarget ≤ {TARGET_SECONDS:.0f} s for a cold generation: {verdict}.\n")
-    cold, warm = (case["median_run"]["phases"] for case in measured["cases"])
-    print("| step (median run) | cold (s) | warm (s) |\n|---|---:|---:|")
-    for label in dict.fromkeys([*cold, *warm]):
-        print(f"| {label} | {cold.get(label, 0):.2f} | {warm.get(label, 0):.2f} |")
+    slowest = max(case["median"] for case in measured["cases"])
+    verdict = "within" if slowest <= TARGET_SECONDS else "OVER"
+    print(f"\nTarget ≤ {TARGET_SECONDS:.0f} s for a generation that computes affinities: {verdict}.\n")
+    phases = [case["median_run"]["phases"] for case in measured["cases"]]
+    print("| step (median run) | " + " | ".join(f"{name} (s)" for name in CASES) + " |")
+    print("|---|" + "---:|" * len(CASES))
+    for label in dict.fromkeys(label for spent in phases for label in spent):
+        print(f"| {label} | " + " | ".join(f"{spent.get(label, 0):.2f}" for spent in phases) + " |")
 
 
 def main(argv=None) -> None:

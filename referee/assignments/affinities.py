@@ -5,18 +5,19 @@ TF-IDF weights depend on the whole call's corpus, so a change anywhere recompute
 rather than patching some rows with scores from a different corpus (docs/decisions.md)."""
 
 import os
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Prefetch
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from referee.assignments.models import AffinityScore
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.matching.affinity import ReviewerText, compute_affinity
-from referee.reviewers.models import CallReviewerPool, ReviewerPublication
+from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 
 
 @dataclass
@@ -30,19 +31,12 @@ class AffinityMatrix:
     text: np.ndarray
 
 
-def scored_entries(call, *, with_texts: bool = True):
-    """Accepted pool entries (each has a profile): the reviewers that take part in matching.
-    `with_texts` prefetches what their affinity is computed from (not needed to read the cache)."""
-    entries = (
+def scored_entries(call):
+    """Accepted pool entries (each has a profile): the reviewers that take part in matching."""
+    return (
         CallReviewerPool.objects.filter(call=call, invitation_status="accepted")
         .select_related("reviewer__user")
         .order_by("id")
-    )
-    if not with_texts:
-        return entries
-    publications = ReviewerPublication.objects.filter(is_excluded_from_matching=False)
-    return entries.prefetch_related(
-        "reviewer__expertise_set", Prefetch("reviewer__publications", queryset=publications)
     )
 
 
@@ -50,19 +44,27 @@ def scored_proposals(call):
     return Proposal.objects.filter(call=call).open_for_review().order_by("id")
 
 
-def _reviewer_text(profile) -> ReviewerText:
-    return ReviewerText(
-        biography=profile.biography,
-        keywords=[(e.expertise_keyword, e.proficiency_level) for e in profile.expertise_set.all()],
-        publications=[f"{p.title}\n{p.abstract}" for p in profile.publications.all()],
-    )
+def _reviewer_texts(entries) -> list[ReviewerText]:
+    """What each entry's affinity is computed from, in two queries of plain tuples: model
+    instances for some ten thousand publications would cost more than the scoring."""
+    profile_ids = [e.reviewer_id for e in entries]
+    keywords, publications = defaultdict(list), defaultdict(list)
+    for profile_id, keyword, level in ReviewerExpertise.objects.filter(profile_id__in=profile_ids).order_by(
+            "id").values_list("profile_id", "expertise_keyword", "proficiency_level"):
+        keywords[profile_id].append((keyword, level))
+    for profile_id, title, abstract in ReviewerPublication.objects.filter(
+            profile_id__in=profile_ids, is_excluded_from_matching=False).order_by("id").values_list(
+            "profile_id", "title", "abstract"):
+        publications[profile_id].append(f"{title}\n{abstract}")
+    return [ReviewerText(biography=e.reviewer.biography, keywords=keywords[e.reviewer_id],
+                         publications=publications[e.reviewer_id]) for e in entries]
 
 
 def _compute(call, config) -> AffinityMatrix:
     proposals = list(scored_proposals(call).only("id", "name", "project_summary", "description"))
     entries = list(scored_entries(call))
     texts = [f"{p.name}\n{p.project_summary}\n{p.description}" for p in proposals]
-    reviewers = [_reviewer_text(e.reviewer) for e in entries]
+    reviewers = _reviewer_texts(entries)
     if proposals and entries:
         result = compute_affinity(
             texts, reviewers, method=config.affinity_method,
@@ -88,7 +90,7 @@ def current_affinities(call) -> AffinityMatrix:
     on the cache yet, and a semi-join of its half-million rows with the pool could then take
     minutes. Whether every pair is there is checked while reading the rows."""
     proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
-    entries = list(scored_entries(call, with_texts=False))
+    entries = list(scored_entries(call))
     if not _changed_since_cached(call, entries, n_pairs=len(proposal_ids) * len(entries)):
         cached = _read_cache(call, proposal_ids, entries)
         if cached is not None:
@@ -98,8 +100,6 @@ def current_affinities(call) -> AffinityMatrix:
 
 def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
     """Too few rows, or an input modified after the oldest row was computed."""
-    from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
-
     summary = AffinityScore.objects.filter(call=call).aggregate(oldest=Min("computed_at"), n=Count("id"))
     if summary["n"] < n_pairs:
         return True
@@ -182,6 +182,9 @@ def _store(call, matrix: AffinityMatrix, config) -> None:
     AffinityScore.objects.filter(call=call).delete()
     if not matrix.affinity.size:
         return
+    # Proposal by proposal, reviewers in id order, keys time-ordered: the rows arrive in the
+    # order of the (proposal, reviewer) and uuid indexes, which then grow at their right edge
+    # instead of splitting pages all over (docs/benchmarks.md).
     p_idx, r_idx = np.indices(matrix.affinity.shape)
     proposal_ids = np.asarray(matrix.proposal_ids)[p_idx.ravel()]
     reviewer_ids = np.asarray([e.reviewer_id for e in matrix.entries])[r_idx.ravel()]
@@ -228,7 +231,7 @@ def _copy_binary(columns, fixed, now) -> None:
         return (moment - PG_EPOCH) // timedelta(microseconds=1)
 
     values = [  # (column, numpy type, value: an array or one value for every row)
-        ("uuid", "V16", _uuid4_bytes(n)), ("created", ">i8", stamp(now)), ("modified", ">i8", stamp(now)),
+        ("uuid", "V16", _uuid7_bytes(n, now)), ("created", ">i8", stamp(now)), ("modified", ">i8", stamp(now)),
         ("call_id", ">i8", fixed["call_id"]), ("method", f"S{len(method)}", method),
         ("keyword_weight", ">f8", fixed["keyword_weight"]), ("text_weight", ">f8", fixed["text_weight"]),
         ("computed_at", ">i8", stamp(fixed["computed_at"])), ("proposal_id", ">i8", p), ("reviewer_id", ">i8", r),
@@ -255,12 +258,18 @@ def _analyze_cache() -> None:
         cursor.execute(f"ANALYZE {AffinityScore._meta.db_table}")
 
 
-def _uuid4_bytes(n: int) -> np.ndarray:
-    """n random version-4 UUIDs as 16-byte records (what `uuid.uuid4()` makes, without n objects)."""
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
-    return raw.view("V16").ravel()
+def _uuid7_bytes(n: int, moment: datetime) -> np.ndarray:
+    """n version-7 UUIDs (RFC 9562) as 16-byte records, increasing in row order: the 48-bit
+    Unix-millisecond timestamp, then a 32-bit row counter in rand_a and the top of rand_b
+    (the RFC's "fixed-length dedicated counter" method), then 42 random bits."""
+    if n >= 1 << 32:
+        raise ValueError("at most 2**32 rows per COPY")
+    millis = np.uint64(int(moment.timestamp() * 1000))
+    counter = np.arange(n, dtype=np.uint64)
+    random = np.frombuffer(os.urandom(8 * n), dtype=np.uint64) >> np.uint64(22)
+    high = (millis << np.uint64(16)) | np.uint64(0x7000) | (counter >> np.uint64(20))
+    low = np.uint64(1 << 63) | ((counter & np.uint64(0xFFFFF)) << np.uint64(42)) | random
+    return np.stack([high, low], axis=1).astype(">u8").view("V16").ravel()
 
 
 def _copy_out(call):

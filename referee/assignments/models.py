@@ -12,9 +12,18 @@ from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 
 class AffinityScore(UUIDModel):
-    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="affinity_scores")
-    reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="affinity_scores")
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="affinity_scores")
+    """A derived cache of P×R rows rewritten wholesale by one COPY (affinities.py), kept cheap to
+    write: foreign keys enforced by Django's cascade rather than by PostgreSQL, no index on
+    `created` or on affinity order, and the pair index led by the proposal, the order rows are
+    written in. Checking half a million deferred constraints and keeping those indexes more than
+    doubled the cache write of a cold `generate-assignments` (docs/decisions.md)."""
+
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="affinity_scores", db_constraint=False)
+    reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="affinity_scores",
+                                 db_constraint=False)
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="affinity_scores",
+                                 db_constraint=False, db_index=False)  # (proposal, reviewer) serves
     affinity_score = models.FloatField()
     keyword_score = models.FloatField(null=True, blank=True)
     text_score = models.FloatField(null=True, blank=True)
@@ -24,8 +33,7 @@ class AffinityScore(UUIDModel):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["reviewer", "proposal"], name="affinity_unique_per_pair")]
-        indexes = [models.Index(fields=["call", "-affinity_score"])]
+        constraints = [models.UniqueConstraint(fields=["proposal", "reviewer"], name="affinity_unique_per_pair")]
 
 
 class ProposedAssignment(UUIDModel):

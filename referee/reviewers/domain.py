@@ -161,11 +161,14 @@ def update_profile_item(obj, data, *, actor):
 
 @transaction.atomic
 def delete_profile_item(obj, *, actor) -> None:
-    _locked(ReviewerProfile, obj.profile_id)
+    profile = _locked(ReviewerProfile, obj.profile_id)
     obj = _locked(type(obj), obj.pk)
     event, _ = PROFILE_ITEMS[type(obj)]
     audit.record(f"{event}_DELETED", obj, actor=actor)
     obj.delete()
+    # A deleted row leaves no `modified` behind: the profile's own tells the affinity cache
+    # that what it was computed from has changed.
+    profile.save(update_fields=["modified"])
 
 
 # --- pool -------------------------------------------------------------------------------------

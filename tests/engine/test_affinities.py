@@ -1,9 +1,11 @@
 """The call's affinity cache: all pairs stored, means on pool entries, staleness (§5.1)."""
 
 import pytest
+from django.db import connection
 
 from referee.assignments.affinities import compute_affinities, current_affinities
 from referee.assignments.models import AffinityScore
+from referee.reviewers.domain import delete_profile_item
 from referee.reviewers.models import ReviewerExpertise, ReviewerPublication
 from tests import factories as f
 
@@ -56,3 +58,40 @@ def test_no_pairs_is_not_an_error(world):
     world.entry.delete()
     assert compute_affinities(world.call) == 0
     assert current_affinities(world.call).affinity.shape == (2, 0)
+
+
+def _stamp(call):
+    return AffinityScore.objects.filter(call=call).values_list("computed_at", flat=True).first()
+
+
+@pytest.mark.parametrize("model", [ReviewerExpertise, ReviewerPublication])
+def test_deleting_what_a_score_came_from_makes_the_cache_stale(scored, model):
+    current_affinities(scored.call)
+    stamp = _stamp(scored.call)
+    delete_profile_item(model.objects.get(profile=scored.profile), actor=scored.reviewer)
+    current_affinities(scored.call)
+    assert _stamp(scored.call) > stamp
+
+
+def test_an_emptied_cache_is_recomputed(scored):
+    """After a crash PostgreSQL empties the cache (an unlogged table): the next read refills it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = %s", [AffinityScore._meta.db_table])
+            assert cursor.fetchone() == ("u",)
+    first = current_affinities(scored.call)
+    AffinityScore.objects.all().delete()
+    again = current_affinities(scored.call)
+    assert AffinityScore.objects.filter(call=scored.call).count() == 4
+    assert (again.affinity == first.affinity).all()
+
+
+def test_deleting_a_proposal_or_reviewer_removes_its_rows(scored):
+    """The cache's foreign keys have no database constraint: Django's cascade removes the rows.
+    (A call cannot be deleted while it has proposals, so its rows are gone before it is.)"""
+    compute_affinities(scored.call)
+    scored.proposal2.delete()
+    assert set(AffinityScore.objects.values_list("proposal_id", flat=True)) == {scored.proposal.id}
+    scored.entry2.reviewer.delete()
+    assert list(AffinityScore.objects.values_list("proposal_id", "reviewer_id")) == [(scored.proposal.id,
+                                                                                      scored.profile.id)]

@@ -349,7 +349,8 @@ def test_query_count_does_not_grow_with_proposals_and_reviewers(cached):
 
 def test_affinity_cache_round_trip():
     """What the bulk write stores (one binary COPY on PostgreSQL) reads back identically, with
-    valid version-4 UUIDs and the computation time; a null partial score reads as 0."""
+    valid UUIDs and the computation time; a null partial score reads as 0. The COPY writes
+    version-7 UUIDs stamped with that time, increasing in (proposal, reviewer) order."""
     from referee.assignments.affinities import compute_affinities, current_affinities
 
     w = build_call(3, 2)
@@ -358,7 +359,14 @@ def test_affinity_cache_round_trip():
     before = timezone.now()
     assert compute_affinities(w.call) == 6
     rows = AffinityScore.objects.filter(call=w.call)
-    assert len({r.uuid for r in rows}) == 6 and {r.uuid.version for r in rows} == {4}
+    assert len({r.uuid for r in rows}) == 6
+    if connection.vendor == "postgresql":
+        by_pair = sorted(rows, key=lambda r: (r.proposal_id, r.reviewer_id))
+        assert [r.uuid for r in by_pair] == sorted(r.uuid for r in rows)
+        assert {r.uuid.version for r in rows} == {7}
+        assert {r.uuid.int >> 80 for r in rows} == {int(rows[0].computed_at.timestamp() * 1000)}
+    else:
+        assert {r.uuid.version for r in rows} == {4}
     assert all(before <= r.computed_at <= timezone.now() and r.method == "combined" for r in rows)
     assert all(r.keyword_weight == 0.4 and r.text_weight == 0.6 for r in rows)
     stored = {(r.proposal_id, r.reviewer_id): (r.affinity_score, r.keyword_score, r.text_score) for r in rows}
