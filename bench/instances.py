@@ -8,6 +8,7 @@ few reviewers bid (eager/willing/not willing, bid weight 0.1) so that score ≠ 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,16 @@ import numpy as np
 
 from referee.matching.problem import Problem
 
-MIDL_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "midl"
+# Where the MIDL files may be: named by REFEREE_MIDL_DIR, beside the checkout (../shared, as in
+# the team's work tree), or in the machine's shared folder (for clones elsewhere, e.g. CI's).
+MIDL_PLACES = (os.environ.get("REFEREE_MIDL_DIR"), Path(__file__).resolve().parents[2] / "shared" / "data" / "midl",
+               "/work/shared/data/midl")
+
+
+def midl_dir() -> Path | None:
+    """The first place holding the MIDL scores, or None."""
+    return next((Path(place) for place in MIDL_PLACES if place and (Path(place) / "scores.npy").exists()), None)
+
 BID_WEIGHT = 0.1
 BID_VALUES = np.array([1.0, 0.5, -0.5])  # eager, willing, not willing
 _ROWS_PER_BLOCK = 500  # proposals whose full affinity row is materialised at once (sparse sets)
@@ -29,9 +39,12 @@ class Instance:
     note: str = ""  # how it was built, for the report
 
 
-def midl(lower_loads: bool = False, data_dir: Path = MIDL_DIR) -> Instance:
+def midl(lower_loads: bool = False, data_dir: Path | None = None) -> Instance:
     """MIDL 2018: 118 papers × 177 reviewers, 3 reviews per paper, at most 4 papers per reviewer
     (and at least 2 with ``lower_loads``); every pair eligible, score = affinity."""
+    data_dir = data_dir or midl_dir()
+    if data_dir is None:
+        raise FileNotFoundError(f"MIDL data not found in any of {[p for p in MIDL_PLACES if p]}")
     scores = np.load(data_dir / "scores.npy").T  # rows are reviewers in the file
     lower = np.load(data_dir / "loads-lb.npy") if lower_loads else None
     problem = Problem.from_dense(scores, demand=np.load(data_dir / "covs.npy"),

@@ -4,7 +4,6 @@ on tiny instances, exhaustive search. Pure library tests: no database."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,10 +12,11 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import linprog
 
+from bench.instances import MIDL_PLACES, midl_dir
+from bench.instances import midl as bench_midl
 from referee.matching.problem import Problem, make_solution
 from referee.matching.solvers import ALGORITHMS, network, solve
 
-MIDL = Path(__file__).resolve().parents[3] / "shared" / "data" / "midl"
 EXACT = ("minmax", "hungarian")
 
 
@@ -134,11 +134,9 @@ def clustered(n_p, n_r, *, demand, capacity, lower=0, scarce=0.6, seed=0) -> Pro
 
 
 def midl(lower: bool) -> Problem:
-    if not MIDL.exists():
-        pytest.skip("MIDL data not found beside the repository")
-    return Problem.from_dense(np.load(MIDL / "scores.npy").T, demand=np.load(MIDL / "covs.npy"),
-                              capacity=np.load(MIDL / "loads.npy"),
-                              lower=np.load(MIDL / "loads-lb.npy") if lower else None)
+    if midl_dir() is None:
+        pytest.skip(f"MIDL data not found in any of {[p for p in MIDL_PLACES if p]}")
+    return bench_midl(lower).problem
 
 
 # --- properties ------------------------------------------------------------------------------
