@@ -226,7 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         "referee.assignments.tasks.notify_expired_assignment_batches", 15 * MINUTE),
     "expire-pool-invitations": periodic("referee.reviewers.tasks.expire_pool_invitations", 15 * MINUTE),
     "reject-overdue-reviews": periodic("referee.reviews.tasks.reject_overdue_reviews", HOUR),
+    "fail-stalled-detection-jobs": periodic("referee.conflicts.tasks.fail_stalled_detection_jobs", 15 * MINUTE),
 }
+# A conflict detection job that has not reported progress for this long lost its worker (a chunk of
+# 200 reviewers takes well under a minute at 6,000 proposals): it is failed so that a new one can run.
+REFEREE_DETECTION_STALL_MINUTES = int(os.environ.get("REFEREE_DETECTION_STALL_MINUTES", "15"))
 # Without a broker nothing runs beat: `referee serve` then runs the schedule above on a timer in its
 # own process. 0 turns that off (e.g. a second server on the same database); 1 forces it on.
 REFEREE_EMBEDDED_SCHEDULER = env_bool("REFEREE_EMBEDDED_SCHEDULER", not CELERY_BROKER_URL)

@@ -23,6 +23,11 @@ from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 logger = logging.getLogger(__name__)
 ALREADY_RUNNING = "A conflict detection job is already pending or running for this call."
 CHUNK_REVIEWERS = 200
+RUNNING = COIDetectionJob.State.RUNNING
+
+
+class Abandoned(Exception):
+    """The job stopped being `running` under this run (failed as stalled by the sweep)."""
 
 
 def start_detection(call, *, user, job_type: str = "full_call") -> COIDetectionJob:
@@ -51,17 +56,22 @@ def run_detection(job_id: int) -> COIDetectionJob:
         job.config_snapshot = _snapshot(config)
         job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
         job.save()
+    # Every state change below is conditional on `running`: the stalled-job sweep (jobs.py) may
+    # have failed the job meanwhile, and its verdict stands.
     try:
         _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
+    except Abandoned:
+        logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)
     except Exception as exc:  # the job records the failure; findings so far are kept
         logger.exception("Conflict detection job %s failed", job.uuid)
-        COIDetectionJob.objects.filter(pk=job.pk).update(
+        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
             state=COIDetectionJob.State.FAILED, error_message=str(exc)[:2000], completed_at=timezone.now()
         )
-        job.refresh_from_db()
-        return job
-    job.state, job.completed_at = COIDetectionJob.State.COMPLETED, timezone.now()
-    job.save(update_fields=["state", "completed_at", "processed_pairs", "conflicts_found", "modified"])
+    else:
+        now = timezone.now()
+        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
+            state=COIDetectionJob.State.COMPLETED, completed_at=now, modified=now)
+    job.refresh_from_db()
     return job
 
 
@@ -113,9 +123,11 @@ def _save_chunk(job, rows, processed: int) -> None:
         block_pair_items(new, actor=None)
         job.processed_pairs += processed
         job.conflicts_found += len(new)
-        COIDetectionJob.objects.filter(pk=job.pk).update(
+        # `modified` is the job's heartbeat: the sweep fails running jobs that stop beating.
+        if not COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
             processed_pairs=job.processed_pairs, conflicts_found=job.conflicts_found, modified=timezone.now()
-        )
+        ):
+            raise Abandoned  # rolls this chunk back; earlier chunks' findings are kept
 
 
 def _conflict(call, config, profile, proposal, finding) -> ConflictOfInterest:

@@ -6,6 +6,7 @@ from django.conf import settings
 
 from referee.assignments import tasks as batch_tasks
 from referee.celery import app
+from referee.conflicts import tasks as coi_tasks
 from referee.reviewers import tasks as pool_tasks
 from referee.reviews import tasks as review_tasks
 from tests import factories as f
@@ -24,6 +25,7 @@ def test_beat_schedule_of_the_contract():
         "notify-expired-assignment-batches": (batch_tasks.notify_expired_assignment_batches.name, 15 * MINUTE),
         "expire-pool-invitations": (pool_tasks.expire_pool_invitations.name, 15 * MINUTE),
         "reject-overdue-reviews": (review_tasks.reject_overdue_reviews.name, HOUR),
+        "fail-stalled-detection-jobs": (coi_tasks.fail_stalled_detection_jobs.name, 15 * MINUTE),
     }
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, name
@@ -46,5 +48,5 @@ def test_tasks_run_the_jobs(world, clock):
 def test_tasks_acknowledge_late():
     for task in (batch_tasks.expire_assignment_batches, batch_tasks.send_assignment_reminders,
                  batch_tasks.notify_expired_assignment_batches, pool_tasks.expire_pool_invitations,
-                 review_tasks.reject_overdue_reviews):
+                 review_tasks.reject_overdue_reviews, coi_tasks.fail_stalled_detection_jobs):
         assert task.acks_late is True
