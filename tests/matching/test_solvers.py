@@ -15,7 +15,7 @@ from scipy.optimize import linprog
 from bench.instances import MIDL_PLACES, midl_dir
 from bench.instances import midl as bench_midl
 from referee.matching.problem import Problem, make_solution
-from referee.matching.solvers import ALGORITHMS, network, solve
+from referee.matching.solvers import ALGORITHMS, hungarian, network, solve
 
 EXACT = ("minmax", "hungarian")
 
@@ -169,8 +169,8 @@ def tiny_subsets(monkeypatch):
     """Start every solve from a deliberately poor subset (one pair per proposal and reviewer),
     so that cut pricing (feasibility) and reduced-cost pricing (optimality) must do the work."""
     monkeypatch.setattr(network, "WHOLE_FACTOR", 0)
-    monkeypatch.setattr(network, "PROPOSAL_MARGIN", -2)
-    monkeypatch.setattr(network, "REVIEWER_MARGIN", -6)
+    monkeypatch.setattr(network, "MARGINS", (-2, -6))
+    monkeypatch.setattr(hungarian, "SLOT_MARGINS", (-2, -6))
     monkeypatch.setattr(network, "CUT_PAIRS", 1)
 
 

@@ -36,6 +36,8 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from ..problem import Problem
 from .network import PairArcs, feasible_subset, max_abs_score, pricing_rounds, residual_arcs
 
+SLOT_MARGINS = (5, 3)  # a smaller start than the flow solvers' (network.MARGINS)
+
 
 def _ranks(counts: np.ndarray) -> np.ndarray:
     """0..c-1 for each count c, concatenated."""
@@ -114,6 +116,6 @@ def solve_hungarian(problem: Problem, progress=None) -> np.ndarray:
         return chosen, residual_arcs(tails, heads, caps, costs, flows), n_nodes
 
     # Start from a subset that reaches the optimal levels, so that few (slow) matchings are run.
-    subset = feasible_subset(arcs)[0]
+    subset = feasible_subset(arcs, SLOT_MARGINS)[0]
     chosen = pricing_rounds(arcs, subset, solve_subset, certify=True, progress=progress)
     return arcs.active[chosen]
