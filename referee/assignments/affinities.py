@@ -99,7 +99,9 @@ def current_affinities(call) -> AffinityMatrix:
 
 
 def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
-    """Too few rows, or an input modified after the oldest row was computed."""
+    """Too few rows, or an input modified after the oldest row was computed. Every proposal and
+    pool entry of the call counts, not only the scored ones: one leaving review or the pool leaves
+    its rows behind (ignored when read) but changes the TF-IDF corpus of all the others."""
     summary = AffinityScore.objects.filter(call=call).aggregate(oldest=Min("computed_at"), n=Count("id"))
     if summary["n"] < n_pairs:
         return True
@@ -108,7 +110,8 @@ def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
     profile_ids = [e.reviewer_id for e in entries]
     changes = [
         MatchingConfiguration.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
-        scored_proposals(call).aggregate(m=Max("modified"))["m"],
+        Proposal.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
+        CallReviewerPool.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
         ReviewerProfile.objects.filter(id__in=profile_ids).aggregate(m=Max("modified"))["m"],
         ReviewerExpertise.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],
         ReviewerPublication.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],

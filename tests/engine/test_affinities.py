@@ -95,3 +95,19 @@ def test_deleting_a_proposal_or_reviewer_removes_its_rows(scored):
     scored.entry2.reviewer.delete()
     assert list(AffinityScore.objects.values_list("proposal_id", "reviewer_id")) == [(scored.proposal.id,
                                                                                       scored.profile.id)]
+
+
+@pytest.mark.parametrize("leaves", ["proposal", "reviewer"])
+def test_a_proposal_or_reviewer_leaving_makes_the_cache_stale(scored, leaves):
+    """Its rows stay (ignored when read) but the corpus of every other pair changed."""
+    current_affinities(scored.call)
+    stamp = _stamp(scored.call)
+    if leaves == "proposal":
+        scored.proposal2.state = "rejected"
+        scored.proposal2.save()
+    else:
+        scored.entry2.invitation_status = "declined"
+        scored.entry2.save()
+    matrix = current_affinities(scored.call)
+    assert _stamp(scored.call) > stamp
+    assert matrix.affinity.shape == ((1, 2) if leaves == "proposal" else (2, 1))
