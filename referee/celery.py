@@ -1,4 +1,7 @@
-"""Celery application. Without CELERY_BROKER_URL tasks run eagerly in-process (embedded default)."""
+"""The Celery app, loaded with the `referee` package in every process (referee/__init__.py).
+
+Tasks go through a broker everywhere but in the test suite's own process: Redis in production,
+the embedded SQLite broker without CELERY_BROKER_URL (settings, docs/deploy.md)."""
 
 import os
 
@@ -9,3 +12,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
 app = Celery("referee")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def load_tasks_and_sending() -> None:
+    """Import every task module and what sending a task needs, now, in the calling thread.
+
+    A web worker calls this before it starts its request threads: a module imported for the first
+    time by several threads at once can be seen half-initialised by one of them (ImportError,
+    NotRegistered), and nothing else may be imported lazily on the way to the broker."""
+    app.loader.import_default_modules()
+    app.finalize(auto=True)
+    app.amqp  # noqa: B018 - builds the message machinery (celery.canvas and the protocol modules)
+    app.connection_for_write().get_transport_cls()  # imports the broker's transport, connects nothing

@@ -28,7 +28,8 @@ TESTING = "pytest" in sys.modules
 # The embedded default must start without configuration; production sets SECRET_KEY (docs/deploy.md).
 SECRET_KEY = os.environ.get("SECRET_KEY", "referee-insecure-development-key-change-me-in-production")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in mail. Unset, they follow the port served (`referee serve` sets it for its processes).
+SITE_URL = (os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT') or 8000}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -198,9 +199,18 @@ EMAIL_URL = os.environ.get("EMAIL_URL") or f"file://{VAR_DIR / 'mail'}"
 globals().update(email_settings(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, …
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Referee <referee@localhost>")
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-# Without a broker the embedded default runs tasks in-process (README, "Configuration").
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Without CELERY_BROKER_URL the embedded default queues tasks in a SQLite file under var/, which
+# the Celery worker and beat that `referee serve` starts consume (docs/deploy.md, "Embedded default").
+EMBEDDED_BROKER = not os.environ.get("CELERY_BROKER_URL")
+if EMBEDDED_BROKER:
+    CELERY_BROKER_URL = f"sqlite:///{VAR_DIR / 'broker.sqlite3'}"
+    CELERY_BROKER_TRANSPORT = "referee.core.embedded_broker:Transport"
+    # SQLAlchemy engine options: web threads, worker and beat share the file; wait for its lock.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
+else:
+    CELERY_BROKER_URL = os.environ["CELERY_BROKER_URL"]
+# The test suite's own process runs tasks in-process; every served process goes through a broker.
+CELERY_TASK_ALWAYS_EAGER = TESTING and EMBEDDED_BROKER
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
@@ -231,9 +241,10 @@ CELERY_BEAT_SCHEDULE = {
 # A conflict detection job that has not reported progress for this long lost its worker (a chunk of
 # 200 reviewers takes well under a minute at 6,000 proposals): it is failed so that a new one can run.
 REFEREE_DETECTION_STALL_MINUTES = int(os.environ.get("REFEREE_DETECTION_STALL_MINUTES", "15"))
-# Without a broker nothing runs beat: `referee serve` then runs the schedule above on a timer in its
-# own process. 0 turns that off (e.g. a second server on the same database); 1 forces it on.
-REFEREE_EMBEDDED_SCHEDULER = env_bool("REFEREE_EMBEDDED_SCHEDULER", not CELERY_BROKER_URL)
+# Without a broker of its own, `referee serve` starts a Celery worker and beat beside gunicorn (child
+# processes, never threads of the master that forks the web workers). 0 turns them off (e.g. a second
+# server on the same database and var/); 1 starts them with any broker.
+REFEREE_EMBEDDED_WORKER = env_bool("REFEREE_EMBEDDED_WORKER", EMBEDDED_BROKER)
 
 LOGGING = {
     "version": 1,

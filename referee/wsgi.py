@@ -1,6 +1,15 @@
+"""The WSGI application. Loading it imports everything a request needs (URLconf, views, task
+modules, the broker transport) in the loading thread, before gunicorn starts request threads."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
 application = get_wsgi_application()
+
+from referee.celery import load_tasks_and_sending  # noqa: E402 - needs the apps loaded above
+
+get_resolver().url_patterns  # noqa: B018 - imports the URLconf, and with it every view module
+load_tasks_and_sending()

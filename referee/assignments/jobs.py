@@ -1,6 +1,6 @@
 """Periodic jobs on assignment batches (§6): expiry, reminders and the managers' expiry notice.
 
-Each is a plain function (the Celery tasks in tasks.py and the embedded scheduler call it): one
+Each is a plain function (the Celery tasks in tasks.py call it): one
 query selects the candidates, then `each_locked` locks each batch, re-checks the condition,
 changes it, audits and queues the mail in one transaction. Overlapping runs therefore change a
 batch once and send one mail, and the outbox's dedupe key would drop a second one anyway."""
@@ -14,7 +14,7 @@ from referee.assignments.domain import expire_batch
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
-from referee.core.scheduler import each_locked
+from referee.core.jobs import each_locked
 from referee.notifications import mails
 
 SENT = AssignmentBatch.Status.SENT

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from referee.conflicts.models import COIDetectionJob
 from referee.core import audit
-from referee.core.scheduler import each_locked
+from referee.core.jobs import each_locked
 
 RUNNING, FAILED = COIDetectionJob.State.RUNNING, COIDetectionJob.State.FAILED
 

@@ -1,13 +1,13 @@
 """Periodic job on the reviewer pool (§6, §4.3): pending invitations past their expiry expire.
 
-A plain function (tasks.py and the embedded scheduler call it): candidates in one query, then per
+A plain function (the Celery task in tasks.py calls it): candidates in one query, then per
 entry lock, re-check, change, audit and queue the notice in one transaction (`each_locked`), so
 overlapping runs expire an invitation once and write one notice."""
 
 from django.utils import timezone
 
 from referee.core import audit
-from referee.core.scheduler import each_locked
+from referee.core.jobs import each_locked
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
 

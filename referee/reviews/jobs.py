@@ -12,7 +12,7 @@ from django.utils import timezone
 from referee.assignments.models import AssignmentBatch
 from referee.calls.models import Round
 from referee.core import audit
-from referee.core.scheduler import each_locked
+from referee.core.jobs import each_locked
 from referee.reviews.models import Review
 
 IN_REVIEW, REJECTED = Review.State.IN_REVIEW, Review.State.REJECTED

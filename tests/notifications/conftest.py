@@ -5,6 +5,7 @@ import asyncio
 import email
 import os
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -92,12 +93,14 @@ class SmtpSink:
 
     def __init__(self):
         self.messages = []
+        self.received_at = []  # time.time() of each message's acceptance, in step with `messages`
         self.delay = 0.0
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        self.received_at.append(time.time())
         return "250 Message accepted for delivery"
 
 
@@ -110,6 +113,10 @@ class SmtpServer:
     @property
     def messages(self):
         return self.sink.messages
+
+    @property
+    def received_at(self):
+        return self.sink.received_at
 
     def start(self):
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)

@@ -1,12 +1,13 @@
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
-
-from referee.core.scheduler import EmbeddedScheduler
 
 
 class Server(BaseApplication):
@@ -28,8 +29,8 @@ class Server(BaseApplication):
 
 
 class Command(BaseCommand):
-    help = ("Serve the API with gunicorn on 127.0.0.1 (access log on stdout); without a broker also run "
-            "the periodic jobs (REFEREE_EMBEDDED_SCHEDULER).")
+    help = ("Serve the API with gunicorn on 127.0.0.1 (access log on stdout); without a broker of its own "
+            "also a Celery worker and beat for the background and periodic jobs (REFEREE_EMBEDDED_WORKER).")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000),
@@ -42,6 +43,11 @@ class Command(BaseCommand):
         if not 0 < port < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {port}")
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)  # the embedded SQLite lives there
+        env = dict(os.environ)
+        if not os.environ.get("SITE_URL"):
+            # Links in mail point at the port actually served. The web workers are forked from
+            # this process and see the setting; the worker and beat get it in their environment.
+            settings.SITE_URL = env["SITE_URL"] = site_url(host, port)
         # Workers are forked from this process: they must not share its database connections.
         connections.close_all()
         config = {
@@ -56,20 +62,56 @@ class Command(BaseCommand):
             "proc_name": "referee",
             "control_socket_disable": True,  # gunicorn ≥ 25.1 would otherwise open a socket in $HOME
         }
-        if settings.REFEREE_EMBEDDED_SCHEDULER:
-            config.update(scheduler_hooks(EmbeddedScheduler(settings.CELERY_BEAT_SCHEDULE)))
+        if settings.REFEREE_EMBEDDED_WORKER:
+            config.update(EmbeddedWorker(env).hooks())
         Server(config).run()
 
 
-def scheduler_hooks(scheduler: EmbeddedScheduler) -> dict:
-    """gunicorn server hooks running `scheduler` in the master: one timer per server whatever the
-    number of workers, started only once the socket is bound (a second `serve` on a taken port
-    runs no jobs) and stopped when the server exits."""
+def site_url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):  # bound everywhere: this machine's own address works
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
-    def when_ready(server):
-        scheduler.start()
 
-    def on_exit(server):
-        scheduler.stop()
+class EmbeddedWorker:
+    """The Celery worker and beat of the embedded default, child processes of `referee serve`.
 
-    return {"when_ready": when_ready, "on_exit": on_exit}
+    They are started from gunicorn's master once its socket is bound (a second `serve` on a taken
+    port starts none), by fork and exec: fresh interpreters that inherit no thread and no lock.
+    The master itself never runs a thread, so the web workers it forks inherit none either (a
+    lock held by a thread at fork time stays held forever in the child). Beat runs the periodic
+    jobs; the worker runs them, the mail queued in requests and the conflict detections."""
+
+    def __init__(self, env: dict, threads: int = 4):
+        celery = [sys.executable, "-m", "celery", "-A", "referee"]
+        self.commands = {
+            # The only worker: no other worker needs a share of the queue, so it may take several
+            # messages per thread (production keeps one, CELERY_WORKER_PREFETCH_MULTIPLIER).
+            "worker": [*celery, "worker", "--pool", "threads", "--concurrency", str(threads), "--prefetch-multiplier",
+                       "4", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                       "--hostname", "embedded@%h"],
+            "beat": [*celery, "beat", "--loglevel", "INFO",
+                     "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")],
+        }
+        self.env = env
+        self.children: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        self.children = [subprocess.Popen(argv, env=self.env, stdin=subprocess.DEVNULL)
+                         for argv in self.commands.values()]
+
+    def stop(self, timeout: float = 15) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)  # warm shutdown: running tasks finish
+        for child in self.children:
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        self.children = []
+
+    def hooks(self) -> dict:
+        """gunicorn server hooks: start with the bound server, stop when it exits."""
+        return {"when_ready": lambda server: self.start(), "on_exit": lambda server: self.stop()}

@@ -17,9 +17,10 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from tests import factories as f
 from tests.helpers import race
-from tests.smoke.conftest import TIMEOUT, call_with_draft, send, wait_until
+from tests.live.conftest import call_with_draft, send
+from tests.live.processes import TIMEOUT, wait_until
 
-pytestmark = pytest.mark.smoke
+pytestmark = pytest.mark.live
 DELIVER = "referee.notifications.tasks.deliver_outbox"
 SWEEP = "referee.notifications.tasks.deliver_due_mail"
 
@@ -56,7 +57,7 @@ def test_worker_killed_mid_delivery_the_next_worker_sends_it_once(stack, sink, p
     sink.start()
     sink.sink.hold = True  # the first delivery hangs at RCPT: mid-task, nothing accepted yet
     queue = f"smoke-faults-{uuid.uuid4().hex[:8]}"
-    first = stack.worker("worker-1", queue=queue, app="tests.smoke.celery_app", concurrency=1)
+    first = stack.worker("worker-1", queue=queue, app="tests.live.celery_app", concurrency=1)
     row = OutboxMessage.objects.create(dedupe_key="smoke:kill", template="smoke", to=["kim@example.org"],
                                        subject="Survives a dead worker", body_text="Sent once.\n")
 
@@ -65,7 +66,7 @@ def test_worker_killed_mid_delivery_the_next_worker_sends_it_once(stack, sink, p
     first.kill()
     sink.sink.hold = False
 
-    second = stack.worker("worker-2", queue=queue, app="tests.smoke.celery_app", concurrency=1)
+    second = stack.worker("worker-2", queue=queue, app="tests.live.celery_app", concurrency=1)
     wait_until(lambda: sink.messages, what="the redelivered task's mail")
     wait_until(lambda: OutboxMessage.objects.filter(pk=row.pk, status="sent").exists(), what="the row marked sent")
     time.sleep(0.5)

@@ -1,30 +1,18 @@
-"""Real processes for the smoke and fault tests: gunicorn, Celery workers, celery beat and
-`referee serve`, against the PostgreSQL test database pytest-django created, a Redis database of
-their own and an SMTP sink in this process.
+"""Real processes for the tests that start the product as users do: each subprocess in its own
+process group with its output in a log file, stopped in teardown whatever the outcome (SIGTERM,
+then SIGKILL for the whole group after a bounded wait)."""
 
-Every process runs in its own process group and is stopped in teardown, whatever the outcome:
-SIGTERM, then SIGKILL for the whole group after a bounded wait. Without PostgreSQL or Redis
-these tests skip locally and fail under CI=true."""
-
-import asyncio
 import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from celery import Celery
-from django.db import connection
 
-from referee.core.accounts import token_for
-from tests import factories as f
-from tests.notifications.conftest import SmtpServer, SmtpSink, free_port
+from tests.notifications.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -32,13 +20,9 @@ START_TIMEOUT = 30  # seconds for a process to come up
 TIMEOUT = 20  # seconds for anything a test waits for
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "smoke: starts real processes (gunicorn, Celery, beat) against PostgreSQL and Redis")
-
-
 def unavailable(reason: str):
     if CI:
-        pytest.fail(f"{reason} (CI=true: the smoke tests must run)", pytrace=False)
+        pytest.fail(f"{reason} (CI=true: the live tests must run)", pytrace=False)
     pytest.skip(reason)
 
 
@@ -53,87 +37,6 @@ def wait_until(condition, timeout=TIMEOUT, what="condition", interval=0.1):
             pytest.fail(f"timed out after {timeout}s waiting for {what}", pytrace=False)
         time.sleep(interval)
 
-
-# --- data and requests ---------------------------------------------------------------------------
-
-def call_with_draft(reviewer_name="rita"):
-    manager = f.user(f"manager-{reviewer_name}", email=f"manager-{reviewer_name}@example.org")
-    call = f.call(managers=[manager], name=f"Smoke call for {reviewer_name}")
-    round_ = f.round_(call)
-    reviewer = f.user(reviewer_name, email=f"{reviewer_name}@example.org")
-    batch = f.batch(f.pool_entry(call, f.profile(reviewer)))
-    for _ in range(2):
-        f.item(batch, f.proposal(round_))
-    return manager, batch
-
-
-def send(url, manager, batch) -> httpx.Response:
-    return httpx.post(f"{url}/api/assignment-batches/{batch.uuid.hex}/send/", json={},
-                      headers={"Authorization": f"Token {token_for(manager)}"}, timeout=10)
-
-
-# --- services ------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def postgres_url(django_db_setup):
-    """The test database pytest-django created, as a DATABASE_URL for the subprocesses."""
-    if connection.vendor != "postgresql":
-        unavailable("the smoke tests need PostgreSQL: set DATABASE_URL or run it on 127.0.0.1:5432")
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture(scope="session")
-def redis_url():
-    """A Redis database of the smoke tests alone (13, one lower per xdist worker), emptied before
-    and after: `SMOKE_REDIS_URL` overrides it."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    url = os.environ.get("SMOKE_REDIS_URL") or f"redis://127.0.0.1:6379/{13 - int(worker[2:] or 0) % 8}"
-    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        unavailable(f"the smoke tests need Redis at {url}: {exc}")
-    yield url
-    client.flushdb()
-    client.close()
-
-
-class Sink(SmtpSink):
-    """The SMTP sink, able to hold a delivery at RCPT: the sender is then mid-task, nothing
-    accepted yet (what a slow or hanging server looks like)."""
-
-    def __init__(self):
-        super().__init__()
-        self.hold = False
-        self.held = threading.Event()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.hold:
-            self.held.set()
-            while self.hold:
-                await asyncio.sleep(0.05)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-class SinkServer(SmtpServer):
-    def __init__(self, port: int):
-        super().__init__(port)
-        self.sink = Sink()
-
-
-@pytest.fixture
-def sink():
-    """An SMTP server on a free port, down until `start()`."""
-    server = SinkServer(free_port())
-    yield server
-    server.sink.hold = False
-    server.stop()
-
-
-# --- processes -----------------------------------------------------------------------------------
 
 class Process:
     """One subprocess in its own process group, output in a log file."""
@@ -218,10 +121,10 @@ class Stack:
         command = lines[kind].strip().replace("-A referee.celery", f"-A {app}")
         return self.spawn(name, ["sh", "-c", f'exec {command} "$@"', kind, *extra], **env)
 
-    def web(self, wait=True):
-        """gunicorn (one worker); `url` is its base URL."""
+    def web(self, wait=True, workers=1):
+        """gunicorn (`workers` processes); `url` is its base URL."""
         port = free_port()
-        process = self.procfile("web", "web", PORT=str(port), WEB_CONCURRENCY="1")
+        process = self.procfile("web", "web", PORT=str(port), WEB_CONCURRENCY=str(workers))
         process.url = f"http://127.0.0.1:{port}"
         process.ready = lambda: wait_until(lambda: healthy(process.url, process), START_TIMEOUT,
                                            what="gunicorn's /health/")
@@ -268,36 +171,3 @@ def healthy(url: str, process: Process) -> bool:
         return False
 
 
-@pytest.fixture
-def stack(transactional_db, postgres_url, redis_url, sink, tmp_path):
-    """Requests transactional_db so that its rows are committed (the processes see them) and
-    the processes are stopped before pytest-django empties the tables."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres_url,
-        "CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": redis_url,
-        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}?timeout=5",
-        "SITE_URL": "http://referee.test",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "REFEREE_VAR_DIR": str(tmp_path / "var"),
-        "PYTHONPATH": str(ROOT),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # gunicorn, celery
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)  # referee.celery and referee.wsgi set their own
-    stack = Stack(tmp_path, env)
-    yield stack
-    stack.stop_all()
-    for process in stack.processes:  # pytest shows this only when the test failed
-        code = process.popen.returncode if process.popen else "never started"
-        print(f"----- {process.name} (exit {code}) -----\n{process.tail()}")
-
-
-@pytest.fixture
-def producer(redis_url):
-    """Sends tasks by name through the smoke Redis, as beat or a web process would."""
-    app = Celery("smoke-producer", broker=redis_url, set_as_current=False)
-    yield app
-    app.close()
