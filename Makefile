@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/referee migrate --no-input
-	$(BIN)/referee load_demo
+	PORT=$(PORT) $(BIN)/referee load_demo
 	$(BIN)/referee serve --port $(PORT)
 
 test: install-dev

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "referee.core",
     "referee.calls",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "referee.assignments",
     "referee.reviews",
     "referee.notifications",
+    "referee.web",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,8 @@ def _database() -> dict:
 
 
 DATABASES = {"default": _database()}
+if TESTING:  # the suite's own process only: a fast hasher, as Django's documentation advises for tests
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"
@@ -133,7 +137,7 @@ REST_FRAMEWORK = {
         "referee.api.filters.OrderingBackend",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["referee.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "referee.api.exceptions.exception_handler",
     "PAGE_SIZE": 10,
@@ -149,6 +153,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # Swagger UI from the pinned drf-spectacular-sidecar package, served by whitenoise: /api/docs/
+    # works offline (drf-spectacular's default loads swagger-ui-dist@latest from a CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "CoiTypeEnum": "referee.calls.models.COI_TYPE_CODES",
         "CallStateEnum": "referee.calls.models.Call.State",

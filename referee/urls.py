@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from referee.api import exceptions
 from referee.api.health import health
 from referee.api.routes import router
 from referee.core.views import obtain_token
@@ -13,4 +14,11 @@ urlpatterns = [
     path("api-auth/password/", obtain_token, name="obtain-token"),
     path("health/", health, name="health"),
     path("admin/", admin.site.urls),
+    path("", include("referee.web.urls")),
+    re_path(r"^api/", exceptions.not_found, name=exceptions.NOT_FOUND_ROUTE),  # last: what nothing above serves
 ]
+
+handler400 = exceptions.bad_request
+handler403 = exceptions.permission_denied
+handler404 = exceptions.page_not_found
+handler500 = exceptions.server_error

@@ -1,5 +1,6 @@
-"""The WSGI application. Loading it imports everything a request needs (URLconf, views, task
-modules, the broker transport) in the loading thread, before gunicorn starts request threads."""
+"""The WSGI application (with chunked request bodies read, referee.api.middleware). Loading it
+imports everything a request needs (URLconf, views, task modules, the broker transport) in the
+loading thread, before gunicorn starts request threads."""
 
 import os
 
@@ -7,9 +8,12 @@ from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
 
-from referee.celery import load_tasks_and_sending  # noqa: E402 - needs the apps loaded above
+from referee.api.middleware import read_chunked_bodies  # noqa: E402 - needs the apps loaded above
+from referee.celery import load_tasks_and_sending  # noqa: E402
+
+application = read_chunked_bodies(django_application)
 
 get_resolver().url_patterns  # noqa: B018 - imports the URLconf, and with it every view module
 load_tasks_and_sending()

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from referee.core.models import AuditEvent
+from referee.core.models import AuditEvent, User
 from tests import factories as f
 
 
@@ -33,3 +33,27 @@ def test_audit_events_are_read_only(staff_client, world):
     assert staff_client.get(reverse("admin:core_auditevent_add")).status_code == 403
     assert staff_client.post(reverse("admin:core_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def admin_form(user, **changes):
+    data = {"username": user.username, "email": user.email, "first_name": user.first_name,
+            "last_name": user.last_name, "is_active": "on" if user.is_active else "",
+            "is_staff": "on" if user.is_staff else "", "is_support": "on" if user.is_support else "",
+            "is_superuser": "on" if user.is_superuser else "", "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00", "initial-date_joined_0": "2026-01-01", "initial-date_joined_1": "00:00:00"}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value != ""}
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_the_same_role_changes_as_the_api(staff_client, world):
+    url = f"/admin/core/user/{world.staff.pk}/change/"
+    page = staff_client.post(url, admin_form(world.staff, is_staff=""))
+    assert page.status_code == 200  # the form again, with the error
+    assert b"You cannot remove your own staff status." in page.content
+    world.staff.refresh_from_db()
+    assert world.staff.is_staff
+    assert staff_client.post(f"/admin/core/user/{world.stranger.pk}/change/",
+                             admin_form(world.stranger, is_staff="on")).status_code == 302
+    assert User.objects.get(pk=world.stranger.pk).is_staff
+    assert AuditEvent.objects.filter(event_type="USER_ROLES_CHANGED", actor=world.staff).count() == 1

@@ -106,4 +106,25 @@ def test_tokens_are_printed_and_written(var_dir, capsys):
     assert {f"reviewer{i}" for i in range(1, 9)} <= {u for u, t in tokens.items() if t["role"] == "reviewer"}
     for username, entry in tokens.items():
         assert Token.objects.get(user__username=username).key == entry["token"]
-        assert re.search(rf"^{username} +{entry['role']} +{entry['token']}$", out, re.MULTILINE)
+        assert re.search(rf"^{username} +{entry['role']} +{re.escape(entry['password'])} +{entry['token']}$", out,
+                         re.MULTILINE)
+
+
+def test_every_demo_user_signs_in_with_the_password_printed_and_keeps_it(var_dir, client):
+    call_command("load_demo")
+    accounts = json.loads((var_dir / "demo-tokens.json").read_text())
+    assert len({entry["password"] for entry in accounts.values()}) == len(accounts) == 20
+    for username, entry in accounts.items():
+        assert len(entry["password"]) >= 12
+        assert User.objects.get(username=username).check_password(entry["password"])
+    assert client.login(username="staff", password=accounts["staff"]["password"])
+    assert client.get("/admin/").status_code == 200
+
+    call_command("load_demo")  # run again: the same passwords, still valid
+    assert json.loads((var_dir / "demo-tokens.json").read_text()) == accounts
+    User.objects.filter(username="manager").update(password="!")  # made unusable by hand: a new one
+    call_command("load_demo")
+    again = json.loads((var_dir / "demo-tokens.json").read_text())
+    assert again["manager"]["password"] != accounts["manager"]["password"]
+    assert User.objects.get(username="manager").check_password(again["manager"]["password"])
+    assert {k: v for k, v in again.items() if k != "manager"} == {k: v for k, v in accounts.items() if k != "manager"}

@@ -1,8 +1,12 @@
-"""One error shape for every endpoint (§1, Errors)."""
+"""One error shape for every endpoint (§1, Errors), also for what never reaches a view: unknown
+paths, server errors and Django's own refusals under /api/."""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,3 +33,56 @@ def exception_handler(exc, context):
         # Only JSON is spoken here; a wrong content type is bad input, not a server error.
         exc = exceptions.ParseError(str(exc.detail))
     return drf_exception_handler(exc, context)
+
+
+# --- errors outside the API's views (Django's handlers, the catch-all route) -------------------
+
+API_PREFIX = "/api/"
+NOT_FOUND_ROUTE = "api-not-found"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"detail": message}, status=status)
+
+
+@csrf_exempt  # the API authenticates by token; a cookie-less POST must get this 404, not a CSRF 403
+def not_found(request, *args, **kwargs):
+    """Every path under /api/ that no route serves: a JSON 404. A path that exists with a
+    trailing slash is redirected for reads, as Django would; a write is refused with the right
+    path, since following a redirect drops the body (clients retry a 301 as a GET)."""
+    if not request.path.endswith("/") and serves(request.path + "/"):
+        if request.method in SAFE_METHODS:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+        return error(404, f"Not found. Send {request.method} to {request.path}/ (paths of this API end with a slash).")
+    return error(404, "Not found.")
+
+
+def serves(path: str) -> bool:
+    try:
+        return resolve(path).url_name != NOT_FOUND_ROUTE
+    except Resolver404:
+        return False
+
+
+def _in_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request, exception):
+    return error(400, "Bad request.") if _in_api(request) else defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _in_api(request):
+        return error(403, "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    return error(404, "Not found.") if _in_api(request) else defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """No trace leaves the server: the error is logged (django.request) with it."""
+    return error(500, "Server error.") if _in_api(request) else defaults.server_error(request)

@@ -18,8 +18,8 @@ class UserSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"required": False}}
 
     def get_token(self, user) -> str:
-        viewer = self.context["request"].user
-        return token_for(user) if viewer.pk == user.pk or viewer.is_staff else ""
+        """Shown to its owner only, staff included (`referee token` is the staff's way, §3.12)."""
+        return token_for(user) if self.context["request"].user.pk == user.pk else ""
 
 
 class SelfUserSerializer(UserSerializer):

@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from referee.api.viewsets import RefereeViewSet
+from referee.core import accounts
 from referee.core.accounts import token_for
 from referee.core.models import Customer, User
 from referee.core.serializers import CustomerSerializer, PasswordLoginSerializer, SelfUserSerializer, UserSerializer
@@ -51,7 +52,8 @@ class UserViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.Upd
     def perform_update(self, serializer):
         if not self.request.user.is_staff and serializer.instance.pk != self.request.user.pk:
             raise PermissionDenied("You can only change your own names.")
-        serializer.save()
+        serializer.instance = accounts.update_user(serializer.instance, actor=self.request.user,
+                                                   changes=serializer.validated_data)
 
     @action(detail=False, methods=["get"])
     def me(self, request):

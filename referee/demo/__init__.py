@@ -8,6 +8,7 @@ batches are only created while the call has none.
 """
 
 import json
+import secrets
 from datetime import datetime, time, timedelta, timezone as tz
 from pathlib import Path
 
@@ -109,13 +110,23 @@ def create_batches(call: Call, now: datetime) -> int:
     return len(BATCHES)
 
 
-def demo_users() -> list[dict]:
-    """Every user of the demo file with its role and API token, in file order."""
+def demo_users(known_passwords: dict[str, str] | None = None) -> list[dict]:
+    """Every user of the demo file with its role, API token and password, in file order.
+
+    A user keeps the password in `known_passwords` (what var/demo-tokens.json said) while it still
+    has a usable one; any other gets a new random password, set now. Demo accounts only: their
+    passwords are printed and written beside the tokens so the admin and sign-in work at once."""
+    known_passwords = known_passwords or {}
     data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
     users = User.objects.in_bulk([u["username"] for u in data["users"]], field_name="username")
     rows = []
     for u in data["users"]:
         user = users[u["username"]]
+        password = known_passwords.get(user.username)
+        if not (password and user.has_usable_password()):
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
+            user.save(update_fields=["password"])
         role = ROLES.get(user.username) or user.username.rstrip("0123456789")
-        rows.append({"username": user.username, "role": role, "token": token_for(user)})
+        rows.append({"username": user.username, "role": role, "token": token_for(user), "password": password})
     return rows

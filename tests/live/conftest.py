@@ -28,10 +28,6 @@ from tests.live.processes import ROOT, START_TIMEOUT, Stack, healthy, unavailabl
 from tests.notifications.conftest import SmtpServer, SmtpSink, free_port
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "live: starts real processes (gunicorn, Celery, beat, referee serve)")
-
-
 # --- data and requests ---------------------------------------------------------------------------
 
 def call_with_draft(reviewer_name="rita"):
@@ -184,26 +180,95 @@ def embedded_data(tmp_path_factory):
 class Embedded:
     """Starts `referee serve` on a fresh copy of the embedded data, mail to the sink."""
 
-    def __init__(self, stack: Stack, data, sink):
+    def __init__(self, stack: Stack, data, sink=None):
         self.stack, (self.template, self.tokens), self.sink = stack, data, sink
 
-    def start(self, name="serve", **env):
+    def start(self, name="serve", worker=True, **env):
+        """`worker=False`: without the embedded worker and beat (REFEREE_EMBEDDED_WORKER=0)."""
+        if not worker:
+            env["REFEREE_EMBEDDED_WORKER"] = "0"
         var = self.stack.tmp / f"{name}-var"
         shutil.copytree(self.template, var)
         port = free_port()
+        if self.sink is not None:
+            env["EMAIL_URL"] = f"smtp://127.0.0.1:{self.sink.port}?timeout=5"
         process = self.stack.spawn(name, [sys.executable, "-m", "referee.cli", "serve", "--port", str(port)],
-                                   **embedded_env(var, EMAIL_URL=f"smtp://127.0.0.1:{self.sink.port}?timeout=5", **env))
+                                   **embedded_env(var, **env))
         process.url, process.var = f"http://127.0.0.1:{port}", var
         wait_until(lambda: healthy(process.url, process), START_TIMEOUT, what="referee serve to answer")
-        process.wait_for_output(" ready.")  # its Celery worker: mail is measured from its first minute
-        process.wait_for_output("beat: Starting...")
+        if worker:
+            process.wait_for_output(" ready.")  # its Celery worker: mail is measured from its first minute
+            process.wait_for_output("beat: Starting...")
         return process
+
+
+def stopped(stack: Stack):
+    stack.stop_all()
+    for process in stack.processes:  # pytest shows this only when the test failed
+        print(f"----- {process.name} (exit {process.popen.returncode}) -----\n{process.tail(80)}")
 
 
 @pytest.fixture
 def embedded(embedded_data, sink, tmp_path):
     stack = Stack(tmp_path, {})
     yield Embedded(stack, embedded_data, sink)
-    stack.stop_all()
-    for process in stack.processes:  # pytest shows this only when the test failed
-        print(f"----- {process.name} (exit {process.popen.returncode}) -----\n{process.tail(80)}")
+    stopped(stack)
+
+
+@pytest.fixture(scope="module")
+def embedded_module(embedded_data, tmp_path_factory):
+    """Servers shared by a module's tests, mail going nowhere (EMAIL_URL unset: var/mail)."""
+    stack = Stack(tmp_path_factory.mktemp("served"), {})
+    yield Embedded(stack, embedded_data)
+    stopped(stack)
+
+
+def referee_tokens(var: Path) -> dict:
+    """var/demo-tokens.json, as `make run` leaves it."""
+    return json.loads((var / "demo-tokens.json").read_text())
+
+
+# --- a real browser -------------------------------------------------------------------------------
+
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-results" / "screenshots"
+# As on a machine without internet: no background traffic to Google's hosts (refused here anyway).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """The system's Chromium driven by Playwright (which never downloads a browser here)."""
+    if not CHROMIUM.exists():
+        unavailable("the browser tests need Chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    """A fresh page that may reach 127.0.0.1 only: every request to another host is refused and
+    listed in `page.outside`, console errors in `page.errors`. Its screenshot is saved at the end
+    under test-results/screenshots/, whatever the outcome."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.outside, page.errors = [], []
+
+    def route(route):
+        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
+        if host.split(":")[0] in ("127.0.0.1", "localhost"):
+            return route.continue_()
+        page.outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()

@@ -10,7 +10,7 @@ from referee.imports import ImportInvalid, format_summary
 
 class Command(BaseCommand):
     help = ("Load the demo call, proposals, reviewers and assignment batches (safe to run again), "
-            "then print every demo user's API token.")
+            "then print every demo user's password and API token.")
 
     def handle(self, *args, **options):
         try:
@@ -21,18 +21,20 @@ class Command(BaseCommand):
         self.stdout.write(f"assignment batches: {batches} created" if batches else
                           "assignment batches: already present, left as they are")
 
-        users = demo.demo_users()
         path = Path(settings.VAR_DIR) / "demo-tokens.json"
+        previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        users = demo.demo_users({name: entry.get("password", "") for name, entry in previous.items()})
         path.parent.mkdir(parents=True, exist_ok=True)
         # Keyed by username so scripts can say tokens["manager"]["token"] (README).
-        tokens = {u["username"]: {"role": u["role"], "token": u["token"]} for u in users}
-        path.write_text(json.dumps(tokens, indent=2) + "\n", encoding="utf-8")
-        path.chmod(0o600)  # API tokens: readable by their owner only
+        accounts = {u["username"]: {"role": u["role"], "token": u["token"], "password": u["password"]} for u in users}
+        path.write_text(json.dumps(accounts, indent=2) + "\n", encoding="utf-8")
+        path.chmod(0o600)  # API tokens and passwords: readable by their owner only
 
-        width = max(len(u["username"]) for u in users)
-        role_width = max(len(u["role"]) for u in users)
+        columns = ("username", "role", "password", "token")
+        widths = {c: max(len(c), *(len(u[c]) for u in users)) for c in columns[:-1]}
         self.stdout.write("")
-        self.stdout.write(f"{'username':<{width}}  {'role':<{role_width}}  token")
+        self.stdout.write("  ".join(f"{c:<{widths[c]}}" for c in columns[:-1]) + "  token")
         for u in users:
-            self.stdout.write(f"{u['username']:<{width}}  {u['role']:<{role_width}}  {u['token']}")
-        self.stdout.write(f"\nTokens written to {path}; send one as `Authorization: Token <token>`.")
+            self.stdout.write("  ".join(f"{u[c]:<{widths[c]}}" for c in columns[:-1]) + f"  {u['token']}")
+        self.stdout.write(f"\nPasswords and tokens written to {path}. Sign in to {settings.SITE_URL}/admin/ "
+                          "(staff) with a password; call the API with `Authorization: Token <token>`.")

@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from referee import gunicorn_config
+
 
 class Server(BaseApplication):
     """gunicorn run in-process, so `referee serve` is one process tree (master + workers)."""
@@ -18,8 +20,10 @@ class Server(BaseApplication):
         super().__init__()
 
     def load_config(self):
-        for key, value in self.options.items():
-            if key in self.cfg.settings:  # settings differ across the supported gunicorn versions
+        # Names that are not gunicorn settings (module attributes, options of other gunicorn
+        # versions) are skipped, as gunicorn's own --config loader does.
+        for key, value in {**vars(gunicorn_config), **self.options}.items():
+            if key in self.cfg.settings:
                 self.cfg.set(key, value)
 
     def load(self):
@@ -50,18 +54,8 @@ class Command(BaseCommand):
             settings.SITE_URL = env["SITE_URL"] = site_url(host, port)
         # Workers are forked from this process: they must not share its database connections.
         connections.close_all()
-        config = {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "accesslog": "-",
-            "errorlog": "-",
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "proc_name": "referee",
-            "control_socket_disable": True,  # gunicorn ≥ 25.1 would otherwise open a socket in $HOME
-        }
+        # The rest of gunicorn's configuration is shared with the Procfile (referee/gunicorn_config.py).
+        config = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "proc_name": "referee"}
         if settings.REFEREE_EMBEDDED_WORKER:
             config.update(EmbeddedWorker(env).hooks())
         Server(config).run()

@@ -1,0 +1,33 @@
+"""What a newcomer meets first, in a real browser against `referee serve` with no internet: the
+home page, and from it the API documentation (Swagger UI from the pinned sidecar package)."""
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def server(embedded_module):
+    return embedded_module.start("serve-pages", worker=False)
+
+
+def test_home_page_says_what_referee_is_and_leads_to_the_api_documentation(server, page):
+    page.goto(f"{server.url}/")
+    assert page.inner_text("h1") == "Referee"
+    assert "assigns reviewers to the proposals of a call for proposals" in page.inner_text("main")
+    links = {a.inner_text(): a.get_attribute("href") for a in page.query_selector_all(".links a")}
+    assert links == {"API documentation": "/api/docs/", "OpenAPI schema": "/api/schema/",
+                     "Administration": "/admin/", "Health check": "/health/"}
+
+    page.click("text=API documentation")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
+    assert page.inner_text(".swagger-ui .info .title").startswith("Referee API")
+    page.wait_for_selector(".opblock-tag-section")
+    assert page.locator(".opblock").count() > 50  # every operation is listed
+    assert page.outside == [] and page.errors == []
+
+
+def test_the_admin_sign_in_page_renders_offline(server, page):
+    page.goto(f"{server.url}/admin/")
+    assert page.locator("#id_username").is_visible() and page.locator("#id_password").is_visible()
+    assert page.outside == [] and page.errors == []
