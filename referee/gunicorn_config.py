@@ -6,7 +6,15 @@ gunicorn drains at most 64 KiB of a request body the application did not read, t
 connection, yet its response says `Connection: keep-alive` (it ignores the application's own
 Connection header, a hop-by-hop one): a client reusing the connection loses its next request. A
 body we refuse unread or read from chunked framing is therefore marked here, before the request
-runs, so gunicorn answers `Connection: close` and the client opens a new connection."""
+runs, so gunicorn answers `Connection: close` and the client opens a new connection.
+
+Requests gunicorn refuses before any application code runs (a request line over 4094 bytes: 414,
+headers too large: 431, a malformed request: 400) are answered in the API's one error shape,
+`{"detail": message}`, instead of gunicorn's HTML page."""
+
+import json
+
+from gunicorn import util
 
 worker_class = "gthread"
 threads = 4
@@ -27,3 +35,15 @@ def pre_request(worker, req):
         length = 0
     if length > settings.REFEREE_MAX_BODY_BYTES or "chunked" in headers.get("TRANSFER-ENCODING", "").lower():
         req.must_close = True
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    body = json.dumps({"detail": f"{reason}: {mesg}" if mesg else reason}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode("latin1")
+    util.write_nonblock(sock, head + body)
+
+
+# gunicorn writes these pages with util.write_error (workers/base.py, Worker.handle_error) and has no
+# setting for their format: its one function is replaced, in the master before the workers fork.
+util.write_error = write_json_error

@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from referee.api import exceptions
 from referee.api.health import health
+from referee.api.schema_view import SchemaView
 from referee.api.routes import router
 from referee.core.views import obtain_token
 
 urlpatterns = [
     path("api/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api-auth/password/", obtain_token, name="obtain-token"),
     path("health/", health, name="health"),

@@ -117,3 +117,13 @@ def display_label(value: str) -> str:
     """Default `*_display`: `_` as a space and the first letter capitalised ("not_willing" → "Not willing")."""
     text = value.replace("_", " ")
     return text[:1].upper() + text[1:]
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}],
+                      "description": "An e-mail address, or \"\" where none is known."})
+class EmailOrBlankField(serializers.EmailField):
+    """An optional address: validated as e-mail when given, `""` when not (declared as either)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)

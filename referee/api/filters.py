@@ -4,8 +4,11 @@ Filters: `?f=v`, multi-value by repetition, bad UUID/enum/date/bool → 400 nami
 unknown parameters ignored. Ordering: `o`, comma-separated and/or repeated, `-` descending,
 unknown key → 400; ties broken by `-created`, `uuid`."""
 
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -31,6 +34,24 @@ class StrictBooleanField(forms.Field):
 @extend_schema_field(OpenApiTypes.BOOL)
 class BooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, compared in UTC. Python accepts offsets up to ±23:59, PostgreSQL only up
+    to ±15:59: an aware value reaches the query converted to UTC, or is refused when it has none."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Date and time out of range.") from None
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class OrderingBackend(BaseFilterBackend):

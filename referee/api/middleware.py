@@ -11,7 +11,7 @@ import io
 import json
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 
 
 def detail(message: str) -> bytes:
@@ -60,4 +60,21 @@ class RequestSizeLimitMiddleware:
             length = 0
         if length > settings.REFEREE_MAX_BODY_BYTES:
             return HttpResponse(detail(too_large()), status=400, content_type="application/json")
+        return self.get_response(request)
+
+
+class RefuseNulCharactersMiddleware:
+    """A query parameter holding U+0000 is refused with 400 before it reaches a query: PostgreSQL
+    cannot compare text with it (a 500 in every free-text filter and in the admin's search)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                message = f"Query parameter '{name.replace(chr(0), '')}' contains the NUL character."
+                if request.path.startswith("/api/"):
+                    return HttpResponse(detail(message), status=400, content_type="application/json")
+                return HttpResponseBadRequest(message, content_type="text/plain")
         return self.get_response(request)

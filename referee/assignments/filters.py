@@ -3,6 +3,7 @@
 
 import django_filters
 
+from referee.api.filters import IsoDateTimeFilter
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.querysets import REVIEWER_VISIBLE_BATCH_STATUSES
 
@@ -13,8 +14,8 @@ class AssignmentBatchFilter(django_filters.FilterSet):
     reviewer_pool_entry_uuid = django_filters.UUIDFilter(field_name="reviewer_pool_entry__uuid")
     status = django_filters.MultipleChoiceFilter(choices=AssignmentBatch.Status.choices)
     source = django_filters.MultipleChoiceFilter(choices=AssignmentBatch.Source.choices)
-    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
-    sent_before = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
+    sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+    sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
 
     class Meta:
         model = AssignmentBatch

@@ -193,9 +193,15 @@ def _check_round_times(round_: Round, changed: dict) -> None:
         raise FieldError(field, "Cutoff time must be later than start time.")
 
 
+def _round_slug(name: str) -> str:
+    """A round always has a slug (the schema promises a slug's pattern): its name's, else "round"."""
+    return (slugify(name or "") or "round")[:SLUG_MAX]
+
+
 @transaction.atomic
 def create_round(call: Call, *, actor, **fields) -> Round:
-    fields.setdefault("slug", slugify(fields.get("name") or "")[:SLUG_MAX])
+    if not fields.get("slug"):
+        fields["slug"] = _round_slug(fields.get("name"))
     round_ = Round(call=call, **fields)
     _check_round_times(round_, fields)
     round_.save()
@@ -207,6 +213,8 @@ def create_round(call: Call, *, actor, **fields) -> Round:
 def update_round(round_: Round, *, actor, changes: dict) -> Round:
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     _apply(round_, changes)
+    if not round_.slug:  # a blank slug sent: made from the (new) name, as at creation
+        round_.slug = changes["slug"] = _round_slug(round_.name)
     _check_round_times(round_, changes)
     round_.save()
     audit.record("ROUND_UPDATED", round_, actor=actor, call=round_.call, changes=_jsonable(changes))

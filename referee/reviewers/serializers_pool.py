@@ -63,6 +63,7 @@ class CallReviewerPoolSerializer(serializers.ModelSerializer):
     reviewer_uuid = RelatedUUIDField(source="reviewer")
     reviewer_name = serializers.CharField(source="reviewer.user.full_name", read_only=True)
     reviewer_email = serializers.CharField(source="reviewer.user.email", read_only=True)
+    invited_email = serializers.CharField(read_only=True)  # "" unless invited by address (§2): no email format
     has_profile = serializers.SerializerMethodField()
     invited_user = LinkField("users", source="reviewer.user")
     invited_user_uuid = RelatedUUIDField(source="reviewer.user")

@@ -107,3 +107,32 @@ def test_the_depth_limit_counts_arrays_and_objects(world, depth, refused):
     response = client_for(world.reviewer).post("/api/reviewer-bids/bulk-submit/", nested, content_type="application/json")
     assert (response.json() == TOO_DEEP) is refused
     assert response.status_code == 400
+
+
+def test_a_nul_character_in_a_query_parameter_is_400_naming_it(world):
+    response = client_for(world.staff).get("/api/events/", {"event_type": "CALL\x00CREATED"})
+    assert (response.status_code, response.json()) == (
+        400, {"detail": "Query parameter 'event_type' contains the NUL character."})
+    assert client_for(world.staff).get("/admin/core/user/", {"q": "a\x00"}).status_code == 400
+
+
+def test_a_nul_character_in_a_json_string_is_400(world):
+    batch = f.batch(world.entry)
+    for body in ('{"manager_notes": "a\\u0000b"}', '{"a\\u0000": 1}'):
+        response = client_for(world.manager).patch(f"/api/assignment-batches/{batch.uuid.hex}/", body,
+                                                   content_type="application/json")
+        assert (response.status_code, response.json()) == (
+            400, {"detail": "JSON parse error - strings must not contain the NUL character (\\u0000)."})
+    batch.refresh_from_db()
+    assert batch.manager_notes == ""
+
+
+@pytest.mark.parametrize("moment", ["0087-08-24T19:47:38-19:58", "2026-01-01T00:00:00+23:59"])
+def test_a_moment_with_an_offset_postgresql_rejects_is_compared_in_utc(world, moment):
+    response = client_for(world.staff).get("/api/assignment-batches/", {"sent_after": moment})
+    assert response.status_code == 200
+
+
+def test_a_moment_out_of_range_is_400_naming_the_parameter(world):
+    response = client_for(world.staff).get("/api/assignment-batches/", {"sent_after": "0001-01-01T00:00:00+05:00"})
+    assert (response.status_code, response.json()) == (400, {"sent_after": ["Date and time out of range."]})

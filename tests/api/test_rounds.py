@@ -172,3 +172,16 @@ def test_published_client_drives_rounds(world, waldur):
         world.call.uuid.hex, created.uuid.hex, client=manager,
         body=PatchedProtectedRoundRequest(start_time=now - timedelta(days=1)))
     assert patched.status == RoundStatus.OPEN
+
+
+@pytest.mark.django_db
+def test_a_round_always_has_a_slug(world):
+    """Made from its name, else "round"; a blank slug sent later is made from the name again."""
+    client = client_for(world.manager)
+    path = f"/api/proposal-protected-calls/{world.call.uuid.hex}/rounds/"
+    body = {"start_time": "2030-01-01T00:00:00Z", "cutoff_time": "2030-02-01T00:00:00Z"}
+    unnamed = client.post(path, body, format="json").json()
+    named = client.post(path, {**body, "name": "Autumn 2030"}, format="json").json()
+    assert (unnamed["slug"], named["slug"]) == ("round", "autumn-2030")
+    changed = client.patch(f"{path}{named['uuid']}/", {"slug": "", "name": "Winter"}, format="json").json()
+    assert changed["slug"] == "winter"

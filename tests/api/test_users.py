@@ -66,3 +66,13 @@ def test_staff_may_deactivate_another_user(world):
     world.stranger.refresh_from_db()
     assert not world.stranger.is_active
     assert client_for(world.stranger).get("/api/users/me/").status_code == 401
+
+
+def test_a_plain_user_changes_their_names_only(world):
+    response = client_for(world.stranger).patch(
+        f"/api/users/{world.stranger.uuid.hex}/",
+        {"first_name": "Stan", "email": "new@example.org", "is_staff": True, "username": "boss"}, format="json")
+    assert response.status_code == 200
+    world.stranger.refresh_from_db()
+    assert (world.stranger.first_name, world.stranger.email, world.stranger.is_staff, world.stranger.username) == (
+        "Stan", "stranger@example.org", False, "stranger")

@@ -5,7 +5,9 @@ import http.client
 import json
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from tests.live.conftest import embedded_env, referee_tokens
@@ -133,3 +135,22 @@ def test_a_server_that_cannot_end_a_chunked_body_answers_411(served, embedded_mo
     assert json.loads(response.read()) == {
         "detail": "Send the request body with a Content-Length header: this server cannot read a chunked body."}
     connection.close()
+
+
+def test_a_request_line_too_long_for_gunicorn_answers_json(served):
+    server, token, _ = served
+    path = "/api/assignment-batches/?o=" + "x" * 5000
+    response, closed = raw_exchange(server.url, header_block("GET", path, token))
+    assert response.startswith(b"HTTP/1.1 414 URI Too Long") and b"Content-Type: application/json" in response
+    body = json.loads(response.split(b"\r\n\r\n", 1)[1])
+    assert body["detail"].startswith("URI Too Long") and closed
+
+
+def test_concurrent_first_requests_for_the_schema_all_succeed(embedded_module):
+    """drf-spectacular loads its extensions lazily on the first schema, not thread-safely: the
+    schema is made once per process under a lock (8 concurrent first requests once answered 500)."""
+    server = embedded_module.start("serve-schema", worker=False)
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda _: httpx.get(f"{server.url}/api/schema/?format=json", timeout=30), range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len({r.content for r in responses}) == 1
