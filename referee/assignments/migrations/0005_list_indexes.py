@@ -1,0 +1,32 @@
+"""Indexes for the batch and item lists on PostgreSQL (docs/decisions.md, "List performance").
+
+Each `o` key on a nullable column gets the indexes of its two orders with the tie-breakers; the
+default order `-created, uuid` and a call's batches in that order get theirs; items get (batch,
+pool entry), so that a manager's visibility test reads that index alone."""
+
+from django.db import migrations
+
+from referee.api.indexes import TIES, nullable_key, postgresql_indexes
+
+BATCH = "assignments_assignmentbatch"
+ITEM = "assignments_assignmentitem"
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("assignments", "0004_affinity_cache_lean"),
+    ]
+
+    operations = [
+        postgresql_indexes({
+            "batch_list_created": f"{BATCH} ({TIES})",
+            "batch_list_call_created": f"{BATCH} (call_id, {TIES})",
+            **nullable_key("batch_list_sent_at", BATCH, "sent_at"),
+            **nullable_key("batch_list_expires_at", BATCH, "expires_at"),
+            "item_list_created": f"{ITEM} ({TIES})",
+            "item_list_batch_entry": f"{ITEM} (batch_id, pool_entry_id)",
+            **nullable_key("item_list_affinity", ITEM, "affinity_score"),
+            **nullable_key("item_list_responded_at", ITEM, "responded_at"),
+        }),
+    ]
