@@ -246,9 +246,9 @@ MAX_REASON = 2000
 
 def item_details(queryset):
     """What rendering an item reads, in one query per page: joined rows plus `coi_count`."""
-    return queryset.select_related(
-        "proposal", "review", "overridden_by", "batch", "pool_entry__reviewer"
-    ).annotate(coi_count=blocking_coi_count())
+    return queryset.select_related("proposal", "review", "overridden_by", "batch").annotate(
+        coi_count=blocking_coi_count()
+    )
 
 
 class ItemDeclineReasonSerializer(serializers.Serializer):

@@ -21,7 +21,8 @@ class Migration(migrations.Migration):
     operations = [
         postgresql_indexes({
             "batch_list_created": f"{BATCH} ({TIES})",
-            "batch_list_call_created": f"{BATCH} (call_id, {TIES})",
+            # INCLUDE (id): the ids of a manager's batches, for the item list, from the index alone.
+            "batch_list_call_created": f"{BATCH} (call_id, {TIES}) INCLUDE (id)",
             **nullable_key("batch_list_sent_at", BATCH, "sent_at"),
             **nullable_key("batch_list_expires_at", BATCH, "expires_at"),
             "item_list_created": f"{ITEM} ({TIES})",
