@@ -2,7 +2,8 @@
 
 They are raw SQL because their order is PostgreSQL's: a descending sort on a nullable column is
 `DESC NULLS LAST` (CONTRACT §1), which only an index declared in that order can return without
-sorting, and SQLite cannot declare one. They are not in the models' state, so `makemigrations`
+sorting, and SQLite cannot declare one; the others follow the same path so that every list index
+is written in one place and one way. They are not in the models' state, so `makemigrations`
 neither sees nor drops them; the embedded SQLite database keeps the models' own indexes."""
 
 from django.db import migrations
@@ -27,7 +28,9 @@ def postgresql_indexes(indexes: dict[str, str]) -> migrations.RunPython:
     return migrations.RunPython(create, drop)
 
 
-def nullable_key(name: str, table: str, column: str) -> dict[str, str]:
-    """The indexes of `o=column` and `o=-column` on a nullable column: NULLs last both ways (the
-    ascending btree order already ends with them), then the tie-breakers."""
-    return {name: f"{table} ({column}, {TIES})", f"{name}_desc": f"{table} ({column} DESC NULLS LAST, {TIES})"}
+def order_key(name: str, table: str, column: str, *, nullable: bool = False) -> dict[str, str]:
+    """The indexes of `o=column` and `o=-column`, each followed by the tie-breakers (a backward scan
+    of one would reverse the ties too). A nullable column keeps NULLs last both ways: the
+    ascending btree order already ends with them, the descending one must say so."""
+    descending = "DESC NULLS LAST" if nullable else "DESC"
+    return {name: f"{table} ({column}, {TIES})", f"{name}_desc": f"{table} ({column} {descending}, {TIES})"}
