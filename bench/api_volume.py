@@ -5,7 +5,8 @@ profiles, 2,000 pool entries and 2,000 proposals per call, 100,000 assignment ba
 200,000 items, a review for every accepted item, conflicts, bids, proposed assignments,
 detection jobs and 300,000 audit events. Three users are the ones measured: `bench-staff`,
 `bench-manager` (manager of two of the ten calls) and `bench-reviewer` (in every call's pool, with
-its batches, items and reviews like any other reviewer). Seeded: the same seed gives the same rows.
+its batches, items and reviews like any other reviewer). Seeded: the same seed gives the same rows,
+but for their random uuids and invitation tokens.
 
 Rows are built in Python and streamed with `COPY … FROM STDIN` under explicit ids (one COPY per
 table instead of one INSERT per row: the whole volume loads in well under a minute). Creation

@@ -40,6 +40,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from bench import api_volume
+from referee.core.models import User
 
 PAGE_SIZE = 100
 TARGET_SINGLE_MS = 20
@@ -93,7 +94,7 @@ def prepare(seed: int, reload: bool) -> None:
         call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
     if not api_volume.loaded():
-        if api_volume.User.objects.exists():
+        if User.objects.exists():
             raise SystemExit("the database holds other data: use an empty one, or --reload to empty it")
         start = time.perf_counter()
         api_volume.load(seed)
