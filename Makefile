@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench install install-dev clean
+.PHONY: run test bench bench-api install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -33,6 +33,9 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+
+bench-api: install-dev
+	$(BIN)/python -m bench.bench_api
 
 clean:
 	rm -rf $(VENV) var

@@ -3,7 +3,7 @@
 
 import django_filters
 
-from referee.api.filters import IsoDateTimeFilter
+from referee.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.querysets import REVIEWER_VISIBLE_BATCH_STATUSES
 
@@ -12,8 +12,8 @@ class AssignmentBatchFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer_pool_entry__reviewer__uuid")
     reviewer_pool_entry_uuid = django_filters.UUIDFilter(field_name="reviewer_pool_entry__uuid")
-    status = django_filters.MultipleChoiceFilter(choices=AssignmentBatch.Status.choices)
-    source = django_filters.MultipleChoiceFilter(choices=AssignmentBatch.Source.choices)
+    status = MultipleChoiceFilter(choices=AssignmentBatch.Status.choices)
+    source = MultipleChoiceFilter(choices=AssignmentBatch.Source.choices)
     sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
 
@@ -25,7 +25,7 @@ class AssignmentBatchFilter(django_filters.FilterSet):
 class MyAssignmentBatchFilter(django_filters.FilterSet):
     """`status` defaults to sent (the seed's "pending" batches); naming statuses widens it."""
 
-    status = django_filters.MultipleChoiceFilter(
+    status = MultipleChoiceFilter(
         choices=[(s, AssignmentBatch.Status(s).label) for s in REVIEWER_VISIBLE_BATCH_STATUSES]
     )
 

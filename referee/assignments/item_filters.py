@@ -3,7 +3,7 @@ naming the parameter (django-filter's form errors)."""
 
 import django_filters
 
-from referee.api.filters import BooleanFilter
+from referee.api.filters import BooleanFilter, MultipleChoiceFilter
 from referee.assignments.models import AssignmentItem
 
 ITEM_ORDERING = {"created": "created", "affinity_score": "affinity_score", "status": "status",
@@ -15,7 +15,7 @@ class AssignmentItemFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="batch__call__uuid")
     proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="pool_entry__reviewer__uuid")  # the profile
-    status = django_filters.MultipleChoiceFilter(choices=AssignmentItem.Status.choices)
+    status = MultipleChoiceFilter(choices=AssignmentItem.Status.choices)
     has_coi = BooleanFilter(field_name="has_coi")
     min_affinity_score = django_filters.NumberFilter(field_name="affinity_score", lookup_expr="gte")
 

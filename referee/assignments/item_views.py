@@ -23,6 +23,14 @@ ACCEPTED_MESSAGE = "Assignment accepted. Review created."
 DECLINED_MESSAGE = "Assignment declined."
 REASSIGNED_MESSAGE = "Assignment reassigned successfully."
 MANAGER_ACTIONS = ("update", "partial_update", "destroy", "reassign", "force_unblock")
+# The columns a list row renders (AssignmentItemSerializer): the joined proposal's texts and the
+# other joined columns cost more to send and decode than the page's query took to run.
+LIST_COLUMNS = (
+    "uuid", "created", "status", "affinity_score", "has_coi", "responded_at", "decline_reason", "reassign_count",
+    "override_reason", "overridden_at", "batch__uuid", "proposal__uuid", "proposal__name", "proposal__slug",
+    "review__uuid", "overridden_by__uuid", "overridden_by__username", "overridden_by__first_name",
+    "overridden_by__last_name",
+)
 
 
 class ManagerOrSupportReads(CallManagerOnly):
@@ -53,7 +61,9 @@ class AssignmentItemViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, 
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action in ("list", "retrieve"):
+        if self.action == "list":
+            return item_details(queryset).only(*LIST_COLUMNS)
+        if self.action == "retrieve":
             return item_details(queryset)
         # Actions re-read their rows under lock; the role checks need only these joins.
         return queryset.select_related("batch__call", "pool_entry__reviewer")

@@ -1,20 +1,46 @@
 """Who sees which batch and item (§3.1, §3.3): written once, used by every view."""
 
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
-from referee.core.roles import managed_calls, sees_everything
+from referee.api.queries import InSubquery
+from referee.core.roles import managed_call_ids, sees_everything
 
 REVIEWER_VISIBLE_BATCH_STATUSES = ("sent", "responded", "expired")
+
+
+def own_pool_entries(user):
+    """Subquery of the ids of the user's pool entries (one per call at most)."""
+    from referee.reviewers.models import CallReviewerPool
+
+    return CallReviewerPool.objects.filter(reviewer__user=user).values("id")
+
+
+def item_count(**conditions):
+    """`(SELECT COUNT(*) FROM item WHERE batch_id = batch.id AND …)` for a batch queryset.
+
+    A correlated subquery rather than JOIN … GROUP BY: PostgreSQL evaluates it only for the rows
+    it returns (the page, after ORDER BY … LIMIT), and `count()` leaves it out, where the join
+    grouped every visible batch's items first. COUNT is written as a plain function so that
+    Django adds no GROUP BY to the subquery: it then always yields one row (0 for none)."""
+    from referee.assignments.models import AssignmentItem
+
+    items = AssignmentItem.objects.filter(batch=OuterRef("pk"), **conditions).order_by()
+    return Subquery(items.annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
 
 
 class BatchQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
+        # Both branches are index conditions, not a join to the reviewer's profile for every
+        # batch. The managed calls are literal ids (one query, cached for the request) so that the
+        # planner knows how many batches they hold: reading the page in `created` order is right
+        # for a call's manager, a sort of the few matches for a reviewer (see InSubquery).
         return self.filter(
-            Q(call_id__in=managed_calls(user))
-            | Q(reviewer_pool_entry__reviewer__user=user, status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
+            Q(call_id__in=managed_call_ids(user))
+            | (InSubquery("reviewer_pool_entry_id", own_pool_entries(user))
+               & Q(status__in=REVIEWER_VISIBLE_BATCH_STATUSES))
         )
 
     def own(self, user):
@@ -23,10 +49,10 @@ class BatchQuerySet(models.QuerySet):
 
     def with_counts(self):
         return self.annotate(
-            items_count=Count("items"),
-            items_pending_count=Count("items", filter=Q(items__status="pending")),
-            items_accepted_count=Count("items", filter=Q(items__status="accepted")),
-            items_declined_count=Count("items", filter=Q(items__status="declined")),
+            items_count=item_count(),
+            items_pending_count=item_count(status="pending"),
+            items_accepted_count=item_count(status="accepted"),
+            items_declined_count=item_count(status="declined"),
         )
 
 
@@ -34,7 +60,16 @@ class ItemQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
+        from referee.assignments.models import AssignmentBatch
+
+        # No join to the batch for every item. The managed calls' batches are one hashed set
+        # (read with the items' (batch, pool entry) index alone). An own item is visible when its
+        # batch has a reviewer-visible status: that batch is among the few holding an item of the
+        # user's entries, both small arrays of index conditions (see InSubquery).
+        managed = AssignmentBatch.objects.filter(call_id__in=managed_call_ids(user)).values("id")
+        mine = own_pool_entries(user)
+        shown = self.model.objects.filter(pool_entry_id__in=mine, batch__status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
         return self.filter(
-            Q(batch__call_id__in=managed_calls(user))
-            | Q(pool_entry__reviewer__user=user, batch__status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
+            Q(batch_id__in=managed)
+            | (InSubquery("pool_entry_id", mine) & InSubquery("batch_id", shown.values("batch_id")))
         )

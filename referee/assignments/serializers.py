@@ -17,10 +17,12 @@ NOT_ANNOTATED = object()
 
 
 def blocking_coi_count():
-    """Annotation for items: the COIs now blocking the item's (reviewer profile, proposal) pair."""
+    """Annotation for items: the COIs now blocking the item's (reviewer profile, proposal) pair.
+    The profile is reached inside the subquery: an outer join to the pool entry for it would stay
+    in the list's COUNT, over every visible item."""
     conflicts = (
         ConflictOfInterest.objects.blocking()
-        .filter(reviewer_id=OuterRef("pool_entry__reviewer_id"), proposal_id=OuterRef("proposal_id"))
+        .filter(reviewer__pool_entries=OuterRef("pool_entry_id"), proposal_id=OuterRef("proposal_id"))
         .values("reviewer_id")
         .annotate(n=Count("*"))
         .values("n")
@@ -244,9 +246,9 @@ MAX_REASON = 2000
 
 def item_details(queryset):
     """What rendering an item reads, in one query per page: joined rows plus `coi_count`."""
-    return queryset.select_related(
-        "proposal", "review", "overridden_by", "batch", "pool_entry__reviewer"
-    ).annotate(coi_count=blocking_coi_count())
+    return queryset.select_related("proposal", "review", "overridden_by", "batch").annotate(
+        coi_count=blocking_coi_count()
+    )
 
 
 class ItemDeclineReasonSerializer(serializers.Serializer):

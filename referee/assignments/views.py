@@ -22,6 +22,16 @@ from referee.reviewers.models import ReviewerProfile
 SENT_MESSAGE = "Assignment batch invitation sent successfully."
 CANCELLED_MESSAGE = "Assignment batch cancelled."
 MANAGER_ACTIONS = ("update", "partial_update", "destroy", "send", "cancel", "extend_deadline")
+# The columns a list row renders (AssignmentBatchListSerializer). The rest of the five joined rows
+# (texts, tokens, JSON, a dozen timestamps) took the server longer to send and Django to decode
+# than the page's query took to run.
+NAMES = ("uuid", "username", "first_name", "last_name")
+LIST_COLUMNS = (
+    "uuid", "created", "status", "sent_at", "expires_at", "responded_at", "source", "manager_notes", "call__uuid",
+    "call__name", "reviewer_pool_entry__uuid", "reviewer_pool_entry__reviewer__uuid",
+    "reviewer_pool_entry__reviewer__user__email", *(f"reviewer_pool_entry__reviewer__user__{name}" for name in NAMES),
+    *(f"created_by__{name}" for name in NAMES),
+)
 
 
 class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
@@ -41,7 +51,7 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
         if self.action in ("send", "cancel", "extend_deadline", "destroy"):
             return queryset  # the domain action re-reads the row under its lock
         queryset = queryset.with_counts().select_related("call", "reviewer_pool_entry__reviewer__user", "created_by")
-        return queryset if self.action == "list" else queryset.prefetch_related(item_prefetch())
+        return queryset.only(*LIST_COLUMNS) if self.action == "list" else queryset.prefetch_related(item_prefetch())
 
     def get_serializer_class(self):
         return AssignmentBatchListSerializer if self.action == "list" else AssignmentBatchSerializer

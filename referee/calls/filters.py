@@ -7,13 +7,13 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from referee.api.filters import BooleanFilter
+from referee.api.filters import BooleanFilter, MultipleChoiceFilter
 from referee.calls.models import Call, CallAssignmentConfiguration, Proposal, Round
 from referee.calls.querysets import team_proposals
 
 
 class CallFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=Call.State.choices)
+    state = MultipleChoiceFilter(choices=Call.State.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
     slug = django_filters.CharFilter()
     manager_uuid = django_filters.UUIDFilter(field_name="manager__uuid")
@@ -34,7 +34,7 @@ class ProposalFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     round_uuid = django_filters.UUIDFilter(field_name="round__uuid")
     round = django_filters.UUIDFilter(field_name="round__uuid")
-    state = django_filters.MultipleChoiceFilter(choices=Proposal.State.choices)
+    state = MultipleChoiceFilter(choices=Proposal.State.choices)
     name = django_filters.CharFilter(lookup_expr="icontains")
     slug = django_filters.CharFilter()
     created_by_uuid = django_filters.UUIDFilter(field_name="created_by__uuid")

@@ -6,7 +6,8 @@ multiply rows (no DISTINCT needed, counts stay exact)."""
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from referee.core.roles import managed_calls, sees_everything
+from referee.api.queries import InSubquery
+from referee.core.roles import managed_call_ids, managed_calls, sees_everything
 
 OPEN_FOR_REVIEW = ("submitted", "in_review")
 ACTIVE_REVIEW_STATES = ("in_review", "submitted")
@@ -19,14 +20,17 @@ def team_proposals(user):
 
 
 def _own_or_managed(user):
+    """Each branch is an index condition on the proposal: the managed calls are literal ids (see
+    BatchQuerySet.visible_to), the subqueries hold a handful of ids (the user's teams and active
+    reviews), so PostgreSQL ORs index scans instead of probing every proposal (see InSubquery)."""
     from referee.reviews.models import Review
 
-    reviewing = Review.objects.filter(proposal=OuterRef("pk"), reviewer=user, state__in=ACTIVE_REVIEW_STATES)
+    reviewing = Review.objects.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES).values("proposal_id")
     return (
-        Q(call_id__in=managed_calls(user))
+        Q(call_id__in=managed_call_ids(user))
         | Q(created_by=user)
-        | Q(pk__in=team_proposals(user))
-        | Exists(reviewing)
+        | InSubquery("id", team_proposals(user))
+        | InSubquery("id", reviewing)
     )
 
 
@@ -57,10 +61,8 @@ class ProposalQuerySet(models.QuerySet):
             return self.all()
         from referee.reviewers.models import CallReviewerPool
 
-        accepted_member = CallReviewerPool.objects.filter(
-            call=OuterRef("call"), reviewer__user=user, invitation_status="accepted"
-        )
-        return self.filter(_own_or_managed(user) | (Exists(accepted_member) & Q(state__in=OPEN_FOR_REVIEW)))
+        member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status="accepted").values("call_id")
+        return self.filter(_own_or_managed(user) | (InSubquery("call_id", member_of) & Q(state__in=OPEN_FOR_REVIEW)))
 
     def fully_visible_to(self, user):
         """Proposals whose full text the user may read: managers, creator and team, active reviewers."""

@@ -6,6 +6,7 @@ from django.db.models import Q, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 
+from referee.api.filters import MultipleChoiceFilter
 from referee.calls.models import COI_TYPES
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.reviewers.models import ReviewerProfile
@@ -34,9 +35,9 @@ def profiles_with_alternative_name(fragment: str):
 class CallConflictFilter(django_filters.FilterSet):
     """The call action `conflicts/` (§3.5)."""
 
-    status = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Status.choices)
-    severity = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Severity.choices)
-    coi_type = django_filters.MultipleChoiceFilter(choices=COI_TYPES)
+    status = MultipleChoiceFilter(choices=ConflictOfInterest.Status.choices)
+    severity = MultipleChoiceFilter(choices=ConflictOfInterest.Severity.choices)
+    coi_type = MultipleChoiceFilter(choices=COI_TYPES)
 
     class Meta:
         model = ConflictOfInterest
@@ -51,7 +52,7 @@ class ConflictFilter(CallConflictFilter):
     round_uuid = django_filters.UUIDFilter(field_name="proposal__round__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")
     reviewer_name = django_filters.CharFilter(method="filter_reviewer_name")
-    detection_method = django_filters.MultipleChoiceFilter(choices=ConflictOfInterest.Method.choices)
+    detection_method = MultipleChoiceFilter(choices=ConflictOfInterest.Method.choices)
 
     def filter_reviewer_name(self, queryset, name, value):
         # The full name as rendered (`User.full_name`: first + last, else the username) or an
@@ -68,7 +69,7 @@ class ConflictFilter(CallConflictFilter):
 class DetectionJobFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     job_type = django_filters.ChoiceFilter(choices=COIDetectionJob.JobType.choices)
-    state = django_filters.MultipleChoiceFilter(choices=COIDetectionJob.State.choices)
+    state = MultipleChoiceFilter(choices=COIDetectionJob.State.choices)
 
     class Meta:
         model = COIDetectionJob

@@ -1,9 +1,9 @@
 """Visibility of conflicts (§3.7) and detection jobs (§3.8)."""
 
 from django.db import models
-from django.db.models import Q
 
 from referee.core.roles import managed_calls, sees_everything
+from referee.reviewers.querysets import managed_or_own
 
 
 class COIQuerySet(models.QuerySet):
@@ -15,7 +15,7 @@ class COIQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        return self.filter(Q(call_id__in=managed_calls(user)) | Q(reviewer__user=user))
+        return self.filter(managed_or_own(user))
 
 
 class DetectionJobQuerySet(models.QuerySet):

@@ -6,6 +6,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from referee.api.filters import MultipleChoiceFilter
 from referee.api.permissions import OwnerOnly
 from referee.api.viewsets import RefereeViewSet
 from referee.reviewers import bids
@@ -20,7 +21,7 @@ class BidFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")
-    bid = django_filters.MultipleChoiceFilter(choices=ReviewerBid.Bid.choices)
+    bid = MultipleChoiceFilter(choices=ReviewerBid.Bid.choices)
 
     class Meta:
         model = ReviewerBid

@@ -6,7 +6,7 @@ from django.db.models.functions import Concat
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from referee.api.filters import BooleanFilter
+from referee.api.filters import BooleanFilter, MultipleChoiceFilter
 from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile
 
 
@@ -45,7 +45,7 @@ class ProfileFilter(django_filters.FilterSet):
 class CallPoolFilter(django_filters.FilterSet):
     """The call action `reviewer-pool/` (§3.5)."""
 
-    invitation_status = django_filters.MultipleChoiceFilter(choices=CallReviewerPool.Status.choices)
+    invitation_status = MultipleChoiceFilter(choices=CallReviewerPool.Status.choices)
 
     class Meta:
         model = CallReviewerPool

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from referee.api.filters import MultipleChoiceFilter
 from referee.reviews.models import Review
 
 REVIEW_ORDERING = {"created": "created", "state": "state"}
@@ -12,7 +13,7 @@ class ReviewFilter(django_filters.FilterSet):
     proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")  # the user
     round_uuid = django_filters.UUIDFilter(field_name="proposal__round__uuid")
-    state = django_filters.MultipleChoiceFilter(choices=Review.State.choices)
+    state = MultipleChoiceFilter(choices=Review.State.choices)
 
     class Meta:
         model = Review

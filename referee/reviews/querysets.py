@@ -3,11 +3,16 @@
 from django.db import models
 from django.db.models import Q
 
-from referee.core.roles import managed_calls, sees_everything
+from referee.core.roles import managed_call_ids, sees_everything
 
 
 class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        return self.filter(Q(proposal__call_id__in=managed_calls(user)) | Q(reviewer=user))
+        from referee.calls.models import Proposal
+
+        # The proposals of managed calls as one hashed set, not a join to the proposal of every
+        # review; the calls are literal ids (see BatchQuerySet.visible_to).
+        managed = Proposal.objects.filter(call_id__in=managed_call_ids(user)).values("id")
+        return self.filter(Q(proposal_id__in=managed) | Q(reviewer=user))

@@ -8,6 +8,6 @@ def fill_blank_slugs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("calls", "0002_initial")]
+    dependencies = [("calls", "0003_list_indexes")]
 
     operations = [migrations.RunPython(fill_blank_slugs, migrations.RunPython.noop)]
