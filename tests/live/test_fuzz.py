@@ -1,0 +1,82 @@
+"""Property-based fuzzing of every operation in /api/schema/ against `referee serve` on PostgreSQL
+(schemathesis), as staff, a call manager, a reviewer and an anonymous caller at once: no server
+error, and every status code, content type and body conforms to the schema.
+
+Each caller is one schemathesis process (its own folder, so their example databases stay apart)
+with a budget sized for CI: the staff caller runs the coverage phase (boundary and invalid values
+of every parameter and field) and the fuzzing phase, the others fuzzing only. The numbers of
+operations and test cases per caller are printed and written to
+test-results/fuzz-summary.json (docs/fuzzing.md records a run)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from referee import demo
+from referee.core.accounts import token_for
+from referee.core.models import User
+from tests.live.conftest import ROOT
+from tests.live.processes import START_TIMEOUT, healthy, wait_until
+from tests.notifications.conftest import free_port
+
+pytestmark = pytest.mark.live
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+CALLERS = {  # caller: (demo user or None, phases, examples per operation)
+    "staff": ("staff", "coverage,fuzzing", int(os.environ.get("FUZZ_EXAMPLES", "10"))),
+    "manager": ("manager", "fuzzing", int(os.environ.get("FUZZ_EXAMPLES", "10"))),
+    "reviewer": ("reviewer1", "fuzzing", int(os.environ.get("FUZZ_EXAMPLES", "10"))),
+    "anonymous": (None, "fuzzing", 3),
+}
+SUMMARY = ROOT / "test-results" / "fuzz-summary.json"
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+def schemathesis(url: str, token: str | None, phases: str, examples: int, folder, report) -> list[str]:
+    argv = [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/schema/", "--checks", CHECKS,
+            "--phases", phases, "--max-examples", str(examples), "--workers", "1", "--no-shrink",
+            "--report", "json", "--report-json-path", str(report), "--request-timeout", "30",
+            "--output-truncate", "true"]
+    return argv + (["--header", f"Authorization: Token {token}"] if token else [])
+
+
+def test_every_operation_for_every_caller_conforms_to_the_schema(stack, tmp_path):
+    demo.load()
+    users = {u.username: u for u in User.objects.filter(username__in=[c[0] for c in CALLERS.values() if c[0]])}
+    port = free_port()
+    serve = stack.spawn("serve-fuzz", [sys.executable, "-m", "referee.cli", "serve", "--port", str(port)],
+                        REFEREE_EMBEDDED_WORKER="0")
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: healthy(url, serve), START_TIMEOUT, what="referee serve to answer")
+
+    runs = {}
+    for caller, (username, phases, examples) in CALLERS.items():
+        folder = tmp_path / caller
+        folder.mkdir()
+        token = token_for(users[username]) if username else None
+        argv = schemathesis(url, token, phases, examples, folder, folder / "report.json")
+        runs[caller] = subprocess.Popen(argv, cwd=folder, stdout=(folder / "output.txt").open("w"),
+                                        stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+    for process in runs.values():
+        process.wait(timeout=900)
+
+    summary, problems = {}, {}
+    for caller, process in runs.items():
+        folder = tmp_path / caller
+        report = json.loads((folder / "report.json").read_text())
+        summary[caller] = {"phases": CALLERS[caller][1], "examples": CALLERS[caller][2],
+                           "operations": report["operations"]["tested"], "test_cases": report["test_cases"]["generated"],
+                           "failures": len(report["failures"]), "errors": len(report["errors"]), "seed": report["seed"]}
+        if process.returncode != 0 or report["failures"] or report["errors"]:
+            problems[caller] = (folder / "output.txt").read_text()[-6000:]
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    assert problems == {}, "\n\n".join(f"===== {caller} =====\n{text}" for caller, text in problems.items())
+    schema = httpx.get(f"{url}/api/schema/?format=json", timeout=30).json()
+    operations = sum(1 for item in schema["paths"].values() for method in item if method in HTTP_METHODS)
+    assert {caller: s["operations"] for caller, s in summary.items()} == {caller: operations for caller in CALLERS}
+    assert "Traceback" not in serve.output()
