@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench bench-api install install-dev clean
+.PHONY: run test bench bench-api bench-burst install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -36,6 +36,10 @@ bench: install-dev
 
 bench-api: install-dev
 	$(BIN)/python -m bench.bench_api
+
+# Against a running `make run` (another terminal): 8 clients in a mixed write burst for 2 minutes.
+bench-burst: install-dev
+	PORT=$(PORT) $(BIN)/python -m bench.bench_burst
 
 clean:
 	rm -rf $(VENV) var

@@ -18,6 +18,10 @@ from gunicorn import util
 
 worker_class = "gthread"
 threads = 4
+# Idle keep-alive connections stay open this long. gunicorn's 2 s made clients with a connection
+# pool send on connections gunicorn had just closed (ECONNRESET, a lost request); 75 s also
+# outlasts the idle timeout of common load balancers (60 s), which must close first.
+keepalive = 75
 timeout = 60
 graceful_timeout = 10
 accesslog = "-"

@@ -100,7 +100,7 @@ def test_serve_configures_gunicorn(monkeypatch, settings, tmp_path):
     call_command("serve")
     from referee.wsgi import application
 
-    assert seen == {"bind": ["127.0.0.1:8123"], "workers": 2, "threads": 4, "accesslog": "-", "app": application}
+    assert seen == {"bind": ["127.0.0.1:8123"], "workers": 2, "threads": 8, "accesslog": "-", "app": application}
     assert settings.VAR_DIR.is_dir()
     call_command("serve", "--port", "9001", "--workers", "3")
     assert seen["bind"] == ["127.0.0.1:9001"] and seen["workers"] == 3

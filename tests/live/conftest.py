@@ -23,7 +23,7 @@ from django.db import connection
 
 from referee.core.accounts import token_for
 from tests import factories as f
-from tests.live import burst
+from bench.burst import Scenario
 from tests.live.processes import ROOT, START_TIMEOUT, Stack, healthy, unavailable, wait_until
 from tests.notifications.conftest import SmtpServer, SmtpSink, free_port
 
@@ -171,9 +171,9 @@ def embedded_data(tmp_path_factory):
     referee(var, "migrate", "--no-input")
     referee(var, "load_demo")
     data = var.parent / "burst.json"
-    data.write_text(json.dumps(burst.dataset(datetime.now(UTC))))
+    data.write_text(json.dumps(Scenario().dataset(datetime.now(UTC))))
     referee(var, "import", str(data), "--no-progress")
-    tokens = dict(line.split() for line in referee(var, "token", *burst.usernames()).splitlines())
+    tokens = dict(line.split() for line in referee(var, "token", *Scenario().usernames()).splitlines())
     return var, tokens
 
 

@@ -15,15 +15,16 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from bench import burst
 from referee.core.accounts import token_for
 from referee.core.models import User
 from referee.imports import import_data
-from tests.live import burst
 from tests.live.processes import wait_until
 
 pytestmark = pytest.mark.live
 HEALTH_LIMIT = 1.0  # seconds
 MAIL_DELAY = 5.0  # seconds from the response that queued a mail to its arrival
+SCENARIO = burst.Scenario()  # 8 blocks, one per client
 FAILURE_MARKS = ("Traceback", "WORKER TIMEOUT", "NotRegistered", "Worker exiting", "ImportError")
 
 
@@ -61,7 +62,7 @@ def recipients(message) -> str:
 def check_mail(run: burst.Run, sink, within: float):
     """Each mail the burst caused arrived once (and in time); no other mail arrived twice."""
     expected = Counter((",".join(sorted(to.split(","))), subject) for _, to, subject in run.mails)
-    ours = lambda m: burst.CALL_NAME in m["Subject"] or "Burst proposal" in m["Subject"]  # noqa: E731
+    ours = lambda m: SCENARIO.call_name in m["Subject"] or "Burst proposal" in m["Subject"]  # noqa: E731
     wait_until(lambda: sum(1 for m in list(sink.messages) if ours(m)) >= sum(expected.values()), 30,
                what=f"the burst's {sum(expected.values())} mails at the sink")
     time.sleep(1.5)  # room for a duplicate to show up
@@ -95,9 +96,9 @@ def settled(url: str, staff_token: str, ids: burst.Ids):
 
 
 def check_burst(url: str, tokens: dict, sink, server_logs, *, workers: int, mail_within: float):
-    ids = burst.discover(url, tokens[burst.STAFF])
+    ids = burst.discover(url, tokens[SCENARIO.staff], SCENARIO)
     with HealthWatch(url) as health:
-        run = burst.burst(url, tokens, ids)
+        run = burst.burst(url, tokens, ids, SCENARIO)
     report(run, health)
     assert burst.refusals(run) == []
     assert max(r.seconds for r in run.records) < burst.REQUEST_TIMEOUT
@@ -105,8 +106,8 @@ def check_burst(url: str, tokens: dict, sink, server_logs, *, workers: int, mail
 
     check_mail(run, sink, mail_within)
     # Detection runs in the background: the jobs the burst started finish, and find nothing.
-    done = wait_until(lambda: settled(url, tokens[burst.STAFF], ids), 30, what="the detection jobs to complete")
-    assert {key: value for key, value in done.items() if key != "jobs"} == burst.expected_state()
+    done = wait_until(lambda: settled(url, tokens[SCENARIO.staff], ids), 30, what="the detection jobs to complete")
+    assert {key: value for key, value in done.items() if key != "jobs"} == SCENARIO.expected_state()
 
     logs = server_logs()
     assert logs.count("Booting worker with pid") == workers, "a web worker was restarted"
@@ -126,8 +127,8 @@ def test_embedded_default_under_a_burst(embedded, sink, start):
 def test_production_processes_under_a_burst(stack, sink, start):
     """gunicorn (two workers) + a Celery worker + beat on PostgreSQL and Redis (the Procfile)."""
     sink.start()
-    import_data(burst.dataset(datetime.now(UTC)))
-    tokens = {u.username: token_for(u) for u in User.objects.filter(username__in=burst.usernames())}
+    import_data(SCENARIO.dataset(datetime.now(UTC)))
+    tokens = {u.username: token_for(u) for u in User.objects.filter(username__in=SCENARIO.usernames())}
     web = stack.web(wait=False, workers=2)
     stack.worker(wait=False)
     stack.beat(wait=False)

@@ -41,7 +41,9 @@ class Command(BaseCommand):
                             help="TCP port (default: $PORT or 8000)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=4)
+        # A request waiting for SQLite's write lock holds its thread: 2 × 8 threads leave some free
+        # for /health/ and reads while a burst of writers queues for the lock.
+        parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args, port, host, workers, threads, **options):
         if not 0 < port < 65536:
