@@ -101,7 +101,8 @@ def _database() -> dict:
         config.setdefault("OPTIONS", {}).update(
             {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # Seconds a write waits for the lock before the API answers 503 (api/exceptions.py).
+                "timeout": float(os.environ.get("SQLITE_LOCK_TIMEOUT", "20")),
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             }
         )

@@ -2,6 +2,7 @@
 paths, server errors and Django's own refusals under /api/."""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import OperationalError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
@@ -14,7 +15,15 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from referee.core.errors import DomainError, FieldError
 
 
+BUSY_RETRY_SECONDS = 5
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        # SQLite (the embedded default) has one write lock for the whole database and gives up
+        # after waiting its timeout: the transaction was rolled back, so the caller may retry.
+        return Response({"detail": "The database is busy with other changes; nothing was changed. Try again."},
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
     if isinstance(exc, FieldError):
         return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):

@@ -23,6 +23,8 @@ ERRORS = {
     "403": (ERROR, "Visible but not allowed for the caller's role (support users never write)."),
     "404": (ERROR, "Not visible to the caller, not found, or a page past the end of a list."),
     "414": (ERROR, "The request line (path and query) is longer than 4094 bytes."),
+    "503": (ERROR, "The embedded SQLite database stayed busy with other changes for 20 s; nothing was "
+                   "changed, retry after the `Retry-After` seconds."),
 }
 READS = ("list", "retrieve")
 
@@ -44,9 +46,10 @@ class RefereeAutoSchema(AutoSchema):
         sign-in needs a token, and that one answers 401 to wrong credentials); 403 but for the
         plain reads of a collection, which only filter; 404 but for creating in a top-level
         collection (a nested one's parent may be invisible); 414 anywhere (the server's limit on
-        the request line)."""
+        the request line); 503 for writes (only SQLite gives up waiting for its one write lock)."""
         action = getattr(self.view, "action", None)
         plain_read = self.method == "GET" and action in READS
         creates_at_top = self.method == "POST" and action == "create" and "{" not in self.path
-        return ["400", "401", *([] if plain_read else ["403"]), *([] if creates_at_top else ["404"]), "414"]
+        return ["400", "401", *([] if plain_read else ["403"]), *([] if creates_at_top else ["404"]), "414",
+                *([] if self.method == "GET" else ["503"])]
 

@@ -12,7 +12,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from referee.assignments.affinities import AffinityMatrix, current_affinities
+from referee.assignments.affinities import AffinityMatrix, current_affinities, refresh_if_stale
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
 from referee.assignments.workload import with_open_assignments
 from referee.calls.models import MatchingConfiguration, Proposal
@@ -60,6 +60,7 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
                          dry_run=False) -> GenerationResult:
     """Assign reviewers to the call's open proposals (or to `proposal_uuids`), topping up what
     active items already cover. With `dry_run` only the preview rows are replaced."""
+    refresh_if_stale(call)  # scoring is the slow part: not under the locks below
     with transaction.atomic():
         # §7: the call's MatchingConfiguration serialises generation, manual assignment and
         # reassign; then the pool entries (their status must not change under us), then batches.

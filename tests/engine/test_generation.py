@@ -340,10 +340,7 @@ def _queries(n_proposals, n_reviewers, seed, *, cached: bool) -> int:
 
 @pytest.mark.parametrize("cached", [True, False])
 def test_query_count_does_not_grow_with_proposals_and_reviewers(cached):
-    if not cached and connection.vendor != "postgresql":
-        # SQLite splits bulk INSERTs at 999 variables (per ~70 affinity rows): that is the
-        # driver's limit, not a query per pair; PostgreSQL writes all pairs in one statement.
-        pytest.skip("the affinity write is one statement on PostgreSQL only")
+    """All pairs are written by one statement (a COPY on PostgreSQL, one executemany on SQLite)."""
     assert _queries(5, 4, 1, cached=cached) == _queries(20, 12, 2, cached=cached)
 
 
@@ -378,3 +375,30 @@ def test_affinity_cache_round_trip():
             assert (matrix.affinity[i, j], matrix.keyword[i, j], matrix.text[i, j]) == stored[(pid, entry.reviewer_id)]
     AffinityScore.objects.filter(call=w.call).update(keyword_score=None)
     assert not current_affinities(w.call).keyword.any()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scoring_runs_outside_any_transaction_and_its_rows_are_stamped_before_it(monkeypatch):
+    """Scoring a large call takes seconds: it must not hold the call's locks (on SQLite, the whole
+    database's write lock) meanwhile. Rows carry the time before the inputs were read, so an
+    input changed during the scoring leaves them stale rather than trusted."""
+    from django.db import transaction
+
+    from referee.assignments import affinities
+
+    w = build_call(3, 2, min_affinity_threshold=0)
+    AffinityScore.objects.filter(call=w.call).delete()  # no cache: generation scores the pairs
+    seen = []
+    real = affinities.compute_affinity
+
+    def spy(*args, **kwargs):
+        seen.append((transaction.get_connection().in_atomic_block, timezone.now()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(affinities, "compute_affinity", spy)
+    assert generate(w, dry_run=True).items_created > 0
+    [(in_transaction, scored_at)] = seen
+    assert not in_transaction
+    stamps = set(AffinityScore.objects.filter(call=w.call).values_list("computed_at", flat=True))
+    assert len(stamps) == 1 and stamps.pop() <= scored_at
+    assert generate(w, dry_run=True).items_created > 0 and len(seen) == 1  # then read from the cache

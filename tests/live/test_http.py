@@ -4,6 +4,7 @@ oversized bodies and the connection after them, deep JSON, paths without their s
 import http.client
 import json
 import socket
+import sqlite3
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -154,3 +155,28 @@ def test_concurrent_first_requests_for_the_schema_all_succeed(embedded_module):
         responses = list(pool.map(lambda _: httpx.get(f"{server.url}/api/schema/?format=json", timeout=30), range(8)))
     assert [r.status_code for r in responses] == [200] * 8
     assert len({r.content for r in responses}) == 1
+
+
+def test_a_write_that_waits_too_long_for_sqlites_lock_answers_503_and_changes_nothing(embedded_module):
+    """The embedded database has one write lock; a request that cannot get it within
+    SQLITE_LOCK_TIMEOUT is told to retry (503 JSON, Retry-After), not a 500 with no body."""
+    server = embedded_module.start("serve-locked", worker=False, SQLITE_LOCK_TIMEOUT="1")
+    token = referee_tokens(server.var)["manager"]["token"]
+    headers = {"Authorization": f"Token {token}"}
+    [batch] = httpx.get(f"{server.url}/api/assignment-batches/?status=draft&page_size=1", headers=headers).json()
+    holder = sqlite3.connect(server.var / "referee.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        refused = httpx.patch(f"{server.url}/api/assignment-batches/{batch['uuid']}/", headers=headers, timeout=10,
+                              json={"manager_notes": "while locked"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "5"
+    assert refused.json() == {"detail": "The database is busy with other changes; nothing was changed. Try again."}
+    after = httpx.get(f"{server.url}/api/assignment-batches/{batch['uuid']}/", headers=headers).json()
+    assert after["manager_notes"] == batch["manager_notes"]
+    retried = httpx.patch(f"{server.url}/api/assignment-batches/{batch['uuid']}/", headers=headers, timeout=10,
+                          json={"manager_notes": "after the lock"})
+    assert retried.status_code == 200 and retried.json()["manager_notes"] == "after the lock"
