@@ -153,6 +153,8 @@ def main() -> int:
         print(f"mail: {sum(wanted.values())} expected, {sum(found.values())} found in {mail_folder}")
         if found != wanted:
             problems.append(f"mail: {sum((wanted - found).values())} missing, {sum((found - wanted).values())} extra")
+            problems += [f"mail missing: {key}" for key in list(wanted - found)[:3]]
+            problems += [f"mail extra: {key}" for key in list(found - wanted)[:3]]
     for problem in problems[:20]:
         print("PROBLEM:", problem)
     print("OK" if not problems else f"{len(problems)} problem(s)")

@@ -188,11 +188,12 @@ def discover(base: str, staff_token: str, scenario: Scenario) -> Ids:
 
         [call] = [c for c in every("/api/proposal-protected-calls/") if c["name"] == scenario.call_name]
         pool = {e["reviewer_name"]: e["uuid"] for e in every(f"/api/proposal-protected-calls/{call['uuid']}/reviewer-pool/")}
-        profiles = {p["user_full_name"]: p["uuid"] for p in every("/api/reviewer-profiles/", user_name="Invitee")}
+        # By address: several scenarios in one database have invitees of the same names.
+        profiles = {p["user_email"]: p["uuid"] for p in every("/api/reviewer-profiles/", user_name="Invitee")}
         proposals = {p["slug"]: p["uuid"] for p in every("/api/proposal-proposals/", call_uuid=call["uuid"])}
     return Ids(call=call["uuid"],
                entries={k: pool[scenario.full_name("r", k)] for k in range(scenario.blocks)},
-               invitees={k: profiles[scenario.full_name("i", k)] for k in range(scenario.blocks)},
+               invitees={k: profiles[scenario.email("i", k)] for k in range(scenario.blocks)},
                proposals=proposals)
 
 
