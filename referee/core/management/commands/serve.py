@@ -89,7 +89,8 @@ class EmbeddedWorker:
             "beat": [*celery, "beat", "--loglevel", "INFO",
                      "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")],
         }
-        self.env = env
+        # Log lines reach a redirected stdout (a file, a pipe) when they happen, not in 8 KiB blocks.
+        self.env = {**env, "PYTHONUNBUFFERED": "1"}
         self.children: list[subprocess.Popen] = []
 
     def start(self) -> None:
