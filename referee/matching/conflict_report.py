@@ -131,8 +131,8 @@ def _notes(name: str, tally: Tally, config, first_year: int, new: int) -> list[s
     counts = tally.counts
     notes = []
     if tally.found and new < tally.found:
-        notes.append(f"{_n(tally.found - new)} of the {_n(tally.found)} conflicts found were already on record from "
-                     "an earlier run and were not recorded again (whatever their status).")
+        notes.append(f"{_n(tally.found - new)} of the {_n(tally.found)} conflicts found were already on record and "
+                     "were not recorded again (a conflict is recorded once, whatever its status).")
     for reason, among, sentence in _LEFT_OUT[name]:
         if counts[reason]:
             notes.append(sentence.format(n=_n(counts[reason]), total=_n(counts[among]) if among else "",

@@ -2,6 +2,7 @@
 publication is a conflict, and the job's `result` says what each detector checked and why it may
 have found nothing."""
 
+import jsonschema
 import pytest
 from django.utils import timezone
 from waldur_api_client.models import COIDetectionJob as ClientJob
@@ -75,6 +76,8 @@ def test_coauthors_name_the_right_people(world, run):
     assert coauthored["Orcid"]["evidence_data"]["matched_by"] == "orcid"
     assert "The ORCIDs are the same." in coauthored["Orcid"]["evidence_description"]
 
+    schema = client_for(world.manager).get("/api/schema/", {"format": "json"}).json()
+    jsonschema.validate(job, {"$ref": "#/components/schemas/COIDetectionJob", "components": schema["components"]})
     coauthorship = job["result"]["detectors"]["coauthorship"]
     assert (coauthorship["found"], coauthorship["new_conflicts"]) == (2, 2)
     assert coauthorship["counts"]["first_names_differ"] == 3
@@ -145,8 +148,8 @@ def test_a_rerun_says_its_findings_were_already_on_record(world, run):
     again, conflicts = run()
     named = again["result"]["detectors"]["named_personnel"]
     assert (named["found"], named["new_conflicts"], again["conflicts_found"], len(conflicts)) == (1, 0, 0, 1)
-    assert named["notes"][0] == ("1 of the 1 conflicts found were already on record from an earlier run and were "
-                                 "not recorded again (whatever their status).")
+    assert named["notes"][0] == ("1 of the 1 conflicts found were already on record and were not recorded again "
+                                 "(a conflict is recorded once, whatever its status).")
 
 
 def test_no_pairs_to_check_is_said_at_job_level(world, run):
