@@ -84,37 +84,38 @@ class DetectionReport:
 
 
 # Per detector: (reason, the records it is counted among, sentence); said only when its count is not
-# zero. Sentences are formatted with n (the count), total, config, first_year and example.
+# zero. Sentences are formatted with n (the count), total, config, first_year, example and the
+# words that agree with n (`_agreeing`).
 _SHARES = "{n} of {total} "
 _LEFT_OUT = {
     NAMED_PERSONNEL: [],
     INSTITUTIONAL: [
-        ("reviewers_without_affiliations", "reviewers", _SHARES + "reviewers have no affiliation on record."),
-        ("proposals_without_organisation", "proposals", _SHARES + "proposals have no organisation."),
+        ("reviewers_without_affiliations", "reviewers", _SHARES + "reviewers {have} no affiliation on record."),
+        ("proposals_without_organisation", "proposals", _SHARES + "proposals {have} no organisation."),
         ("ended_before_lookback", None,
-         "{n} affiliations with a proposal's organisation ended more than {config.institutional_lookback_years} "
-         "years ago (institutional_lookback_years) and were not counted."),
+         "{n} affiliation{s} with a proposal's organisation ended more than {config.institutional_lookback_years} "
+         "years ago (institutional_lookback_years) and {were} not counted."),
         ("current_not_counted", None,
-         "{n} current affiliations with a proposal's organisation were not counted: same-institution detection is "
-         "off (include_same_institution)."),
+         "{n} current affiliation{s} with a proposal's organisation {were} not counted: same-institution detection "
+         "is off (include_same_institution)."),
     ],
     COAUTHORSHIP: [
-        ("reviewers_without_publications", "reviewers", _SHARES + "reviewers have no publications on record."),
+        ("reviewers_without_publications", "reviewers", _SHARES + "reviewers {have} no publications on record."),
         ("publications_without_coauthors", "reviewer_publications",
-         _SHARES + "publications list no co-authors, so they cannot show a co-authorship."),
+         _SHARES + "publications {list} no co-authors, so {they} cannot show a co-authorship."),
         ("before_lookback", None,
-         "{n} co-authorships are older than the {config.coauthorship_lookback_years}-year look-back (before "
-         "{first_year}) and were not counted (coauthorship_lookback_years)."),
-        ("undated", None, "{n} co-authorships are on publications without a year and were not counted."),
+         "{n} co-authorship{s} {are} older than the {config.coauthorship_lookback_years}-year look-back (before "
+         "{first_year}) and {were} not counted (coauthorship_lookback_years)."),
+        ("undated", None, "{n} co-authorship{s} {are} on publications without a year and {were} not counted."),
         ("below_threshold", None,
-         "{n} reviewers and team members share fewer than {config.coauthorship_threshold_papers} papers in the "
-         "look-back and were not counted (coauthorship_threshold_papers)."),
+         "{n} reviewer–team member pair{s} {have} fewer than {config.coauthorship_threshold_papers} shared papers "
+         "in the look-back and {were} not counted (coauthorship_threshold_papers)."),
         ("first_names_differ", None,
-         "{n} co-authors share a team member's surname and initial but not the first name, so they were not taken "
-         "for the same person ({example})."),
+         "{n} co-author{s} {share} a team member's surname and initial but not the first name, so {they} {were} not "
+         "taken for the same person ({example})."),
         ("orcids_differ", None,
-         "{n} co-authors have a team member's name but another ORCID, so they were not taken for the same person "
-         "({example})."),
+         "{n} co-author{s} {have} a team member's name but another ORCID, so {they} {were} not taken for the same "
+         "person ({example})."),
     ],
 }
 _NOTHING_FOUND = {
@@ -131,15 +132,24 @@ def _notes(name: str, tally: Tally, config, first_year: int, new: int) -> list[s
     counts = tally.counts
     notes = []
     if tally.found and new < tally.found:
-        notes.append(f"{_n(tally.found - new)} of the {_n(tally.found)} conflicts found were already on record and "
-                     "were not recorded again (a conflict is recorded once, whatever its status).")
+        notes.append("{n} of the {total} conflicts found {were} already on record and {were} not recorded again (a "
+                     "conflict is recorded once, whatever its status).".format(
+                         n=_n(tally.found - new), total=_n(tally.found), **_agreeing(tally.found - new)))
     for reason, among, sentence in _LEFT_OUT[name]:
         if counts[reason]:
             notes.append(sentence.format(n=_n(counts[reason]), total=_n(counts[among]) if among else "",
-                                         config=config, first_year=first_year, example=tally.examples.get(reason)))
+                                         config=config, first_year=first_year, example=tally.examples.get(reason),
+                                         **_agreeing(counts[reason])))
     if not tally.found:
         notes.append(_NOTHING_FOUND[name].format(publications=_n(counts["reviewer_publications"])))
     return notes
+
+
+def _agreeing(n: int) -> dict[str, str]:
+    """The words of a sentence that agree with its count n."""
+    if n == 1:
+        return {"s": "", "are": "is", "have": "has", "were": "was", "list": "lists", "share": "shares", "they": "it"}
+    return {"s": "s", "are": "are", "have": "have", "were": "were", "list": "list", "share": "share", "they": "they"}
 
 
 def _n(number: int) -> str:

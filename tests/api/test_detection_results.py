@@ -86,7 +86,7 @@ def test_coauthors_name_the_right_people(world, run):
     notes = " ".join(coauthorship["notes"])
     assert '3 co-authors share a team member\'s surname and initial but not the first name' in notes
     assert '"Xuechen Li" and team member "Xinjian Li"' in notes
-    assert f"1 co-authorships are older than the 3-year look-back (before {YEAR - 3})" in notes
+    assert f"1 co-authorship is older than the 3-year look-back (before {YEAR - 3})" in notes
 
 
 def test_own_publication_is_a_named_personnel_conflict(world, run):
@@ -131,7 +131,7 @@ def test_a_run_that_finds_nothing_says_why(world, run):
     assert coauthorship["counts"]["before_lookback"] == 2
     assert coauthorship["counts"]["publications_without_coauthors"] == 1
     assert coauthorship["notes"] == [
-        "1 of 3 publications list no co-authors, so they cannot show a co-authorship.",
+        "1 of 3 publications lists no co-authors, so it cannot show a co-authorship.",
         f"2 co-authorships are older than the 3-year look-back (before {YEAR - 3}) and were not counted "
         "(coauthorship_lookback_years).",
         "No co-author of a reviewer's publications in the look-back is a member of a proposal's team.",
@@ -148,7 +148,7 @@ def test_a_rerun_says_its_findings_were_already_on_record(world, run):
     again, conflicts = run()
     named = again["result"]["detectors"]["named_personnel"]
     assert (named["found"], named["new_conflicts"], again["conflicts_found"], len(conflicts)) == (1, 0, 0, 1)
-    assert named["notes"][0] == ("1 of the 1 conflicts found were already on record and were not recorded again "
+    assert named["notes"][0] == ("1 of the 1 conflicts found was already on record and was not recorded again "
                                  "(a conflict is recorded once, whatever its status).")
 
 

@@ -506,9 +506,10 @@ def test_report_counts_what_the_coauthorship_detector_left_out():
         "before_lookback": 1, "undated": 1, "first_names_differ": 1, "orcids_differ": 1, "below_threshold": 1,
         "reviewer_publications": 5, "reviewers_without_publications": 1,
     }
-    assert coauthorship["notes"][0] == "1 of 2 reviewers have no publications on record."
+    assert coauthorship["notes"][0] == "1 of 2 reviewers has no publications on record."
     assert any('("Joan Doe" and team member "Jane Doe")' in note for note in coauthorship["notes"])
-    assert any("share fewer than 2 papers" in note for note in coauthorship["notes"])
+    assert "1 reviewer–team member pair has fewer than 2 shared papers in the look-back and was not counted " \
+           "(coauthorship_threshold_papers)." in coauthorship["notes"]
 
 
 def test_report_counts_what_the_institutional_detector_left_out():
@@ -520,10 +521,10 @@ def test_report_counts_what_the_institutional_detector_left_out():
     assert institutional["counts"] == {"current_not_counted": 1, "ended_before_lookback": 1, "proposals": 2,
                                        "proposals_without_organisation": 1, "reviewers": 1}
     assert institutional["notes"] == [
-        "1 of 2 proposals have no organisation.",
-        "1 affiliations with a proposal's organisation ended more than 2 years ago (institutional_lookback_years) "
-        "and were not counted.",
-        "1 current affiliations with a proposal's organisation were not counted: same-institution detection is off "
+        "1 of 2 proposals has no organisation.",
+        "1 affiliation with a proposal's organisation ended more than 2 years ago (institutional_lookback_years) "
+        "and was not counted.",
+        "1 current affiliation with a proposal's organisation was not counted: same-institution detection is off "
         "(include_same_institution).",
         "No reviewer's current or recent affiliation is with a proposal's organisation.",
     ]
