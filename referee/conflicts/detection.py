@@ -6,6 +6,7 @@ constraints make a conflict "never recreated whatever its status"), and commits 
 every chunk so that a crash loses at most one chunk."""
 
 import logging
+from collections import Counter
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
@@ -59,7 +60,7 @@ def run_detection(job_id: int) -> COIDetectionJob:
     # Every state change below is conditional on `running`: the stalled-job sweep (jobs.py) may
     # have failed the job meanwhile, and its verdict stands.
     try:
-        _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
+        result = _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
     except Abandoned:
         logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)
     except Exception as exc:  # the job records the failure; findings so far are kept
@@ -70,12 +71,13 @@ def run_detection(job_id: int) -> COIDetectionJob:
     else:
         now = timezone.now()
         COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
-            state=COIDetectionJob.State.COMPLETED, completed_at=now, modified=now)
+            state=COIDetectionJob.State.COMPLETED, completed_at=now, modified=now, result=result)
     job.refresh_from_db()
     return job
 
 
-def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
+def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope) -> dict:
+    """Run the passes chunk by chunk; returns the job's `result` (what was checked, and why not more)."""
     settings = detector.DetectionConfig(
         coauthorship_lookback_years=config.coauthorship_lookback_years,
         coauthorship_threshold_papers=config.coauthorship_threshold_papers,
@@ -88,6 +90,17 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
     today = timezone.now().date()
     records = [_reviewer_record(e.reviewer) for e in entries]
     proposal_records = [_proposal_record(p) for p in proposals]
+    report = detector.DetectionReport(settings)
+    report.count_inputs(records, proposal_records)
+    new_conflicts = Counter()  # detector -> conflicts recorded by this run
+    notes = _scope_notes(entries, proposals, reviewer_scope, proposal_scope)
+
+    def describe(new) -> dict:
+        new_conflicts.update(detector.DETECTOR_OF[c.coi_type] for c in new)
+        first_year = today.year - settings.coauthorship_lookback_years
+        return {"notes": notes, "detectors": report.as_dict(first_coauthorship_year=first_year,
+                                                          new_conflicts=new_conflicts)}
+
     # Incremental runs: changed reviewers against every proposal, then every reviewer against
     # changed proposals (pairs already covered by the first pass are skipped by the constraints).
     passes = [(range(len(entries)), range(len(proposals)))]
@@ -99,7 +112,7 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
             continue
         chunks = detector.detect_conflicts(
             [records[i] for i in reviewer_idx], [proposal_records[i] for i in proposal_idx], settings,
-            today=today, chunk_size=CHUNK_REVIEWERS,
+            today=today, chunk_size=CHUNK_REVIEWERS, report=report,
         )
         for number, findings in enumerate(chunks):
             done = min(CHUNK_REVIEWERS, len(reviewer_idx) - number * CHUNK_REVIEWERS) * len(proposal_idx)
@@ -107,10 +120,29 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
                 _conflict(job.call, config, entries[reviewer_idx[f.reviewer]].reviewer, proposals[proposal_idx[f.proposal]], f)
                 for f in findings
             ]
-            _save_chunk(job, rows, done)
+            _save_chunk(job, rows, done, describe)
+    return describe([])
 
 
-def _save_chunk(job, rows, processed: int) -> None:
+def _scope_notes(entries, proposals, reviewer_scope, proposal_scope) -> list[str]:
+    """Why a run had few or no pairs to check, in words."""
+    notes = []
+    if not entries:
+        notes.append("No reviewer has accepted the call's pool invitation, so there was no pair to check.")
+    if not proposals:
+        notes.append("No proposal of the call is open for review (submitted or in review), so there was no pair "
+                     "to check.")
+    if reviewer_scope is not None and entries and proposals:
+        if not reviewer_scope and not proposal_scope:
+            notes.append("Incremental run: no reviewer or proposal changed since the last completed detection "
+                         "started, so no pair needed checking again. A full run checks every pair.")
+        else:
+            notes.append(f"Incremental run: only the {len(reviewer_scope)} reviewers and {len(proposal_scope)} "
+                         "proposals changed since the last completed detection started were checked.")
+    return notes
+
+
+def _save_chunk(job, rows, processed: int, describe) -> None:
     with transaction.atomic():
         # Pool entries before the inserts (§7 order): blocking locks entry → batch → item, and a
         # self-declaration locks the entry before inserting a conflict that may collide with ours.
@@ -118,14 +150,16 @@ def _save_chunk(job, rows, processed: int) -> None:
         created = ConflictOfInterest.objects.bulk_create(rows, ignore_conflicts=True)
         # bulk_create with ignore_conflicts returns every row; the new ones are those that exist now.
         new = list(ConflictOfInterest.objects.filter(uuid__in=[c.uuid for c in created])
-                   .only("id", "reviewer_id", "proposal_id", "status", "rule"))
+                   .only("id", "reviewer_id", "proposal_id", "status", "rule", "coi_type"))
         # New blocking conflicts block their pairs' pending items (§4.4), in bulk for the chunk.
         block_pair_items(new, actor=None)
         job.processed_pairs += processed
         job.conflicts_found += len(new)
+        job.result = describe(new)
         # `modified` is the job's heartbeat: the sweep fails running jobs that stop beating.
         if not COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
-            processed_pairs=job.processed_pairs, conflicts_found=job.conflicts_found, modified=timezone.now()
+            processed_pairs=job.processed_pairs, conflicts_found=job.conflicts_found, result=job.result,
+            modified=timezone.now(),
         ):
             raise Abandoned  # rolls this chunk back; earlier chunks' findings are kept
 
@@ -200,6 +234,7 @@ def _proposal_record(proposal) -> detector.ProposalRecord:
         creator_id=proposal.created_by_id, team=tuple(team),
         organization_id=organization.id if organization else None,
         organization_name=organization.name if organization else "",
+        title=proposal.name,
     )
 
 

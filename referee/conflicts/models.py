@@ -91,6 +91,8 @@ class COIDetectionJob(UUIDModel):
     completed_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
     config_snapshot = models.JSONField(default=dict, blank=True)
+    # What the run checked per detector and why it may have found nothing (issue 10); null until it runs.
+    result = models.JSONField(null=True, blank=True, default=None)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = DetectionJobQuerySet.as_manager()

@@ -85,8 +85,39 @@ WaiveSerializer = status_body("waived", plan=True)
 RecuseSerializer = status_body("recused", plan=False)
 
 
+class DetectorResultSerializer(serializers.Serializer):
+    """One detector's part of a detection job's `result`."""
+
+    enabled = serializers.BooleanField(help_text="Off when the call's COI configuration switches the detector off.")
+    pairs_checked = serializers.IntegerField(help_text="Reviewer × proposal pairs the detector checked.")
+    found = serializers.IntegerField(help_text="Conflicts it found, including those already on record.")
+    new_conflicts = serializers.IntegerField(help_text="Conflicts recorded by this run (never recorded twice).")
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="What it saw, by reason: e.g. `before_lookback` (co-authorships older than the look-back), "
+                  "`first_names_differ`, `orcids_differ`, `below_threshold`, `ended_before_lookback`, "
+                  "`reviewers_without_publications`, `publications_without_coauthors`.",
+    )
+    notes = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Why it may have found nothing or little, in words.")
+
+
+class DetectorResultsSerializer(serializers.Serializer):
+    named_personnel = DetectorResultSerializer()
+    institutional = DetectorResultSerializer()
+    coauthorship = DetectorResultSerializer()
+
+
+class DetectionResultSerializer(serializers.Serializer):
+    """(addition) What a detection job checked and why it may have found nothing; null until it runs."""
+
+    notes = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Why the run had few or no pairs to check, in words.")
+    detectors = DetectorResultsSerializer()
+
+
 class COIDetectionJobSerializer(serializers.ModelSerializer):
-    """Client `COIDetectionJob` + extra `config_snapshot`."""
+    """Client `COIDetectionJob` + extra `config_snapshot` and `result`."""
 
     url = LinkField("coi-detection-jobs", source="*")
     uuid = HexUUIDField(read_only=True)
@@ -94,12 +125,13 @@ class COIDetectionJobSerializer(serializers.ModelSerializer):
     call_uuid = RelatedUUIDField(source="call")
     call_name = NameField(source="call.name")
     progress_percentage = serializers.FloatField(read_only=True)
+    result = DetectionResultSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = COIDetectionJob
         fields = ["url", "uuid", "call", "call_uuid", "call_name", "job_type", "state", "total_pairs",
                   "processed_pairs", "progress_percentage", "conflicts_found", "started_at", "completed_at",
-                  "error_message", "created", "config_snapshot"]
+                  "error_message", "created", "config_snapshot", "result"]
         read_only_fields = fields
 
 

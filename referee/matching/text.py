@@ -23,12 +23,12 @@ STOP_WORDS = frozenset("""
     """.split())
 
 # Honorifics and post-nominals that are not part of a person's identity.
-_NAME_AFFIXES = frozenset("dr prof professor mr mrs ms miss mx sir dame phd md jr sr".split())
+NAME_AFFIXES = frozenset("dr prof professor mr mrs ms miss mx sir dame phd md jr sr".split())
 
 _WORD = re.compile(r"[^\W_]+")  # runs of Unicode letters/digits
 _TOKEN = re.compile(r"[^\W_]{2,}")  # ... of length ≥ 2
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_APOSTROPHES = re.compile(r"['’ʼ`´]")
+APOSTROPHES = re.compile(r"['’ʼ`´]")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 _ORCID_PREFIX = re.compile(r"^https?://orcid\.org/", re.IGNORECASE)
 
@@ -54,7 +54,7 @@ def tokenize(text: str) -> list[str]:
 
 def normalize_key(text: str) -> str:
     """Accent-, case-, punctuation- and whitespace-insensitive key (organisation names, titles)."""
-    return " ".join(_WORD.findall(fold(_APOSTROPHES.sub("", text))))
+    return " ".join(_WORD.findall(fold(APOSTROPHES.sub("", text))))
 
 
 def normalize_name(name: str) -> str:
@@ -65,25 +65,11 @@ def normalize_name(name: str) -> str:
     around so both spellings of a co-author compare equal.
     """
     surname, comma, given = name.partition(",")
-    words = [w for w in normalize_key(surname).split() if w not in _NAME_AFFIXES]
+    words = [w for w in normalize_key(surname).split() if w not in NAME_AFFIXES]
     if comma:
-        given_words = [w for w in normalize_key(given).split() if w not in _NAME_AFFIXES]
+        given_words = [w for w in normalize_key(given).split() if w not in NAME_AFFIXES]
         words = given_words + words  # "John Smith, PhD" leaves nothing to move in front
     return " ".join(words)
-
-
-def name_keys(name: str) -> tuple[str, ...]:
-    """Keys under which two spellings of one person's name meet.
-
-    The full normalised name, plus "surname,initial" for names of two words or more, so that
-    "J. Smith" ~ "John Smith" ~ "Smith, John A." (the comma cannot occur in a full key). A single
-    word yields only its full key: a bare surname is too weak to identify anyone.
-    """
-    words = normalize_name(name).split()
-    if not words:
-        return ()
-    full = " ".join(words)
-    return (full,) if len(words) == 1 else (full, f"{words[-1]},{words[0][0]}")
 
 
 def normalize_doi(doi: str) -> str:

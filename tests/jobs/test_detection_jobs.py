@@ -73,7 +73,7 @@ def test_a_run_whose_job_was_failed_meanwhile_stops_and_keeps_nothing_of_its_chu
                                  coi_type="ROLE_NAMED", severity="real", detection_method="automated",
                                  evidence_description="named on the team", rule="recusal_required")
     with pytest.raises(detection.Abandoned):
-        detection._save_chunk(job, [finding], processed=2)
+        detection._save_chunk(job, [finding], processed=2, describe=lambda new: {})
     job.refresh_from_db()
     assert (job.state, job.processed_pairs, job.conflicts_found) == ("failed", 4, 0)
     assert not ConflictOfInterest.objects.exists()

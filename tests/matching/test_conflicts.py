@@ -15,13 +15,15 @@ from referee.matching.conflicts import (
     Affiliation,
     Coauthor,
     DetectionConfig,
+    DetectionReport,
     Person,
     ProposalRecord,
     Publication,
     ReviewerRecord,
     detect_conflicts,
 )
-from referee.matching.text import name_keys, normalize_doi, normalize_key, normalize_name, normalize_orcid
+from referee.matching.names import match_rule, parse_name, parse_spellings
+from referee.matching.text import normalize_doi, normalize_key, normalize_name, normalize_orcid
 
 TODAY = date(2025, 6, 15)
 YEAR = TODAY.year
@@ -358,7 +360,8 @@ def random_call(seed):
     proposals = []
     for _ in range(rng.randint(1, 10)):
         team = [person(rng.choice([None, *range(1, 16)])) for _ in range(rng.randint(0, 4))]
-        proposals.append(ProposalRecord(rng.choice([None, *range(1, 16)]), team, *organisation()))
+        title, doi = rng.choice(["On X", "on x!", "Z", ""]), rng.choice(["", "", "10.1/b", "doi:10.1/A"])
+        proposals.append(ProposalRecord(rng.choice([None, *range(1, 16)]), team, *organisation(), title, doi))
     config = DetectionConfig(
         coauthorship_lookback_years=rng.randint(0, 4), coauthorship_threshold_papers=rng.randint(1, 3),
         institutional_lookback_years=rng.randint(0, 3), include_same_institution=rng.random() < 0.8,
@@ -393,23 +396,30 @@ def naive(reviewers, proposals, config):
                         out.add((r, p, INST_SAME, "real", None))
                 elif (TODAY - a.end_date).days <= 365 * config.institutional_lookback_years:
                     out.add((r, p, INST_FORMER, "apparent", None))
+            for pub in rev.publications:
+                doi, title = normalize_doi(pub.doi), normalize_key(pub.title)
+                if (doi and doi == normalize_doi(prop.doi)) or (title and title == normalize_key(prop.title)):
+                    out.add((r, p, ROLE_NAMED, "real", rev.user_id))
             shared = defaultdict(dict)  # conflicting user -> paper key -> year
+            rev_parsed = parse_spellings([rev.full_name, *rev.alternative_names]).values()
             for m in team:
                 if m.user_id == rev.user_id:
                     continue
-                keys = {k for n in [m.full_name, *m.alternative_names] for k in name_keys(n)}
+                m_parsed = parse_spellings([m.full_name, *m.alternative_names]).values()
                 for i, pub in enumerate(rev.publications):
                     if pub.year is None or pub.year < YEAR - config.coauthorship_lookback_years:
                         continue
                     for co in pub.coauthors:
                         co_orcid, m_orcid = normalize_orcid(co.orcid), normalize_orcid(m.orcid)
-                        if co_orcid and rev_orcid:
-                            is_reviewer = co_orcid == rev_orcid
-                        else:
-                            is_reviewer = normalize_name(co.name) in rev_names
+                        co_parsed = parse_name(co.name)
+
+                        def can_be(parsed_names):
+                            return co_parsed is not None and any(match_rule(co_parsed, n) for n in parsed_names)
+
+                        is_reviewer = co_orcid == rev_orcid if co_orcid and rev_orcid else can_be(rev_parsed)
                         if is_reviewer:
                             continue
-                        same = (co_orcid == m_orcid) if (co_orcid and m_orcid) else bool(keys & set(name_keys(co.name)))
+                        same = (co_orcid == m_orcid) if (co_orcid and m_orcid) else can_be(m_parsed)
                         if same:
                             doi, title = normalize_doi(pub.doi), normalize_key(pub.title)
                             key = f"doi:{doi}" if doi else f"title:{title}" if title else i
@@ -442,3 +452,79 @@ def test_detection_equals_naive_reference_in_any_chunking(seed):
 def test_random_calls_exercise_every_type():
     found = {f.coi_type for seed in range(60) for f in detect(*random_call(seed)[:2], random_call(seed)[2])}
     assert found == {ROLE_NAMED, INST_SAME, INST_FORMER, COAUTH_RECENT, COAUTH_OLD}
+
+
+# --- the reviewer's own work (issue 10 item 5) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("own", "matched_on"),
+    [
+        (dict(title="Counting Cells, with Deep Learning"), "title"),
+        (dict(title="Another title", doi="https://doi.org/10.1/CELLS"), "DOI"),
+    ],
+)
+def test_a_proposal_that_is_the_reviewers_publication_is_named_personnel(own, matched_on):
+    rev = reviewer(user_id=7, publications=[paper(YEAR - 9, **own)])
+    mine = ProposalRecord(3, [member(3, "Ann Other")], None, "", title="counting cells with deep learning",
+                          doi="10.1/cells")
+    found = detect([rev], [mine, ProposalRecord(3, [member(3, "Ann Other")], None, "", title="Counting")])
+    assert summary(found) == [(0, 0, ROLE_NAMED, "real", 7)]
+    assert found[0].evidence_data["matched_on"] == ["publication"]
+    assert found[0].evidence_data["publications"][0]["matched_on"] == matched_on
+    assert f"same {matched_on})" in found[0].evidence_description
+
+
+def test_own_publication_and_team_membership_are_one_finding():
+    rev = reviewer(user_id=7, publications=[paper(YEAR, title="On Graphs")])
+    found = detect([rev], [ProposalRecord(7, [member(7, "Rita Reviewer")], None, "", title="On graphs")])
+    assert summary(found) == [(0, 0, ROLE_NAMED, "real", 7)]
+    assert found[0].evidence_data["matched_on"] == ["name", "publication", "user"]
+    assert found[0].evidence_description.startswith("Reviewer is the proposal's creator or a member of its team. The")
+
+
+# --- what the detectors report (issue 10 item 3) -------------------------------------------------
+
+
+def report_of(reviewers, proposals, config=DEFAULT):
+    report = DetectionReport(config)
+    report.count_inputs(reviewers, proposals)
+    for _ in detect_conflicts(reviewers, proposals, config, today=TODAY, chunk_size=1, report=report):
+        pass
+    return report.as_dict(first_coauthorship_year=YEAR - config.coauthorship_lookback_years, new_conflicts={})
+
+
+def test_report_counts_what_the_coauthorship_detector_left_out():
+    rev = reviewer(publications=[
+        paper(YEAR - 5, "Jane Doe"), paper(None, "Jane Doe"), paper(YEAR, "Joan Doe"),
+        paper(YEAR, Coauthor("Jane Doe", "0000-0009-9999-9999")), paper(YEAR, "J. Doe"),
+    ])
+    result = report_of([rev, reviewer(user_id=2)], [proposal(JANE)], DetectionConfig(coauthorship_threshold_papers=2))
+    coauthorship = result["coauthorship"]
+    assert coauthorship["pairs_checked"] == 2 and coauthorship["found"] == 0
+    assert {k: v for k, v in coauthorship["counts"].items() if k not in ("reviewers", "proposals")} == {
+        "before_lookback": 1, "undated": 1, "first_names_differ": 1, "orcids_differ": 1, "below_threshold": 1,
+        "reviewer_publications": 5, "reviewers_without_publications": 1,
+    }
+    assert coauthorship["notes"][0] == "1 of 2 reviewers has no publications on record."
+    assert any('("Joan Doe" and team member "Jane Doe")' in note for note in coauthorship["notes"])
+    assert "1 reviewer–team member pair has fewer than 2 shared papers in the look-back and was not counted " \
+           "(coauthorship_threshold_papers)." in coauthorship["notes"]
+
+
+def test_report_counts_what_the_institutional_detector_left_out():
+    rev = reviewer(affiliations=[affiliation(5), affiliation(5, end=TODAY - timedelta(days=5 * 365))])
+    config = DetectionConfig(include_same_institution=False)
+    proposals = [proposal(member(50, "Team Member"), organization_id=5), proposal(member(51, "Other"))]
+    institutional = report_of([rev], proposals, config)["institutional"]
+    assert (institutional["pairs_checked"], institutional["found"]) == (2, 0)
+    assert institutional["counts"] == {"current_not_counted": 1, "ended_before_lookback": 1, "proposals": 2,
+                                       "proposals_without_organisation": 1, "reviewers": 1}
+    assert institutional["notes"] == [
+        "1 of 2 proposals has no organisation.",
+        "1 affiliation with a proposal's organisation ended more than 2 years ago (institutional_lookback_years) "
+        "and was not counted.",
+        "1 current affiliation with a proposal's organisation was not counted: same-institution detection is off "
+        "(include_same_institution).",
+        "No reviewer's current or recent affiliation is with a proposal's organisation.",
+    ]

@@ -2,7 +2,6 @@ import pytest
 
 from referee.matching.text import (
     STOP_WORDS,
-    name_keys,
     normalize_doi,
     normalize_key,
     normalize_name,
@@ -52,18 +51,6 @@ def test_stop_list_keeps_content_words():
 )
 def test_normalize_name(name, normalised):
     assert normalize_name(name) == normalised
-
-
-def test_name_keys_meet_for_initials():
-    assert name_keys("John Smith") == ("john smith", "smith,j")
-    assert set(name_keys("J. Smith")) & set(name_keys("John Smith")) == {"smith,j"}
-    assert set(name_keys("Smith, J.")) & set(name_keys("John A. Smith")) == {"smith,j"}
-    assert not set(name_keys("K. Smith")) & set(name_keys("John Smith"))
-
-
-def test_name_keys_of_single_words_and_blanks():
-    assert name_keys("Madonna") == ("madonna",)
-    assert name_keys(" , ") == ()
 
 
 def test_normalize_key_keeps_words_only():
