@@ -47,11 +47,10 @@ class _Words:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
         n = GENERAL_WORDS + FIELDS * FIELD_WORDS + FIELDS * TOPICS_PER_FIELD * TOPIC_WORDS
-        letters = np.array(list("bcdfghjklmnpqrstvwxz"))
-        vowels = np.array(list("aeiouy"))
-        # Consonant–vowel syllables: no accidental stop word, digits or one-letter tokens.
-        words = {"".join(rng.choice(letters) + rng.choice(vowels) for _ in range(rng.integers(2, 5)))
-                 for _ in range(2 * n)}
+        # Words of 2–4 consonant–vowel syllables: no accidental stop word, digits or one-letter tokens.
+        syllables = [c + v for c in "bcdfghjklmnpqrstvwxz" for v in "aeiouy"]
+        picks, lengths = rng.integers(0, len(syllables), (2 * n, 4)), rng.integers(2, 5, 2 * n)
+        words = {"".join(syllables[i] for i in row[:k]) for row, k in zip(picks.tolist(), lengths.tolist())}
         self.words = np.array(sorted(words))[rng.permutation(len(words))[:n]]
         zipf = 1.0 / np.arange(1, GENERAL_WORDS + 1) ** 1.05
         self.general_p = zipf / zipf.sum()

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .calibration import blend_present, correct_for_count, count_exponent, share_of_best
+from .calibration import blend_present, correct_for_count, count_exponent, present, share_of_best
 from .text import tokenize
 
 PROFICIENCY_WEIGHTS = {"expert": 1.0, "familiar": 0.7, "basic": 0.4}
@@ -90,9 +90,10 @@ def compute_affinity(
 ) -> AffinityResult:
     """Both raw component scores, and the calibrated `affinity` by `method`.
 
-    combined: each source as a share of the proposal's best, weighted over the sources the
-    reviewer has (keywords with tokens; a profile or publication text with tokens), then again
-    as a share of the proposal's best. keyword / tfidf: that source alone, as a share of the best.
+    combined: each source as a share of the proposal's best, weighted over the sources present
+    for the pair (the reviewer has keywords, or a profile or publication text, with tokens, and
+    the source matches some reviewer of the proposal), then again as a share of the proposal's
+    best. keyword / tfidf: that source alone, as a share of the proposal's best.
     """
     if method not in METHODS:
         raise ValueError(f"unknown affinity method {method!r}; expected one of {METHODS}")
@@ -107,8 +108,8 @@ def compute_affinity(
     else:
         has_text = parts.has_profile | (parts.publication_counts > 0)
         affinity = share_of_best(blend_present([
-            (keyword_weight, share_of_best(keyword), has_keywords),
-            (text_weight, share_of_best(text), has_text),
+            (keyword_weight, share_of_best(keyword), present(has_keywords, keyword)),
+            (text_weight, share_of_best(text), present(has_text, text)),
         ]))
     return AffinityResult(affinity=_finish(affinity), keyword=_finish(keyword), text=_finish(parts.blend()),
                           count_exponent=exponent)

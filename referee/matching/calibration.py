@@ -59,10 +59,17 @@ def share_of_best(scores: np.ndarray) -> np.ndarray:
 
 
 def blend_present(parts: list[tuple[float, np.ndarray, np.ndarray]]) -> np.ndarray:
-    """Σ weight·score over the sources a reviewer has, divided by the sum of those weights.
+    """Σ weight·score over the sources present for a pair, divided by the sum of their weights.
 
-    `parts` holds (weight, P×R scores, R booleans: the reviewer has this source). A missing
-    source does not count as a zero: its weight goes to the others. Without any source, 0."""
+    `parts` holds (weight, P×R scores, P×R booleans: the source is present for the pair). A
+    missing source does not count as a zero: its weight goes to the others. Without any, 0."""
     total = sum(weight * np.where(present, scores, 0.0) for weight, scores, present in parts)
     weights = sum(weight * present.astype(float) for weight, _, present in parts)
     return np.divide(total, weights, out=np.zeros_like(total), where=weights > 0)
+
+
+def present(has_source: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """P×R: the reviewer has the source and it matches some reviewer of the proposal. A source
+    that matches nobody for a proposal says nothing about who fits it, so it does not count
+    against the reviewers who have it (keywords that no proposal word matches, for example)."""
+    return has_source[None, :] & (scores.max(axis=1, initial=0.0) > 0)[:, None]
