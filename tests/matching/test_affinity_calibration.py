@@ -167,3 +167,19 @@ def test_calibrated_scores_find_the_reviewers_who_work_on_the_topic(realistic):
         return fits[np.arange(len(fits))[:, None], top].mean()
 
     assert top3_precision(result.affinity) >= top3_precision(result.text) - 0.02
+
+
+def test_the_worked_example_of_docs_affinity_md():
+    proposal = "Coupled ocean circulation models under climate warming: sea ice and heat transport"
+    ana = reviewer(publications=["Ocean heat transport in coupled climate models",
+                                 "Sea ice decline and ocean circulation"])
+    ben = reviewer(keywords=[("ocean circulation", "expert"), ("glaciology", "familiar")],
+                   publications=["Glacier mass balance from satellite gravimetry"])
+    chen = reviewer("I study atmospheric convection and climate models.")
+    dora = reviewer(publications=["Medieval Latin poetry and its manuscripts"])
+    result = compute_affinity([proposal], [ana, ben, chen, dora])
+    assert np.round(result.keyword[0], 3).tolist() == [0.0, 0.588, 0.0, 0.0]
+    assert np.round(result.text[0], 3).tolist() == [0.742, 0.147, 0.208, 0.0]
+    assert np.round(result.affinity[0], 3).tolist() == [1.0, 0.519, 0.28, 0.0]
+    before = 0.4 * result.keyword[0] + 0.6 * result.text[0]
+    assert np.round(before, 3).tolist() == [0.445, 0.324, 0.125, 0.0]
