@@ -21,6 +21,15 @@ from referee.matching.affinity import ReviewerText, compute_affinity
 from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 
 
+# The scale of every `affinity_score` the API shows (issue 10; docs/affinity.md).
+AFFINITY_SCALE = ("Calibrated affinity in [0, 1]: a share of the proposal's best-fitting reviewer in the call's "
+                  "pool (1 = that reviewer, 0.5 = half as similar, 0 = nothing in common), after a correction "
+                  "that keeps publication counts from raising scores. Compared with the call's "
+                  "min_affinity_threshold.")
+RAW_SIMILARITY = ("Raw {source} similarity of contract §5.1 (uncalibrated; its level depends on the call's "
+                  "vocabulary), null if not computed.")
+
+
 @dataclass
 class AffinityMatrix:
     """Scores for the call's pairs: rows follow `proposal_ids`, columns `entries`."""

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.filters import BooleanFilter
+from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
 from referee.assignments.models import ProposedAssignment
 from referee.calls.models import MatchingConfiguration
 
@@ -98,9 +99,9 @@ class AffinityMatrixEntrySerializer(serializers.Serializer):
     reviewer_pool_entry_uuid = serializers.CharField()
     proposal_uuid = serializers.CharField()
     proposal_name = serializers.CharField()
-    affinity_score = serializers.FloatField()
-    keyword_score = serializers.FloatField(allow_null=True)
-    text_score = serializers.FloatField(allow_null=True)
+    affinity_score = serializers.FloatField(help_text=AFFINITY_SCALE)
+    keyword_score = serializers.FloatField(allow_null=True, help_text=RAW_SIMILARITY.format(source="keyword"))
+    text_score = serializers.FloatField(allow_null=True, help_text=RAW_SIMILARITY.format(source="text"))
     has_conflict = serializers.BooleanField()
     coi_type = serializers.CharField(allow_null=True)
     coi_severity = serializers.CharField(allow_null=True)
@@ -126,7 +127,7 @@ class ProposedAssignmentSerializer(serializers.ModelSerializer):
     proposal = LinkField("proposal-proposals")
     proposal_uuid = RelatedUUIDField(source="proposal")
     proposal_name = NameField(source="proposal.name", default="")
-    affinity_score = ScoreField(read_only=True)
+    affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
     deployed_by = LinkField("users")
     deployed_by_name = NameField(source="deployed_by.full_name", default="")
 

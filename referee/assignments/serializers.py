@@ -8,6 +8,7 @@ from rest_framework import serializers
 from referee.api.fields import (
     DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField,
 )
+from referee.assignments.affinities import AFFINITY_SCALE
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.conflicts.models import ConflictOfInterest
 
@@ -53,7 +54,7 @@ class AssignmentItemSerializer(serializers.ModelSerializer):
     proposal_name = NameField(source="proposal.name")
     proposal_slug = NameField(source="proposal.slug")
     status_display = DisplayField("status", labels=AssignmentItem.Status.choices)
-    affinity_score = ScoreField(read_only=True)
+    affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
     coi_count = serializers.SerializerMethodField()
     review = LinkField("proposal-reviews")
     review_uuid = RelatedUUIDField(source="review", nil=True)  # client-mandatory: nil UUID without review
@@ -154,7 +155,7 @@ class MyAssignmentItemSerializer(serializers.ModelSerializer):
     proposal_summary = serializers.SerializerMethodField()
     status = serializers.CharField(read_only=True)  # a plain string in the client's model, not an enum
     status_display = DisplayField("status", labels=AssignmentItem.Status.choices)
-    affinity_score = ScoreField(read_only=True)
+    affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
     proposal_description = serializers.SerializerMethodField()
     review_uuid = RelatedUUIDField(source="review")
 
@@ -292,7 +293,7 @@ class SuggestionSerializer(serializers.Serializer):
 
     pool_entry_uuid = HexUUIDField(source="entry.uuid")
     reviewer_name = serializers.CharField(source="entry.reviewer.user.full_name")
-    affinity_score = ScoreField(source="affinity", allow_null=True)
+    affinity_score = ScoreField(source="affinity", allow_null=True, help_text=AFFINITY_SCALE)
     current_assignments = serializers.IntegerField()
     max_assignments = serializers.IntegerField(source="entry.max_assignments")
 

@@ -99,15 +99,28 @@ class MatchingConfiguration(UUIDModel):
         HUNGARIAN = "hungarian"
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="matching_config")
-    affinity_method = models.CharField(max_length=16, choices=Method.choices, default=Method.COMBINED)
-    keyword_weight = models.FloatField(default=0.4, validators=bounded(0, 1))
-    text_weight = models.FloatField(default=0.6, validators=bounded(0, 1))
+    affinity_method = models.CharField(
+        max_length=16, choices=Method.choices, default=Method.COMBINED,
+        help_text="combined: keyword and text scores, each as a share of the proposal's best reviewer, "
+                  "weighted over the sources a reviewer has; keyword or tfidf: that source alone.")
+    keyword_weight = models.FloatField(
+        default=0.4, validators=bounded(0, 1),
+        help_text="Weight of the keyword score in the combined method. A reviewer without keywords (or "
+                  "whose keywords match no reviewer of the proposal) is scored on the text alone.")
+    text_weight = models.FloatField(
+        default=0.6, validators=bounded(0, 1),
+        help_text="Weight of the text score (biography, keywords and publications) in the combined method.")
     min_reviewers_per_proposal = models.PositiveSmallIntegerField(default=3, validators=bounded(1, 20))
     max_reviewers_per_proposal = models.PositiveSmallIntegerField(default=5, validators=bounded(1, 20))
     min_proposals_per_reviewer = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 100))
     max_proposals_per_reviewer = models.PositiveSmallIntegerField(default=10, validators=bounded(1, 100))
     algorithm = models.CharField(max_length=16, choices=Algorithm.choices, default=Algorithm.MINMAX)
-    min_affinity_threshold = models.FloatField(default=0.1, validators=bounded(0, 1))
+    min_affinity_threshold = models.FloatField(
+        default=0.1, validators=bounded(0, 1),
+        help_text="Least affinity for generation and auto-reassign to offer a pair. Affinity is a share of "
+                  "the proposal's best reviewer in the pool: 1 is the best-fitting reviewer, 0.5 one half as "
+                  "similar, 0 one with nothing in common. The default 0.1 leaves out only reviewers with less "
+                  "than a tenth of the best one's similarity, on every call whatever its vocabulary.")
     use_reviewer_bids = models.BooleanField(default=True)
     bid_weight = models.FloatField(default=0.3, validators=bounded(0, 1))
 

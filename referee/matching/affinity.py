@@ -8,6 +8,10 @@ best cosine(proposal, one publication); when either source has no tokens (empty 
 publication with tokens) the other counts alone, so a missing source does not halve the score.
 The idf is fitted over every text of the call, one document each (N = proposals + profiles +
 publications, empty texts included).
+
+`keyword` and `text` are these raw similarities; `affinity`, the score thresholds and the solver
+use, is calibrated (`calibration`): corrected for publication counts, the configured sources
+blended over those the reviewer has, as a share of the proposal's best reviewer.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .calibration import blend_present, correct_for_count, count_exponent, present, share_of_best
 from .text import tokenize
 
 PROFICIENCY_WEIGHTS = {"expert": 1.0, "familiar": 0.7, "basic": 0.4}
@@ -43,19 +48,36 @@ Reviewers = Sequence[ReviewerText]
 
 @dataclass
 class AffinityResult:
-    affinity: np.ndarray  # the configured method's score
-    keyword: np.ndarray
-    text: np.ndarray
+    affinity: np.ndarray  # the configured method's calibrated score: 1 = the proposal's best reviewer
+    keyword: np.ndarray  # raw keyword score (§5.1)
+    text: np.ndarray  # raw text score (§5.1)
+    count_exponent: float = 0.0  # b of the publication-count correction fitted on this call
+
+
+@dataclass
+class _TextParts:
+    """The text score's ingredients, kept apart so that calibration can correct one of them."""
+
+    profile: np.ndarray  # P×R cosine with the profile text
+    best_publication: np.ndarray  # P×R best cosine with one publication
+    has_profile: np.ndarray  # R booleans: the profile text has tokens
+    publication_counts: np.ndarray  # R: publications with tokens
+
+    def blend(self, best_publication: np.ndarray | None = None) -> np.ndarray:
+        best = self.best_publication if best_publication is None else best_publication
+        has_publications = self.publication_counts > 0
+        profile_share = np.where(has_publications, np.where(self.has_profile, PROFILE_WEIGHT, 0.0), 1.0)
+        return profile_share * self.profile + (1.0 - profile_share) * best
 
 
 def keyword_affinity(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.ndarray:
     """Matched keyword weight / total keyword weight per (proposal, reviewer)."""
-    return _finish(_keyword_scores(proposal_texts, reviewers))
+    return _finish(_keyword_scores(proposal_texts, reviewers)[0])
 
 
 def tfidf_affinity(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.ndarray:
     """TF-IDF cosine of the proposal with the profile and the best publication, blended."""
-    return _finish(_tfidf_scores(proposal_texts, reviewers))
+    return _finish(_text_parts(proposal_texts, reviewers).blend())
 
 
 def compute_affinity(
@@ -66,18 +88,31 @@ def compute_affinity(
     keyword_weight: float = 0.4,
     text_weight: float = 0.6,
 ) -> AffinityResult:
-    """Both component scores, and `affinity` by `method` (combined = weighted sum)."""
+    """Both raw component scores, and the calibrated `affinity` by `method`.
+
+    combined: each source as a share of the proposal's best, weighted over the sources present
+    for the pair (the reviewer has keywords, or a profile or publication text, with tokens, and
+    the source matches some reviewer of the proposal), then again as a share of the proposal's
+    best. keyword / tfidf: that source alone, as a share of the proposal's best.
+    """
     if method not in METHODS:
         raise ValueError(f"unknown affinity method {method!r}; expected one of {METHODS}")
-    keyword = _finish(_keyword_scores(proposal_texts, reviewers))
-    text = _finish(_tfidf_scores(proposal_texts, reviewers))
+    keyword, has_keywords = _keyword_scores(proposal_texts, reviewers)
+    parts = _text_parts(proposal_texts, reviewers)
+    exponent = count_exponent(parts.best_publication, parts.publication_counts)
+    text = parts.blend(correct_for_count(parts.best_publication, parts.publication_counts, exponent))
     if method == "keyword":
-        affinity = keyword.copy()
+        affinity = share_of_best(keyword)
     elif method == "tfidf":
-        affinity = text.copy()
+        affinity = share_of_best(text)
     else:
-        affinity = _finish(keyword_weight * keyword + text_weight * text)
-    return AffinityResult(affinity=affinity, keyword=keyword, text=text)
+        has_text = parts.has_profile | (parts.publication_counts > 0)
+        affinity = share_of_best(blend_present([
+            (keyword_weight, share_of_best(keyword), present(has_keywords, keyword)),
+            (text_weight, share_of_best(text), present(has_text, text)),
+        ]))
+    return AffinityResult(affinity=_finish(affinity), keyword=_finish(keyword), text=_finish(parts.blend()),
+                          count_exponent=exponent)
 
 
 def profile_text(reviewer: ReviewerText) -> str:
@@ -97,8 +132,9 @@ def _finish(scores: np.ndarray) -> np.ndarray:
     return np.clip(np.round(scores, 12), 0.0, 1.0)
 
 
-def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.ndarray:
-    """(proposals × keyword n-grams incidence) @ (n-grams × reviewers weights) / total weights.
+def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> tuple[np.ndarray, np.ndarray]:
+    """(proposals × keyword n-grams incidence) @ (n-grams × reviewers weights) / total weights,
+    and which reviewers have a keyword at all.
 
     Keywords without tokens (e.g. "C", "2024") can never match and are left out of the total.
     """
@@ -113,7 +149,7 @@ def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.n
                 weights.append(weight)
     shape = (len(proposal_texts), len(reviewers))
     if not vocab:
-        return np.zeros(shape)
+        return np.zeros(shape), np.zeros(len(reviewers), dtype=bool)
     weight_matrix = sparse.csr_array((weights, (rows, cols)), shape=(len(reviewers), len(vocab)))
 
     # Only positions holding some keyword's first token are worth slicing n-grams from.
@@ -136,10 +172,10 @@ def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.n
     )
     matched = (incidence @ weight_matrix.T).toarray()
     total = weight_matrix.sum(axis=1)
-    return np.divide(matched, total, out=np.zeros(shape), where=total > 0)
+    return np.divide(matched, total, out=np.zeros(shape), where=total > 0), total > 0
 
 
-def _tfidf_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.ndarray:
+def _text_parts(proposal_texts: Sequence[str], reviewers: Reviewers) -> _TextParts:
     n_props, n_revs = len(proposal_texts), len(reviewers)
     publications = [text for reviewer in reviewers for text in reviewer.publications]
     owners = np.repeat(np.arange(n_revs), [len(r.publications) for r in reviewers])
@@ -152,18 +188,18 @@ def _tfidf_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> np.nda
     try:
         matrix = vectorizer.fit_transform(documents).tocsr()
     except ValueError:  # "empty vocabulary": no text has a single token
-        return np.zeros((n_props, n_revs))
+        zeros = np.zeros((n_props, n_revs))
+        return _TextParts(zeros, zeros, np.zeros(n_revs, dtype=bool), np.zeros(n_revs, dtype=int))
     props = matrix[:n_props]
     profiles = matrix[n_props : n_props + n_revs]
     publication_vectors = matrix[n_props + n_revs :]
     profile_cos = (props @ profiles.T).toarray()
     publication_cos = _best_publication_cosine(props, publication_vectors, owners, n_revs)
 
-    has_profile = np.diff(profiles.indptr) > 0
     with_tokens = np.diff(publication_vectors.indptr) > 0
-    has_publications = np.bincount(owners[with_tokens], minlength=n_revs) > 0
-    profile_share = np.where(has_publications, np.where(has_profile, PROFILE_WEIGHT, 0.0), 1.0)
-    return profile_share * profile_cos + (1.0 - profile_share) * publication_cos
+    return _TextParts(profile=profile_cos, best_publication=publication_cos,
+                      has_profile=np.diff(profiles.indptr) > 0,
+                      publication_counts=np.bincount(owners[with_tokens], minlength=n_revs))
 
 
 def _best_publication_cosine(props, publications, owners: np.ndarray, n_revs: int) -> np.ndarray:

@@ -115,15 +115,25 @@ def test_publication_blocks_do_not_change_results(monkeypatch):
 
 
 def test_compute_affinity_methods():
+    """Issue 10 changed `affinity` from the weighted sum of the raw scores to a calibrated score:
+    each source as a share of the proposal's best reviewer, blended, again as a share of the best."""
     proposals = ["graph neural networks for proteins", "medieval poetry"]
-    reviewers = [reviewer("proteins and graphs", [("neural networks", "expert"), ("chemistry", "basic")])]
+    reviewers = [reviewer("proteins and graphs", [("neural networks", "expert"), ("chemistry", "basic")]),
+                 reviewer("graphs", [("chemistry", "expert")])]
     combined = compute_affinity(proposals, reviewers)
-    np.testing.assert_allclose(combined.affinity, 0.4 * combined.keyword + 0.6 * combined.text, atol=1e-12)
+    keyword_share = combined.keyword[0] / combined.keyword[0].max()
+    text_share = combined.text[0] / combined.text[0].max()
+    blend = 0.4 * keyword_share + 0.6 * text_share
+    np.testing.assert_allclose(combined.affinity[0], blend / blend.max(), atol=1e-12)
+    assert combined.affinity[1].tolist() == [0.0, 0.0]  # nothing in common with anyone
+    assert combined.keyword[0, 0] == pytest.approx(1 / 1.4)  # the raw scores stay those of §5.1
     custom = compute_affinity(proposals, reviewers, keyword_weight=0.5, text_weight=0.5)
-    np.testing.assert_allclose(custom.affinity, (custom.keyword + custom.text) / 2, atol=1e-12)
-    assert combined.keyword[0, 0] == pytest.approx(1 / 1.4)
-    np.testing.assert_array_equal(compute_affinity(proposals, reviewers, method="keyword").affinity, combined.keyword)
-    np.testing.assert_array_equal(compute_affinity(proposals, reviewers, method="tfidf").affinity, combined.text)
+    blend = (keyword_share + text_share) / 2
+    np.testing.assert_allclose(custom.affinity[0], blend / blend.max(), atol=1e-12)
+    keyword_only = compute_affinity(proposals, reviewers, method="keyword").affinity
+    np.testing.assert_allclose(keyword_only[0], keyword_share, atol=1e-12)
+    np.testing.assert_allclose(compute_affinity(proposals, reviewers, method="tfidf").affinity[0], text_share,
+                               atol=1e-12)
     with pytest.raises(ValueError, match="method"):
         compute_affinity(proposals, reviewers, method="bm25")
 
