@@ -15,21 +15,20 @@ POOL_SIZE = "pool_size"  # not a rule of RULES: the pool itself is smaller than 
 INVITE = "or invite more reviewers to the pool"
 # Rules whose suggestion needs no more than the funnel's counts.
 TEMPLATES = {
-    "team_membership": "{removed} of the pool created this proposal or {are} on its team and may not review it; "
-                       "{left}: invite more reviewers to the pool.",
-    "conflict_bids": "{removed} declared a conflict with this proposal in their bids, which only they can "
-                     "withdraw; {left}: invite more reviewers to the pool.",
-    "conflicts": "{removed} of the remaining {before} {have} a blocking conflict of interest with this proposal; "
-                 "{left}. Review its conflicts (waive or dismiss those that do not hold), change which conflict "
-                 "types block in the call's COI configuration, " + INVITE + ".",
-    "unavailable_reviewers": "{removed} of the remaining {before} {are} marked unavailable for reviews on their "
-                             "profile (available_for_reviews); {left}: ask them to become available " + INVITE + ".",
-    "existing_assignments": "{removed} of the remaining {before} already {have} or had an assignment for this "
-                            "proposal (one declined or answered is never offered again); {left}: invite more "
-                            "reviewers to the pool.",
-    "capacity": "{removed} of the remaining {before} {have} no capacity left (max_proposals_per_reviewer is "
-                "{config.max_proposals_per_reviewer}, or their own max_assignments, is reached); {left}. Raise "
-                "max_proposals_per_reviewer or their max_assignments " + INVITE + ".",
+    "team_membership": "{who} created this proposal or {are} on its team and may not review it; {left}: invite "
+                       "more reviewers to the pool.",
+    "conflict_bids": "{who} declared a conflict with this proposal in their bids, which only they can withdraw; "
+                     "{left}: invite more reviewers to the pool.",
+    "conflicts": "{who} {have} a blocking conflict of interest with this proposal; {left}. Review its conflicts "
+                 "(waive or dismiss those that do not hold), change which conflict types block in the call's COI "
+                 "configuration, " + INVITE + ".",
+    "unavailable_reviewers": "{who} {are} marked unavailable for reviews on their profile (available_for_reviews); "
+                             "{left}: ask them to become available " + INVITE + ".",
+    "existing_assignments": "{who} already {have} or had an assignment for this proposal (one declined or answered "
+                            "is never offered again); {left}: invite more reviewers to the pool.",
+    "capacity": "{who} {have} no capacity left (max_proposals_per_reviewer is {config.max_proposals_per_reviewer}, "
+                "or their own max_assignments, is reached); {left}. Raise max_proposals_per_reviewer or their "
+                "max_assignments " + INVITE + ".",
 }
 
 
@@ -47,10 +46,11 @@ def explain(candidates: Candidates, i: int, config) -> tuple[str, str]:
     for rule, removed in candidates.proposal_funnel(i).items():
         if removed and left - removed < demand:
             if rule == "threshold":
-                return rule, _threshold(candidates, i, config, removed=removed, before=left, demand=demand)
+                return rule, _threshold(candidates, i, config, who=_who(removed, left, pool), before=left,
+                                        removed=removed, demand=demand)
             one = removed == 1
             return rule, TEMPLATES[rule].format(
-                removed=_reviewers(removed), before=left, left=_left(left - removed, demand), config=config,
+                who=_who(removed, left, pool), left=_left(left - removed, demand), config=config,
                 are="is" if one else "are", have="has" if one else "have")
         left -= removed
     return "capacity", _taken_elsewhere(candidates, config, left=left)
@@ -60,17 +60,24 @@ def _reviewers(n: int) -> str:
     return f"{n} reviewer" + ("" if n == 1 else "s")
 
 
+def _who(removed: int, before: int, pool: int) -> str:
+    """The reviewers a rule removed, among those the earlier rules left."""
+    among = "in the pool" if before == pool else "not already excluded"
+    if removed == before:
+        return f"The only reviewer {among}" if removed == 1 else f"All {before} reviewers {among}"
+    return f"{removed} of the {before} reviewers {among}"
+
+
 def _left(left: int, demand: int) -> str:
     return f"{_reviewers(left)} {'is' if left == 1 else 'are'} left for {demand} place{'' if demand == 1 else 's'}"
 
 
-def _threshold(c, i, config, *, removed, before, demand) -> str:
+def _threshold(c, i, config, *, who, removed, before, demand) -> str:
     """Names the highest threshold at which `demand` of the reviewers the earlier rules left pass."""
     earlier = np.flatnonzero((c.removed_by[i] == 0) | (c.removed_by[i] >= RULES.index("threshold") + 1))
     scores = np.sort(c.affinity[i, earlier])[::-1]
     enough = math.floor(scores[demand - 1] * 10_000) / 10_000  # rounded down, so `enough` still passes
-    return (f"{_reviewers(removed)} of the remaining {before} score{'s' if removed == 1 else ''} below "
-            f"min_affinity_threshold "
+    return (f"{who} score{'s' if removed == 1 else ''} below min_affinity_threshold "
             f"({config.min_affinity_threshold:g}) for this proposal; {_left(before - removed, demand)}. "
             f"A min_affinity_threshold of {enough:g} would make {demand} of the {before} eligible.")
 
@@ -83,4 +90,5 @@ def _taken_elsewhere(c, config, *, left) -> str:
     return (f"{_reviewers(left)} could review this proposal, but too few of them had a place left once other "
             f"proposals had theirs: {overall}. Raise max_proposals_per_reviewer "
             f"(now {config.max_proposals_per_reviewer}) or the reviewers' max_assignments, lower "
-            f"min_affinity_threshold (now {config.min_affinity_threshold:g}) to make more reviewers eligible, {INVITE}.")
+            f"min_affinity_threshold (now {config.min_affinity_threshold:g}) to make more reviewers eligible, "
+            f"{INVITE}.")

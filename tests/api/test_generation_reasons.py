@@ -49,7 +49,7 @@ def test_low_texts_name_the_threshold_and_the_threshold_that_covers_the_proposal
     assert (skip["reason"], skip["required"], skip["assigned"], skip["blocking_rule"]) == (
         "No eligible reviewers available", 3, 0, "threshold")
     assert skip["suggestion"] == (
-        "4 reviewers of the remaining 4 score below min_affinity_threshold (0.1) for this proposal; 0 reviewers are "
+        "All 4 reviewers in the pool score below min_affinity_threshold (0.1) for this proposal; 0 reviewers are "
         "left for 3 places. A min_affinity_threshold of 0.05 would make 3 of the 4 eligible.")
     configure(w, min_affinity_threshold=0.05)  # the suggested setting covers it
     after = generate(w)
@@ -76,7 +76,7 @@ def test_conflicts_that_take_a_proposal_below_its_demand_are_named():
     assert body["removed_pairs"] == {**NO_REMOVALS, "conflicts": 2} and body["eligible_pairs"] == 4
     [skip] = body["skipped_proposals"]
     assert (skip["proposal_uuid"], skip["assigned"], skip["blocking_rule"]) == (short.uuid.hex, 1, "conflicts")
-    assert skip["suggestion"].startswith("2 reviewers of the remaining 3 have a blocking conflict of interest with "
+    assert skip["suggestion"].startswith("2 of the 3 reviewers in the pool have a blocking conflict of interest with "
                                          "this proposal; 1 reviewer is left for 2 places. Review its conflicts")
 
 
@@ -92,7 +92,7 @@ def test_reviewers_without_places_left_are_removed_by_capacity():
     [skip] = body["skipped_proposals"]
     assert (skip["assigned"], skip["blocking_rule"]) == (1, "capacity")
     assert skip["suggestion"] == (
-        "1 reviewer of the remaining 2 has no capacity left (max_proposals_per_reviewer is 1, or their own "
+        "1 of the 2 reviewers not already excluded has no capacity left (max_proposals_per_reviewer is 1, or their own "
         "max_assignments, is reached); 1 reviewer is left for 2 places. Raise max_proposals_per_reviewer or their "
         "max_assignments or invite more reviewers to the pool.")
 

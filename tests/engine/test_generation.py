@@ -196,8 +196,8 @@ class TestEligibility:
         assert result.skipped_proposals == [{
             "proposal_uuid": p.uuid.hex, "proposal_name": p.name, "reason": NOT_ENOUGH, "required": 10,
             "assigned": 3, "blocking_rule": "team_membership",
-            "suggestion": "2 reviewers of the pool created this proposal or are on its team and may not review "
-                          "it; 9 reviewers are left for 10 places: invite more reviewers to the pool."}]
+            "suggestion": "2 of the 11 reviewers in the pool created this proposal or are on its team and may not "
+                          "review it; 9 reviewers are left for 10 places: invite more reviewers to the pool."}]
         assert result.removed_pairs == {"team_membership": 2, "conflict_bids": 1, "conflicts": 1,
                                         "unavailable_reviewers": 1, "existing_assignments": 2, "threshold": 1,
                                         "capacity": 0}
