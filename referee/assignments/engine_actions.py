@@ -20,7 +20,7 @@ from referee.assignments.engine_serializers import (
     SendAllAssignmentsResponseSerializer, SendAllAssignmentsSerializer, proposed_queryset,
 )
 from referee.assignments.models import AssignmentBatch, ProposedAssignment
-from referee.assignments.queries import matrix_pool, matrix_rows, render_matrix
+from referee.assignments.queries import matrix_rows, render_matrix
 from referee.core.errors import DomainError
 
 PAGE_PARAMETERS = [OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)]
@@ -80,12 +80,11 @@ class EngineCallActions:
         require_manager(request, call)
         query = AffinityMatrixQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        pool = matrix_pool(call)
-        page = self.paginate_queryset(matrix_rows(call, pool, **query.validated_data))
+        page = self.paginate_queryset(matrix_rows(call, **query.validated_data))
         headers = self.paginator.headers()
         if request.method == "HEAD":
             return Response(headers=headers)
-        body = {"count": self.paginator.page.paginator.count, "results": render_matrix(call, page, pool)}
+        body = {"count": self.paginator.page.paginator.count, "results": render_matrix(call, page)}
         return Response(body, headers=headers)
 
     @extend_schema(request=GenerateAssignmentsSerializer, responses=GenerateAssignmentsResponseSerializer,

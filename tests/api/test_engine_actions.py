@@ -145,6 +145,15 @@ class TestAffinityMatrix:
         assert pairs(reviewer_uuid=outsider.uuid) == pairs(proposal_uuid=uuid.uuid4()) == []
         assert pairs(reviewer_uuid=middle.uuid) == []  # a pool entry's uuid is not a reviewer's
 
+    def test_a_row_whose_reviewer_or_proposal_went_since_the_page_was_read_is_left_out(self, scored):
+        from referee.assignments.queries import matrix_rows, render_matrix
+
+        page = list(matrix_rows(scored.call, scope="pool"))
+        scored.entries[2].delete()
+        scored.proposal2.delete()
+        rendered = render_matrix(scored.call, page)
+        assert [r["affinity_score"] for r in rendered] == [0.9, 0.5]  # proposal 1 with entries 0 and 1
+
     @pytest.mark.parametrize("parameter", ["proposal_uuid", "reviewer_uuid"])
     def test_bad_uuid_filter_is_400_naming_it(self, scored, parameter):
         response = self.get(scored, **{parameter: "not-a-uuid"})
