@@ -194,7 +194,7 @@ def phase_timer():
         (affinities, "_compute", "affinities computed (matching library)"),
         (affinities, "_store", "affinity cache written"),
         (affinities, "_read_cache", "affinity cache read"),
-        (generation, "_build_problem", "eligibility, demands, capacities"),
+        (generation, "build_candidates", "eligibility, demands, capacities"),
         (generation, "solve", "solve"),
         (generation, "_replace_proposed", "preview rows written"),
         (generation, "_deploy", "batches, items and audit written"),

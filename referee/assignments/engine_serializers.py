@@ -1,5 +1,5 @@
 """Bodies and answers of the assignment-engine call actions (§3.5): compute-affinities,
-affinity-matrix, generate-assignments, proposed-assignments, send-all-assignments."""
+affinity-matrix, generate-assignments, deploy-preview, proposed-assignments, send-all-assignments."""
 
 import django_filters
 from rest_framework import serializers
@@ -7,12 +7,12 @@ from rest_framework import serializers
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.filters import BooleanFilter
 from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
+from referee.assignments.candidates import RULES
 from referee.assignments.models import ProposedAssignment
+from referee.assignments.shortfalls import POOL_SIZE
 from referee.calls.models import MatchingConfiguration
 
 MAX_UUIDS = 1000
-MATRIX_DEFAULT_LIMIT = 5000
-MATRIX_MAX_LIMIT = 20000
 MATRIX_SCOPES = ("pool", "suggestions", "all")
 
 
@@ -39,12 +39,17 @@ class SendAllAssignmentsSerializer(serializers.Serializer):
     batch_uuids = serializers.ListField(child=serializers.UUIDField(), max_length=MAX_UUIDS, required=False)
 
 
+class DeployPreviewSerializer(serializers.Serializer):
+    preview_uuid = serializers.UUIDField(help_text="`preview_uuid` of the dry run to deploy.")
+
+
 class AffinityMatrixQuerySerializer(serializers.Serializer):
-    """Query parameters: an unknown `scope` means `pool` (§3.5); a bad `limit` is a 400."""
+    """Query parameters besides page/page_size: an unknown `scope` means `pool` (§3.5); a bad
+    uuid is a 400 naming it."""
 
     scope = serializers.CharField(required=False, default="pool")
-    limit = serializers.IntegerField(min_value=1, max_value=MATRIX_MAX_LIMIT, required=False,
-                                     default=MATRIX_DEFAULT_LIMIT)
+    proposal_uuid = serializers.UUIDField(required=False)
+    reviewer_uuid = serializers.UUIDField(required=False)
 
     def validate_scope(self, value):
         return value if value in MATRIX_SCOPES else "pool"
@@ -63,6 +68,31 @@ class GenerationSkipSerializer(serializers.Serializer):
     reason = serializers.CharField()
     required = serializers.IntegerField()
     assigned = serializers.IntegerField()
+    blocking_rule = serializers.ChoiceField(
+        choices=[*RULES, POOL_SIZE], allow_null=True,
+        help_text="For a proposal the solve left short: the first rule after which fewer reviewers were left "
+                  "than it needed (the rules of `removed_pairs`, in their order, or `pool_size` when the pool "
+                  "itself is smaller); `capacity` also when enough were eligible but their places went to other "
+                  "proposals. Null for a proposal not found or not open.")
+    suggestion = serializers.CharField(
+        allow_null=True,
+        help_text="Why, with the numbers, and what would change it: the setting to change where there is one "
+                  "(e.g. the min_affinity_threshold at which enough reviewers pass). Null when blocking_rule is.")
+
+
+class RemovedPairsSerializer(serializers.Serializer):
+    """Candidate pairs each rule removed, each pair counted once under the first rule that removes
+    it, in this order (rules no setting relaxes first, then the threshold, then capacity)."""
+
+    team_membership = serializers.IntegerField(help_text="The reviewer created the proposal or is on its team.")
+    conflict_bids = serializers.IntegerField(help_text="The reviewer bid `conflict` on the proposal.")
+    conflicts = serializers.IntegerField(help_text="A blocking conflict of interest (COI configuration).")
+    unavailable_reviewers = serializers.IntegerField(help_text="The reviewer's available_for_reviews is off.")
+    existing_assignments = serializers.IntegerField(
+        help_text="The reviewer has or had an item for the proposal (never re-offered, §5.2).")
+    threshold = serializers.IntegerField(help_text="Affinity below min_affinity_threshold.")
+    capacity = serializers.IntegerField(
+        help_text="The reviewer has no place left (max_proposals_per_reviewer or their max_assignments).")
 
 
 class UnmetMinimumSerializer(serializers.Serializer):
@@ -73,7 +103,8 @@ class UnmetMinimumSerializer(serializers.Serializer):
 
 class GenerateAssignmentsResponseSerializer(serializers.Serializer):
     """Client `GenerateAssignmentsResponse` + extras `total_affinity`, `min_proposal_affinity`
-    (null when no proposal wanted reviewers) and `unmet_reviewer_minimums`."""
+    (null when no proposal wanted reviewers), `unmet_reviewer_minimums`, the candidate-pair counts
+    and `preview_uuid`."""
 
     batches_created = serializers.IntegerField()
     items_created = serializers.IntegerField()
@@ -82,6 +113,14 @@ class GenerateAssignmentsResponseSerializer(serializers.Serializer):
     total_affinity = ScoreField()
     min_proposal_affinity = ScoreField(allow_null=True)
     unmet_reviewer_minimums = UnmetMinimumSerializer(many=True)
+    candidate_pairs = serializers.IntegerField(
+        help_text="Considered proposals × accepted pool reviewers: every pair the rules were applied to.")
+    removed_pairs = RemovedPairsSerializer()
+    eligible_pairs = serializers.IntegerField(help_text="candidate_pairs minus every removed pair.")
+    preview_uuid = serializers.CharField(
+        allow_null=True,
+        help_text="A dry run's preview, to pass to `deploy-preview/`; for a deployed preview, that preview; "
+                  "null for a generation run without dry_run.")
 
 
 class SendAllAssignmentsResponseSerializer(serializers.Serializer):
@@ -91,7 +130,7 @@ class SendAllAssignmentsResponseSerializer(serializers.Serializer):
 
 class AffinityMatrixEntrySerializer(serializers.Serializer):
     """Client `AffinityMatrixEntry` (+ extra `reviewer_pool_entry_uuid`). Documents the shape for
-    OpenAPI; rows are rendered by `engine_actions.matrix_entry` (up to 20,000 of them)."""
+    OpenAPI; rows are rendered by `queries.render_matrix`."""
 
     uuid = serializers.CharField()
     reviewer_uuid = serializers.CharField()
@@ -110,8 +149,10 @@ class AffinityMatrixEntrySerializer(serializers.Serializer):
 
 
 class AffinityMatrixResponseSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-    results = AffinityMatrixEntrySerializer(many=True)
+    """Client `AffinityMatrixResponse`: one page of the rows, `count` of them all (= X-Result-Count)."""
+
+    count = serializers.IntegerField(help_text="Rows matching the filters, on every page.")
+    results = AffinityMatrixEntrySerializer(many=True, help_text="This page's rows, best affinity first.")
 
 
 class ProposedAssignmentSerializer(serializers.ModelSerializer):

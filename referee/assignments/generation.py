@@ -1,10 +1,12 @@
-"""`generate-assignments` (§5.2–§5.5): eligibility, demands and capacities from the database,
+"""`generate-assignments` (§5.2–§5.5): the candidate pairs from the database (candidates.py),
 one solve by referee.matching, then proposed assignments and draft-batch items in one
-transaction.
+transaction; with the reasons for every shortfall (shortfalls.py). `deploy-preview` turns a dry
+run's pairs into items without solving again (previews.py).
 
 Every step reads or writes whole sets of the call (one query per kind of row, filtered by the
 call rather than by lists of ids), so the query count does not grow with proposals × reviewers."""
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -12,17 +14,18 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from referee.assignments.affinities import AffinityMatrix, current_affinities, refresh_if_stale
+from referee.assignments import previews
+from referee.assignments.affinities import current_affinities, refresh_if_stale
+from referee.assignments.candidates import Candidates, build_candidates
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
-from referee.assignments.workload import with_open_assignments
+from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.audit import record
 from referee.core.errors import DomainError
 from referee.core.models import AuditEvent
-from referee.matching.problem import Problem, Solution
+from referee.matching.problem import Solution
 from referee.matching.solvers import solve
-from referee.reviewers.models import CallReviewerPool, ReviewerBid
+from referee.reviewers.models import CallReviewerPool
 
 NOT_IN_CALL = "Proposal not found in this call"
 NOT_OPEN = "Proposal is not open for review"
@@ -30,7 +33,6 @@ NO_POOL = "No accepted reviewers in pool"
 NO_ELIGIBLE = "No eligible reviewers available"
 NOT_ENOUGH = "Could not find enough eligible reviewers"
 CHANGED_MEANWHILE = "Assignments of this call changed during generation; please run it again."
-ACTIVE_BATCH_STATUSES = ("draft", "sent")
 DRAFT = AssignmentBatch.Status.DRAFT
 ACCEPTED = CallReviewerPool.Status.ACCEPTED
 
@@ -44,6 +46,15 @@ class GenerationResult:
     total_affinity: float = 0.0
     min_proposal_affinity: float | None = None
     unmet_reviewer_minimums: list = field(default_factory=list)
+    candidate_pairs: int = 0
+    removed_pairs: dict = field(default_factory=dict)
+    eligible_pairs: int = 0
+    preview_uuid: str | None = field(default=None, compare=False)
+
+
+# What a deployed preview reports again: everything but the counters of what was written.
+REPORTED = ("proposals_processed", "skipped_proposals", "total_affinity", "min_proposal_affinity",
+            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs")
 
 
 @dataclass
@@ -59,40 +70,101 @@ class Pair:
 def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_proposal=None,
                          dry_run=False) -> GenerationResult:
     """Assign reviewers to the call's open proposals (or to `proposal_uuids`), topping up what
-    active items already cover. With `dry_run` only the preview rows are replaced."""
+    active items already cover. With `dry_run` only the preview rows are replaced, and the
+    preview is stored so that `deploy_preview` can create exactly them."""
     refresh_if_stale(call)  # scoring is the slow part: not under the locks below
     with transaction.atomic():
-        # §7: the call's MatchingConfiguration serialises generation, manual assignment and
-        # reassign; then the pool entries (their status must not change under us), then batches.
-        config = MatchingConfiguration.objects.select_for_update().get(call=call)
-        list(CallReviewerPool.objects.select_for_update().filter(call=call, invitation_status=ACCEPTED)
-             .order_by("id").values_list("id", flat=True))
+        config = _lock(call)
         result = GenerationResult()
-        proposals = _considered_proposals(call, proposal_uuids, result.skipped_proposals)
-        result.proposals_processed = len(proposals)
-        wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
-        matrix = current_affinities(call)
-        problem = _build_problem(call, config, proposals, matrix, wanted)
-        solution = solve(problem, config.algorithm)
-        pairs = _report(result, problem, solution, proposals, matrix.entries)
+        candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
+        solution = solve(candidates.problem, config.algorithm)
+        pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
             with_draft = _entries_with_draft(call)
             result.items_created = len(pairs)
             result.batches_created = len({p.entry.id for p in pairs} - with_draft)
+            preview = previews.store(
+                call, user=user, fingerprint=candidates.fingerprint,
+                report={key: getattr(result, key) for key in REPORTED},
+                proposal_uuids=proposal_uuids, reviewers_per_proposal=reviewers_per_proposal)
+            result.preview_uuid = preview.uuid.hex
             return result
+        previews.discard(call)  # its rows were just replaced
         result.batches_created, result.items_created = _deploy(call, pairs, user)
-        record("ASSIGNMENTS_GENERATED", call, actor=user, call=call,
-               message=f"{result.items_created} items in {result.batches_created} new batches",
-               algorithm=config.algorithm, proposals_processed=result.proposals_processed,
-               items_created=result.items_created, batches_created=result.batches_created,
-               total_affinity=result.total_affinity, skipped=len(result.skipped_proposals))
+        _record_generated(call, user, config, result)
         return result
 
 
-def _skip(proposal_uuid, name: str, reason: str, required: int = 0, assigned: int = 0) -> dict:
+def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:
+    """Turn the call's preview `preview_uuid` into exactly its pending items, or refuse (400)
+    when anything its solve depended on has changed since. Never solves again."""
+    refresh_if_stale(call)  # an edited text shows up as changed affinities, not as a stale cache
+    with transaction.atomic():
+        config = _lock(call)
+        preview = previews.find(call, preview_uuid)
+        asked = None if preview.proposal_uuids is None else [uuid.UUID(key) for key in preview.proposal_uuids]
+        candidates = _candidates(call, config, GenerationResult(), asked, preview.reviewers_per_proposal)
+        previews.check_unchanged(preview, candidates.fingerprint)
+        # The same problem: the preview's report is what a solve would report now.
+        result = GenerationResult(**preview.report, preview_uuid=preview.uuid.hex)
+        pairs = _previewed_pairs(call, candidates)
+        result.batches_created, result.items_created = _deploy(call, pairs, user)
+        now = timezone.now()
+        ProposedAssignment.objects.filter(call=call, is_deployed=False).update(
+            is_deployed=True, deployed_at=now, deployed_by=user, modified=now)
+        previews.mark_deployed(preview, user)
+        _record_generated(call, user, config, result)
+        return result
+
+
+def _lock(call) -> MatchingConfiguration:
+    """§7: the call's MatchingConfiguration serialises generation, manual assignment and
+    reassign; then the pool entries (their status must not change under us), then batches."""
+    config = MatchingConfiguration.objects.select_for_update().get(call=call)
+    list(CallReviewerPool.objects.select_for_update().filter(call=call, invitation_status=ACCEPTED)
+         .order_by("id").values_list("id", flat=True))
+    return config
+
+
+def _candidates(call, config, result: GenerationResult, proposal_uuids, reviewers_per_proposal) -> Candidates:
+    """The considered proposals' candidate pairs; fills the result's counts of them."""
+    proposals = _considered_proposals(call, proposal_uuids, result.skipped_proposals)
+    result.proposals_processed = len(proposals)
+    wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
+    candidates = build_candidates(call, config, proposals, current_affinities(call), wanted)
+    result.removed_pairs = candidates.removed_pairs()
+    result.candidate_pairs = candidates.removed_by.size
+    result.eligible_pairs = result.candidate_pairs - sum(result.removed_pairs.values())
+    return candidates
+
+
+def _previewed_pairs(call, candidates: Candidates) -> list[Pair]:
+    """The preview's rows as pairs. The problem is unchanged, so every row's reviewer is still an
+    accepted entry and its proposal still considered."""
+    entry_of = {e.reviewer_id: e for e in candidates.entries}
+    proposal_of = {p.id: p for p in candidates.proposals}
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False).order_by("proposal_id", "rank")
+    return [Pair(proposal_of[row.proposal_id], entry_of[row.reviewer_id], row.affinity_score, row.affinity_score)
+            for row in rows]
+
+
+def _record_generated(call, user, config, result: GenerationResult) -> None:
+    shortfalls = [{key: s[key] for key in ("proposal_uuid", "required", "assigned", "blocking_rule", "suggestion")}
+                  for s in result.skipped_proposals if s["blocking_rule"]]
+    record("ASSIGNMENTS_GENERATED", call, actor=user, call=call,
+           message=f"{result.items_created} items in {result.batches_created} new batches",
+           algorithm=config.algorithm, proposals_processed=result.proposals_processed,
+           items_created=result.items_created, batches_created=result.batches_created,
+           total_affinity=result.total_affinity, skipped=len(result.skipped_proposals),
+           candidate_pairs=result.candidate_pairs, removed_pairs=result.removed_pairs,
+           eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, preview_uuid=result.preview_uuid)
+
+
+def _skip(proposal_uuid, name: str, reason: str, required: int = 0, assigned: int = 0,
+          blocking_rule: str | None = None, suggestion: str | None = None) -> dict:
     return {"proposal_uuid": proposal_uuid.hex, "proposal_name": name, "reason": reason,
-            "required": required, "assigned": assigned}
+            "required": required, "assigned": assigned, "blocking_rule": blocking_rule, "suggestion": suggestion}
 
 
 def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
@@ -114,111 +186,19 @@ def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
     return considered
 
 
-def _build_problem(call, config, proposals, matrix: AffinityMatrix, wanted: int) -> Problem:
-    """The solver's input (§5.2, §5.3): rows are `proposals`, columns the matrix's accepted entries."""
-    entries = matrix.entries
-    row_of = {pid: i for i, pid in enumerate(matrix.proposal_ids)}
-    affinity = matrix.affinity[[row_of[p.id] for p in proposals]] if proposals else np.zeros((0, len(entries)))
-    p_index = {p.id: i for i, p in enumerate(proposals)}
-    eligible = affinity >= config.min_affinity_threshold
-    eligible[:, [not e.reviewer.available_for_reviews for e in entries]] = False
-    _exclude_team(call, eligible, p_index, proposals, entries)
-    _exclude_conflicts(call, eligible, p_index, entries)
-    weights = _bid_weights(call, eligible, p_index, entries)
-    active, existing = _holdings(call, eligible, p_index, entries)
-    demand = np.maximum(0, wanted - active)
-    capacity, lower = _loads(call, config, entries)
-    lower[~eligible.any(axis=0)] = 0  # lower loads only for reviewers with an eligible pair
-    score = affinity + config.bid_weight * weights if config.use_reviewer_bids else affinity
-    pi, ri = np.nonzero(eligible)
-    return Problem(n_proposals=len(proposals), n_reviewers=len(entries), proposal_idx=pi, reviewer_idx=ri,
-                   score=score[pi, ri], affinity=affinity[pi, ri], demand=demand, capacity=capacity,
-                   lower=lower, existing=existing)
-
-
-def _exclude_team(call, eligible, p_index, proposals, entries) -> None:
-    """A reviewer never reviews a proposal they created or are on the team of."""
-    column_of_user = {e.reviewer.user_id: j for j, e in enumerate(entries)}
-    members = Proposal.team.through.objects.filter(proposal__call=call).values_list("proposal_id", "user_id")
-    creators = ((p.id, p.created_by_id) for p in proposals)
-    for proposal_id, user_id in (*members, *creators):
-        i, j = p_index.get(proposal_id), column_of_user.get(user_id)
-        if i is not None and j is not None:
-            eligible[i, j] = False
-
-
-def _exclude_conflicts(call, eligible, p_index, entries) -> None:
-    """Pairs with a blocking COI (§5.8) are never candidates, so no generated item is coi_blocked."""
-    column_of = {e.reviewer_id: j for j, e in enumerate(entries)}
-    blocking = ConflictOfInterest.objects.blocking().filter(proposal__call=call)
-    for proposal_id, reviewer_id in blocking.values_list("proposal_id", "reviewer_id"):
-        i, j = p_index.get(proposal_id), column_of.get(reviewer_id)
-        if i is not None and j is not None:
-            eligible[i, j] = False
-
-
-def _bid_weights(call, eligible, p_index, entries) -> np.ndarray:
-    """w of §5.2 per pair; a `conflict` bid excludes the pair whether bids are used or not."""
-    column_of = {e.reviewer_id: j for j, e in enumerate(entries)}
-    weights = np.zeros(eligible.shape)
-    bids = ReviewerBid.objects.filter(proposal__call=call).values_list("proposal_id", "reviewer_id", "bid")
-    for proposal_id, reviewer_id, bid in bids:
-        i, j = p_index.get(proposal_id), column_of.get(reviewer_id)
-        if i is None or j is None:
-            continue
-        if bid == ReviewerBid.Bid.CONFLICT:
-            eligible[i, j] = False
-        else:
-            weights[i, j] = ReviewerBid.WEIGHTS[bid]
-    return weights
-
-
-def _holdings(call, eligible, p_index, entries) -> tuple[np.ndarray, np.ndarray]:
-    """Per proposal: active reviewers (pending items in draft/sent batches + accepted items whose
-    review is not rejected) and the affinity they hold. Marks every pair that already has an
-    item as ineligible, except an expired item of a cancelled batch (§5.2: never re-offered)."""
-    column_of = {e.id: j for j, e in enumerate(entries)}
-    active = np.zeros(len(p_index), dtype=np.int64)
-    existing = np.zeros(len(p_index))
-    items = AssignmentItem.objects.filter(proposal__call=call).values_list(
-        "proposal_id", "pool_entry_id", "status", "batch__status", "review__state", "affinity_score"
-    )
-    for proposal_id, entry_id, status, batch_status, review_state, score in items:
-        i = p_index.get(proposal_id)
-        if i is None:
-            continue
-        j = column_of.get(entry_id)
-        if j is not None and not (status == "expired" and batch_status == "cancelled"):
-            eligible[i, j] = False
-        if (status == "pending" and batch_status in ACTIVE_BATCH_STATUSES) or (
-            status == "accepted" and review_state != "rejected"
-        ):
-            active[i] += 1
-            existing[i] += score or 0.0
-    return active, existing
-
-
-def _loads(call, config, entries) -> tuple[np.ndarray, np.ndarray]:
-    """cap_r and L_r of §5.3 from each entry's open assignments and limits."""
-    accepted = CallReviewerPool.objects.filter(call=call, invitation_status=ACCEPTED)
-    open_by_id = dict(with_open_assignments(accepted).values_list("id", "current_assignments"))
-    open_r = np.array([open_by_id.get(e.id, 0) for e in entries], dtype=np.int64)
-    limits = np.array([min(config.max_proposals_per_reviewer, e.max_assignments) for e in entries], dtype=np.int64)
-    capacity = np.maximum(0, limits - open_r)
-    lower = np.minimum(capacity, np.maximum(0, config.min_proposals_per_reviewer - open_r))
-    return capacity, lower
-
-
-def _report(result: GenerationResult, problem: Problem, solution: Solution, proposals, entries) -> list[Pair]:
-    """Fill the result's figures from the solution; return the chosen pairs."""
+def _report(result: GenerationResult, candidates: Candidates, solution: Solution, config) -> list[Pair]:
+    """Fill the result's figures from the solution, with the rule that left each short proposal
+    short and what would change it; return the chosen pairs."""
+    problem, proposals, entries = candidates.problem, candidates.proposals, candidates.entries
     for shortfall in solution.shortfalls:
         proposal = proposals[shortfall.proposal]
         if not entries:
             reason = NO_POOL
         else:
             reason = NO_ELIGIBLE if shortfall.reason == "no_eligible" else NOT_ENOUGH
-        result.skipped_proposals.append(
-            _skip(proposal.uuid, proposal.name, reason, shortfall.required, shortfall.assigned))
+        rule, suggestion = explain(candidates, shortfall.proposal, config)
+        result.skipped_proposals.append(_skip(proposal.uuid, proposal.name, reason, shortfall.required,
+                                              shortfall.assigned, rule, suggestion))
     result.unmet_reviewer_minimums = [
         {"pool_entry_uuid": entries[u.reviewer].uuid.hex, "required": u.required, "assigned": u.assigned}
         for u in solution.unmet_lower

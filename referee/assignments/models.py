@@ -147,3 +147,19 @@ class AssignmentItem(UUIDModel):
         if self.pool_entry_id is None:
             self.pool_entry_id = self.batch.reviewer_pool_entry_id
         super().save(*args, **kwargs)
+
+
+class GenerationPreview(UUIDModel):
+    """The call's latest dry run of `generate-assignments` (issue 10): what it was asked, what it
+    reported, and digests of every input its solve depended on (`candidates.fingerprint`), so that
+    deploying it creates exactly its undeployed ProposedAssignment rows or refuses. One per call:
+    every generation replaces it, as it replaces the rows."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="generation_preview")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    proposal_uuids = models.JSONField(null=True, blank=True)  # hex, as asked; null: every open proposal
+    reviewers_per_proposal = models.PositiveSmallIntegerField(null=True, blank=True)
+    fingerprint = models.JSONField()
+    report = models.JSONField()
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -3,6 +3,7 @@
 
 import uuid
 
+import numpy as np
 import pytest
 from waldur_api_client.api.proposal_protected_calls import (
     proposal_protected_calls_affinity_matrix_retrieve, proposal_protected_calls_compute_affinities,
@@ -91,28 +92,72 @@ class TestAffinityMatrix:
     def get(self, w, user=None, **params):
         return client_for(user or w.manager).get(url(w.call, "affinity-matrix"), params)
 
-    def test_rows_best_first_with_count_before_limit(self, scored):
-        body = self.get(scored).json()
-        parsed = AffinityMatrixResponse.from_dict(body)
+    def test_rows_best_first_on_pages_like_every_list(self, scored):
+        # Issue 10: page/page_size with Link and X-Result-Count replace `limit` (5000, at most 20000).
+        response = self.get(scored)
+        parsed = AffinityMatrixResponse.from_dict(response.json())
         assert parsed.count == 6 and [r.affinity_score for r in parsed.results] == [0.9, 0.8, 0.6, 0.5, 0.4, 0.3]
+        assert response["X-Result-Count"] == "6" and 'rel="next"' not in response["Link"]
         top = parsed.results[0]
         assert (top.reviewer_uuid, top.proposal_uuid, top.source) == (scored.profile.uuid, scored.proposal.uuid, "pool")
         assert (top.reviewer_name, top.proposal_name) == (scored.reviewer.full_name, scored.proposal.name)
         assert (top.has_conflict, top.coi_type, top.coi_severity, top.coi_status) == (False, None, None, None)
         assert top["reviewer_pool_entry_uuid"] == scored.entry.uuid.hex
-        limited = self.get(scored, limit=2).json()
-        assert limited["count"] == 6 and len(limited["results"]) == 2
+        second = self.get(scored, page_size=2, page=2)
+        assert second.json()["count"] == 6 and [r["affinity_score"] for r in second.json()["results"]] == [0.6, 0.5]
+        assert second["X-Result-Count"] == "6"
+        links = dict(reversed(part.split("; ")) for part in second["Link"].split(", "))
+        assert links['rel="next"'].endswith("page_size=2&page=3>") and links['rel="last"'].endswith("page=3>")
+        assert links['rel="prev"'].endswith("page_size=2&page=1>")
+        assert self.get(scored, page_size=2, page=4).status_code == 404
+        head = client_for(scored.manager).head(url(scored.call, "affinity-matrix"), {"page_size": 2})
+        assert head.status_code == 200 and head["X-Result-Count"] == "6" and not head.content
 
-    def test_scopes(self, scored):
-        pool = self.get(scored).json()
-        assert self.get(scored, scope="all").json() == pool == self.get(scored, scope="bogus").json()
-        assert self.get(scored, scope="suggestions").json() == {"count": 0, "results": []}
-        assert self.get(scored, user=scored.support).status_code == 200
+    def test_the_whole_matrix_is_read_page_by_page(self, scored):
+        more = [f.pool_entry(scored.call, f.profile(f.user())) for _ in range(4)]
+        proposals = [*scored.proposals, *(f.proposal(scored.round) for _ in range(5))]
+        scores = np.round(np.random.default_rng(3).random((7, 7)), 4)
+        set_scores(scored.call, proposals, [*scored.entries, *more], scores)
+        seen, page = [], 1
+        while True:
+            response = self.get(scored, page_size=4, page=page)
+            seen += [(r["proposal_uuid"], r["reviewer_uuid"], r["affinity_score"]) for r in response.json()["results"]]
+            if 'rel="next"' not in response["Link"]:
+                break
+            page += 1
+        assert page == 13 and len(seen) == len(set(seen)) == 49
+        assert [score for _, _, score in seen] == sorted(scores.ravel().tolist(), reverse=True)
 
-    @pytest.mark.parametrize("limit", ["abc", "0", "-3", "20001", "1.5"])
-    def test_bad_limit_is_400_naming_it(self, scored, limit):
-        response = self.get(scored, limit=limit)
-        assert response.status_code == 400 and list(response.json()) == ["limit"]
+    def test_filters_by_proposal_and_reviewer(self, scored):
+        second, middle = scored.proposal2, scored.entries[1]
+
+        def pairs(**params):
+            body = self.get(scored, **params).json()
+            assert body["count"] == len(body["results"])
+            return [(r["proposal_uuid"], r["reviewer_pool_entry_uuid"], r["affinity_score"]) for r in body["results"]]
+
+        e = [entry.uuid.hex for entry in scored.entries]
+        p = second.uuid.hex
+        assert pairs(proposal_uuid=second.uuid) == [(p, e[1], 0.8), (p, e[2], 0.6), (p, e[0], 0.4)]
+        assert pairs(reviewer_uuid=middle.reviewer.uuid) == [(p, e[1], 0.8), (scored.proposal.uuid.hex, e[1], 0.5)]
+        assert pairs(reviewer_uuid=middle.reviewer.uuid.hex, proposal_uuid=str(second.uuid)) == [(p, e[1], 0.8)]
+        outsider = f.profile(f.user())
+        assert pairs(reviewer_uuid=outsider.uuid) == pairs(proposal_uuid=uuid.uuid4()) == []
+        assert pairs(reviewer_uuid=middle.uuid) == []  # a pool entry's uuid is not a reviewer's
+
+    def test_a_row_whose_reviewer_or_proposal_went_since_the_page_was_read_is_left_out(self, scored):
+        from referee.assignments.queries import matrix_rows, render_matrix
+
+        page = list(matrix_rows(scored.call, scope="pool"))
+        scored.entries[2].delete()
+        scored.proposal2.delete()
+        rendered = render_matrix(scored.call, page)
+        assert [r["affinity_score"] for r in rendered] == [0.9, 0.5]  # proposal 1 with entries 0 and 1
+
+    @pytest.mark.parametrize("parameter", ["proposal_uuid", "reviewer_uuid"])
+    def test_bad_uuid_filter_is_400_naming_it(self, scored, parameter):
+        response = self.get(scored, **{parameter: "not-a-uuid"})
+        assert response.status_code == 400 and list(response.json()) == [parameter]
 
     def test_most_relevant_conflict_and_blocking(self, scored):
         e, p = scored.entries, scored.proposals
@@ -146,6 +191,17 @@ class TestAffinityMatrix:
 
         coi(scored, scored.entries[0], scored.proposal)
         assert_constant_queries(client_for(scored.manager), url(scored.call, "affinity-matrix"), add_rows)
+
+    def test_constant_queries_on_a_filtered_later_page(self, scored):
+        def add_rows():
+            more = [f.pool_entry(scored.call, f.profile(f.user())) for _ in range(6)]
+            set_scores(scored.call, scored.proposals, [*scored.entries, *more], [[0.5] * 9] * 2)
+            for entry in more:
+                coi(scored, entry, scored.proposal2)
+
+        coi(scored, scored.entries[0], scored.proposal2)
+        params = {"proposal_uuid": scored.proposal2.uuid.hex, "page": 2, "page_size": 2}
+        assert_constant_queries(client_for(scored.manager), url(scored.call, "affinity-matrix"), add_rows, params)
 
 
 @pytest.mark.django_db

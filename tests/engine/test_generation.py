@@ -147,14 +147,14 @@ class TestDeployment:
         from referee.assignments import generation
 
         w = build_call(1, 1, [[0.9]], min_reviewers_per_proposal=1)
-        original = generation._build_problem
+        original = generation.build_candidates
 
         def racing(*args, **kwargs):
-            problem = original(*args, **kwargs)
+            candidates = original(*args, **kwargs)
             f.item(f.batch(w.entries[0], status="sent"), w.proposals[0])  # as a concurrent writer would
-            return problem
+            return candidates
 
-        monkeypatch.setattr(generation, "_build_problem", racing)
+        monkeypatch.setattr(generation, "build_candidates", racing)
         with pytest.raises(DomainError):
             generate(w)
 
@@ -192,8 +192,16 @@ class TestEligibility:
         result = generate(w)
         assert assigned(w, p) - {e[5].id, e[6].id, e[7].id} == {e[2].id, e[8].id}
         assert AssignmentItem.objects.filter(pool_entry=e[6], status="pending").count() == 1
-        assert result.skipped_proposals == [{"proposal_uuid": p.uuid.hex, "proposal_name": p.name,
-                                             "reason": NOT_ENOUGH, "required": 10, "assigned": 3}]
+        # Issue 10: each entry also names the rule that left the proposal short and what would help.
+        assert result.skipped_proposals == [{
+            "proposal_uuid": p.uuid.hex, "proposal_name": p.name, "reason": NOT_ENOUGH, "required": 10,
+            "assigned": 3, "blocking_rule": "team_membership",
+            "suggestion": "2 of the 11 reviewers in the pool created this proposal or are on its team and may not "
+                          "review it; 9 reviewers are left for 10 places: invite more reviewers to the pool."}]
+        assert result.removed_pairs == {"team_membership": 2, "conflict_bids": 1, "conflicts": 1,
+                                        "unavailable_reviewers": 1, "existing_assignments": 2, "threshold": 1,
+                                        "capacity": 0}
+        assert (result.candidate_pairs, result.eligible_pairs) == (11, 3)
         assert not AssignmentItem.objects.filter(status="coi_blocked").exists()
 
     def test_creator_without_team_row_is_excluded(self):
@@ -280,14 +288,20 @@ class TestSkippedProposals:
         keys = [w.proposals[0].uuid, closed.uuid, foreign.uuid, unknown, w.proposals[0].uuid]
         result = generate(w, proposal_uuids=keys)
         assert result.proposals_processed == 1
+        # Issue 10 adds `blocking_rule` and `suggestion`: null where the request itself was the cause.
+        unexplained = {"blocking_rule": None, "suggestion": None}
         assert result.skipped_proposals == [
             {"proposal_uuid": closed.uuid.hex, "proposal_name": closed.name, "reason": NOT_OPEN,
-             "required": 0, "assigned": 0},
+             "required": 0, "assigned": 0, **unexplained},
             {"proposal_uuid": foreign.uuid.hex, "proposal_name": "", "reason": NOT_IN_CALL, "required": 0,
-             "assigned": 0},
-            {"proposal_uuid": unknown.hex, "proposal_name": "", "reason": NOT_IN_CALL, "required": 0, "assigned": 0},
+             "assigned": 0, **unexplained},
+            {"proposal_uuid": unknown.hex, "proposal_name": "", "reason": NOT_IN_CALL, "required": 0, "assigned": 0,
+             **unexplained},
             {"proposal_uuid": w.proposals[0].uuid.hex, "proposal_name": w.proposals[0].name, "reason": NOT_ENOUGH,
-             "required": 2, "assigned": 1},
+             "required": 2, "assigned": 1, "blocking_rule": "pool_size",
+             "suggestion": "The pool has 1 reviewer who accepted and this proposal needs 2 more: invite more "
+                           "reviewers to the pool, or ask for fewer reviewers_per_proposal "
+                           "(min_reviewers_per_proposal is 2)."},
         ]
         assert assigned(w, w.proposals[1]) == set()
 

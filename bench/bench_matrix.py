@@ -1,0 +1,89 @@
+"""`affinity-matrix` pages on a 1,000 × 500 affinity cache (issue 10).
+
+    createdb -h 127.0.0.1 -U postgres referee_bench_matrix
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/referee_bench_matrix python -m bench.bench_matrix
+
+Migrates the database DATABASE_URL names, fills it once (one call, 1,000 proposals, 500 accepted
+reviewers, every pair's score written by the cache's own COPY) and prints, per case, the median
+of 5 requests through Django's test client (ms), the SQL statements of one and X-Result-Count.
+"""
+
+import os
+import statistics
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
+
+import django
+
+django.setup()
+
+import numpy as np
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from referee.assignments import affinities
+from referee.assignments.affinities import AffinityMatrix
+from referee.calls.models import Call, MatchingConfiguration, Proposal
+from referee.core.accounts import token_for
+from referee.reviewers.models import CallReviewerPool
+from tests import factories as f
+
+PROPOSALS, REVIEWERS = 1000, 500
+MANAGER = "bench-matrix-manager"
+
+
+@transaction.atomic
+def fill() -> None:
+    call = f.call(managers=[f.user(MANAGER)])
+    round_ = f.round_(call)
+    Proposal.objects.bulk_create([
+        Proposal(round=round_, call=call, name=f"bench-{i}", slug=f"bench-{i}", state="submitted")
+        for i in range(PROPOSALS)
+    ])
+    for i in range(REVIEWERS):
+        f.pool_entry(call, f.profile(f.user(f"bench-matrix-{i}")))
+    entries = list(CallReviewerPool.objects.filter(call=call).order_by("id"))
+    scores = np.random.default_rng(0).random((PROPOSALS, REVIEWERS))
+    proposal_ids = list(Proposal.objects.filter(call=call).order_by("id").values_list("id", flat=True))
+    matrix = AffinityMatrix(proposal_ids, entries, scores, np.zeros_like(scores), scores)
+    affinities._store(call, matrix, MatchingConfiguration.objects.get(call=call), timezone.now())
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call = Call.objects.filter(managers__username=MANAGER).first()
+    if call is None:
+        fill()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        call = Call.objects.get(managers__username=MANAGER)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(call.managers.get())}")
+    url = f"/api/proposal-protected-calls/{call.uuid.hex}/affinity-matrix/"
+    proposal = Proposal.objects.filter(call=call).order_by("id")[PROPOSALS // 2]
+    reviewer = CallReviewerPool.objects.filter(call=call).order_by("id")[REVIEWERS // 2].reviewer
+    last = -(-PROPOSALS * REVIEWERS // 300)
+    cases = {
+        "page 1": {"page_size": 300},
+        f"last page ({last:,})": {"page_size": 300, "page": last},
+        f"one proposal ({REVIEWERS:,} rows)": {"page_size": 300, "proposal_uuid": proposal.uuid.hex},
+        f"one reviewer ({PROPOSALS:,} rows)": {"page_size": 300, "reviewer_uuid": reviewer.uuid.hex},
+    }
+    print("| case (page_size 300) | median (ms) | SQL statements | X-Result-Count |\n|---|---:|---:|---:|")
+    for name, params in cases.items():
+        times = []
+        for _ in range(5):
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                response = client.get(url, params)
+                times.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.content
+        print(f"| {name} | {statistics.median(times) * 1000:.0f} | {len(queries)} | {response['X-Result-Count']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`)."""
+
+from django.db.models import BooleanField, ExpressionWrapper
+
+from referee.assignments.models import AffinityScore
+from referee.calls.models import Proposal
+from referee.conflicts.models import ConflictOfInterest
+from referee.conflicts.rules import BLOCKING
+from referee.reviewers.models import CallReviewerPool
+
+# "Most relevant" COI of a pair (§3.5): by status, then by severity; lower ranks first.
+STATUS_RANK = {"recused": 0, "pending": 1, "waived": 2, "dismissed": 3}
+SEVERITY_RANK = {"real": 0, "apparent": 1, "potential": 2}
+# The cache's own columns only: joining the proposal for its uuid and name made PostgreSQL join
+# and sort every row of a large call for the page and for its count (0.8 s at 500k pairs); the
+# page's proposals are read afterwards.
+MATRIX_COLUMNS = ("uuid", "reviewer_id", "proposal_id", "affinity_score", "keyword_score", "text_score")
+
+
+def matrix_rows(call, *, scope: str, proposal_uuid=None, reviewer_uuid=None):
+    """The call's cached scores of its accepted pool (the matrix shows no one else), best first
+    (ties by id), as an unevaluated queryset of `MATRIX_COLUMNS` tuples to paginate;
+    `suggestions` are out of scope (§0.3): none, ever."""
+    if scope == "suggestions":
+        return AffinityScore.objects.none().values_list(*MATRIX_COLUMNS)
+    pool = CallReviewerPool.objects.filter(call=call, invitation_status=CallReviewerPool.Status.ACCEPTED)
+    if reviewer_uuid is not None:
+        pool = pool.filter(reviewer__uuid=reviewer_uuid)
+    # The pool's ids as a list rather than a subquery: a semi-join with half a million cache
+    # rows is where a planner without fresh statistics goes badly wrong.
+    scores = AffinityScore.objects.filter(call=call, reviewer_id__in=list(pool.values_list("reviewer_id", flat=True)))
+    if proposal_uuid is not None:
+        scores = scores.filter(proposal__uuid=proposal_uuid)
+    return scores.order_by("-affinity_score", "id").values_list(*MATRIX_COLUMNS)
+
+
+def render_matrix(call, rows: list) -> list[dict]:
+    """Client `AffinityMatrixEntry`s of one page of rows, with one query each for the page's
+    reviewers, proposals and conflicts. A row whose reviewer or proposal was deleted since the
+    page was read is left out."""
+    if not rows:
+        return []
+    entries = CallReviewerPool.objects.filter(call=call, reviewer_id__in={row[1] for row in rows}).select_related(
+        "reviewer__user").only("uuid", "reviewer__uuid", "reviewer__user__first_name", "reviewer__user__last_name",
+                               "reviewer__user__username")
+    reviewers = {e.reviewer_id: (e.reviewer.uuid.hex, e.reviewer.user.full_name, e.uuid.hex) for e in entries}
+    proposals = {pid: (key.hex, name) for pid, key, name in Proposal.objects.filter(
+        id__in={row[2] for row in rows}).values_list("id", "uuid", "name")}
+    conflicts = _pair_conflicts(call, rows)
+    return [_matrix_entry(row, reviewers, proposals, conflicts) for row in rows
+            if row[1] in reviewers and row[2] in proposals]
+
+
+def _pair_conflicts(call, rows) -> dict:
+    """(reviewer id, proposal id) → (most relevant COI or None, blocked?) for the page's pairs."""
+    conflicts = ConflictOfInterest.objects.filter(
+        call=call, reviewer_id__in={row[1] for row in rows}, proposal_id__in={row[2] for row in rows})
+    found = conflicts.annotate(blocks=ExpressionWrapper(BLOCKING, output_field=BooleanField())).values_list(
+        "reviewer_id", "proposal_id", "id", "coi_type", "severity", "status", "blocks")
+    pairs = {}
+    for reviewer_id, proposal_id, coi_id, coi_type, severity, status, blocks in found:
+        rank = (STATUS_RANK.get(status, 9), SEVERITY_RANK.get(severity, 9), coi_id)
+        best, blocked = pairs.get((reviewer_id, proposal_id), (None, False))
+        if best is None or rank < best[0]:
+            best = (rank, coi_type, severity, status)
+        pairs[(reviewer_id, proposal_id)] = (best, blocked or blocks)
+    return pairs
+
+
+def _score(value):
+    return None if value is None else round(value, 4)
+
+
+def _matrix_entry(row, reviewers: dict, proposals: dict, conflicts: dict) -> dict:
+    """One row, rendered directly: a DRF serializer per row costs more than the page's query."""
+    key, reviewer_id, proposal_id, affinity, keyword, text = row
+    reviewer_uuid, reviewer_name, entry_uuid = reviewers[reviewer_id]
+    proposal_uuid, proposal_name = proposals[proposal_id]
+    best, blocked = conflicts.get((reviewer_id, proposal_id), (None, False))
+    return {
+        "uuid": key.hex, "reviewer_uuid": reviewer_uuid, "reviewer_name": reviewer_name,
+        "reviewer_pool_entry_uuid": entry_uuid, "proposal_uuid": proposal_uuid, "proposal_name": proposal_name,
+        "affinity_score": _score(affinity), "keyword_score": _score(keyword), "text_score": _score(text),
+        "has_conflict": bool(blocked),
+        "coi_type": best and best[1], "coi_severity": best and best[2], "coi_status": best and best[3],
+        "source": "pool",
+    }
