@@ -7,6 +7,7 @@ every chunk so that a crash loses at most one chunk."""
 
 import logging
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
@@ -17,12 +18,12 @@ from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.audit import record
 from referee.core.errors import DomainError
+from referee.core.workers import require_worker
 from referee.matching import conflicts as detector
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 logger = logging.getLogger(__name__)
 ALREADY_RUNNING = "A conflict detection job is already pending or running for this call."
-CHUNK_REVIEWERS = 200
 RUNNING = COIDetectionJob.State.RUNNING
 
 
@@ -31,9 +32,10 @@ class Abandoned(Exception):
 
 
 def start_detection(call, *, user, job_type: str = "full_call") -> COIDetectionJob:
-    """Create the pending job and queue it after commit."""
+    """Create the pending job and queue it after commit (refused when no worker would run it)."""
     from referee.conflicts.tasks import run_coi_detection
 
+    require_worker("Conflict detection")
     try:
         with transaction.atomic():
             job = COIDetectionJob.objects.create(call=call, job_type=job_type, created_by=user)
@@ -93,16 +95,17 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope):
     passes = [(range(len(entries)), range(len(proposals)))]
     if reviewer_scope is not None:
         passes = [(reviewer_scope, range(len(proposals))), (range(len(entries)), proposal_scope)]
+    chunk = django_settings.REFEREE_DETECTION_CHUNK_REVIEWERS
     for reviewer_idx, proposal_idx in passes:
         reviewer_idx, proposal_idx = list(reviewer_idx), list(proposal_idx)
         if not reviewer_idx or not proposal_idx:
             continue
         chunks = detector.detect_conflicts(
             [records[i] for i in reviewer_idx], [proposal_records[i] for i in proposal_idx], settings,
-            today=today, chunk_size=CHUNK_REVIEWERS,
+            today=today, chunk_size=chunk,
         )
         for number, findings in enumerate(chunks):
-            done = min(CHUNK_REVIEWERS, len(reviewer_idx) - number * CHUNK_REVIEWERS) * len(proposal_idx)
+            done = min(chunk, len(reviewer_idx) - number * chunk) * len(proposal_idx)
             rows = [
                 _conflict(job.call, config, entries[reviewer_idx[f.reviewer]].reviewer, proposals[proposal_idx[f.proposal]], f)
                 for f in findings
