@@ -3,6 +3,11 @@ place, missing ones created, nothing is ever deleted. Runs inside the caller's t
 
 Fields absent from a record keep their stored value (or the model default on creation), so a
 partial file never clears data it does not mention.
+
+A dry run (`Loader(write=False)`) takes the same path and counts the same, but writes nothing: a
+row to create is built in memory only, and whatever hangs under an unsaved row (a new call's
+rounds, a new profile's publications) is new without a look-up. Most of an import's cost is its
+inserts, so a dry run of a new call costs a fraction of the import.
 """
 
 from collections import Counter, defaultdict
@@ -41,13 +46,20 @@ def publication_lookup(profile: ReviewerProfile, p: dict) -> dict:
     return by_title | {"doi__isnull": True}
 
 
+def unsaved(lookup: dict) -> bool:
+    """The lookup names a row only a dry run has (not in the database): nothing can match it."""
+    return any(isinstance(v, models.Model) and v.pk is None for v in lookup.values())
+
+
 class Loader:
-    def __init__(self, tick=None):
+    def __init__(self, tick=None, write: bool = True):
+        self.write = write
         self.stats: dict[str, Counter] = defaultdict(Counter)
         self.tick = tick or (lambda n=1: None)
         self.now = timezone.now()
         self._users: dict[str, User] = {}
         self._orgs: dict[str, Customer] = {}
+        self._profiles: dict[str, ReviewerProfile] = {}
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -56,23 +68,30 @@ class Loader:
         """The row matching `lookup` with `values` applied, and whether it was created/updated.
 
         Lookup entries without `__` also initialise a new row; `on_create` holds values only a
-        new row gets. `create` replaces `model.objects.create` (domain constructors)."""
-        obj = model.objects.filter(**lookup).order_by("pk").first()
+        new row gets. `create` replaces `model.objects.create` (domain constructors); a dry run
+        builds the row unsaved instead."""
+        obj = None if unsaved(lookup) else model.objects.filter(**lookup).order_by("pk").first()
         if obj is None:
             fields = {k: v for k, v in lookup.items() if "__" not in k} | (on_create or {}) | values
+            if not self.write:
+                return model(**fields), CREATED
             return (create or model.objects.create)(**fields), CREATED
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
         for name in changed:
             setattr(obj, name, values[name])
-        if changed:
+        if changed and self.write:
             obj.save()  # full save: model save() hooks (Proposal.call) must run
         return obj, UPDATED if changed else UNCHANGED
 
-    def set_members(self, relation, users: list[User], status: str) -> str:
-        """Replace a many-to-many set of users; a change turns "unchanged" into "updated"."""
+    def set_members(self, obj, field: str, users: list[User], status: str) -> str:
+        """Replace the many-to-many set of users `obj.<field>`; a change turns "unchanged" into "updated"."""
+        if obj.pk is None:  # a row only a dry run has: its set is new with it
+            return status
+        relation = getattr(obj, field)
         wanted = {u.pk for u in users}
         if set(relation.values_list("pk", flat=True)) != wanted:
-            relation.set(wanted)
+            if self.write:
+                relation.set(wanted)
             return UPDATED if status == UNCHANGED else status
         return status
 
@@ -85,6 +104,12 @@ class Loader:
         if username not in self._users:
             self._users[username] = User.objects.get(username=username)
         return self._users[username]
+
+    def profile_of(self, user: User) -> ReviewerProfile:
+        """The profile the reviewers section loaded (a dry run's may be unsaved), else the stored one."""
+        if user.username not in self._profiles:
+            self._profiles[user.username] = ReviewerProfile.objects.get(user=user)
+        return self._profiles[user.username]
 
     def org_id(self, name: str | None) -> int | None:
         if name is None:
@@ -102,7 +127,7 @@ class Loader:
         for record in s["users"]:
             self.user_row(record.values)
         call = self.call(data.call.values) if data.call else None
-        rounds = {r.slug: r for r in call.rounds.all()} if call else {}
+        rounds = {r.slug: r for r in call.rounds.all()} if call and call.pk else {}
         for record in s["rounds"]:
             rounds[record.values["slug"]] = self.round(call, record.values)
         for record in s["proposals"]:
@@ -112,7 +137,7 @@ class Loader:
         for record in s["pool"]:
             self.pool_entry(call, record.values)
         stats = dict(self.stats)
-        if call:
+        if call and self.write:
             # Imports bypass the domain actions' own events: one event tells who changed the call how.
             audit.record("CALL_IMPORTED", call, call=call, message="bulk import",
                          counts={entity: dict(c) for entity, c in stats.items()})
@@ -137,7 +162,7 @@ class Loader:
             values["manager_id"] = self.org_id(values["manager_id"])
         call, status = self.upsert(Call, {"slug": v["slug"]}, values, create=create_call)
         if "managers" in v:
-            status = self.set_members(call.managers, [self.user(u) for u in v["managers"]], status)
+            status = self.set_members(call, "managers", [self.user(u) for u in v["managers"]], status)
         self.count("calls", status)
         self.tick()
         return call
@@ -161,10 +186,13 @@ class Loader:
         proposal, status = self.upsert(Proposal, {"call": round_.call, "slug": v["slug"]}, values)
         if "team" in v or "creator" in v:
             # §2: the team includes the creator.
-            team = [self.user(u) for u in v.get("team", [])] if "team" in v else list(proposal.team.all())
+            if "team" in v:
+                team = [self.user(u) for u in v["team"]]
+            else:
+                team = list(proposal.team.all()) if proposal.pk else []
             if proposal.created_by_id and proposal.created_by_id not in {u.pk for u in team}:
                 team.append(proposal.created_by)
-            status = self.set_members(proposal.team, team, status)
+            status = self.set_members(proposal, "team", team, status)
         self.count("proposals", status)
         self.tick()
 
@@ -172,7 +200,8 @@ class Loader:
         user = self.user(v["user"])
         values = pick(v, "orcid_id", "biography", "alternative_names", "available_for_reviews", "is_published")
         profile, status = self.upsert(ReviewerProfile, {"user": user}, values)
-        if profile.is_published and profile.published_at is None:
+        self._profiles[user.username] = profile
+        if profile.is_published and profile.published_at is None and self.write:
             profile.published_at = self.now
             profile.save(update_fields=["published_at", "modified"])
         self.count("reviewers", status)
@@ -192,15 +221,16 @@ class Loader:
             p = p.values
             values = pick(p, "title", "publication_year", "venue", "doi", "venue_type", "abstract", "coauthors",
                           "external_ids", "is_excluded_from_matching")
-            self.count("publications", self.upsert(ReviewerPublication, publication_lookup(profile, p), values)[1])
+            lookup = publication_lookup(profile, p) if profile.pk else {"profile": profile}
+            self.count("publications", self.upsert(ReviewerPublication, lookup, values)[1])
         self.tick()
 
     def pool_entry(self, call: Call, v: dict) -> None:
         user = self.user(v["reviewer"])
         values = pick(v, "invitation_status", "max_assignments")
-        lookup = {"call": call, "reviewer": ReviewerProfile.objects.get(user=user)}
+        lookup = {"call": call, "reviewer": self.profile_of(user)}
         entry, status = self.upsert(CallReviewerPool, lookup, values, on_create={"invited_at": self.now})
-        if entry.invitation_status in ("accepted", "declined") and entry.response_date is None:
+        if entry.invitation_status in ("accepted", "declined") and entry.response_date is None and self.write:
             entry.response_date = self.now
             entry.save(update_fields=["response_date", "modified"])
         self.count("pool entries", status)
