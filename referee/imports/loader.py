@@ -4,10 +4,13 @@ place, missing ones created, nothing is ever deleted. Runs inside the caller's t
 Fields absent from a record keep their stored value (or the model default on creation), so a
 partial file never clears data it does not mention.
 
+Rows are looked up in bulk where the key is exact (users by username, the call's proposals with
+their teams by slug, profiles by user), and not at all under a row this run creates: a new call's
+rounds, a new proposal's team or a new profile's publications cannot exist yet.
+
 A dry run (`Loader(write=False)`) takes the same path and counts the same, but writes nothing: a
-row to create is built in memory only, and whatever hangs under an unsaved row (a new call's
-rounds, a new profile's publications) is new without a look-up. Most of an import's cost is its
-inserts, so a dry run of a new call costs a fraction of the import.
+row to create is built in memory only. Most of an import's cost is its inserts, so a dry run of a
+new call costs a fraction of the import.
 """
 
 from collections import Counter, defaultdict
@@ -46,9 +49,16 @@ def publication_lookup(profile: ReviewerProfile, p: dict) -> dict:
     return by_title | {"doi__isnull": True}
 
 
-def unsaved(lookup: dict) -> bool:
-    """The lookup names a row only a dry run has (not in the database): nothing can match it."""
-    return any(isinstance(v, models.Model) and v.pk is None for v in lookup.values())
+NOT_LOOKED_UP = object()
+BATCH = 900  # keys per `IN (…)`, below any database's limit on parameters
+
+
+def stored_by(queryset, field: str, keys: list) -> dict:
+    """{key: row} of the rows whose `field` is one of `keys` (exact match)."""
+    rows = {}
+    for start in range(0, len(keys), BATCH):
+        rows.update({getattr(row, field): row for row in queryset.filter(**{f"{field}__in": keys[start:start + BATCH]})})
+    return rows
 
 
 class Loader:
@@ -60,22 +70,31 @@ class Loader:
         self._users: dict[str, User] = {}
         self._orgs: dict[str, Customer] = {}
         self._profiles: dict[str, ReviewerProfile] = {}
+        self._stored: dict[str, dict] = {}  # rows looked up in bulk, per section
+        self._new: dict[int, models.Model] = {}  # rows this run created (kept alive: keyed by id())
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def is_new(self, obj: models.Model) -> bool:
+        """Created by this run (or built by a dry run): nothing in the database hangs under it yet."""
+        return obj.pk is None or id(obj) in self._new
+
     def upsert(self, model: type[models.Model], lookup: dict, values: dict, *, on_create: dict | None = None,
-               create=None):
+               create=None, found=NOT_LOOKED_UP):
         """The row matching `lookup` with `values` applied, and whether it was created/updated.
 
         Lookup entries without `__` also initialise a new row; `on_create` holds values only a
         new row gets. `create` replaces `model.objects.create` (domain constructors); a dry run
-        builds the row unsaved instead."""
-        obj = None if unsaved(lookup) else model.objects.filter(**lookup).order_by("pk").first()
+        builds the row unsaved instead. `found`: the row already looked up in bulk (None: none)."""
+        obj = found
+        if found is NOT_LOOKED_UP:
+            under_new = any(isinstance(v, models.Model) and self.is_new(v) for v in lookup.values())
+            obj = None if under_new else model.objects.filter(**lookup).order_by("pk").first()
         if obj is None:
             fields = {k: v for k, v in lookup.items() if "__" not in k} | (on_create or {}) | values
-            if not self.write:
-                return model(**fields), CREATED
-            return (create or model.objects.create)(**fields), CREATED
+            obj = (create or model.objects.create)(**fields) if self.write else model(**fields)
+            self._new[id(obj)] = obj
+            return obj, CREATED
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
         for name in changed:
             setattr(obj, name, values[name])
@@ -85,11 +104,13 @@ class Loader:
 
     def set_members(self, obj, field: str, users: list[User], status: str) -> str:
         """Replace the many-to-many set of users `obj.<field>`; a change turns "unchanged" into "updated"."""
-        if obj.pk is None:  # a row only a dry run has: its set is new with it
+        wanted = {u.pk for u in users}
+        if self.is_new(obj):  # its set is new with it
+            if self.write and wanted:
+                getattr(obj, field).add(*wanted)
             return status
         relation = getattr(obj, field)
-        wanted = {u.pk for u in users}
-        if set(relation.values_list("pk", flat=True)) != wanted:
+        if {u.pk for u in relation.all()} != wanted:  # .all(): the bulk look-up prefetched it
             if self.write:
                 relation.set(wanted)
             return UPDATED if status == UNCHANGED else status
@@ -124,14 +145,21 @@ class Loader:
         s = data.sections
         for record in s["organisations"]:
             self.organisation(record.values)
+        self._stored["users"] = stored_by(User.objects, "username", [r.values["username"] for r in s["users"]])
         for record in s["users"]:
             self.user_row(record.values)
         call = self.call(data.call.values) if data.call else None
-        rounds = {r.slug: r for r in call.rounds.all()} if call and call.pk else {}
+        old_call = call is not None and not self.is_new(call)
+        rounds = {r.slug: r for r in call.rounds.all()} if old_call else {}
         for record in s["rounds"]:
             rounds[record.values["slug"]] = self.round(call, record.values)
+        self._stored["proposals"] = stored_by(
+            Proposal.objects.filter(call=call).prefetch_related("team"), "slug",
+            [r.values["slug"] for r in s["proposals"]]) if old_call else {}
         for record in s["proposals"]:
             self.proposal(rounds[record.values["round"]], record.values)
+        user_ids = [self.user(r.values["user"]).pk for r in s["reviewers"]]
+        self._stored["profiles"] = stored_by(ReviewerProfile.objects, "user_id", [pk for pk in user_ids if pk])
         for record in s["reviewers"]:
             self.reviewer(record.values)
         for record in s["pool"]:
@@ -151,7 +179,8 @@ class Loader:
 
     def user_row(self, v: dict) -> None:
         values = pick(v, "email", "first_name", "last_name", "is_staff", "is_support")
-        user, status = self.upsert(User, {"username": v["username"]}, values, create=create_user)
+        user, status = self.upsert(User, {"username": v["username"]}, values, create=create_user,
+                                   found=self._stored["users"].get(v["username"]))
         self._users[user.username] = user
         self.count("users", status)
         self.tick()
@@ -183,13 +212,14 @@ class Loader:
         if "organisation" in v:
             values["organization_id"] = self.org_id(v["organisation"])
         # The slug is unique within the call, whichever round the proposal sits in.
-        proposal, status = self.upsert(Proposal, {"call": round_.call, "slug": v["slug"]}, values)
+        proposal, status = self.upsert(Proposal, {"call": round_.call, "slug": v["slug"]}, values,
+                                       found=self._stored["proposals"].get(v["slug"]))
         if "team" in v or "creator" in v:
             # §2: the team includes the creator.
             if "team" in v:
                 team = [self.user(u) for u in v["team"]]
             else:
-                team = list(proposal.team.all()) if proposal.pk else []
+                team = [] if self.is_new(proposal) else list(proposal.team.all())
             if proposal.created_by_id and proposal.created_by_id not in {u.pk for u in team}:
                 team.append(proposal.created_by)
             status = self.set_members(proposal, "team", team, status)
@@ -199,7 +229,8 @@ class Loader:
     def reviewer(self, v: dict) -> None:
         user = self.user(v["user"])
         values = pick(v, "orcid_id", "biography", "alternative_names", "available_for_reviews", "is_published")
-        profile, status = self.upsert(ReviewerProfile, {"user": user}, values)
+        profile, status = self.upsert(ReviewerProfile, {"user": user}, values,
+                                      found=self._stored["profiles"].get(user.pk) if user.pk else None)
         self._profiles[user.username] = profile
         if profile.is_published and profile.published_at is None and self.write:
             profile.published_at = self.now
@@ -221,7 +252,7 @@ class Loader:
             p = p.values
             values = pick(p, "title", "publication_year", "venue", "doi", "venue_type", "abstract", "coauthors",
                           "external_ids", "is_excluded_from_matching")
-            lookup = publication_lookup(profile, p) if profile.pk else {"profile": profile}
+            lookup = {"profile": profile} if self.is_new(profile) else publication_lookup(profile, p)
             self.count("publications", self.upsert(ReviewerPublication, lookup, values)[1])
         self.tick()
 
