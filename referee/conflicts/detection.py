@@ -52,15 +52,20 @@ def run_detection(job_id: int) -> COIDetectionJob:
         if job.state != COIDetectionJob.State.PENDING:
             return job  # a redelivered task: the first run owns the job
         call, config = job.call, job.call.coi_config
-        entries, proposals = _entries(call), list(_proposals(call))
-        reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
         job.state, job.started_at = COIDetectionJob.State.RUNNING, timezone.now()
         job.config_snapshot = _snapshot(config)
-        job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
         job.save()
+    # The job reads `running` from here on, also while the call's people and papers load. Loading
+    # only reads, outside any transaction: on SQLite a transaction holds the one write lock, and
+    # every request that writes would wait for a large call to load.
     # Every state change below is conditional on `running`: the stalled-job sweep (jobs.py) may
     # have failed the job meanwhile, and its verdict stands.
     try:
+        entries, proposals = _entries(call), list(_proposals(call))
+        reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
+        job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
+        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(total_pairs=job.total_pairs,
+                                                                         modified=timezone.now())
         _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
     except Abandoned:
         logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)

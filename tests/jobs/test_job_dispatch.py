@@ -7,7 +7,9 @@ tells the job's true state. Workers say they run with a heartbeat row (referee.c
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
+from referee.conflicts import detection
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core import workers
 from referee.core.models import AuditEvent, WorkerHeartbeat
@@ -81,3 +83,21 @@ def test_the_answer_tells_the_state_the_job_is_in_when_the_post_answers(world):
     assert (body["processed_pairs"], body["total_pairs"], body["progress_percentage"]) == (2, 2, 100.0)
     assert body["conflicts_found"] == 1 == ConflictOfInterest.objects.count()
     assert body["started_at"] and body["completed_at"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_reads_running_while_the_call_loads_and_holds_no_transaction_meanwhile(world):
+    """Before: the call's people and papers were loaded inside the transaction that marked the job
+    running, so the job read `pending` while a worker worked on it, and on SQLite every request
+    that writes waited for the load (a transaction holds the one write lock)."""
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("SELECT") and "reviewerpublication" in sql.lower():
+            seen.append((connection.in_atomic_block, COIDetectionJob.objects.values_list("state", flat=True).get()))
+        return execute(sql, params, many, context)
+
+    job = COIDetectionJob.objects.create(call=world.call)
+    with connection.execute_wrapper(watch):
+        assert detection.run_detection(job.id).state == "completed"
+    assert seen == [(False, "running")]
