@@ -7,11 +7,15 @@ import os
 
 from celery import Celery
 
+from referee.core.workers import Heartbeat
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
 
 app = Celery("referee")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Every worker says it is alive, so that a request never queues work no worker will run.
+app.steps["worker"].add(Heartbeat)
 
 
 def load_tasks_and_sending() -> None:

@@ -252,6 +252,9 @@ CELERY_BEAT_SCHEDULE = {
 # A conflict detection job that has not reported progress for this long lost its worker (a chunk of
 # 200 reviewers takes well under a minute at 6,000 proposals): it is failed so that a new one can run.
 REFEREE_DETECTION_STALL_MINUTES = int(os.environ.get("REFEREE_DETECTION_STALL_MINUTES", "15"))
+# Reviewers per chunk of a detection run: each chunk's findings and progress are committed together,
+# so a smaller chunk shows progress more often (and loses less to a crash) at a little more overhead.
+REFEREE_DETECTION_CHUNK_REVIEWERS = max(1, int(os.environ.get("REFEREE_DETECTION_CHUNK_REVIEWERS", "200")))
 # Without a broker of its own, `referee serve` starts a Celery worker and beat beside gunicorn (child
 # processes, never threads of the master that forks the web workers). 0 turns them off (e.g. a second
 # server on the same database and var/); 1 starts them with any broker.

@@ -2,10 +2,12 @@
 
 import copy
 import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from rest_framework.authtoken.models import Token
 
 from referee.calls.models import Call, Proposal, Round
 from referee.core.models import AuditEvent, Customer, User
@@ -59,9 +61,23 @@ def test_example_file_imports_everything(data):
     entry = CallReviewerPool.objects.get(call=call, reviewer=profile)
     assert (entry.invitation_status, entry.max_assignments) == ("accepted", 5) and entry.response_date
     assert User.objects.get(username="auditor").is_support
-    assert User.objects.get(username="jdoe").auth_token  # API token like every created user
+    # Issue 10: users an import creates hold no API token until they ask for one (before: all had one).
+    assert not Token.objects.exists()
     event = AuditEvent.objects.get(event_type="CALL_IMPORTED")
     assert event.call == call and event.context["counts"]["proposals"] == {"created": 1}
+
+
+def test_imported_users_get_a_token_only_when_one_is_asked_for(data):
+    import_data(data)
+    assert not Token.objects.exists()
+    token = call_command_output("token", "jdoe")  # the staff's way
+    assert Token.objects.get().key == token and Token.objects.get().user.username == "jdoe"
+
+
+def call_command_output(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue().strip()
 
 
 def test_reimport_of_same_file_changes_nothing(data):
@@ -165,7 +181,8 @@ def append(path, item):
     return apply
 
 
-PROPOSAL = 'proposals[0] (slug "ocean-eddies")'
+# Issue 10: a record is named by its index, its title or name, and its key.
+PROPOSAL = 'proposals[0] "Eddy-resolving ocean simulations of the North Atlantic" (slug "ocean-eddies")'
 REVIEWER = 'reviewers[0] (user "lrossi")'
 INVALID = {
     "enum": (mutate(["proposals", 0, "state"], "foo"),
@@ -177,37 +194,39 @@ INVALID = {
     "end before start": (mutate(["reviewers", 0, "affiliations", 1, "end_date"], "2010-01-01"),
                          f'{REVIEWER}: affiliations[1] (organisation "University of Tartu"): end_date: End date'),
     "round times": (mutate(["rounds", 0, "cutoff_time"], "2027-01-01T00:00:00"),
-                    'rounds[0] (slug "spring-2027"): cutoff_time: must be after start_time'),
+                    'rounds[0] "Spring 2027" (slug "spring-2027"): cutoff_time: must be after start_time'),
     "datetime": (mutate(["rounds", 0, "start_time"], "soon"),
-                 'rounds[0] (slug "spring-2027"): start_time: must be an ISO 8601 date-time, not "soon"'),
+                 'rounds[0] "Spring 2027" (slug "spring-2027"): start_time: must be an ISO 8601 date-time, not "soon"'),
     "type": (mutate(["pool", 0, "max_assignments"], "5"),
              'pool[0] (reviewer "lrossi"): max_assignments: must be an integer between 1 and 50, not "5"'),
     "range": (mutate(["pool", 0, "max_assignments"], 51),
               'pool[0] (reviewer "lrossi"): max_assignments: must be an integer between 1 and 50, not 51'),
-    "boolean": (mutate(["users", 4, "is_support"], "yes"), 'users[4] (username "auditor"): is_support: must be true'),
+    "boolean": (mutate(["users", 4, "is_support"], "yes"), 'users[4] "Ada Auditor" (username "auditor"): is_support: must be true'),
     "slug": (mutate(["call", "slug"], "not a slug"),
-             'call (slug "not a slug"): slug: "not a slug" is not a valid slug'),
-    "email": (mutate(["users", 0, "email"], "nope"), 'users[0] (username "kmanager"): email: "nope" is not a valid'),
+             'call "Example HPC Allocation Call 2027" (slug "not a slug"): slug: "not a slug" is not a valid slug'),
+    "email": (mutate(["users", 0, "email"], "nope"), 'users[0] "Kadri Mets" (username "kmanager"): email: "nope" is not a valid'),
     "coauthor": (mutate(["reviewers", 0, "publications", 0, "coauthors"], [{"orcid": "0000-0001-5109-3700"}]),
-                 f'{REVIEWER}: publications[0] (doi "10.1175/JPO-D-23-0001.1"): coauthors: [0]: must be a name'),
-    "required": (mutate(["proposals", 0, "name"], ...), f"{PROPOSAL}: name: is required"),
+                 f'{REVIEWER}: publications[0] "Mesoscale eddy energy pathways in a warming North Atlantic" (doi "10.1175/JPO-D-23-0001.1"): coauthors: [0]: must be a name'),
+    "required": (mutate(["proposals", 0, "name"], ...), 'proposals[0] (slug "ocean-eddies"): name: is required'),
     "nul": (mutate(["proposals", 0, "description"], "a\x00b"), f"{PROPOSAL}: description: must not contain NUL"),
     "unknown field": (mutate(["proposals", 0, "title"], "x"), f'{PROPOSAL}: unknown field "title"'),
     "unknown section": (mutate(["batches"], []), 'file: unknown section "batches"'),
     "not an object": (mutate(["proposals", 0], "x"), 'proposals[0]: must be an object, not "x"'),
     "duplicate slug": (append(["proposals"], {"slug": "ocean-eddies", "round": "spring-2027", "name": "Twin"}),
-                       'proposals[1] (slug "ocean-eddies"): slug: duplicate of proposals[0] (slug "ocean-eddies")'),
-    "duplicate username": (append(["users"], {"username": "jdoe"}), 'users[5] (username "jdoe"): username: duplicate'),
+                       'proposals[1] "Twin" (slug "ocean-eddies"): slug: duplicate of ' + PROPOSAL),
+    "duplicate username": (append(["users"], {"username": "jdoe"}), 'users[5] (username "jdoe"): username: duplicate of users[1] "Jane Doe" (username "jdoe")'),
     "duplicate keyword": (append(["reviewers", 0, "expertise"], {"expertise_keyword": "Ocean Modelling"}),
                           f'{REVIEWER}: expertise[2] (expertise_keyword "Ocean Modelling"): expertise_keyword: '
                           f'duplicate of {REVIEWER}: expertise[0]'),
     "duplicate doi": (append(["reviewers", 0, "publications"],
                              {"title": "Other", "publication_year": 2020, "doi": "10.1175/jpo-d-23-0001.1"}),
-                      f'{REVIEWER}: publications[2] (doi "10.1175/jpo-d-23-0001.1"): doi or title and '
+                      f'{REVIEWER}: publications[2] "Other" (doi "10.1175/jpo-d-23-0001.1"): doi or title and '
                       f'publication_year: duplicate'),
     "duplicate title and year": (append(["reviewers", 0, "publications"],
                                         {"title": "scaling an ocean model to 10,000 GPUs", "publication_year": 2022}),
-                                 f"{REVIEWER}: publications[2]: doi or title and publication_year: duplicate"),
+                                 f'{REVIEWER}: publications[2] "scaling an ocean model to 10,000 GPUs": doi or title and '
+                                 f'publication_year: duplicate of {REVIEWER}: publications[1] "Scaling an ocean model '
+                                 f'to 10,000 GPUs"'),
     "duplicate affiliation": (append(["reviewers", 0, "affiliations"],
                                      {"organisation": "ETH Zurich", "start_date": "2019-09-01"}),
                               f'{REVIEWER}: affiliations[2] (organisation "ETH Zurich"): organisation and start_date: '

@@ -12,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from referee.core.errors import DomainError, FieldError
+from referee.core.errors import DomainError, FieldError, Unavailable
 
 
 BUSY_RETRY_SECONDS = 5
@@ -24,6 +24,8 @@ def exception_handler(exc, context):
         # after waiting its timeout: the transaction was rolled back, so the caller may retry.
         return Response({"detail": "The database is busy with other changes; nothing was changed. Try again."},
                         status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
+    if isinstance(exc, Unavailable):
+        return Response({"detail": exc.message}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
     if isinstance(exc, FieldError):
         return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):

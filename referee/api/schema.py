@@ -23,8 +23,9 @@ ERRORS = {
     "403": (ERROR, "Visible but not allowed for the caller's role (support users never write)."),
     "404": (ERROR, "Not visible to the caller, not found, or a page past the end of a list."),
     "414": (ERROR, "The request line (path and query) is longer than 4094 bytes."),
-    "503": (ERROR, "The embedded SQLite database stayed busy with other changes for 20 s; nothing was "
-                   "changed, retry after the `Retry-After` seconds."),
+    "503": (ERROR, "Nothing was changed: the embedded SQLite database stayed busy with other changes for "
+                   "20 s (retry after the `Retry-After` seconds), or the action queues background work "
+                   "(conflict detection) and no background worker is running."),
 }
 READS = ("list", "retrieve")
 
@@ -46,7 +47,8 @@ class RefereeAutoSchema(AutoSchema):
         sign-in needs a token, and that one answers 401 to wrong credentials); 403 but for the
         plain reads of a collection, which only filter; 404 but for creating in a top-level
         collection (a nested one's parent may be invisible); 414 anywhere (the server's limit on
-        the request line); 503 for writes (only SQLite gives up waiting for its one write lock)."""
+        the request line); 503 for writes (SQLite gives up waiting for its one write lock; work for
+        the background finds no worker)."""
         action = getattr(self.view, "action", None)
         plain_read = self.method == "GET" and action in READS
         creates_at_top = self.method == "POST" and action == "create" and "{" not in self.path

@@ -63,12 +63,15 @@ class ConflictCallActions:
                    operation_id="proposal_protected_calls_detect_conflicts")
     @action(detail=True, methods=["post"], url_path="detect-conflicts")
     def detect_conflicts(self, request, *args, **kwargs):
-        """Queue a detection job; 200 with the pending job (Waldur's 202 is not in its client)."""
+        """Queue a detection job and answer at once: 200 with the job as it is now, normally still
+        pending (Waldur's 202 is not in its client); 503 when no background worker is running."""
         call = self.get_object()
         require_manager(request, call)
         body = DetectConflictsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job = start_detection(call, user=request.user, job_type=body.validated_data["job_type"])
+        # A worker may already have taken it (or, where tasks run eagerly, finished it) after commit.
+        job.refresh_from_db()
         return Response(COIDetectionJobSerializer(job, context=self.get_serializer_context()).data)
 
     @extend_schema(responses=ConflictOfInterestSerializer(many=True), filters=False,

@@ -8,6 +8,7 @@ every chunk so that a crash loses at most one chunk."""
 import logging
 from collections import Counter
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
@@ -18,12 +19,12 @@ from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.audit import record
 from referee.core.errors import DomainError
+from referee.core.workers import require_worker
 from referee.matching import conflicts as detector
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 logger = logging.getLogger(__name__)
 ALREADY_RUNNING = "A conflict detection job is already pending or running for this call."
-CHUNK_REVIEWERS = 200
 RUNNING = COIDetectionJob.State.RUNNING
 
 
@@ -32,9 +33,10 @@ class Abandoned(Exception):
 
 
 def start_detection(call, *, user, job_type: str = "full_call") -> COIDetectionJob:
-    """Create the pending job and queue it after commit."""
+    """Create the pending job and queue it after commit (refused when no worker would run it)."""
     from referee.conflicts.tasks import run_coi_detection
 
+    require_worker("Conflict detection")
     try:
         with transaction.atomic():
             job = COIDetectionJob.objects.create(call=call, job_type=job_type, created_by=user)
@@ -51,15 +53,20 @@ def run_detection(job_id: int) -> COIDetectionJob:
         if job.state != COIDetectionJob.State.PENDING:
             return job  # a redelivered task: the first run owns the job
         call, config = job.call, job.call.coi_config
-        entries, proposals = _entries(call), list(_proposals(call))
-        reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
         job.state, job.started_at = COIDetectionJob.State.RUNNING, timezone.now()
         job.config_snapshot = _snapshot(config)
-        job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
         job.save()
+    # The job reads `running` from here on, also while the call's people and papers load. Loading
+    # only reads, outside any transaction: on SQLite a transaction holds the one write lock, and
+    # every request that writes would wait for a large call to load.
     # Every state change below is conditional on `running`: the stalled-job sweep (jobs.py) may
     # have failed the job meanwhile, and its verdict stands.
     try:
+        entries, proposals = _entries(call), list(_proposals(call))
+        reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
+        job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
+        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(total_pairs=job.total_pairs,
+                                                                         modified=timezone.now())
         result = _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
     except Abandoned:
         logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)
@@ -106,16 +113,17 @@ def _detect(job, config, entries, proposals, reviewer_scope, proposal_scope) -> 
     passes = [(range(len(entries)), range(len(proposals)))]
     if reviewer_scope is not None:
         passes = [(reviewer_scope, range(len(proposals))), (range(len(entries)), proposal_scope)]
+    chunk = django_settings.REFEREE_DETECTION_CHUNK_REVIEWERS
     for reviewer_idx, proposal_idx in passes:
         reviewer_idx, proposal_idx = list(reviewer_idx), list(proposal_idx)
         if not reviewer_idx or not proposal_idx:
             continue
         chunks = detector.detect_conflicts(
             [records[i] for i in reviewer_idx], [proposal_records[i] for i in proposal_idx], settings,
-            today=today, chunk_size=CHUNK_REVIEWERS, report=report,
+            today=today, chunk_size=chunk, report=report,
         )
         for number, findings in enumerate(chunks):
-            done = min(CHUNK_REVIEWERS, len(reviewer_idx) - number * CHUNK_REVIEWERS) * len(proposal_idx)
+            done = min(chunk, len(reviewer_idx) - number * chunk) * len(proposal_idx)
             rows = [
                 _conflict(job.call, config, entries[reviewer_idx[f.reviewer]].reviewer, proposals[proposal_idx[f.proposal]], f)
                 for f in findings

@@ -1,9 +1,10 @@
-"""Periodic job on conflict detection: a `running` job whose worker was lost is failed.
+"""Periodic job on conflict detection: a job whose worker or queued message was lost is failed.
 
 A detection run beats its job's `modified` after every chunk of reviewers. A worker killed
-outright (or a `referee serve` stopped mid-run) leaves the job `running`, and one pending or
-running job per call blocks every new detection, so without this the call could never be checked
-again. Jobs silent for `REFEREE_DETECTION_STALL_MINUTES` are failed, their findings kept (§4)."""
+outright (or a `referee serve` stopped mid-run) leaves the job `running`; a message lost by the
+broker leaves it `pending` with no worker ever starting it. One pending or running job per call
+blocks every new detection, so without this the call could never be checked again. Jobs silent
+for `REFEREE_DETECTION_STALL_MINUTES` are failed, their findings kept (§4)."""
 
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from referee.conflicts.models import COIDetectionJob
 from referee.core import audit
 from referee.core.jobs import each_locked
 
-RUNNING, FAILED = COIDetectionJob.State.RUNNING, COIDetectionJob.State.FAILED
+PENDING, RUNNING, FAILED = COIDetectionJob.State.PENDING, COIDetectionJob.State.RUNNING, COIDetectionJob.State.FAILED
 
 
 def stalled_message(minutes: int) -> str:
@@ -22,20 +23,28 @@ def stalled_message(minutes: int) -> str:
             "Conflicts found so far are kept; start a new detection to finish.")
 
 
+def never_started_message(minutes: int) -> str:
+    return (f"No worker started this job within {minutes} minutes: its queued task was lost. "
+            "Nothing was checked; start a new detection.")
+
+
 def fail_stalled_detection_jobs() -> int:
-    """running → failed once `modified` is older than the stall limit; returns how many."""
+    """running or pending → failed once `modified` (the last beat, or the creation of a job never
+    started) is older than the stall limit; returns how many."""
     minutes = settings.REFEREE_DETECTION_STALL_MINUTES
     cutoff = timezone.now() - timedelta(minutes=minutes)
-    ids = list(COIDetectionJob.objects.filter(state=RUNNING, modified__lt=cutoff)
+    ids = list(COIDetectionJob.objects.filter(state__in=[PENDING, RUNNING], modified__lt=cutoff)
                .order_by("pk").values_list("pk", flat=True))
+    reasons = {RUNNING: ("stalled", stalled_message(minutes)), PENDING: ("never_started", never_started_message(minutes))}
 
     def fail(job) -> bool:
-        if job.state != RUNNING or job.modified >= cutoff:  # it beat meanwhile
+        if job.state not in reasons or job.modified >= cutoff:  # it started or beat meanwhile
             return False
+        before = job.state
+        reason, job.error_message = reasons[before]
         job.state, job.completed_at = FAILED, timezone.now()
-        job.error_message = stalled_message(minutes)
         job.save(update_fields=["state", "completed_at", "error_message", "modified"])
-        audit.record("COI_DETECTION_FAILED", job, from_state=RUNNING, to_state=FAILED, reason="stalled",
+        audit.record("COI_DETECTION_FAILED", job, from_state=before, to_state=FAILED, reason=reason,
                      processed_pairs=job.processed_pairs, total_pairs=job.total_pairs)
         return True
 

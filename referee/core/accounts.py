@@ -17,7 +17,10 @@ LAST_STAFF = "This is the only active staff user: make another user staff first.
 
 
 def token_for(user: User) -> str:
-    """The user's one API token (40 hex), created on first use."""
+    """The user's one API token (40 hex), created when the user (or staff, with `referee token`)
+    first asks for it: password sign-in, `users/me/`, `referee createuser`/`token`. Creating a user
+    creates none, so the many users an import brings (authors, team members) hold no credential
+    nobody asked for."""
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
 
@@ -33,7 +36,6 @@ def create_user(username: str, *, email: str = "", password: str | None = None, 
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    token_for(user)
     return user
 
 

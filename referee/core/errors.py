@@ -15,3 +15,7 @@ class FieldError(DomainError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+
+
+class Unavailable(DomainError):
+    """The action needs a service that is not running now (a background worker): 503 {"detail"}."""

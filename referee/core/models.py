@@ -83,3 +83,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.object_type} {self.object_uuid}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running Celery worker, by its hostname, and when it last said so (referee.core.workers).
+
+    Work queued for the background is refused while no worker has beaten recently, instead of
+    waiting forever for a worker that is not there."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -20,8 +20,9 @@ __all__ = ["ImportInvalid", "import_data", "import_file", "format_summary"]
 def import_data(raw, *, progress=None, dry_run: bool = False) -> dict[str, Counter]:
     """Validate and write `raw` (parsed JSON); returns {entity: Counter(created/updated/unchanged)}.
 
-    `progress(total=n)` may return a tqdm-like bar (`update()`, `close()`). With `dry_run` every
-    write is rolled back, so the summary tells what an import would do."""
+    `progress(total=n)` may return a tqdm-like bar (`update()`, `close()`). With `dry_run` nothing
+    is written (and the transaction is rolled back all the same), and the summary tells what an
+    import would do."""
     with transaction.atomic():
         errors: list[str] = []
         data = schema.validate(raw, errors)
@@ -31,7 +32,7 @@ def import_data(raw, *, progress=None, dry_run: bool = False) -> dict[str, Count
             raise ImportInvalid(errors)
         bar = progress(total=data.size) if progress else None
         try:
-            stats = loader.Loader(tick=bar.update if bar else None).load(data)
+            stats = loader.Loader(tick=bar.update if bar else None, write=not dry_run).load(data)
         finally:
             if bar:
                 bar.close()

@@ -163,11 +163,13 @@ slug = text(255, blank=False, pattern=SLUG, what="slug")
 
 @dataclass
 class Spec:
-    """One kind of record: its checkers, required fields, naming key and nested record lists."""
+    """One kind of record: its checkers, required fields, naming key, the fields that name it
+    for people (a title, a person's names) and nested record lists."""
 
     fields: dict[str, Callable]
     required: tuple[str, ...] = ()
     key: str | None = None
+    title: tuple[str, ...] = ()
     nested: dict[str, Spec] = field(default_factory=dict)
     check: Callable[[dict], list[str]] = lambda record: []
 
@@ -198,30 +200,30 @@ PUBLICATION = Spec(
     {"title": text(1000, blank=False), "publication_year": integer(1900, 2100), "venue": text(500),
      "doi": nullable(text(255)), "venue_type": choice(ReviewerPublication.Venue.choices), "abstract": text(),
      "coauthors": list_of(coauthor), "external_ids": an_object, "is_excluded_from_matching": boolean},
-    required=("title", "publication_year"), key="doi",
+    required=("title", "publication_year"), key="doi", title=("title",),
 )
 SPECS = {
     "organisations": Spec({"name": org_ref}, required=("name",), key="name"),
     "users": Spec(
         {"username": text(150, blank=False, pattern=USERNAME, what="username"), "email": email,
          "first_name": text(150), "last_name": text(150), "is_staff": boolean, "is_support": boolean},
-        required=("username",), key="username",
+        required=("username",), key="username", title=("first_name", "last_name"),
     ),
     "call": Spec(
         {"slug": slug, "name": text(255, blank=False), "description": text(), "state": choice(Call.State.choices),
          "organisation": nullable(org_ref), "managers": list_of(user_ref)},
-        required=("slug", "name"), key="slug",
+        required=("slug", "name"), key="slug", title=("name",),
     ),
     "rounds": Spec(
         {"slug": slug, "name": text(255), "start_time": a_datetime, "cutoff_time": a_datetime,
          "review_duration_in_days": nullable(integer(1, 3650))},
-        required=("slug", "start_time", "cutoff_time"), key="slug", check=round_times,
+        required=("slug", "start_time", "cutoff_time"), key="slug", title=("name",), check=round_times,
     ),
     "proposals": Spec(
         {"slug": slug, "round": slug, "name": text(255, blank=False), "project_summary": text(),
          "description": text(), "state": choice(Proposal.State.choices), "creator": nullable(user_ref),
          "team": list_of(user_ref), "organisation": nullable(org_ref)},
-        required=("slug", "round", "name"), key="slug",
+        required=("slug", "round", "name"), key="slug", title=("name",),
     ),
     "reviewers": Spec(
         {"user": user_ref, "orcid_id": nullable(orcid), "biography": text(),
@@ -241,7 +243,7 @@ SECTIONS = ("organisations", "users", "rounds", "proposals", "reviewers", "pool"
 
 @dataclass
 class Record:
-    label: str  # e.g. `proposals[3] (slug "x")`, the prefix of every message about it
+    label: str  # e.g. `proposals[3] "Ocean eddies" (slug "x")`, the prefix of every message about it
     values: dict[str, Any]
 
 
@@ -258,9 +260,20 @@ class ImportData:
         return (self.call is not None) + sum(map(len, self.sections.values()))
 
 
+TITLE_LENGTH = 80
+
+
 def label_of(path: str, raw, spec: Spec) -> str:
-    value = raw.get(spec.key) if isinstance(raw, dict) and spec.key else None
-    return f"{path} ({spec.key} {show(value)})" if isinstance(value, str) else path
+    """Where the record is, what it is called and its key: `proposals[3] "Ocean eddies" (slug "x")`.
+    A name alone does not find a record in a file of hundreds, nor an index alone a person."""
+    if not isinstance(raw, dict):
+        return path
+    names = [raw[name].strip() for name in spec.title if isinstance(raw.get(name), str) and raw[name].strip()]
+    title = " ".join(names)
+    if len(title) > TITLE_LENGTH:
+        title = title[:TITLE_LENGTH - 1].rstrip() + "…"
+    value = raw.get(spec.key) if spec.key else None
+    return "".join([path, f" {show(title)}" if title else "", f" ({spec.key} {show(value)})" if isinstance(value, str) else ""])
 
 
 def clean(raw, spec: Spec, label: str, errors: list[str]) -> dict | None:

@@ -1,6 +1,7 @@
 """The stalled detection sweep: a `running` job whose worker was lost (no heartbeat for
-REFEREE_DETECTION_STALL_MINUTES) is failed, so that the call can be checked again; a run whose
-job was failed under it stops without writing its chunk."""
+REFEREE_DETECTION_STALL_MINUTES), or a `pending` one no worker started as long, is failed, so
+that the call can be checked again; a run whose job was failed under it stops without writing
+its chunk."""
 
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from django.test import override_settings
 
 from referee.conflicts import detection
 from referee.conflicts import tasks as coi_tasks
-from referee.conflicts.jobs import fail_stalled_detection_jobs, stalled_message
+from referee.conflicts.jobs import fail_stalled_detection_jobs, never_started_message, stalled_message
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from tests.conftest import client_for
 from tests.jobs.conftest import NOW, events
@@ -51,8 +52,27 @@ def test_a_job_that_beat_within_the_limit_is_left_running(world, clock):
     assert job.state == "running" and not events("COI_DETECTION_FAILED")
 
 
-@pytest.mark.parametrize("state", ["pending", "completed", "failed"])
-def test_only_running_jobs_are_swept(world, clock, state):
+def test_a_pending_job_no_worker_started_is_failed_and_never_runs_after(world, clock):
+    """Issue 10: a queued task the broker lost left its job `pending` for ever, blocking the call."""
+    job = job_at(world.call, "pending", NOW - LIMIT - timedelta(microseconds=1))
+    assert fail_stalled_detection_jobs() == 1
+    job.refresh_from_db()
+    assert (job.state, job.error_message, job.completed_at) == ("failed", never_started_message(15), NOW)
+    [event] = events("COI_DETECTION_FAILED")
+    assert (event.from_state, event.to_state, event.context["reason"]) == ("pending", "failed", "never_started")
+    assert detection.run_detection(job.id).state == "failed"  # a late delivery of its task does nothing
+    assert detect(world).status_code == 200
+
+
+def test_a_pending_job_within_the_limit_waits(world, clock):
+    job = job_at(world.call, "pending", NOW - LIMIT)
+    assert fail_stalled_detection_jobs() == 0
+    job.refresh_from_db()
+    assert job.state == "pending" and job.error_message == ""
+
+
+@pytest.mark.parametrize("state", ["completed", "failed"])
+def test_only_active_jobs_are_swept(world, clock, state):
     job = job_at(world.call, state, NOW - timedelta(days=2))
     assert fail_stalled_detection_jobs() == 0
     job.refresh_from_db()
