@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.filters import BooleanFilter
+from referee.api.rows import ModelSerializer
 from referee.assignments.models import ProposedAssignment
 from referee.calls.models import MatchingConfiguration
 
@@ -113,7 +114,7 @@ class AffinityMatrixResponseSerializer(serializers.Serializer):
     results = AffinityMatrixEntrySerializer(many=True)
 
 
-class ProposedAssignmentSerializer(serializers.ModelSerializer):
+class ProposedAssignmentSerializer(ModelSerializer):
     """Client `ProposedAssignment` (+ extra `call_uuid`). `reviewer` is the reviewer profile."""
 
     url = LinkField("proposed-assignments", source="*")

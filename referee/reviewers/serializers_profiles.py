@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.core.models import Customer
 from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
 from referee.reviewers.models import (
@@ -47,7 +48,7 @@ class CustomerUUIDField(serializers.SlugRelatedField):
         return obj.uuid.hex
 
 
-class ReviewerAffiliationSerializer(serializers.ModelSerializer):
+class ReviewerAffiliationSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
     organization = CustomerUUIDField(required=False, allow_null=True)
     organization_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -84,7 +85,7 @@ class ReviewerAffiliationSerializer(serializers.ModelSerializer):
                 "start_date": obj.start_date, "end_date": obj.end_date}
 
 
-class ReviewerExpertiseSerializer(serializers.ModelSerializer):
+class ReviewerExpertiseSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
     # Expertise categories are out of scope (§0.3): always null, any input ignored.
     expertise_category = serializers.SerializerMethodField()
@@ -140,7 +141,7 @@ class CoauthorsField(serializers.JSONField):
                 raise serializers.ValidationError(f"Item {position}: {orcid_validator.message}")
 
 
-class ReviewerPublicationSerializer(serializers.ModelSerializer):
+class ReviewerPublicationSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
     coauthors = CoauthorsField(required=False)
     external_ids = serializers.DictField(child=serializers.CharField(max_length=255), required=False)
@@ -238,7 +239,7 @@ class ProfileListSerializer(serializers.ListSerializer):
         return super().to_representation(profiles)
 
 
-class ReviewerProfileSerializer(serializers.ModelSerializer):
+class ReviewerProfileSerializer(ModelSerializer):
     url = LinkField("reviewer-profiles", source="*")
     uuid = HexUUIDField(read_only=True)
     user = LinkField("users")
