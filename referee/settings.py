@@ -107,6 +107,11 @@ def _database() -> dict:
             }
         )
         config.setdefault("TEST", {})["NAME"] = os.environ.get("SQLITE_TEST_NAME") or None
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # No parallel workers: requests already run side by side on few cores, and a parallel
+        # COUNT or aggregate makes each worker rebuild the hashed subplans of the visibility rules
+        # (docs/decisions.md, "List performance").
+        config.setdefault("OPTIONS", {}).setdefault("options", "-c max_parallel_workers_per_gather=0")
     return config
 
 

@@ -1,6 +1,7 @@
 """Representation rules shared by every serializer (§1, Representation)."""
 
 import uuid as uuid_lib
+from operator import attrgetter
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -20,6 +21,30 @@ def follow(instance, attrs):
         return fields.get_attribute(instance, attrs)
     except (AttributeError, KeyError, ObjectDoesNotExist):
         return None
+
+
+class FollowMixin:
+    """`get_attribute` by `follow`, with the common case first: a path of plain attributes,
+    read by `operator.attrgetter` (DRF's lookup checks each step for a mapping and a method)."""
+
+    def get_attribute(self, instance):
+        fetch = self.__dict__.get("_fetch")
+        if fetch is None:
+            fetch = self._fetch = attrgetter(".".join(self.source_attrs)) if self.source_attrs else None
+        if fetch is not None:
+            try:
+                value = fetch(instance)
+            except Exception:  # noqa: BLE001 - a missing link, a dict on the way: follow's answer
+                value = follow(instance, self.source_attrs)
+            else:
+                if callable(value):  # a method on the path: follow calls it, as DRF does
+                    value = follow(instance, self.source_attrs)
+        else:
+            value = instance
+        return self.resolve(value)
+
+    def resolve(self, value):
+        return value
 
 
 def hex_or_nil(value) -> str:
@@ -43,23 +68,32 @@ class HexUUIDField(serializers.UUIDField):
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
-class LinkField(serializers.Field):
-    """Absolute hyperlink to the object at `source` (which must have a `uuid`), null if missing."""
+class LinkField(FollowMixin, serializers.Field):
+    """Absolute hyperlink to the object at `source` (which must have a `uuid`), null if missing.
+
+    The link of a UUID is the collection's absolute URL plus the hex: `build_absolute_uri` of the
+    whole path gives the same text (it quotes character by character, and hex digits need none),
+    so the prefix is built once per request instead of once per row."""
 
     def __init__(self, collection: str, **kwargs):
         self.collection = collection
+        self._prefix = (None, None)  # (request, "<scheme>://<host>/api/<collection>/")
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
-    def get_attribute(self, instance):
-        return follow(instance, self.source_attrs)
-
     def to_representation(self, value):
-        return absolute_link(self.context.get("request"), self.collection, getattr(value, "uuid", value))
+        request, key = self.context.get("request"), getattr(value, "uuid", value)
+        if request is None or not isinstance(key, uuid_lib.UUID):
+            return absolute_link(request, self.collection, key)
+        owner, prefix = self._prefix
+        if owner is not request:
+            prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+            self._prefix = (request, prefix)
+        return f"{prefix}{key.hex}/"
 
 
 @extend_schema_field({"type": "string", "format": "uuid", "nullable": True, "readOnly": True})
-class RelatedUUIDField(serializers.Field):
+class RelatedUUIDField(FollowMixin, serializers.Field):
     """Read-only `<x>_uuid` companion: hex of the related object's uuid, null (or the nil UUID
     for client-mandatory keys) if missing. Resolved in get_attribute because DRF renders a None
     attribute as null without asking the field."""
@@ -69,8 +103,7 @@ class RelatedUUIDField(serializers.Field):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
-    def get_attribute(self, instance):
-        value = follow(instance, self.source_attrs)
+    def resolve(self, value):
         value = getattr(value, "uuid", value)
         if value is None:
             return NIL_UUID if self.nil else None
@@ -101,15 +134,14 @@ class DisplayField(serializers.ReadOnlyField):
         return self.labels.get(value) or display_label(value or "")
 
 
-class NameField(serializers.CharField):
+class NameField(FollowMixin, serializers.CharField):
     """`<x>_name` companion: "" when the target is missing (§1)."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
-    def get_attribute(self, instance):
-        value = follow(instance, self.source_attrs)
+    def resolve(self, value):
         return value if value is not None else ""
 
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.filters import BooleanFilter
+from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
 from referee.assignments.candidates import RULES
 from referee.assignments.models import ProposedAssignment
@@ -155,7 +156,7 @@ class AffinityMatrixResponseSerializer(serializers.Serializer):
     results = AffinityMatrixEntrySerializer(many=True, help_text="This page's rows, best affinity first.")
 
 
-class ProposedAssignmentSerializer(serializers.ModelSerializer):
+class ProposedAssignmentSerializer(ModelSerializer):
     """Client `ProposedAssignment` (+ extra `call_uuid`). `reviewer` is the reviewer profile."""
 
     url = LinkField("proposed-assignments", source="*")

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from referee.api.fields import (
     DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField,
 )
+from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.conflicts.models import ConflictOfInterest
@@ -43,7 +44,7 @@ def item_prefetch(queryset=None) -> Prefetch:
     )
 
 
-class AssignmentItemSerializer(serializers.ModelSerializer):
+class AssignmentItemSerializer(ModelSerializer):
     """Client `AssignmentItem`."""
 
     url = LinkField("assignment-items", source="*")
@@ -77,7 +78,7 @@ class AssignmentItemSerializer(serializers.ModelSerializer):
         return count
 
 
-class AssignmentBatchListSerializer(serializers.ModelSerializer):
+class AssignmentBatchListSerializer(ModelSerializer):
     """Client `AssignmentBatchList`. Counts come from `BatchQuerySet.with_counts()`."""
 
     url = LinkField("assignment-batches", source="*")
@@ -122,7 +123,7 @@ class AssignmentBatchSerializer(AssignmentBatchListSerializer):
         read_only_fields = fields
 
 
-class MyAssignmentBatchSerializer(serializers.ModelSerializer):
+class MyAssignmentBatchSerializer(ModelSerializer):
     """Client `MyAssignmentBatch` (the reviewer's own view, §3.2)."""
 
     uuid = HexUUIDField(read_only=True)
@@ -141,7 +142,7 @@ class MyAssignmentBatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MyAssignmentItemSerializer(serializers.ModelSerializer):
+class MyAssignmentItemSerializer(ModelSerializer):
     """Client `MyAssignmentItem` + `proposal_description`, `review_uuid` (extra).
 
     Proposal text follows the call's `invitation_proposal_disclosure`, passed in the context as

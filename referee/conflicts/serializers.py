@@ -4,6 +4,7 @@ bodies of their actions (§3.5, §3.7)."""
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.calls.models import COI_TYPES
 from referee.conflicts.domain import is_blocking
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
@@ -19,7 +20,7 @@ def with_details(queryset):
     )
 
 
-class ConflictOfInterestSerializer(serializers.ModelSerializer):
+class ConflictOfInterestSerializer(ModelSerializer):
     """Client `ConflictOfInterest` + extra `rule`, `is_blocking` (§5.8)."""
 
     url = LinkField("conflicts-of-interest", source="*")
@@ -116,7 +117,7 @@ class DetectionResultSerializer(serializers.Serializer):
     detectors = DetectorResultsSerializer()
 
 
-class COIDetectionJobSerializer(serializers.ModelSerializer):
+class COIDetectionJobSerializer(ModelSerializer):
     """Client `COIDetectionJob` + extra `config_snapshot` and `result`."""
 
     url = LinkField("coi-detection-jobs", source="*")

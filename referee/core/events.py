@@ -8,6 +8,7 @@ from django import forms
 from rest_framework import mixins, serializers
 
 from referee.api.fields import HexUUIDField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.api.viewsets import RefereeViewSet
 from referee.core.models import AuditEvent
 from referee.core.roles import managed_calls, sees_everything
@@ -34,7 +35,7 @@ class EventFilter(django_filters.FilterSet):
         fields = []
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
     actor = serializers.SerializerMethodField()
     actor_uuid = RelatedUUIDField(source="actor")

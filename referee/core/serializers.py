@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
 from referee.api.fields import EmailOrBlankField, HexUUIDField, LinkField
+from referee.api.rows import ModelSerializer
 from referee.core.accounts import token_for
 from referee.core.models import Customer, User
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     url = LinkField("users", source="*")
     uuid = HexUUIDField(read_only=True)
     full_name = serializers.CharField(read_only=True)
@@ -31,7 +32,7 @@ class SelfUserSerializer(UserSerializer):
         read_only_fields = ["username", "email", "is_staff", "is_support", "is_active"]
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     url = LinkField("customers", source="*")
     uuid = HexUUIDField(read_only=True)
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.reviewers.models import ReviewerBid
 
 MAX_COMMENT = 2000
@@ -13,7 +14,7 @@ def with_bid_details(queryset):
     return queryset.select_related("call", "reviewer__user", "proposal")
 
 
-class ReviewerBidSerializer(serializers.ModelSerializer):
+class ReviewerBidSerializer(ModelSerializer):
     """Client `ReviewerBid` (no `url`): `submitted_at` is the creation, `modified_at` the last change."""
 
     uuid = HexUUIDField(read_only=True)

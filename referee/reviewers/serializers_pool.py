@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
+from referee.api.rows import ModelSerializer
 from referee.assignments.workload import with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
 from referee.reviewers.models import CallReviewerPool
@@ -51,7 +52,7 @@ class CoiBySeveritySerializer(serializers.Serializer):
     potential = serializers.IntegerField()
 
 
-class CallReviewerPoolSerializer(serializers.ModelSerializer):
+class CallReviewerPoolSerializer(ModelSerializer):
     """Client `CallReviewerPool`. Instances come from `with_pool_details`."""
 
     url = LinkField("call-reviewer-pools", source="*")

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.calls.serializers.refs import parse_ref
 from referee.reviews.models import Review
 
@@ -45,7 +46,7 @@ class ReviewEndDateField(serializers.DateTimeField):
         return review.review_end_date(expires_at)
 
 
-class ProposalReviewSerializer(serializers.ModelSerializer):
+class ProposalReviewSerializer(ModelSerializer):
     url = LinkField("proposal-reviews", source="*")
     uuid = HexUUIDField(read_only=True)
     proposal = LinkField("proposal-proposals")

@@ -5,12 +5,13 @@ from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, absolute_link
+from referee.api.rows import ModelSerializer
 from referee.calls.models import Call, Round
 from referee.calls.serializers.refs import RefField, UserRefListField
 from referee.core.models import Customer
 
 
-class NestedRoundSerializer(serializers.ModelSerializer):
+class NestedRoundSerializer(ModelSerializer):
     """Client `NestedRound`: a round inside a call or a proposal."""
 
     uuid = HexUUIDField(read_only=True)
@@ -22,7 +23,7 @@ class NestedRoundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CallSerializer(serializers.ModelSerializer):
+class CallSerializer(ModelSerializer):
     url = LinkField("proposal-protected-calls", source="*")
     uuid = HexUUIDField(read_only=True)
     slug = serializers.SlugField(max_length=255, required=False, validators=[UniqueValidator(Call.objects.all())])
@@ -59,7 +60,7 @@ ROUND_NEUTRAL = {
 }
 
 
-class RoundSerializer(serializers.ModelSerializer):
+class RoundSerializer(ModelSerializer):
     """Client `ProtectedRound`; written by call managers (`start_time < cutoff_time` is checked by
     the domain on the merged state, so a PATCH of one time is judged against the other)."""
 

@@ -6,12 +6,13 @@ the domain on the merged, locked state."""
 from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField
+from referee.api.rows import ModelSerializer
 from referee.calls.models import COI_TYPE_CODES, CallAssignmentConfiguration, CallCOIConfiguration, MatchingConfiguration
 
 CALL_KEYS = ["uuid", "call_uuid", "call_name", "created", "modified"]
 
 
-class _ConfigurationSerializer(serializers.ModelSerializer):
+class _ConfigurationSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
     call_uuid = HexUUIDField(source="call.uuid", read_only=True)
     call_name = serializers.CharField(source="call.name", read_only=True)

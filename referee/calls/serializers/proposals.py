@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.rows import ModelSerializer
 from referee.calls.models import CallCOIConfiguration, Proposal, Round
 from referee.calls.serializers.calls import NestedRoundSerializer
 from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
@@ -82,7 +83,7 @@ class CanSubmitField(serializers.ReadOnlyField):
         return {"can_submit": state == Proposal.State.DRAFT, "error": None}
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(ModelSerializer):
     url = LinkField("proposal-proposals", source="*")
     uuid = HexUUIDField(read_only=True)
     round = NestedRoundSerializer(read_only=True)
