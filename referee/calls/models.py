@@ -173,6 +173,9 @@ class Proposal(UUIDModel):
     slug = models.SlugField(max_length=255, blank=True, default="")
     project_summary = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
+    # (addition, import only) The DOI of the work the proposal is, if it is published: detection
+    # finds a reviewer whose own publication has it (a reviewer never reviews their own work).
+    doi = models.CharField(max_length=255, blank=True, default="")
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="created_proposals")
     team = models.ManyToManyField(User, related_name="proposals", blank=True)

@@ -242,7 +242,7 @@ def _proposal_record(proposal) -> detector.ProposalRecord:
         creator_id=proposal.created_by_id, team=tuple(team),
         organization_id=organization.id if organization else None,
         organization_name=organization.name if organization else "",
-        title=proposal.name,
+        title=proposal.name, doi=proposal.doi,
     )
 
 

@@ -204,7 +204,7 @@ class Loader:
         return round_
 
     def proposal(self, round_: Round, v: dict) -> None:
-        values = pick(v, "name", "project_summary", "description", "state")
+        values = pick(v, "name", "project_summary", "description", "doi", "state")
         values["round_id"] = round_.pk
         if "creator" in v:
             creator = self.user(v["creator"])

@@ -221,7 +221,7 @@ SPECS = {
     ),
     "proposals": Spec(
         {"slug": slug, "round": slug, "name": text(255, blank=False), "project_summary": text(),
-         "description": text(), "state": choice(Proposal.State.choices), "creator": nullable(user_ref),
+         "description": text(), "doi": text(255), "state": choice(Proposal.State.choices), "creator": nullable(user_ref),
          "team": list_of(user_ref), "organisation": nullable(org_ref)},
         required=("slug", "round", "name"), key="slug", title=("name",),
     ),

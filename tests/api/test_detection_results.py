@@ -109,6 +109,28 @@ def test_own_publication_is_a_named_personnel_conflict(world, run):
     assert job["result"]["detectors"]["named_personnel"]["found"] == 1
 
 
+def test_a_proposal_with_the_doi_of_a_reviewers_paper_is_their_own_work(world, run):
+    """The DOI comes with the proposal from an import (`doi`); the titles differ here."""
+    from referee.imports import import_data
+
+    published = team_proposal(world, "An ocean model, eddy-resolving")
+    world.round.slug = "spring"  # what the file refers to the round by
+    world.round.save()
+    team_proposal(world, "Another proposal")
+    data = {"version": 1, "call": {"slug": world.call.slug, "name": world.call.name},
+            "proposals": [{"slug": published.slug, "round": world.round.slug, "name": published.name,
+                           "doi": "10.5555/Ocean.2019"}]}
+    import_data(data)
+    publish(world.profile, "Eddies at 1/20 degree", YEAR - 7, doi="10.5555/ocean.2019")
+
+    job, conflicts = run()
+    named = by_proposal(conflicts, "ROLE_NAMED")
+    assert list(named) == [published.name]
+    assert named[published.name]["evidence_data"]["publications"] == [
+        {"doi": "10.5555/ocean.2019", "title": "Eddies at 1/20 degree", "year": YEAR - 7, "matched_on": "DOI"}]
+    assert named[published.name]["is_blocking"]
+
+
 def test_a_run_that_finds_nothing_says_why(world, run):
     world.call.coi_config.auto_detect_institutional = False
     world.call.coi_config.save()
