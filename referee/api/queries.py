@@ -21,5 +21,15 @@ class InSubquery(Func):
     def __init__(self, column: str, subquery, **extra):
         super().__init__(F(column), subquery.order_by(), **extra)  # a model's default order would sort it
 
+    def as_sql(self, compiler, connection, arg_joiner=None, template=None, **extra):
+        # Func would compile a subquery that can match nothing (`id__in=[]`) to NULL, giving
+        # `column IN NULL` (`= ANY(ARRAYNULL)` here): let EmptyResultSet through instead, which
+        # the WHERE clause reads as "matches nothing" (and drops from an OR).
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        subquery_sql, subquery_params = compiler.compile(subquery)
+        sql = (template or self.template) % {"expressions": f"{column_sql}{arg_joiner or self.arg_joiner}{subquery_sql}"}
+        return sql, (*column_params, *subquery_params)
+
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, arg_joiner=" = ANY(ARRAY", template="(%(expressions)s))", **extra)
