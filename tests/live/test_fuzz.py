@@ -43,8 +43,9 @@ def test_every_operation_for_every_caller_conforms_to_the_schema(stack, tmp_path
     demo.load()
     users = {u.username: u for u in User.objects.filter(username__in=[name for name in CALLERS.values() if name])}
     port = free_port()
-    serve = stack.spawn("serve-fuzz", [sys.executable, "-m", "referee.cli", "serve", "--port", str(port)],
-                        REFEREE_EMBEDDED_WORKER="0")
+    # A worker on the stack's broker: without one, detect-conflicts rightly answers 503 (no job would run).
+    stack.worker("worker-fuzz")
+    serve = stack.spawn("serve-fuzz", [sys.executable, "-m", "referee.cli", "serve", "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: healthy(url, serve), START_TIMEOUT, what="referee serve to answer")
 
