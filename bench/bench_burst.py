@@ -39,7 +39,7 @@ from bench.burst import Run, Scenario, burst, discover, letters, refusals, state
 
 ROOT = Path(__file__).resolve().parents[1]
 HEALTH_LIMIT = 1.0
-ROUND_SECONDS = 4  # a block's round-trip takes longer than this (6–8 s seen): blocks to load per client and minute
+ROUND_SECONDS = 3  # a block's round-trip takes longer than this (4–8 s seen): blocks to load per client and minute
 
 
 def referee(*args: str) -> str:
