@@ -87,7 +87,7 @@ class Volume:
         rows = [{"id": base + k, "username": f"{kind}{i:05d}", "first_name": f"Given{i}",
                  "last_name": f"{kind.capitalize()}{i}", "email": f"{kind}{i}@example.org", "date_joined": t,
                  "password": "!"}
-                for k, ((kind, i), t) in enumerate(zip(((kind, i) for kind, n in names for i in range(n)), created))]
+                for k, ((kind, i), t) in enumerate(zip(((kind, i) for kind, n in names for i in range(n)), created, strict=True))]
         rows[0]["username"] = "bench-reviewer"
         self.copy(User, rows)
         self.reviewer_users = [base + i for i in range(REVIEWERS)]
@@ -96,7 +96,7 @@ class Volume:
         self.copy(ReviewerProfile, [
             {"id": self.profiles + i, "user_id": uid, "created": t, "is_published": i % 2 == 0,
              "published_at": t if i % 2 == 0 else None, "biography": "Researcher."}
-            for i, (uid, t) in enumerate(zip(self.reviewer_users, self.times(REVIEWERS, end=self.start + timedelta(days=60))))
+            for i, (uid, t) in enumerate(zip(self.reviewer_users, self.times(REVIEWERS, end=self.start + timedelta(days=60)), strict=True))
         ])
         self.calls, others = [], iter(managers)
         for c in range(CALLS):
@@ -121,7 +121,7 @@ class Volume:
             ids = list(range(pid, pid + PROPOSALS_PER_CALL))
             pid += PROPOSALS_PER_CALL
             self.call_proposals[c] = ids
-            for i, (p, t) in enumerate(zip(ids, self.times(PROPOSALS_PER_CALL, end=self.start + timedelta(days=120)))):
+            for i, (p, t) in enumerate(zip(ids, self.times(PROPOSALS_PER_CALL, end=self.start + timedelta(days=120)), strict=True)):
                 creator = self.rng.choice(self.applicants)
                 proposals.append({"id": p, "round_id": rounds[c][i % 2], "call_id": c, "created": t,
                                   "name": f"Proposal {p}", "slug": f"proposal-{p}",
@@ -132,7 +132,7 @@ class Volume:
                 team += [{"proposal_id": p, "user_id": u} for u in members]
             reviewers = [0, *self.rng.sample(range(1, REVIEWERS), POOL_PER_CALL - 1)]  # bench-reviewer: everywhere
             entries = []
-            for i, (r, t) in enumerate(zip(reviewers, self.times(POOL_PER_CALL, end=self.start + timedelta(days=150)))):
+            for i, (r, t) in enumerate(zip(reviewers, self.times(POOL_PER_CALL, end=self.start + timedelta(days=150)), strict=True)):
                 status = "accepted" if i == 0 else self.pick({"accepted": 0.8, "pending": 0.1, "declined": 0.05,
                                                               "expired": 0.05})
                 pool.append({"id": eid, "call_id": c, "reviewer_id": self.profiles + r, "created": t, "invited_at": t,
@@ -220,7 +220,7 @@ class Volume:
     def extras(self):
         rule = {"real": "recusal_required", "apparent": "management_allowed", "potential": "disclosure_only"}
         rows = []
-        for (c, r, p), t in zip(self.pairs(CONFLICTS), self.times(CONFLICTS, start=self.start + timedelta(days=150))):
+        for (c, r, p), t in zip(self.pairs(CONFLICTS), self.times(CONFLICTS, start=self.start + timedelta(days=150)), strict=True):
             severity = self.pick({"real": 0.2, "apparent": 0.3, "potential": 0.5})
             rows.append({"call_id": c, "reviewer_id": r, "proposal_id": p, "created": t, "detected_at": t,
                          "coi_type": self.rng.choice(["COAUTH_RECENT", "INST_SAME", "ROLE_NAMED", "COAUTH_OLD"]),
@@ -230,7 +230,7 @@ class Volume:
         self.copy(ReviewerBid, [
             {"call_id": c, "reviewer_id": r, "proposal_id": p, "created": t,
              "bid": self.pick({"eager": 0.4, "willing": 0.3, "not_willing": 0.2, "conflict": 0.1})}
-            for (c, r, p), t in zip(self.pairs(BIDS), self.times(BIDS, start=self.start + timedelta(days=120)))
+            for (c, r, p), t in zip(self.pairs(BIDS), self.times(BIDS, start=self.start + timedelta(days=120)), strict=True)
         ])
         first = self.calls[0]
         preview = sorted({(self.rng.choice(self.call_entries[first]), self.rng.choice(self.call_proposals[first]))

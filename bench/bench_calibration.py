@@ -53,7 +53,7 @@ def _solve(affinity: np.ndarray, threshold: float, capacity: int):
 def _auc(scores: np.ndarray, fits: np.ndarray) -> float:
     """Mean over proposals of P(a reviewer who fits scores above one who does not)."""
     values = []
-    for row, truth in zip(scores, fits):
+    for row, truth in zip(scores, fits, strict=True):
         n_fit = truth.sum()
         if 0 < n_fit < len(truth):
             ranks = rankdata(row)
@@ -64,7 +64,7 @@ def _auc(scores: np.ndarray, fits: np.ndarray) -> float:
 def _top_overlap(a: np.ndarray, b: np.ndarray, k: int) -> float:
     top_a = np.argsort(-a, axis=1, kind="stable")[:, :k]
     top_b = np.argsort(-b, axis=1, kind="stable")[:, :k]
-    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(top_a, top_b)]))
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(top_a, top_b, strict=True)]))
 
 
 def measure(seed: int, n_proposals: int, n_reviewers: int, capacity: int) -> dict:
@@ -92,18 +92,18 @@ def measure(seed: int, n_proposals: int, n_reviewers: int, capacity: int) -> dic
             "fit_share": float(fits[problem.proposal_idx[chosen], problem.reviewer_idx[chosen]].mean()),
         }
     raw, calibrated = result.text, result.affinity
-    taus = np.array([kendalltau(r, c)[0] for r, c in zip(raw, calibrated)])
-    rhos = np.array([spearmanr(r, c)[0] for r, c in zip(raw, calibrated)])
+    taus = np.array([kendalltau(r, c)[0] for r, c in zip(raw, calibrated, strict=True)])
+    rhos = np.array([spearmanr(r, c)[0] for r, c in zip(raw, calibrated, strict=True)])
     # Weighted τ counts swaps near the top more (hyperbolic weights by rank): the reviewers a
     # proposal could get, not the order of those with nothing in common with it.
-    weighted = np.array([weightedtau(r, c)[0] for r, c in zip(raw, calibrated)])
+    weighted = np.array([weightedtau(r, c)[0] for r, c in zip(raw, calibrated, strict=True)])
     agreement = {
         "kendall_median": float(np.median(taus)), "kendall_p5": float(np.percentile(taus, 5)),
         "spearman_median": float(np.median(rhos)), "weighted_median": float(np.median(weighted)),
         "top3": _top_overlap(raw, calibrated, 3), "top10": _top_overlap(raw, calibrated, 10),
         "auc_raw": _auc(raw, fits), "auc_calibrated": _auc(calibrated, fits),
         "exponent": result.count_exponent,
-        "share_of_best_kendall": float(np.min([kendalltau(r, c)[0] for r, c in zip(raw, share_of_best(raw))
+        "share_of_best_kendall": float(np.min([kendalltau(r, c)[0] for r, c in zip(raw, share_of_best(raw), strict=True)
                                                if np.ptp(r) > 0])),
     }
     return {"seed": seed, "publications": int(counts.sum()), "rows": rows, "agreement": agreement}

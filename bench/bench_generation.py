@@ -77,10 +77,10 @@ def build_call(n_proposals: int, n_reviewers: int, n_publications: int, seed: in
     topics_r = rng.integers(n_topics, size=n_reviewers)
     profiles = ReviewerProfile.objects.bulk_create([
         ReviewerProfile(user=u, biography=gen.text(int(t), int(rng.integers(40, 200))))
-        for u, t in zip(reviewers, topics_r)
+        for u, t in zip(reviewers, topics_r, strict=True)
     ])
     expertise, publications = [], []
-    for profile, topic in zip(profiles, topics_r):
+    for profile, topic in zip(profiles, topics_r, strict=True):
         words = {gen.keyword(int(topic)) for _ in range(int(rng.integers(3, 11)))}
         expertise += [ReviewerExpertise(profile=profile, expertise_keyword=w, proficiency_level=LEVELS[k % 3])
                       for k, w in enumerate(sorted(words))]
@@ -118,13 +118,13 @@ def build_call(n_proposals: int, n_reviewers: int, n_publications: int, seed: in
     ConflictOfInterest.objects.bulk_create([
         ConflictOfInterest(reviewer=profiles[k % n_reviewers], proposal=proposals[k // n_reviewers], call=call,
                            coi_type="COAUTH_RECENT", severity=sev, status=st, rule=rule[sev])
-        for k, st, sev in zip(conflicted.tolist(), statuses, severities)
+        for k, st, sev in zip(conflicted.tolist(), statuses, severities, strict=True)
     ], batch_size=5000)
     bid_pairs = rng.choice(n_pairs, size=n_pairs // 100, replace=False)
     bids = rng.choice(["eager", "willing", "not_willing", "conflict"], size=len(bid_pairs), p=[0.4, 0.3, 0.2, 0.1])
     ReviewerBid.objects.bulk_create([
         ReviewerBid(reviewer=profiles[k % n_reviewers], proposal=proposals[k // n_reviewers], call=call, bid=b)
-        for k, b in zip(bid_pairs.tolist(), bids)
+        for k, b in zip(bid_pairs.tolist(), bids, strict=True)
     ], batch_size=5000)
     vacuum()
     return call, manager, len(entries)

@@ -94,7 +94,7 @@ def clustered(n_proposals: int, n_reviewers: int, *, demand: int, max_load: int,
             best = np.sort(np.argpartition(-aff, top_k - 1, axis=1)[:, :top_k], axis=1)
             rows = np.repeat(np.arange(start, start + len(aff)), top_k)
             blocks.append((rows, best.ravel(), np.take_along_axis(aff, best, axis=1).ravel()))
-        p, r, a = (np.concatenate(x) for x in zip(*blocks))
+        p, r, a = (np.concatenate(x) for x in zip(*blocks, strict=True))
     conflict = rng.random(len(p)) < conflict_rate
     bid = rng.random(len(p)) < 0.05
     score = a + BID_WEIGHT * np.where(bid, rng.choice(BID_VALUES, size=len(p)), 0.0)

@@ -50,7 +50,7 @@ class _Words:
         # Words of 2–4 consonant–vowel syllables: no accidental stop word, digits or one-letter tokens.
         syllables = [c + v for c in "bcdfghjklmnpqrstvwxz" for v in "aeiouy"]
         picks, lengths = rng.integers(0, len(syllables), (2 * n, 4)), rng.integers(2, 5, 2 * n)
-        words = {"".join(syllables[i] for i in row[:k]) for row, k in zip(picks.tolist(), lengths.tolist())}
+        words = {"".join(syllables[i] for i in row[:k]) for row, k in zip(picks.tolist(), lengths.tolist(), strict=True)}
         self.words = np.array(sorted(words))[rng.permutation(len(words))[:n]]
         zipf = 1.0 / np.arange(1, GENERAL_WORDS + 1) ** 1.05
         self.general_p = zipf / zipf.sum()

@@ -170,7 +170,7 @@ def _cached_columns(call):
     ))
     if not rows:
         return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),) * 3
-    p, r, a, k, t = zip(*rows)
+    p, r, a, k, t = zip(*rows, strict=True)
     return (np.array(p, dtype=np.int64), np.array(r, dtype=np.int64),
             *(np.array(column, dtype=float) for column in (a, k, t)))  # None → nan
 
@@ -203,7 +203,7 @@ def _refresh(call) -> AffinityMatrix:
             matrix = _compute(call, config)
         _store(call, matrix, config, computed_at)
         means = matrix.affinity.mean(axis=0) if matrix.proposal_ids else [None] * len(matrix.entries)
-        for entry, mean in zip(matrix.entries, means):
+        for entry, mean in zip(matrix.entries, means, strict=True):
             entry.expertise_match_score = None if mean is None else round(float(mean), 4)
         CallReviewerPool.objects.bulk_update(matrix.entries, ["expertise_match_score"], batch_size=1000)
         return matrix
@@ -243,7 +243,7 @@ def _insert_rows(columns, fixed) -> None:
              "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score")
     head = (stamp, stamp, fixed["call_id"], fixed["method"], fixed["keyword_weight"], fixed["text_weight"], computed)
     rows = ((uuid.uuid4().hex, *head, p, r, a, k, t)
-            for p, r, a, k, t in zip(*(column.tolist() for column in columns)))
+            for p, r, a, k, t in zip(*(column.tolist() for column in columns), strict=True))
     sql = (f"INSERT INTO {AffinityScore._meta.db_table} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' for _ in names)})")
     with connection.cursor() as cursor:

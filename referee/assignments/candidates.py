@@ -87,20 +87,20 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         """The set cells of P×R arrays by (proposal id, entry id, values): a new row or column
         does not change the digest of inputs that say nothing about it."""
         i, j = np.nonzero(np.logical_or.reduce([a != 0 for a in arrays]))
-        return [(p_ids[a], e_ids[b], *(x[a, b].item() for x in arrays)) for a, b in zip(i, j)]
+        return [(p_ids[a], e_ids[b], *(x[a, b].item() for x in arrays)) for a, b in zip(i, j, strict=True)]
 
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
                                  config.max_proposals_per_reviewer, wanted),
         "proposals": _digest(p_ids),
-        "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist()))),
+        "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist(), strict=True))),
         "affinities": _digest(p_ids, e_ids, affinity),
         "teams": _digest(cells(team)),
         "conflicts": _digest(cells(conflicts)),
         "bids": _digest(cells(conflict_bids, weights)),
-        "assignments": _digest(cells(held), [x for x in zip(p_ids, active.tolist(), existing.tolist()) if x[1]],
-                               [x for x in zip(e_ids, open_r.tolist()) if x[1]]),
+        "assignments": _digest(cells(held), [x for x in zip(p_ids, active.tolist(), existing.tolist(), strict=True) if x[1]],
+                               [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]]),
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
             "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing"))),
     }

@@ -97,7 +97,7 @@ def match_rule(a: ParsedName, b: ParsedName) -> str | None:
         return SAME_NAME if a.given == b.given else None
     if not _has_initial(a) and not _has_initial(b) and _letters(a) == _letters(b):
         return SAME_NAME  # "Yu-Xuan" = "Yuxuan" = "Yu Xuan"
-    for x, y in zip(a.given, b.given):
+    for x, y in zip(a.given, b.given, strict=False):
         if _is_initial(x) or _is_initial(y):
             shorter = min(len(x), len(y))
             if [p[0] for p in x[:shorter]] != [p[0] for p in y[:shorter]]:
