@@ -6,6 +6,7 @@ machine and audit; here the state fields are read-only, and only batches the API
 
 from django.contrib import admin
 
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 
 STATE_FIELDS = ["status", "sent_at", "expires_at", "responded_at", "reminder_sent", "manager_notified"]
@@ -48,7 +49,8 @@ class AssignmentBatchAdmin(admin.ModelAdmin):
         allowed = super().has_delete_permission(request, obj)
         if obj is None:
             return allowed
-        return allowed and obj.status in ("draft", "cancelled") and not obj.items.filter(status="accepted").exists()
+        return allowed and obj.status in (BatchStatus.DRAFT, BatchStatus.CANCELLED) \
+            and not obj.items.filter(status=ItemStatus.ACCEPTED).exists()
 
 
 @admin.register(AssignmentItem)

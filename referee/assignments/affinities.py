@@ -18,6 +18,7 @@ from django.utils import timezone
 from referee.assignments.models import AffinityScore
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.matching.affinity import ReviewerText, compute_affinity
+from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 
 
@@ -44,7 +45,7 @@ class AffinityMatrix:
 def scored_entries(call):
     """Accepted pool entries (each has a profile): the reviewers that take part in matching."""
     return (
-        CallReviewerPool.objects.filter(call=call, invitation_status="accepted")
+        CallReviewerPool.objects.filter(call=call, invitation_status=InvitationStatus.ACCEPTED)
         .select_related("reviewer__user")
         .order_by("id")
     )

@@ -14,6 +14,7 @@ from referee.assignments.domain import expire_batch
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
 from referee.notifications import mails
 
@@ -64,7 +65,7 @@ def _remind(batch) -> bool:
         return False
     batch.reminder_sent = True
     batch.save(update_fields=["reminder_sent", "modified"])
-    record("ASSIGNMENT_BATCH_REMINDER_SENT", batch, from_state=SENT, to_state=SENT, pending_items=pending,
+    record(AuditEventType.ASSIGNMENT_BATCH_REMINDER_SENT, batch, from_state=SENT, to_state=SENT, pending_items=pending,
            expires_at=batch.expires_at.isoformat())
     mails.reminder_for_batch(batch)
     return True
@@ -82,6 +83,6 @@ def _notify(batch) -> bool:
     batch.manager_notified = True
     batch.save(update_fields=["manager_notified", "modified"])
     mail = mails.batch_expired_notice(batch)
-    record("ASSIGNMENT_BATCH_EXPIRY_NOTIFIED", batch, from_state=EXPIRED, to_state=EXPIRED,
+    record(AuditEventType.ASSIGNMENT_BATCH_EXPIRY_NOTIFIED, batch, from_state=EXPIRED, to_state=EXPIRED,
            mailed=mail is not None, expires_at=batch.expires_at.isoformat() if batch.expires_at else None)
     return True

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from referee.assignments import enums
 from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
 from referee.calls.models import Call, Proposal
 from referee.conflicts.models import ConflictOfInterest
@@ -55,16 +56,8 @@ class ProposedAssignment(UUIDModel):
 
 
 class AssignmentBatch(UUIDModel):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft - pending approval"
-        SENT = "sent", "Sent to reviewer"
-        RESPONDED = "responded", "Reviewer responded"
-        EXPIRED = "expired", "Invitation expired"
-        CANCELLED = "cancelled", "Cancelled by manager"
-
-    class Source(models.TextChoices):
-        ALGORITHM = "algorithm"
-        MANUAL = "manual"
+    Status = enums.BatchStatus
+    Source = enums.BatchSource
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="assignment_batches")
     reviewer_pool_entry = models.ForeignKey(CallReviewerPool, on_delete=models.CASCADE, related_name="batches")
@@ -98,16 +91,10 @@ class AssignmentBatch(UUIDModel):
 
 
 class AssignmentItem(UUIDModel):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting response"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        COI_BLOCKED = "coi_blocked", "Blocked due to COI"
-        EXPIRED = "expired", "Expired without response"
-        REASSIGNED = "reassigned", "Reassigned to another reviewer"
+    Status = enums.ItemStatus
 
     # Statuses that hold a (pool entry, proposal) pair: never two at once (§2).
-    HOLDING = ("pending", "accepted", "coi_blocked")
+    HOLDING = (enums.ItemStatus.PENDING, enums.ItemStatus.ACCEPTED, enums.ItemStatus.COI_BLOCKED)
 
     batch = models.ForeignKey(AssignmentBatch, on_delete=models.CASCADE, related_name="items")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignment_items")

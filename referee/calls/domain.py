@@ -20,6 +20,7 @@ from referee.calls.models import (
     Round,
 )
 from referee.core import audit
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.core.roles import is_manager_of
 
@@ -73,7 +74,7 @@ def create_call(*, managers=(), actor=None, **fields) -> Call:
             CallCOIConfiguration.objects.create(call=call)
             MatchingConfiguration.objects.create(call=call)
             if actor is not None:
-                audit.record("CALL_CREATED", call, actor=actor, call=call, to_state=call.state)
+                audit.record(AuditEventType.CALL_CREATED, call, actor=actor, call=call, to_state=call.state)
     except IntegrityError:
         # Only the slug is unique; a concurrent creation took it between the check and the insert.
         raise FieldError("slug", "A call with this slug already exists.") from None
@@ -94,9 +95,9 @@ def update_call(call: Call, *, actor, changes: dict, managers=None) -> Call:
         call.managers.set(managers)
         changes = {**changes, "managers": [user.uuid.hex for user in managers]}
     if call.state != from_state:
-        audit.record("CALL_STATE_CHANGED", call, actor=actor, call=call, from_state=from_state, to_state=call.state)
+        audit.record(AuditEventType.CALL_STATE_CHANGED, call, actor=actor, call=call, from_state=from_state, to_state=call.state)
     if changes:
-        audit.record("CALL_UPDATED", call, actor=actor, call=call, changes=_jsonable(changes))
+        audit.record(AuditEventType.CALL_UPDATED, call, actor=actor, call=call, changes=_jsonable(changes))
     return call
 
 
@@ -158,16 +159,16 @@ def _check_coi(config: CallCOIConfiguration) -> None:
 @transaction.atomic
 def update_assignment_configuration(config, *, actor, changes: dict) -> CallAssignmentConfiguration:
     return _update_configuration(
-        CallAssignmentConfiguration, config.pk, "ASSIGNMENT_CONFIGURATION_UPDATED", actor=actor, changes=changes,
-        check=_check_assignment,
+        CallAssignmentConfiguration, config.pk, AuditEventType.ASSIGNMENT_CONFIGURATION_UPDATED,
+        actor=actor, changes=changes, check=_check_assignment,
     )
 
 
 @transaction.atomic
 def update_matching_configuration(call: Call, *, actor, changes: dict) -> MatchingConfiguration:
     return _update_configuration(
-        MatchingConfiguration, call.matching_config.pk, "MATCHING_CONFIGURATION_UPDATED", actor=actor, changes=changes,
-        check=_check_matching,
+        MatchingConfiguration, call.matching_config.pk, AuditEventType.MATCHING_CONFIGURATION_UPDATED,
+        actor=actor, changes=changes, check=_check_matching,
     )
 
 
@@ -176,8 +177,8 @@ def update_coi_configuration(call: Call, *, actor, changes: dict) -> CallCOIConf
     from referee.conflicts.rules import apply_rules
 
     config = _update_configuration(
-        CallCOIConfiguration, call.coi_config.pk, "COI_CONFIGURATION_UPDATED", actor=actor, changes=changes,
-        check=_check_coi,
+        CallCOIConfiguration, call.coi_config.pk, AuditEventType.COI_CONFIGURATION_UPDATED,
+        actor=actor, changes=changes, check=_check_coi,
     )
     # Stored rules follow the configuration in the same transaction, so "blocking" never lags (§5.8).
     apply_rules(config.call)
@@ -205,7 +206,7 @@ def create_round(call: Call, *, actor, **fields) -> Round:
     round_ = Round(call=call, **fields)
     _check_round_times(round_, fields)
     round_.save()
-    audit.record("ROUND_CREATED", round_, actor=actor, call=call, fields=_jsonable(fields))
+    audit.record(AuditEventType.ROUND_CREATED, round_, actor=actor, call=call, fields=_jsonable(fields))
     return round_
 
 
@@ -217,7 +218,7 @@ def update_round(round_: Round, *, actor, changes: dict) -> Round:
         round_.slug = changes["slug"] = _round_slug(round_.name)
     _check_round_times(round_, changes)
     round_.save()
-    audit.record("ROUND_UPDATED", round_, actor=actor, call=round_.call, changes=_jsonable(changes))
+    audit.record(AuditEventType.ROUND_UPDATED, round_, actor=actor, call=round_.call, changes=_jsonable(changes))
     return round_
 
 
@@ -239,7 +240,7 @@ def create_proposal(*, actor, round: Round, name: str, team=(), **fields) -> Pro
     proposal.slug = (slugify(name) or "proposal")[: SLUG_MAX - 9] + "-" + proposal.uuid.hex[:8]
     proposal.save()
     proposal.team.set(_team_with_creator(actor, team))
-    audit.record("PROPOSAL_CREATED", proposal, actor=actor, to_state=proposal.state)
+    audit.record(AuditEventType.PROPOSAL_CREATED, proposal, actor=actor, to_state=proposal.state)
     return proposal
 
 
@@ -260,10 +261,10 @@ def update_proposal(proposal: Proposal, *, actor, changes: dict, team=None) -> P
         changes = {**changes, "team": [user.uuid.hex for user in team]}
     if proposal.state != from_state:
         audit.record(
-            "PROPOSAL_STATE_CHANGED", proposal, actor=actor, from_state=from_state, to_state=proposal.state
+            AuditEventType.PROPOSAL_STATE_CHANGED, proposal, actor=actor, from_state=from_state, to_state=proposal.state
         )
     if changes:
-        audit.record("PROPOSAL_UPDATED", proposal, actor=actor, changes=_jsonable(changes))
+        audit.record(AuditEventType.PROPOSAL_UPDATED, proposal, actor=actor, changes=_jsonable(changes))
     return proposal
 
 
@@ -274,5 +275,6 @@ def submit_proposal(proposal: Proposal, *, actor) -> Proposal:
         raise DomainError("Only draft proposals can be submitted.")
     proposal.state = Proposal.State.SUBMITTED
     proposal.save(update_fields=["state", "modified"])
-    audit.record("PROPOSAL_SUBMITTED", proposal, actor=actor, from_state="draft", to_state=proposal.state)
+    audit.record(AuditEventType.PROPOSAL_SUBMITTED, proposal, actor=actor, from_state=Proposal.State.DRAFT,
+                 to_state=proposal.state)
     return proposal

@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from referee.calls import enums
 from referee.core.models import Customer, UUIDModel, User
 from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet
 
@@ -35,10 +36,7 @@ def bounded(low, high):
 
 
 class Call(UUIDModel):
-    class State(models.TextChoices):
-        DRAFT = "draft"
-        ACTIVE = "active"
-        ARCHIVED = "archived"
+    State = enums.CallState
 
     name = models.CharField(max_length=255)
     slug = models.SlugField(max_length=255, unique=True)
@@ -65,10 +63,7 @@ class CallAssignmentConfiguration(UUIDModel):
 
 
 class CallCOIConfiguration(UUIDModel):
-    class Disclosure(models.TextChoices):
-        TITLES_ONLY = "titles_only"
-        TITLES_AND_SUMMARIES = "titles_and_summaries"
-        FULL_DETAILS = "full_details"
+    Disclosure = enums.Disclosure
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="coi_config")
     coauthorship_lookback_years = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 20))
@@ -88,15 +83,8 @@ class CallCOIConfiguration(UUIDModel):
 
 
 class MatchingConfiguration(UUIDModel):
-    class Method(models.TextChoices):
-        COMBINED = "combined"
-        KEYWORD = "keyword"
-        TFIDF = "tfidf"
-
-    class Algorithm(models.TextChoices):
-        MINMAX = "minmax"
-        FAIRFLOW = "fairflow"
-        HUNGARIAN = "hungarian"
+    Method = enums.AffinityMethod
+    Algorithm = enums.Algorithm
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="matching_config")
     affinity_method = models.CharField(
@@ -126,10 +114,7 @@ class MatchingConfiguration(UUIDModel):
 
 
 class Round(UUIDModel):
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        OPEN = "open"
-        ENDED = "ended"
+    Status = enums.RoundStatus
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="rounds")
     name = models.CharField(max_length=255, blank=True, default="")
@@ -156,13 +141,7 @@ class Round(UUIDModel):
 
 
 class Proposal(UUIDModel):
-    class State(models.TextChoices):
-        DRAFT = "draft"
-        SUBMITTED = "submitted"
-        IN_REVIEW = "in_review"
-        ACCEPTED = "accepted"
-        REJECTED = "rejected"
-        CANCELED = "canceled"
+    State = enums.ProposalState
 
     OPEN_FOR_REVIEW = OPEN_FOR_REVIEW
 

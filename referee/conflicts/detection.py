@@ -18,9 +18,11 @@ from referee.conflicts.domain import block_pair_items, lock_pool_entries
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from referee.core.workers import require_worker
 from referee.matching import conflicts as detector
+from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ def start_detection(call, *, user, job_type: str = "full_call") -> COIDetectionJ
     try:
         with transaction.atomic():
             job = COIDetectionJob.objects.create(call=call, job_type=job_type, created_by=user)
-            record("COI_DETECTION_REQUESTED", job, actor=user, call=call, to_state=job.state)
+            record(AuditEventType.COI_DETECTION_REQUESTED, job, actor=user, call=call, to_state=job.state)
             transaction.on_commit(lambda: run_coi_detection.delay(job.id))
     except IntegrityError:
         raise DomainError(ALREADY_RUNNING) from None
@@ -186,7 +188,7 @@ def _conflict(call, config, profile, proposal, finding) -> ConflictOfInterest:
 
 def _entries(call):
     return list(
-        CallReviewerPool.objects.filter(call=call, invitation_status="accepted")
+        CallReviewerPool.objects.filter(call=call, invitation_status=InvitationStatus.ACCEPTED)
         .select_related("reviewer__user")
         .prefetch_related("reviewer__affiliations", "reviewer__publications")
         .order_by("id")

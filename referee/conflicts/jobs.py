@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from referee.conflicts.models import COIDetectionJob
 from referee.core import audit
+from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
 
 PENDING, RUNNING, FAILED = COIDetectionJob.State.PENDING, COIDetectionJob.State.RUNNING, COIDetectionJob.State.FAILED
@@ -44,7 +45,7 @@ def fail_stalled_detection_jobs() -> int:
         reason, job.error_message = reasons[before]
         job.state, job.completed_at = FAILED, timezone.now()
         job.save(update_fields=["state", "completed_at", "error_message", "modified"])
-        audit.record("COI_DETECTION_FAILED", job, from_state=before, to_state=FAILED, reason=reason,
+        audit.record(AuditEventType.COI_DETECTION_FAILED, job, from_state=before, to_state=FAILED, reason=reason,
                      processed_pairs=job.processed_pairs, total_pairs=job.total_pairs)
         return True
 

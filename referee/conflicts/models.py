@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from referee.calls.models import COI_TYPES, Call, Proposal
+from referee.conflicts import enums
 from referee.conflicts.querysets import COIQuerySet, DetectionJobQuerySet
 from referee.conflicts.rules import DISCLOSURE_ONLY, RULES
 from referee.core.models import Customer, UUIDModel, User
@@ -12,22 +13,9 @@ from referee.reviewers.models import ReviewerProfile
 
 
 class ConflictOfInterest(UUIDModel):
-    class Severity(models.TextChoices):
-        REAL = "real"
-        APPARENT = "apparent"
-        POTENTIAL = "potential"
-
-    class Method(models.TextChoices):
-        AUTOMATED = "automated"
-        SELF_DISCLOSED = "self_disclosed"
-        MANAGER_IDENTIFIED = "manager_identified"
-        REPORTED = "reported"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending review"
-        DISMISSED = "dismissed"
-        WAIVED = "waived"
-        RECUSED = "recused"
+    Severity = enums.Severity
+    Method = enums.DetectionMethod
+    Status = enums.ConflictStatus
 
     reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="conflicts")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="conflicts")
@@ -69,17 +57,8 @@ class ConflictOfInterest(UUIDModel):
 
 
 class COIDetectionJob(UUIDModel):
-    class JobType(models.TextChoices):
-        FULL_CALL = "full_call"
-        INCREMENTAL = "incremental"
-        SINGLE_PAIR = "single_pair"
-
-    class State(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        COMPLETED = "completed"
-        FAILED = "failed"
-        CANCELLED = "cancelled"
+    JobType = enums.JobType
+    State = enums.JobState
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="coi_detection_jobs")
     job_type = models.CharField(max_length=16, choices=JobType.choices, default=JobType.FULL_CALL)

@@ -6,6 +6,8 @@ usable in any query, across calls."""
 
 from django.db.models import Case, Q, Value, When
 
+from referee.conflicts.enums import ConflictStatus
+
 RECUSAL_REQUIRED = "recusal_required"
 MANAGEMENT_ALLOWED = "management_allowed"
 DISCLOSURE_ONLY = "disclosure_only"
@@ -13,7 +15,7 @@ RULES = (RECUSAL_REQUIRED, MANAGEMENT_ALLOWED, DISCLOSURE_ONLY)
 RULE_BY_SEVERITY = {"real": RECUSAL_REQUIRED, "apparent": MANAGEMENT_ALLOWED, "potential": DISCLOSURE_ONLY}
 
 # Blocking ⇔ recused, or pending under a rule other than disclosure-only.
-BLOCKING = Q(status="recused") | (Q(status="pending") & ~Q(rule=DISCLOSURE_ONLY))
+BLOCKING = Q(status=ConflictStatus.RECUSED) | (Q(status=ConflictStatus.PENDING) & ~Q(rule=DISCLOSURE_ONLY))
 
 
 def rule_for(config, coi_type: str, severity: str) -> str:

@@ -5,6 +5,7 @@ from django.db.models import Q
 from rest_framework.authtoken.models import Token
 
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import FieldError
 from referee.core.models import User
 
@@ -71,5 +72,5 @@ def update_user(user: User, *, actor: User | None, changes: dict) -> User:
     user.save()
     changed = {flag: getattr(user, flag) for flag in ROLE_FLAGS if getattr(user, flag) != before[flag]}
     if changed:
-        record("USER_ROLES_CHANGED", user, actor=actor, message=f"{user.username}: {changed}", changes=changed)
+        record(AuditEventType.USER_ROLES_CHANGED, user, actor=actor, message=f"{user.username}: {changed}", changes=changed)
     return user

@@ -22,8 +22,10 @@ from referee.calls.domain import create_call
 from referee.calls.models import Call, Proposal, Round
 from referee.core import audit
 from referee.core.accounts import create_user
+from referee.core.enums import AuditEventType
 from referee.core.models import Customer, User
 from referee.imports.schema import ImportData
+from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import (
     CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication,
 )
@@ -167,7 +169,7 @@ class Loader:
         stats = dict(self.stats)
         if call and self.write:
             # Imports bypass the domain actions' own events: one event tells who changed the call how.
-            audit.record("CALL_IMPORTED", call, call=call, message="bulk import",
+            audit.record(AuditEventType.CALL_IMPORTED, call, call=call, message="bulk import",
                          counts={entity: dict(c) for entity, c in stats.items()})
         return stats
 
@@ -261,7 +263,7 @@ class Loader:
         values = pick(v, "invitation_status", "max_assignments")
         lookup = {"call": call, "reviewer": self.profile_of(user)}
         entry, status = self.upsert(CallReviewerPool, lookup, values, on_create={"invited_at": self.now})
-        if entry.invitation_status in ("accepted", "declined") and entry.response_date is None and self.write:
+        if entry.invitation_status in (InvitationStatus.ACCEPTED, InvitationStatus.DECLINED) and entry.response_date is None and self.write:
             entry.response_date = self.now
             entry.save(update_fields=["response_date", "modified"])
         self.count("pool entries", status)

@@ -4,13 +4,11 @@ from django.db import models
 from django.utils import timezone
 
 from referee.core.models import UUIDModel
+from referee.notifications import enums
 
 
 class OutboxMessage(UUIDModel):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        SENT = "sent"
-        FAILED = "failed"
+    Status = enums.OutboxStatus
 
     # e.g. "invitation:<batch hex>:<sent_at iso>": a second insert with the same key is skipped.
     dedupe_key = models.CharField(max_length=255, unique=True)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from referee.calls.models import Proposal
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
 
@@ -60,7 +61,7 @@ def _submit(profile, proposal_uuid, bid, comment, *, actor) -> ReviewerBid:
         existing = ReviewerBid.objects.select_for_update().filter(reviewer=profile, proposal=proposal).first()
         if existing is None:
             created = ReviewerBid.objects.create(reviewer=profile, proposal=proposal, bid=bid, comment=comment or "")
-            record("REVIEWER_BID_SUBMITTED", created, actor=actor, call=entry.call, to_state=bid)
+            record(AuditEventType.REVIEWER_BID_SUBMITTED, created, actor=actor, call=entry.call, to_state=bid)
             return created
         return _change(existing, actor=actor, value=bid, comment=comment)
 
@@ -75,7 +76,7 @@ def update_bid(bid, *, actor, changes: dict) -> ReviewerBid:
 def delete_bid(bid, *, actor) -> None:
     with transaction.atomic():
         bid = ReviewerBid.objects.select_for_update().get(pk=bid.pk)
-        record("REVIEWER_BID_DELETED", bid, actor=actor, call=bid.call, from_state=bid.bid,
+        record(AuditEventType.REVIEWER_BID_DELETED, bid, actor=actor, call=bid.call, from_state=bid.bid,
                proposal=bid.proposal.uuid.hex)
         bid.delete()
 
@@ -88,5 +89,5 @@ def _change(row, *, actor, value=None, comment=None) -> ReviewerBid:
     if comment is not None:
         row.comment = comment
     row.save()
-    record("REVIEWER_BID_UPDATED", row, actor=actor, call=row.call, from_state=previous, to_state=row.bid)
+    record(AuditEventType.REVIEWER_BID_UPDATED, row, actor=actor, call=row.call, from_state=previous, to_state=row.bid)
     return row

@@ -14,6 +14,7 @@ from referee.calls.models import CallAssignmentConfiguration, Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core import audit
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import (
@@ -90,7 +91,7 @@ def save_own_profile(user, data) -> ReviewerProfile:
         if profile is None:
             raise FieldError("orcid_id", ORCID_TAKEN) from None
         return _update_profile(profile, data, actor=user)
-    audit.record("REVIEWER_PROFILE_CREATED", profile, actor=user)
+    audit.record(AuditEventType.REVIEWER_PROFILE_CREATED, profile, actor=user)
     return profile
 
 
@@ -103,7 +104,7 @@ def _update_profile(profile, data, *, actor):
     changed = _assign(profile, data)
     if changed:
         _save(profile, orcid_id=ORCID_TAKEN)
-        audit.record("REVIEWER_PROFILE_UPDATED", profile, actor=actor, fields=sorted(changed))
+        audit.record(AuditEventType.REVIEWER_PROFILE_UPDATED, profile, actor=actor, fields=sorted(changed))
     return profile
 
 
@@ -116,7 +117,7 @@ def set_published(user, published: bool) -> ReviewerProfile:
         profile.is_published = published
         profile.published_at = timezone.now() if published else None
         profile.save(update_fields=["is_published", "published_at", "modified"])
-        event = "REVIEWER_PROFILE_PUBLISHED" if published else "REVIEWER_PROFILE_UNPUBLISHED"
+        event = AuditEventType.REVIEWER_PROFILE_PUBLISHED if published else AuditEventType.REVIEWER_PROFILE_UNPUBLISHED
         audit.record(event, profile, actor=user)
     return profile
 
@@ -124,15 +125,20 @@ def set_published(user, published: bool) -> ReviewerProfile:
 @transaction.atomic
 def delete_profile(profile, *, actor) -> None:
     profile = _locked(ReviewerProfile, profile.pk)
-    audit.record("REVIEWER_PROFILE_DELETED", profile, actor=actor, user=profile.user.uuid.hex)
+    audit.record(AuditEventType.REVIEWER_PROFILE_DELETED, profile, actor=actor, user=profile.user.uuid.hex)
     profile.delete()
 
 
-# Affiliations, expertise and publications: the constraint each can violate, and its refusal.
+# Affiliations, expertise and publications: their events (created, updated, deleted), the
+# constraint each can violate and its refusal.
+E = AuditEventType
 PROFILE_ITEMS = {
-    ReviewerAffiliation: ("REVIEWER_AFFILIATION", {"end_date": END_BEFORE_START}),
-    ReviewerExpertise: ("REVIEWER_EXPERTISE", {"expertise_keyword": KEYWORD_TAKEN}),
-    ReviewerPublication: ("REVIEWER_PUBLICATION", {"non_field_errors": "Invalid publication."}),
+    ReviewerAffiliation: ((E.REVIEWER_AFFILIATION_CREATED, E.REVIEWER_AFFILIATION_UPDATED,
+                           E.REVIEWER_AFFILIATION_DELETED), {"end_date": END_BEFORE_START}),
+    ReviewerExpertise: ((E.REVIEWER_EXPERTISE_CREATED, E.REVIEWER_EXPERTISE_UPDATED, E.REVIEWER_EXPERTISE_DELETED),
+                        {"expertise_keyword": KEYWORD_TAKEN}),
+    ReviewerPublication: ((E.REVIEWER_PUBLICATION_CREATED, E.REVIEWER_PUBLICATION_UPDATED,
+                           E.REVIEWER_PUBLICATION_DELETED), {"non_field_errors": "Invalid publication."}),
 }
 
 
@@ -140,10 +146,10 @@ PROFILE_ITEMS = {
 def create_profile_item(profile, model, data, *, actor):
     # Locking the profile serialises writes to its nested rows (e.g. two equal keywords at once).
     _locked(ReviewerProfile, profile.pk)
-    event, constraint = PROFILE_ITEMS[model]
+    (created, _, _), constraint = PROFILE_ITEMS[model]
     obj = model(profile=profile, **data)
     _save(obj, **constraint)
-    audit.record(f"{event}_CREATED", obj, actor=actor, profile=profile.uuid.hex)
+    audit.record(created, obj, actor=actor, profile=profile.uuid.hex)
     return obj
 
 
@@ -151,11 +157,11 @@ def create_profile_item(profile, model, data, *, actor):
 def update_profile_item(obj, data, *, actor):
     _locked(ReviewerProfile, obj.profile_id)
     obj = _locked(type(obj), obj.pk)
-    event, constraint = PROFILE_ITEMS[type(obj)]
+    (_, updated, _), constraint = PROFILE_ITEMS[type(obj)]
     changed = _assign(obj, data)
     if changed:
         _save(obj, **constraint)
-        audit.record(f"{event}_UPDATED", obj, actor=actor, fields=sorted(changed))
+        audit.record(updated, obj, actor=actor, fields=sorted(changed))
     return obj
 
 
@@ -163,8 +169,8 @@ def update_profile_item(obj, data, *, actor):
 def delete_profile_item(obj, *, actor) -> None:
     profile = _locked(ReviewerProfile, obj.profile_id)
     obj = _locked(type(obj), obj.pk)
-    event, _ = PROFILE_ITEMS[type(obj)]
-    audit.record(f"{event}_DELETED", obj, actor=actor)
+    (_, _, deleted), _ = PROFILE_ITEMS[type(obj)]
+    audit.record(deleted, obj, actor=actor)
     obj.delete()
     # A deleted row leaves no `modified` behind: the profile's own tells the affinity cache
     # that what it was computed from has changed.
@@ -206,7 +212,7 @@ def invite_reviewers(call, *, actor, reviewer_uuids, max_assignments=5, invitati
         ))
     CallReviewerPool.objects.bulk_create(entries)
     for entry in entries:
-        _record("POOL_INVITATION_SENT", entry, actor, "", reviewer=entry.reviewer.uuid.hex)
+        _record(AuditEventType.POOL_INVITATION_SENT, entry, actor, "", reviewer=entry.reviewer.uuid.hex)
         mails.pool_invitation(entry)
     return entries
 
@@ -235,7 +241,7 @@ def accept_invitation(entry, *, actor, declarations) -> list:
     entry.invitation_status = Status.ACCEPTED
     entry.response_date = timezone.now()
     entry.save(update_fields=["invitation_status", "response_date", "modified"])
-    _record("POOL_INVITATION_ACCEPTED", entry, actor, Status.PENDING, declared_conflicts=len(declarations))
+    _record(AuditEventType.POOL_INVITATION_ACCEPTED, entry, actor, Status.PENDING, declared_conflicts=len(declarations))
     # A pending entry never had assignment items (only accepted entries get them), so a blocking
     # declaration has no pending item to block (§4.4).
     declared = []
@@ -265,7 +271,7 @@ def _declare_conflict(entry, config, proposal, declaration, actor):
             coi.save()
     except IntegrityError:  # detection inserted the same conflict meanwhile
         return ConflictOfInterest.objects.get(**key)
-    audit.record("COI_SELF_DECLARED", coi, actor=actor, call=entry.call, to_state=coi.status)
+    audit.record(AuditEventType.COI_SELF_DECLARED, coi, actor=actor, call=entry.call, to_state=coi.status)
     return coi
 
 
@@ -280,7 +286,7 @@ def decline_invitation(entry, *, actor, reason: str) -> CallReviewerPool:
     entry.response_date = timezone.now()
     entry.decline_reason = reason
     entry.save(update_fields=["invitation_status", "response_date", "decline_reason", "modified"])
-    _record("POOL_INVITATION_DECLINED", entry, actor, Status.PENDING, message=reason)
+    _record(AuditEventType.POOL_INVITATION_DECLINED, entry, actor, Status.PENDING, message=reason)
     return entry
 
 
@@ -299,7 +305,7 @@ def force_accept(entry, *, actor, reason: str) -> CallReviewerPool:
     entry.overridden_at = now
     entry.save(update_fields=["invitation_status", "response_date", "override_reason", "overridden_by",
                               "overridden_at", "modified"])
-    _record("POOL_INVITATION_FORCE_ACCEPTED", entry, actor, before, message=reason)
+    _record(AuditEventType.POOL_INVITATION_FORCE_ACCEPTED, entry, actor, before, message=reason)
     return entry
 
 
@@ -318,7 +324,7 @@ def resend_invitation(entry, *, actor) -> CallReviewerPool:
     entry.expiry_notified = False
     entry.save(update_fields=["invitation_status", "invitation_token", "invitation_expires_at",
                               "expiry_notified", "modified"])
-    _record("POOL_INVITATION_RESENT", entry, actor, before)
+    _record(AuditEventType.POOL_INVITATION_RESENT, entry, actor, before)
     mails.pool_invitation(entry)
     return entry
 
@@ -331,6 +337,6 @@ def update_max_assignments(entry, *, actor, max_assignments: int) -> CallReviewe
     if before != max_assignments:
         entry.max_assignments = max_assignments
         entry.save(update_fields=["max_assignments", "modified"])
-        _record("POOL_MAX_ASSIGNMENTS_CHANGED", entry, actor, entry.invitation_status,
+        _record(AuditEventType.POOL_MAX_ASSIGNMENTS_CHANGED, entry, actor, entry.invitation_status,
                 previous=before, max_assignments=max_assignments)
     return entry

@@ -7,6 +7,7 @@ overlapping runs expire an invitation once and write one notice."""
 from django.utils import timezone
 
 from referee.core import audit
+from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
@@ -29,7 +30,7 @@ def _expire(entry) -> bool:
     entry.invitation_status = Status.EXPIRED
     entry.expiry_notified = True  # resend-invitation clears it with the new expiry
     entry.save(update_fields=["invitation_status", "expiry_notified", "modified"])
-    audit.record("POOL_INVITATION_EXPIRED", entry, call=entry.call, from_state=Status.PENDING,
+    audit.record(AuditEventType.POOL_INVITATION_EXPIRED, entry, call=entry.call, from_state=Status.PENDING,
                  to_state=Status.EXPIRED, invitation_expires_at=expires_at.isoformat())
     mails.pool_invitation_expired(entry)
     return True

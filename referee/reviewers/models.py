@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 
 from referee.calls.models import Call, Proposal
 from referee.core.models import Customer, UUIDModel, User
+from referee.reviewers import enums
 from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
@@ -33,12 +34,7 @@ class ReviewerProfile(UUIDModel):
 
 
 class ReviewerAffiliation(UUIDModel):
-    class Type(models.TextChoices):
-        EMPLOYMENT = "employment"
-        EDUCATION = "education"
-        HONORARY = "honorary"
-        VISITING = "visiting"
-        CONSULTING = "consulting"
+    Type = enums.AffiliationType
 
     profile = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="affiliations")
     organization = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -62,10 +58,7 @@ class ReviewerAffiliation(UUIDModel):
 
 
 class ReviewerExpertise(UUIDModel):
-    class Proficiency(models.TextChoices):
-        EXPERT = "expert"
-        FAMILIAR = "familiar"
-        BASIC = "basic"
+    Proficiency = enums.Proficiency
 
     profile = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="expertise_set")
     expertise_keyword = models.CharField(max_length=255)
@@ -82,14 +75,7 @@ class ReviewerExpertise(UUIDModel):
 
 
 class ReviewerPublication(UUIDModel):
-    class Venue(models.TextChoices):
-        JOURNAL = "journal"
-        CONFERENCE = "conference"
-        PREPRINT = "preprint"
-        BOOK = "book"
-        THESIS = "thesis"
-        REPORT = "report"
-        OTHER = "other"
+    Venue = enums.Venue
 
     profile = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="publications")
     title = models.CharField(max_length=1000)
@@ -113,11 +99,7 @@ def new_invitation_token() -> str:
 class CallReviewerPool(UUIDModel):
     """A reviewer's membership of a call's pool: invitation, response and workload limit."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        ACCEPTED = "accepted"
-        DECLINED = "declined"
-        EXPIRED = "expired"
+    Status = enums.InvitationStatus
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="reviewer_pool")
     reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="pool_entries")
@@ -152,11 +134,7 @@ class CallReviewerPool(UUIDModel):
 
 
 class ReviewerBid(UUIDModel):
-    class Bid(models.TextChoices):
-        EAGER = "eager"
-        WILLING = "willing"
-        NOT_WILLING = "not_willing"
-        CONFLICT = "conflict"
+    Bid = enums.BidValue
 
     # Weight w of §5.2; conflict bids exclude the pair instead of weighting it.
     WEIGHTS = {"eager": 1.0, "willing": 0.5, "not_willing": -0.5}

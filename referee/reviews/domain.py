@@ -13,6 +13,7 @@ from referee.assignments.models import AssignmentBatch
 from referee.calls.models import Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from referee.reviewers.models import CallReviewerPool
 from referee.reviews.models import Review
@@ -55,7 +56,7 @@ def create_review(proposal, reviewer, *, actor, override_workload_limit: bool = 
                 review = Review.objects.create(proposal=proposal, reviewer=reviewer)
         except IntegrityError:
             raise DomainError(ALREADY_ACTIVE) from None
-        record("REVIEW_CREATED", review, actor=actor, call=proposal.call, to_state=IN_REVIEW, source="direct")
+        record(AuditEventType.REVIEW_CREATED, review, actor=actor, call=proposal.call, to_state=IN_REVIEW, source="direct")
         return review
 
 
@@ -91,7 +92,7 @@ def update_review(review, *, actor, **fields) -> Review:
         changed = _apply(review, fields)
         if changed:
             review.save(update_fields=[*changed, "modified"])
-            record("REVIEW_UPDATED", review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
+            record(AuditEventType.REVIEW_UPDATED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
                    to_state=IN_REVIEW, fields=changed)
         return review
 
@@ -112,7 +113,7 @@ def submit_review(review, *, actor, coi_confirmed: bool | None = None, **fields)
             changed += ["coi_confirmed", "coi_confirmed_at"]
         review.state = SUBMITTED
         review.save(update_fields=[*changed, "state", "modified"])
-        record("REVIEW_SUBMITTED", review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
+        record(AuditEventType.REVIEW_SUBMITTED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
                to_state=SUBMITTED)
         return review
 
@@ -124,6 +125,6 @@ def reject_review(review, *, actor) -> Review:
             raise DomainError(ONLY_IN_REVIEW_REJECTED)
         review.state = REJECTED
         review.save(update_fields=["state", "modified"])
-        record("REVIEW_REJECTED", review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
+        record(AuditEventType.REVIEW_REJECTED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
                to_state=REJECTED, reason="rejected")
         return review

@@ -12,6 +12,7 @@ from django.utils import timezone
 from referee.assignments.models import AssignmentBatch
 from referee.calls.models import Round
 from referee.core import audit
+from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
 from referee.reviews.models import Review
 
@@ -46,6 +47,6 @@ def _reject(review) -> bool:
         return False
     review.state = REJECTED
     review.save(update_fields=["state", "modified"])
-    audit.record("REVIEW_REJECTED", review, call=review.proposal.call, from_state=IN_REVIEW, to_state=REJECTED,
+    audit.record(AuditEventType.REVIEW_REJECTED, review, call=review.proposal.call, from_state=IN_REVIEW, to_state=REJECTED,
                  reason="deadline", review_end_date=end.isoformat())
     return True

@@ -8,14 +8,12 @@ from django.db.models import Q
 
 from referee.calls.models import Proposal
 from referee.core.models import UUIDModel, User
+from referee.reviews import enums
 from referee.reviews.querysets import ReviewQuerySet
 
 
 class Review(UUIDModel):
-    class State(models.TextChoices):
-        IN_REVIEW = "in_review"
-        SUBMITTED = "submitted"
-        REJECTED = "rejected"
+    State = enums.ReviewState
 
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reviews")

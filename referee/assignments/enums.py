@@ -1,0 +1,28 @@
+"""Statuses of assignment batches and items, and where a batch came from (§2, Appendix A).
+
+Named here, apart from the models, so that domain functions, queries and policies use them
+without importing the models."""
+
+from django.db import models
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "Draft - pending approval"
+    SENT = "sent", "Sent to reviewer"
+    RESPONDED = "responded", "Reviewer responded"
+    EXPIRED = "expired", "Invitation expired"
+    CANCELLED = "cancelled", "Cancelled by manager"
+
+
+class BatchSource(models.TextChoices):
+    ALGORITHM = "algorithm"
+    MANUAL = "manual"
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting response"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    COI_BLOCKED = "coi_blocked", "Blocked due to COI"
+    EXPIRED = "expired", "Expired without response"
+    REASSIGNED = "reassigned", "Reassigned to another reviewer"
