@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from referee.api.permissions import require_manager
 from referee.calls.models import COI_TYPE_CODES
-from referee.conflicts.detection import start_detection
+from referee.conflicts.detection_requests import start_detection
 from referee.conflicts.filters import COI_DEFAULT_ORDERING, COI_ORDERING, CallConflictFilter
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.serializers import (

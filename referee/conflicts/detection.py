@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 
 from django.conf import settings as django_settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
@@ -17,36 +17,16 @@ from referee.calls.models import Proposal
 from referee.conflicts.domain import block_pair_items, lock_pool_entries
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
-from referee.core.audit import record
-from referee.core.enums import AuditEventType
-from referee.core.errors import DomainError
-from referee.core.workers import require_worker
 from referee.matching import conflicts as detector
 from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 logger = logging.getLogger(__name__)
-ALREADY_RUNNING = "A conflict detection job is already pending or running for this call."
 RUNNING = COIDetectionJob.State.RUNNING
 
 
 class Abandoned(Exception):
     """The job stopped being `running` under this run (failed as stalled by the sweep)."""
-
-
-def start_detection(call, *, user, job_type: str = "full_call") -> COIDetectionJob:
-    """Create the pending job and queue it after commit (refused when no worker would run it)."""
-    from referee.conflicts.tasks import run_coi_detection
-
-    require_worker("Conflict detection")
-    try:
-        with transaction.atomic():
-            job = COIDetectionJob.objects.create(call=call, job_type=job_type, created_by=user)
-            record(AuditEventType.COI_DETECTION_REQUESTED, job, actor=user, call=call, to_state=job.state)
-            transaction.on_commit(lambda: run_coi_detection.delay(job.id))
-    except IntegrityError:
-        raise DomainError(ALREADY_RUNNING) from None
-    return job
 
 
 def run_detection(job_id: int) -> COIDetectionJob:

@@ -35,3 +35,12 @@ class JobState(models.TextChoices):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class CoiRule(models.TextChoices):
+    """The §5.8 rule that governs a conflict (stored on it: `conflicts.rules`). Labels are the
+    values, as they always were, so the column's choices need no migration."""
+
+    RECUSAL_REQUIRED = "recusal_required", "recusal_required"
+    MANAGEMENT_ALLOWED = "management_allowed", "management_allowed"
+    DISCLOSURE_ONLY = "disclosure_only", "disclosure_only"

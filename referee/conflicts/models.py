@@ -7,7 +7,6 @@ from django.utils import timezone
 from referee.calls.models import COI_TYPES, Call, Proposal
 from referee.conflicts import enums
 from referee.conflicts.querysets import COIQuerySet, DetectionJobQuerySet
-from referee.conflicts.rules import DISCLOSURE_ONLY, RULES
 from referee.core.models import Customer, UUIDModel, User
 from referee.reviewers.models import ReviewerProfile
 
@@ -30,7 +29,7 @@ class ConflictOfInterest(UUIDModel):
     evidence_data = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     # Derived from the call's COI configuration by conflicts.rules (set on creation, re-applied on change).
-    rule = models.CharField(max_length=24, choices=[(r, r) for r in RULES], default=DISCLOSURE_ONLY)
+    rule = models.CharField(max_length=24, choices=enums.CoiRule.choices, default=enums.CoiRule.DISCLOSURE_ONLY)
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_notes = models.TextField(blank=True, default="")

@@ -6,13 +6,11 @@ usable in any query, across calls."""
 
 from django.db.models import Case, Q, Value, When
 
-from referee.conflicts.enums import ConflictStatus
+from referee.conflicts.enums import CoiRule, ConflictStatus, Severity
 
-RECUSAL_REQUIRED = "recusal_required"
-MANAGEMENT_ALLOWED = "management_allowed"
-DISCLOSURE_ONLY = "disclosure_only"
-RULES = (RECUSAL_REQUIRED, MANAGEMENT_ALLOWED, DISCLOSURE_ONLY)
-RULE_BY_SEVERITY = {"real": RECUSAL_REQUIRED, "apparent": MANAGEMENT_ALLOWED, "potential": DISCLOSURE_ONLY}
+RECUSAL_REQUIRED, MANAGEMENT_ALLOWED, DISCLOSURE_ONLY = CoiRule.RECUSAL_REQUIRED, CoiRule.MANAGEMENT_ALLOWED, CoiRule.DISCLOSURE_ONLY
+RULE_BY_SEVERITY = {Severity.REAL: RECUSAL_REQUIRED, Severity.APPARENT: MANAGEMENT_ALLOWED,
+                    Severity.POTENTIAL: DISCLOSURE_ONLY}
 
 # Blocking ⇔ recused, or pending under a rule other than disclosure-only.
 BLOCKING = Q(status=ConflictStatus.RECUSED) | (Q(status=ConflictStatus.PENDING) & ~Q(rule=DISCLOSURE_ONLY))
@@ -34,8 +32,8 @@ def rule_expression(config):
         When(coi_type__in=list(config.recusal_required_types), then=Value(RECUSAL_REQUIRED)),
         When(coi_type__in=list(config.management_allowed_types), then=Value(MANAGEMENT_ALLOWED)),
         When(coi_type__in=list(config.disclosure_only_types), then=Value(DISCLOSURE_ONLY)),
-        When(severity="real", then=Value(RECUSAL_REQUIRED)),
-        When(severity="apparent", then=Value(MANAGEMENT_ALLOWED)),
+        When(severity=Severity.REAL, then=Value(RECUSAL_REQUIRED)),
+        When(severity=Severity.APPARENT, then=Value(MANAGEMENT_ALLOWED)),
         default=Value(DISCLOSURE_ONLY),
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from typing import TYPE_CHECKING
 
 from . import names
 from .conflict_records import (
@@ -12,10 +11,9 @@ from .conflict_records import (
     ReviewerRecord,
 )
 from .conflict_report import Tally
+from .proposal_index import ProposalIndex
 from .text import normalize_doi, normalize_key, normalize_orcid
 
-if TYPE_CHECKING:  # conflicts imports this module
-    from .conflicts import ProposalIndex
 
 # Strongest first: the rule named in a finding is the strongest that matched any of its co-authors.
 _RULE_ORDER = {rule: i for i, rule in enumerate(names.RULES)}

@@ -23,14 +23,14 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date
 
-from . import names
 from .coauthorship import detect_coauthorship
 from .conflict_records import (
     COAUTH_OLD, COAUTH_RECENT, COI_TYPES, DETECTOR_OF, INST_FORMER, INST_SAME, ROLE_NAMED, Affiliation, Coauthor,
     DetectionConfig, Finding, Person, ProposalRecord, Publication, ReviewerRecord,
 )
 from .conflict_report import COAUTHORSHIP, INSTITUTIONAL, NAMED_PERSONNEL, DetectionReport, Tally
-from .text import normalize_doi, normalize_key, normalize_name, normalize_orcid
+from .proposal_index import ProposalIndex, folded_email, name_keys
+from .text import normalize_doi, normalize_key
 
 __all__ = [  # the records live in conflict_records; callers import everything from here
     "COAUTH_OLD", "COAUTH_RECENT", "COI_TYPES", "DETECTOR_OF", "INST_FORMER", "INST_SAME", "ROLE_NAMED",
@@ -86,59 +86,7 @@ def _finding_order(f: Finding) -> tuple:
     return f.reviewer, f.proposal, _TYPE_ORDER[f.coi_type], user
 
 
-class ProposalIndex:
-    """Proposals (and their team members) by every key a reviewer can share with them."""
-
-    def __init__(self, proposals: Sequence[ProposalRecord]) -> None:
-        self.proposals = proposals
-        # Team-member indexes map a key to [(proposal index, Person)], the others to [p].
-        self.by_user = defaultdict(list)  # user id
-        self.by_email = defaultdict(list)  # folded e-mail
-        self.by_name = defaultdict(list)  # normalised full or alternative name
-        self.by_orcid = defaultdict(list)  # normalised ORCID
-        # names.ParsedName.key -> [(p, Person, ParsedName, the spelling parsed, normalised ORCID)]
-        self.by_name_key = defaultdict(list)
-        self.by_org_id = defaultdict(list)  # organisation id
-        self.by_org_name = defaultdict(list)  # normalised organisation name
-        self.by_title = defaultdict(list)  # normalised title
-        self.by_doi = defaultdict(list)  # normalised DOI
-        for p, proposal in enumerate(proposals):
-            team = list(proposal.team)
-            creator = proposal.creator_id
-            if creator is not None and all(m.user_id != creator for m in team):
-                team.append(Person(creator, "", "", None))
-            for member in team:
-                entry = (p, member)
-                if member.user_id is not None:
-                    self.by_user[member.user_id].append(entry)
-                if email := _email(member.email):
-                    self.by_email[email].append(entry)
-                for name in _names(member.full_name, member.alternative_names):
-                    self.by_name[name].append(entry)
-                orcid = normalize_orcid(member.orcid)
-                for spelling, parsed in names.parse_spellings({member.full_name, *member.alternative_names}).items():
-                    self.by_name_key[parsed.key].append((p, member, parsed, spelling, orcid))
-                if orcid:
-                    self.by_orcid[orcid].append(entry)
-            if proposal.organization_id is not None:
-                self.by_org_id[proposal.organization_id].append(p)
-            if org_name := normalize_key(proposal.organization_name):
-                self.by_org_name[org_name].append(p)
-            if title := normalize_key(proposal.title):
-                self.by_title[title].append(p)
-            if doi := normalize_doi(proposal.doi):
-                self.by_doi[doi].append(p)
-
-
 _REASON_LABELS = {"email": "e-mail address", "name": "name"}
-
-
-def _email(email: str) -> str:
-    return email.strip().casefold()
-
-
-def _names(full_name: str, alternative_names: Sequence[str]) -> set[str]:
-    return {n for n in map(normalize_name, [full_name, *alternative_names]) if n}
 
 
 def _named_personnel(r: int, reviewer: ReviewerRecord, index: ProposalIndex, config: DetectionConfig, today: date,
@@ -154,9 +102,9 @@ def _named_personnel(r: int, reviewer: ReviewerRecord, index: ProposalIndex, con
             members.setdefault((p, member.user_id), member)
 
     hit(index.by_user.get(reviewer.user_id, ()), "user")
-    if email := _email(reviewer.email):
+    if email := folded_email(reviewer.email):
         hit(index.by_email.get(email, ()), "email")
-    for name in _names(reviewer.full_name, reviewer.alternative_names):
+    for name in name_keys(reviewer.full_name, reviewer.alternative_names):
         hit(index.by_name.get(name, ()), "name")
     own = _own_publications(reviewer, index)
     oneself = Person(reviewer.user_id, reviewer.email, reviewer.full_name, reviewer.orcid)

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from referee.conflicts.detection import ALREADY_RUNNING, run_detection, start_detection
+from referee.conflicts.detection import run_detection
+from referee.conflicts.detection_requests import ALREADY_RUNNING, start_detection
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.errors import DomainError
 from referee.reviewers.models import ReviewerAffiliation
