@@ -1,8 +1,8 @@
 """The item and batch transitions of §4.1/§4.2 as bulk building blocks, shared by the assignment
 actions (`assignments.domain`) and the conflict actions (`conflicts.domain`, detection).
 
-Each one changes any number of rows with a constant number of queries (one UPDATE, one audit
-INSERT) and writes one audit event per row in the rows' order. None opens a transaction or
+Each one changes any number of rows with a number of queries that does not grow with them (the
+rows in one UPDATE, their audit events in one INSERT), one event per row in the rows' order. None opens a transaction or
 checks a guard: they run inside the caller's action, after it has locked the rows in the §7
 order (pool entry → batch → item) and decided which rows move. `lock` takes such locks.
 
@@ -64,7 +64,8 @@ def link_conflicts(items, conflicts: dict, *, key: Callable[[AssignmentItem], Ha
     ], ignore_conflicts=True)
 
 
-def block_items(items, conflicts: dict, *, actor, call=None, key=by_proposal) -> list[AssignmentItem]:
+def block_items(items, conflicts: dict, *, actor, call=None,
+                key: Callable[[AssignmentItem], Hashable] = by_proposal) -> list[AssignmentItem]:
     """§4.2 "→ coi_blocked": each item with blocking COIs (`conflicts[key(item)]`, as for
     `link_conflicts`) gets them linked, and moves to coi_blocked unless it is blocked already.
     Returns the items that moved; their batches may now be complete (`complete_batches`)."""
