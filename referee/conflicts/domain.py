@@ -7,16 +7,17 @@ for other domain functions (detection, item force-unblock): they run inside the 
 transaction and lock what they change themselves; rows the caller already holds are simply
 locked again, which is a no-op."""
 
+from collections import defaultdict
+
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.assignments.transitions import block_items, complete_batches, lock, move_items, reopen_batches
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import DISCLOSURE_ONLY, RECUSAL_REQUIRED
-from referee.core.audit import record
+from referee.core.audit import event, record, record_many
 from referee.core.errors import DomainError, FieldError
-from referee.core.models import AuditEvent
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
 from referee.reviews.models import Review
@@ -101,9 +102,9 @@ def recuse_conflict(conflict, *, actor, review_notes=None):
             Review.objects.filter(pk__in=[r.pk for r in reviews]).update(
                 state=Review.State.REJECTED, modified=timezone.now()
             )
-            AuditEvent.objects.bulk_create([
-                _event("REVIEW_REJECTED", review, actor, conflict.call_id, Review.State.IN_REVIEW,
-                       Review.State.REJECTED, reason="recusal", conflict=conflict.uuid.hex)
+            record_many([
+                event("REVIEW_REJECTED", review, actor=actor, call=conflict.call_id, from_state=Review.State.IN_REVIEW,
+                      to_state=Review.State.REJECTED, reason="recusal", conflict=conflict.uuid.hex)
                 for review in reviews
             ])
         return conflict
@@ -152,8 +153,7 @@ def lock_pair(reviewer_profile, proposal) -> list[AssignmentItem]:
 
 def lock_pool_entries(call_id: int, profile_ids) -> None:
     """Lock the call's pool entries of these profiles (primary-key order, one query)."""
-    entries = CallReviewerPool.objects.filter(call_id=call_id, reviewer_id__in=list(profile_ids))
-    list(entries.select_for_update().order_by("pk").values_list("pk", flat=True))
+    lock(CallReviewerPool.objects.filter(call_id=call_id, reviewer_id__in=list(profile_ids)))
 
 
 def block_pair_items(conflict, *, actor, include_accepted: bool = False) -> list[AssignmentItem]:
@@ -167,17 +167,12 @@ def block_pair_items(conflict, *, actor, include_accepted: bool = False) -> list
     conflicts = [conflict] if isinstance(conflict, ConflictOfInterest) else list(conflict)
     blocking = [c for c in conflicts if is_blocking(c)]
     statuses = [PENDING, COI_BLOCKED, *([ACCEPTED] if include_accepted else [])]
-    items = _pair_items({(c.reviewer_id, c.proposal_id) for c in blocking}, statuses)
-    blocked = [item for item in items if item.status != COI_BLOCKED]
-    _move(blocked, COI_BLOCKED, actor=actor, event="ASSIGNMENT_ITEM_COI_BLOCKED")
-    through = AssignmentItem.coi_records.through
-    through.objects.bulk_create([
-        through(assignmentitem_id=item.pk, conflictofinterest_id=c.pk)
-        for item in items
-        for c in blocking
-        if (c.reviewer_id, c.proposal_id) == (item.pool_entry.reviewer_id, item.proposal_id)
-    ], ignore_conflicts=True)
-    _complete_batches({item.batch_id for item in blocked}, actor=actor)
+    by_pair = defaultdict(list)
+    for c in blocking:
+        by_pair[(c.reviewer_id, c.proposal_id)].append(c.pk)
+    items = _pair_items(set(by_pair), statuses)
+    blocked = block_items(items, dict(by_pair), actor=actor, key=_pair_of)
+    complete_batches({item.batch_id for item in blocked}, actor=actor)
     return blocked
 
 
@@ -198,9 +193,9 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
     now = timezone.now()
     reopened = [item for item in items if _answerable(item.batch, now)]
     expired = [item for item in items if item not in reopened]
-    _move(reopened, PENDING, actor=actor, event="ASSIGNMENT_ITEM_UNBLOCKED")
-    _move(expired, EXPIRED, actor=actor, event="ASSIGNMENT_ITEM_EXPIRED")
-    _reopen_batches(reopened, actor=actor)
+    move_items(reopened, PENDING, actor=actor, event_type="ASSIGNMENT_ITEM_UNBLOCKED")
+    move_items(expired, EXPIRED, actor=actor, event_type="ASSIGNMENT_ITEM_EXPIRED")
+    reopen_batches([item.batch for item in reopened], actor=actor)
     for item in reopened:
         if item.batch.status == SENT:
             mails.item_unblocked(item, at=now)
@@ -230,8 +225,8 @@ def _pair_items(pairs: set, statuses) -> list[AssignmentItem]:
     ]
     if not candidates:
         return []
-    _lock(CallReviewerPool, {entry_id for _, entry_id, _ in candidates})
-    _lock(AssignmentBatch, {batch_id for _, _, batch_id in candidates})
+    lock(CallReviewerPool.objects.filter(pk__in={entry_id for _, entry_id, _ in candidates}))
+    lock(AssignmentBatch.objects.filter(pk__in={batch_id for _, _, batch_id in candidates}))
     # Re-read under the lock: a concurrent action may have moved an item meanwhile.
     return list(
         AssignmentItem.objects.select_for_update(of=("self",))
@@ -241,58 +236,6 @@ def _pair_items(pairs: set, statuses) -> list[AssignmentItem]:
     )
 
 
-def _lock(model, ids) -> None:
-    list(model.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk").values_list("pk", flat=True))
-
-
-def _event(event_type, obj, actor, call_id, from_state, to_state, **context) -> AuditEvent:
-    """An unsaved AuditEvent as `core.audit.record` writes it, for one bulk INSERT."""
-    return AuditEvent(
-        event_type=event_type, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        call_id=call_id, object_type=type(obj).__name__, object_uuid=obj.uuid,
-        from_state=from_state, to_state=to_state, context=context,
-    )
-
-
-def _move(items, to_status, *, actor, event) -> None:
-    """Locked items → `to_status` in one UPDATE, audited in one INSERT; `has_coi` follows the
-    status (the model's check constraint). Unlike `assignments.domain.common.change_items` this
-    never issues a query per item, which keeps a detection chunk at a constant query count."""
-    if not items:
-        return
-    AssignmentItem.objects.filter(pk__in=[item.pk for item in items]).update(
-        status=to_status, has_coi=to_status == COI_BLOCKED, modified=timezone.now()
-    )
-    events = []
-    for item in items:
-        events.append(_event(event, item, actor, item.batch.call_id, item.status, to_status))
-        item.status, item.has_coi = to_status, to_status == COI_BLOCKED
-    AuditEvent.objects.bulk_create(events)
-
-
-def _complete_batches(batch_ids, *, actor) -> None:
-    """sent → responded for the given (locked) batches left without a pending item (§4.1): the
-    bulk form of `assignments.domain.complete_batch_if_responded`."""
-    if not batch_ids:
-        return
-    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=PENDING)
-    done = list(AssignmentBatch.objects.filter(pk__in=list(batch_ids), status=SENT).exclude(Exists(pending)))
-    if not done:
-        return
-    now = timezone.now()
-    AssignmentBatch.objects.filter(pk__in=[b.pk for b in done]).update(status=RESPONDED, responded_at=now, modified=now)
-    AuditEvent.objects.bulk_create([_event("ASSIGNMENT_BATCH_RESPONDED", b, actor, b.call_id, SENT, RESPONDED)
-                                    for b in done])
-
-
-def _reopen_batches(items, *, actor) -> None:
-    """responded → sent for the batches of items unblocked before the deadline (§4.1)."""
-    batches = {item.batch_id: item.batch for item in items if item.batch.status == RESPONDED}
-    if not batches:
-        return
-    AssignmentBatch.objects.filter(pk__in=list(batches)).update(status=SENT, responded_at=None, modified=timezone.now())
-    AuditEvent.objects.bulk_create([_event("ASSIGNMENT_BATCH_REOPENED", b, actor, b.call_id, RESPONDED, SENT)
-                                    for b in batches.values()])
-    for item in items:  # every item's own copy of its batch now reads sent
-        if item.batch_id in batches:
-            item.batch.status, item.batch.responded_at = SENT, None
+def _pair_of(item) -> tuple[int, int]:
+    """The item's (profile id, proposal id) pair: the key of a pair's conflicts."""
+    return item.pool_entry.reviewer_id, item.proposal_id

@@ -3,7 +3,8 @@
 Import actions from here; the submodules split them by subject:
 `batches` (the batch state machine), `manual` (create-manual-assignment), `items` (a reviewer's
 answer and a manager's corrections to one item), `reassign` (reassign, suggest_alternatives,
-auto-reassign), `common` (locks, blocking-COI lookup and item transitions shared by every action)."""
+auto-reassign), `common` (locks and the blocking-COI lookup shared by every action). The item and
+batch transitions they make are the bulk building blocks of `assignments.transitions`."""
 
 from referee.assignments.domain.batches import (
     cancel_batch, complete_batch_if_responded, delete_batch, expire_batch, extend_deadline, send_batch,

@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from referee.assignments.domain.common import (
-    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, ITEM_EXPIRED, PENDING, RESPONDED, SENT,
-    block_conflicted, change_items, lock_batch, lock_items, reviewer_of,
+    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, ITEM_EXPIRED, PENDING, SENT,
+    block_conflicted, lock_batch, lock_items, reviewer_of,
 )
 from referee.assignments.models import AssignmentItem
+from referee.assignments.transitions import complete_batches, move_items
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
 from referee.core.errors import DomainError, FieldError
@@ -74,7 +75,7 @@ def cancel_batch(batch, *, actor):
             raise DomainError(ONLY_DRAFT_OR_SENT_CANCELLED)
         from_state = batch.status
         items = lock_items(batch, [PENDING, COI_BLOCKED])
-        change_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_EXPIRED")
+        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_EXPIRED")
         batch.status = CANCELLED
         _save(batch, from_state, "ASSIGNMENT_BATCH_CANCELLED", actor=actor, fields=["status"], expired_items=len(items))
         if from_state == SENT:  # a draft was never announced to the reviewer
@@ -125,7 +126,7 @@ def _reopen_expired_items(batch, *, actor) -> None:
         ).exclude(batch=batch).values_list("proposal_id", flat=True)
     )
     items = [i for i in items if i.proposal_id not in held]
-    change_items(items, PENDING, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_REOPENED")
+    move_items(items, PENDING, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_REOPENED")
     block_conflicted(items, reviewer_id=reviewer_of(batch), actor=actor, call=batch.call)
 
 
@@ -158,12 +159,7 @@ def complete_batch_if_responded(batch, *, actor=None) -> bool:
     """sent → responded once no item is left pending (after accept, decline, recuse, block,
     delete). Callers run it inside their own transaction, after changing the items."""
     with transaction.atomic():
-        batch = lock_batch(batch)
-        if batch.status != SENT or batch.items.filter(status=PENDING).exists():
-            return False
-        batch.status, batch.responded_at = RESPONDED, timezone.now()
-        _save(batch, SENT, "ASSIGNMENT_BATCH_RESPONDED", actor=actor, fields=["status", "responded_at"])
-        return True
+        return bool(complete_batches([batch.pk], actor=actor))
 
 
 def expire_batch(batch, *, actor=None) -> bool:
@@ -174,7 +170,7 @@ def expire_batch(batch, *, actor=None) -> bool:
         if batch.status != SENT or batch.expires_at is None or timezone.now() < batch.expires_at:
             return False
         items = lock_items(batch, [PENDING])
-        change_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_EXPIRED")
+        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_EXPIRED")
         batch.status = EXPIRED
         _save(batch, SENT, "ASSIGNMENT_BATCH_EXPIRED", actor=actor, fields=["status"], expired_items=len(items))
         return True

@@ -1,16 +1,14 @@
-"""Building blocks shared by the assignment actions: row locks, the blocking-COI lookup and
-item status changes with their audit events.
+"""Building blocks shared by the assignment actions: row locks and the blocking-COI lookup. The
+item and batch transitions themselves are in `assignments.transitions`.
 
 Every helper expects to run inside the caller's `transaction.atomic()` and after the caller has
 taken the locks that come earlier in the §7 order (call configuration → pool entry → batch)."""
 
 from collections import defaultdict
 
-from django.utils import timezone
-
 from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.assignments.transitions import block_items
 from referee.conflicts.models import ConflictOfInterest
-from referee.core.audit import record
 from referee.reviewers.models import CallReviewerPool
 
 DRAFT, SENT, RESPONDED, EXPIRED, CANCELLED = (s.value for s in AssignmentBatch.Status)
@@ -45,43 +43,11 @@ def blocking_conflicts(reviewer_id: int, proposal_ids) -> dict[int, list[int]]:
     return dict(found)
 
 
-def link_conflicts(items, conflicts: dict[int, list[int]]) -> None:
-    """Attach the blocking COIs to the items they block (`coi_records`), one INSERT."""
-    through = AssignmentItem.coi_records.through
-    links = [
-        through(assignmentitem_id=item.pk, conflictofinterest_id=coi_id)
-        for item in items
-        for coi_id in conflicts.get(item.proposal_id, ())
-    ]
-    through.objects.bulk_create(links, ignore_conflicts=True)
-
-
-def change_items(items, to_status: str, *, actor, call, event: str, **fields) -> None:
-    """Move locked items to `to_status` in one UPDATE and audit each transition.
-
-    `has_coi` follows the status (the model's check constraint: `has_coi` ⇔ coi_blocked)."""
-    if not items:
-        return
-    now = timezone.now()
-    AssignmentItem.objects.filter(pk__in=[i.pk for i in items]).update(
-        status=to_status, has_coi=to_status == COI_BLOCKED, modified=now, **fields
-    )
-    for item in items:
-        from_status = item.status
-        item.status, item.has_coi = to_status, to_status == COI_BLOCKED
-        for name, value in fields.items():
-            setattr(item, name, value)
-        record(event, item, actor=actor, call=call, from_state=from_status, to_state=to_status)
-
-
 def block_conflicted(items, *, reviewer_id: int, actor, call) -> list:
     """Items whose pair is now blocked by a COI become coi_blocked with those COIs linked
     (§4.2 "pending → coi_blocked"). Returns the items that were blocked."""
     conflicts = blocking_conflicts(reviewer_id, {i.proposal_id for i in items})
-    blocked = [i for i in items if i.proposal_id in conflicts]
-    change_items(blocked, COI_BLOCKED, actor=actor, call=call, event="ASSIGNMENT_ITEM_COI_BLOCKED")
-    link_conflicts(blocked, conflicts)
-    return blocked
+    return block_items(items, conflicts, actor=actor, call=call)
 
 
 def lock_item(item) -> AssignmentItem:

@@ -11,15 +11,16 @@ from django.utils import timezone
 
 from referee.assignments.domain.batches import complete_batch_if_responded
 from referee.assignments.domain.common import (
-    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, PENDING, block_conflicted, blocking_conflicts, change_items,
-    lock_batch, lock_item, reviewer_of,
+    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, PENDING, block_conflicted, blocking_conflicts, lock_batch,
+    lock_item, reviewer_of,
 )
 from referee.assignments.domain.reassign import auto_reassign, lock_call_for_reassign
 from referee.assignments.models import AssignmentItem
+from referee.assignments.transitions import move_items
 from referee.calls.models import CallAssignmentConfiguration, Proposal
 from referee.conflicts.domain import lock_pair, unblock_pair_items
 from referee.conflicts.models import ConflictOfInterest
-from referee.core.audit import record
+from referee.core.audit import event, record, record_many
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
@@ -106,8 +107,8 @@ def _accept(batch, item, actor) -> Review:
            source="assignment", item=item.uuid.hex)
     try:
         with transaction.atomic():
-            change_items([item], ACCEPTED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_ACCEPTED",
-                         review=review, responded_at=timezone.now())
+            move_items([item], ACCEPTED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_ACCEPTED",
+                       review=review, responded_at=timezone.now())
     except IntegrityError:  # one review per item (§2): the item is locked, so only a broken caller gets here
         raise DomainError(ACCEPT_NOT_PENDING) from None
     complete_batch_if_responded(batch, actor=actor)
@@ -140,8 +141,8 @@ def decline_item(item, *, actor, reason: str = "") -> CallReviewerPool | None:
             raise DomainError(DECLINE_EXPIRED)
         if item.status != PENDING or batch.status == DRAFT:
             raise DomainError(DECLINE_NOT_PENDING)
-        change_items([item], DECLINED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_DECLINED",
-                     decline_reason=reason or "", responded_at=timezone.now())
+        move_items([item], DECLINED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_DECLINED",
+                   decline_reason=reason or "", responded_at=timezone.now())
         complete_batch_if_responded(batch, actor=actor)
         reassigning = reassigning and _may_auto_reassign(config, item)  # both re-read under the locks
         target = auto_reassign(item, config=config, actor=actor) if reassigning else None
@@ -214,7 +215,6 @@ def _waive(pair, *, actor, plan: str, at) -> list:
         status=ConflictOfInterest.Status.WAIVED, management_plan=plan, reviewed_by=reviewer, reviewed_at=at,
         modified=at,
     )
-    for conflict in conflicts:
-        record("COI_WAIVED", conflict, actor=actor, from_state=conflict.status,
-               to_state=ConflictOfInterest.Status.WAIVED, reason="force-unblock")
+    record_many([event("COI_WAIVED", conflict, actor=actor, call=conflict.call_id, from_state=conflict.status,
+                       to_state=ConflictOfInterest.Status.WAIVED, reason="force-unblock") for conflict in conflicts])
     return conflicts

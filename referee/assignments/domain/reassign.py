@@ -14,12 +14,12 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from referee.assignments.domain.common import (
-    CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, SENT, blocking_conflicts, change_items, link_conflicts,
-    lock_item,
+    CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, SENT, blocking_conflicts, lock_item,
 )
 from referee.assignments.domain.manual import CONFLICT_BID, IN_TEAM, draft_batch
 from referee.assignments.workload import enforce_workload_limit
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
+from referee.assignments.transitions import link_conflicts, lock, move_items
 from referee.assignments.workload import open_assignments_expression
 from referee.calls.models import CallAssignmentConfiguration, MatchingConfiguration, Proposal
 from referee.conflicts.models import ConflictOfInterest
@@ -49,14 +49,8 @@ def lock_call_for_reassign(call_id: int, *, lock_entries: bool = False) -> CallA
     MatchingConfiguration.objects.select_for_update().get(call_id=call_id)
     config = CallAssignmentConfiguration.objects.select_for_update().get(call_id=call_id)
     if lock_entries:
-        entries = CallReviewerPool.objects.filter(call_id=call_id, invitation_status=ACCEPTED_ENTRY)
-        list(entries.select_for_update().order_by("pk").values_list("pk", flat=True))
+        lock(CallReviewerPool.objects.filter(call_id=call_id, invitation_status=ACCEPTED_ENTRY))
     return config
-
-
-def _lock_batches(ids) -> None:
-    ids = sorted({pk for pk in ids if pk is not None})
-    list(AssignmentBatch.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 def _holds(entry_id: int, proposal_id: int) -> bool:
@@ -89,7 +83,7 @@ def _new_item(batch, entry, old, *, conflicts: dict, affinity, actor) -> Assignm
         link_conflicts([item], conflicts)
     record("ASSIGNMENT_ITEMS_CREATED", batch, actor=actor, call=batch.call, from_state=batch.status,
            to_state=batch.status, source="reassign", reassigned_from=old.uuid.hex, items={item.uuid.hex: item.status})
-    change_items([old], REASSIGNED, actor=actor, call=batch.call, event="ASSIGNMENT_ITEM_REASSIGNED")
+    move_items([old], REASSIGNED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_REASSIGNED")
     return item
 
 
@@ -113,7 +107,7 @@ def reassign_item(item, *, actor, reviewer_pool_entry_uuid, manager_notes: str =
             raise FieldError(ENTRY_FIELD, ENTRY_NOT_ELIGIBLE)
         drafts = AssignmentBatch.objects.filter(reviewer_pool_entry=target, status=DRAFT)
         draft_id = drafts.values_list("pk", flat=True).first()
-        _lock_batches([item.batch_id, draft_id])
+        lock(AssignmentBatch.objects.filter(pk__in=[item.batch_id, draft_id]))  # `__in` drops a None draft_id
         item = lock_item(item)
         proposal = Proposal.objects.get(pk=item.proposal_id)
         _check_target(target, proposal)  # errors on the input field come before state guards (§1)
