@@ -86,7 +86,8 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
     """The disclosure of each proposal (by pk) to `user`, in at most two queries whatever the
     number of proposals (a list page computes it once), none for anonymous, staff and support:
     which proposals the user reads in full (and whether as a team member), then, of the others,
-    which the user sees as a pool member, at which level, and whether a conflict blocks them."""
+    which the user sees as a pool member, at which level, and whether a conflict blocks them.
+    (The user's managed calls are read too, once per request: `core.roles.managed_call_ids`.)"""
     proposals = list(proposals)
     if not getattr(user, "is_authenticated", False):
         return {proposal.pk: ANONYMOUS for proposal in proposals}
