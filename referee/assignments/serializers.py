@@ -6,7 +6,12 @@ from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
 from referee.api.fields import (
-    DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField,
+    DisplayField,
+    HexUUIDField,
+    LinkField,
+    NameField,
+    RelatedUUIDField,
+    ScoreField,
 )
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE

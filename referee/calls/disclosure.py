@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 
-from referee.assignments.models import AssignmentItem
-from referee.calls.models import CallCOIConfiguration, Proposal
+from referee.assignments.enums import ItemStatus
+from referee.calls.enums import Disclosure as Level
+from referee.calls.models import Proposal
 from referee.calls.querysets import team_proposals
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.roles import managed_call_ids
 
-Level = CallCOIConfiguration.Disclosure
 # The levels of a disclosure beside the call's three (`Level`).
 FULL, BLOCKED, HIDDEN = "full", "blocked", "hidden"
 
@@ -122,6 +122,7 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
     return disclosures
 
 
-def in_invitation(level: str, item: AssignmentItem) -> ProposalDisclosure:
-    """What an invitation shows of `item`'s proposal, `level` being its call's disclosure."""
-    return CONFLICT if item.status == AssignmentItem.Status.COI_BLOCKED else POOL[level]
+def in_invitation(level: str, item) -> ProposalDisclosure:
+    """What an invitation shows of `item`'s proposal (an AssignmentItem), `level` being its call's
+    disclosure."""
+    return CONFLICT if item.status == ItemStatus.COI_BLOCKED else POOL[level]

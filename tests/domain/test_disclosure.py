@@ -9,8 +9,19 @@ from django.test.utils import CaptureQueriesContext
 
 from referee.calls import disclosure
 from referee.calls.disclosure import (
-    ANONYMOUS, AUTHOR, CONFLICT, MANAGER, POOL, REVIEWER, STAFF, SUPPORT, TEAM, UNRELATED, Level,
-    in_invitation, readable_by,
+    ANONYMOUS,
+    AUTHOR,
+    CONFLICT,
+    MANAGER,
+    POOL,
+    REVIEWER,
+    STAFF,
+    SUPPORT,
+    TEAM,
+    UNRELATED,
+    Level,
+    in_invitation,
+    readable_by,
 )
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import rule_for
