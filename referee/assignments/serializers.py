@@ -6,11 +6,17 @@ from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
 from referee.api.fields import (
-    DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField,
+    DisplayField,
+    HexUUIDField,
+    LinkField,
+    NameField,
+    RelatedUUIDField,
+    ScoreField,
 )
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE
 from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.calls.disclosure import ProposalDisclosure, in_invitation
 from referee.conflicts.models import ConflictOfInterest
 
 MAX_NOTES = 5000
@@ -146,8 +152,7 @@ class MyAssignmentItemSerializer(ModelSerializer):
     """Client `MyAssignmentItem` + `proposal_description`, `review_uuid` (extra).
 
     Proposal text follows the call's `invitation_proposal_disclosure`, passed in the context as
-    `disclosure`: summaries from titles_and_summaries, descriptions only at full_details, and
-    neither for coi_blocked items at any level (§3.2)."""
+    `disclosure`, as an invitation shows it (`calls.disclosure.in_invitation`, §3.2)."""
 
     uuid = HexUUIDField(read_only=True)
     proposal_uuid = RelatedUUIDField(source="proposal")
@@ -160,23 +165,20 @@ class MyAssignmentItemSerializer(ModelSerializer):
     proposal_description = serializers.SerializerMethodField()
     review_uuid = RelatedUUIDField(source="review")
 
-    SUMMARY_LEVELS = ("titles_and_summaries", "full_details")
-    DESCRIPTION_LEVELS = ("full_details",)
-
     class Meta:
         model = AssignmentItem
         fields = ["uuid", "proposal_uuid", "proposal_name", "proposal_slug", "proposal_summary", "status",
                   "status_display", "affinity_score", "has_coi", "proposal_description", "review_uuid"]
         read_only_fields = fields
 
-    def _disclosed(self, item, levels) -> bool:
-        return item.status != AssignmentItem.Status.COI_BLOCKED and self.context.get("disclosure") in levels
+    def _shown(self, item) -> ProposalDisclosure:
+        return in_invitation(self.context["disclosure"], item)
 
     def get_proposal_summary(self, item) -> str:
-        return item.proposal.project_summary if self._disclosed(item, self.SUMMARY_LEVELS) else ""
+        return self._shown(item).summary_of(item.proposal)
 
     def get_proposal_description(self, item) -> str:
-        return item.proposal.description if self._disclosed(item, self.DESCRIPTION_LEVELS) else ""
+        return self._shown(item).description_of(item.proposal)
 
 
 class MyAssignmentBatchDetailSerializer(MyAssignmentBatchSerializer):

@@ -11,14 +11,14 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
-from referee.calls.models import Call, CallCOIConfiguration
+from referee.calls.disclosure import in_invitation
+from referee.calls.models import Call
 from referee.notifications import ics
 from referee.notifications.models import OutboxMessage
 from referee.notifications.outbox import iso, link, queue_mail, when
 from referee.reviewers.models import CallReviewerPool
 
 REVIEWS_PATH = "/reviews/assignments/"
-Disclosure = CallCOIConfiguration.Disclosure
 Item = AssignmentItem.Status
 Mail = OutboxMessage | None
 
@@ -55,16 +55,14 @@ def _managers(call: Call) -> list[str]:
     return list(call.managers.order_by("id").values_list("email", flat=True))
 
 
-def _proposal(proposal, disclosure: str, blocked: bool = False) -> dict:
-    """What a reviewer may read of a proposal before accepting (§3.2): the title always; the
-    summary and description per the call's level; nothing beyond the title while blocked."""
-    summary = not blocked and disclosure in (Disclosure.TITLES_AND_SUMMARIES, Disclosure.FULL_DETAILS)
-    description = not blocked and disclosure == Disclosure.FULL_DETAILS
+def _proposal(item: AssignmentItem, level: str) -> dict:
+    """The item's proposal as its invitation shows it (`calls.disclosure.in_invitation`, §3.2)."""
+    shown = in_invitation(level, item)
     return {
-        "title": proposal.name,
-        "blocked": blocked,
-        "summary": proposal.project_summary if summary else "",
-        "description": proposal.description if description else "",
+        "title": item.proposal.name,
+        "blocked": shown.blocked,
+        "summary": shown.summary_of(item.proposal),
+        "description": shown.description_of(item.proposal),
     }
 
 
@@ -103,10 +101,10 @@ def _pending_count(batch: AssignmentBatch) -> int:
 def invitation_for_batch(batch: AssignmentBatch) -> Mail:
     """`reviewer_assignment_invitation`: send, send-all, auto-reassign."""
     batch = _batch(batch)
-    disclosure = batch.call.coi_config.invitation_proposal_disclosure
+    level = batch.call.coi_config.invitation_proposal_disclosure
     items = (batch.items.filter(status__in=[Item.PENDING, Item.COI_BLOCKED]).select_related("proposal")
              .order_by(F("affinity_score").desc(nulls_last=True), "proposal__name", "id"))
-    proposals = [_proposal(i.proposal, disclosure, blocked=i.status == Item.COI_BLOCKED) for i in items]
+    proposals = [_proposal(item, level) for item in items]
     pending = [p for p in proposals if not p["blocked"]]
     context = _batch_context(batch, proposals=pending, pending_count=len(pending), manager_notes=batch.manager_notes,
                              blocked=[p for p in proposals if p["blocked"]])
@@ -149,8 +147,7 @@ def item_unblocked(item: AssignmentItem, at=None) -> Mail:
     `at` (default now) tells unblocks of the same item apart."""
     item = _item(item)
     batch = item.batch
-    disclosure = batch.call.coi_config.invitation_proposal_disclosure
-    context = _batch_context(batch, proposal=_proposal(item.proposal, disclosure))
+    context = _batch_context(batch, proposal=_proposal(item, batch.call.coi_config.invitation_proposal_disclosure))
     return queue_mail("assignment_item_unblocked", to=[context["reviewer"]["email"]], context=context,
                       dedupe_key=f"unblocked:{item.uuid.hex}:{iso(at or timezone.now())}")
 

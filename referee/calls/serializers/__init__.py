@@ -10,12 +10,11 @@ from referee.calls.serializers.proposals import (
     ProposalCreateSerializer,
     ProposalSerializer,
     ProposalUpdateSerializer,
-    proposal_access,
     proposal_queryset,
 )
 
 __all__ = [
     "AssignmentConfigurationSerializer", "COIConfigurationSerializer", "CallSerializer",
     "MatchingConfigurationSerializer", "NestedRoundSerializer", "ProposalCreateSerializer",
-    "ProposalSerializer", "ProposalUpdateSerializer", "RoundSerializer", "proposal_access", "proposal_queryset",
+    "ProposalSerializer", "ProposalUpdateSerializer", "RoundSerializer", "proposal_queryset",
 ]

@@ -1,6 +1,6 @@
 """Proposals (client `Proposal`), §3.12, with the reviewer disclosure of §3.2.
 
-Visibility (the queryset) decides *whether* a proposal is listed; `proposal_access` decides *how
+Visibility (the queryset) decides *whether* a proposal is listed; `calls.disclosure` decides *how
 much* of it a caller reads. It is computed once per page, so a list costs the same number of
 queries whatever its length."""
 
@@ -10,15 +10,11 @@ from rest_framework import serializers
 
 from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.rows import ModelSerializer
-from referee.calls.models import CallCOIConfiguration, Proposal, Round
+from referee.calls.disclosure import ProposalDisclosure, readable_by
+from referee.calls.models import Proposal, Round
 from referee.calls.serializers.calls import NestedRoundSerializer
 from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import Customer, User
-from referee.core.roles import sees_everything
-
-FULL, RESTRICTED, BLOCKED = "full", "restricted", "blocked"
-Disclosure = CallCOIConfiguration.Disclosure
 
 # Client-mandatory keys of Waldur's proposal that this service does not model (§3.12).
 NEUTRAL = {
@@ -45,32 +41,14 @@ PERSONAL = {
 def proposal_queryset(queryset):
     """What rendering a proposal reads, fetched with the page."""
     return queryset.select_related(
-        "round", "call__manager", "call__coi_config", "created_by", "organization"
+        "round", "call__manager", "created_by", "organization"
     ).prefetch_related(Prefetch("team", queryset=User.objects.only("id", "uuid")))
-
-
-def proposal_access(user, proposals) -> dict[int, str]:
-    """FULL (managers, creator, team, active reviewers, staff/support), BLOCKED (a pool member
-    with a blocking COI on it: name only) or RESTRICTED (a pool member: text per disclosure)."""
-    ids = [p.pk for p in proposals]
-    if sees_everything(user) or not ids:
-        return dict.fromkeys(ids, FULL)
-    full = set(Proposal.objects.fully_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    rest = [pk for pk in ids if pk not in full]
-    blocked = set()
-    if rest:
-        blocked = set(
-            ConflictOfInterest.objects.blocking()
-            .filter(reviewer__user=user, proposal_id__in=rest)
-            .values_list("proposal_id", flat=True)
-        )
-    return {pk: FULL if pk in full else BLOCKED if pk in blocked else RESTRICTED for pk in ids}
 
 
 class ProposalListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         proposals = list(data.all() if hasattr(data, "all") else data)
-        self.context["proposal_access"] = proposal_access(self.context["request"].user, proposals)
+        self.context["disclosures"] = readable_by(self.context["request"].user, proposals)
         return super().to_representation(proposals)
 
 
@@ -107,10 +85,10 @@ class ProposalSerializer(ModelSerializer):
         ]
         read_only_fields = fields
 
-    def access(self, proposal) -> str:
-        known = self.context.get("proposal_access") or {}
+    def disclosure(self, proposal) -> ProposalDisclosure:
+        known = self.context.get("disclosures") or {}
         if proposal.pk not in known:
-            known = proposal_access(self.context["request"].user, [proposal])
+            known = readable_by(self.context["request"].user, [proposal])
         return known[proposal.pk]
 
     def to_representation(self, proposal):
@@ -125,14 +103,10 @@ class ProposalSerializer(ModelSerializer):
             applicant_email=creator.email if creator else "",
             applicant_organization=proposal.organization.name if proposal.organization else "",
         )
-        access = self.access(proposal)
-        if access != FULL:
-            # Pool members read text per the call's disclosure (§3.2); a blocking COI leaves the name only.
-            disclosure = proposal.call.coi_config.invitation_proposal_disclosure
-            if access == BLOCKED or disclosure == Disclosure.TITLES_ONLY:
-                data["project_summary"] = ""
-            if access == BLOCKED or disclosure != Disclosure.FULL_DETAILS:
-                data["description"] = ""
+        shown = self.disclosure(proposal)
+        if not shown.full:  # a pool member (§3.2): the text the call discloses, nobody's name
+            data["project_summary"] = shown.summary_of(proposal)
+            data["description"] = shown.description_of(proposal)
             data.update(PERSONAL)
         return data
 

@@ -1,0 +1,128 @@
+"""What of a proposal a user may read, and why: the one disclosure policy (CONTRACT §3.2, §3.12).
+
+Whether a proposal is listed at all is `Proposal.objects.visible_to`; this module says how much of
+it a reader is shown, to the API, the mails and the web pages alike, in two situations:
+
+- `readable_by(user, proposals)`: the proposal itself (`/api/proposal-proposals/`). Staff, support,
+  the call's managers, the author, the team and reviewers with an active review read all of it; an
+  accepted pool member reads an open proposal as far as the call discloses
+  (`invitation_proposal_disclosure`), and only its title while a conflict blocks them from it;
+  anyone else nothing.
+- `in_invitation(level, item)`: the proposal as a review invitation shows it
+  (`/api/my-assignment-batches/`, the invitation and unblock mails): as far as the call discloses,
+  the title only while the item is coi_blocked. Accepting does not widen the invitation (§3.2): the
+  reviewer then reads the proposal itself in full.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+
+from referee.assignments.enums import ItemStatus
+from referee.calls.enums import Disclosure as Level
+from referee.calls.models import Proposal
+from referee.calls.querysets import team_proposals
+from referee.conflicts.models import ConflictOfInterest
+from referee.core.roles import managed_call_ids
+
+# The levels of a disclosure beside the call's three (`Level`).
+FULL, BLOCKED, HIDDEN = "full", "blocked", "hidden"
+
+
+@dataclass(frozen=True)
+class ProposalDisclosure:
+    """What one reader is shown of one proposal. The title (name, slug, uuid) goes with every level
+    but HIDDEN; `full` adds the authors, the team and every other field."""
+
+    level: str  # FULL, a call's `Level`, BLOCKED or HIDDEN
+    reason: str  # why, in words: for the reader, support and the audit of a complaint
+    summary: bool = False
+    description: bool = False
+    full: bool = False
+
+    @property
+    def visible(self) -> bool:
+        return self.level != HIDDEN
+
+    @property
+    def blocked(self) -> bool:
+        return self.level == BLOCKED
+
+    def summary_of(self, proposal) -> str:
+        return proposal.project_summary if self.summary else ""
+
+    def description_of(self, proposal) -> str:
+        return proposal.description if self.description else ""
+
+
+def _full(reason: str) -> ProposalDisclosure:
+    return ProposalDisclosure(FULL, reason, summary=True, description=True, full=True)
+
+
+STAFF = _full("Staff read every proposal in full.")
+SUPPORT = _full("Support read every proposal in full.")
+MANAGER = _full("The call's managers read its proposals in full.")
+AUTHOR = _full("The author reads their proposal in full.")
+TEAM = _full("The proposal's team reads it in full.")
+REVIEWER = _full("A reviewer with an active review of the proposal reads it in full.")
+# Pool reviewers, per the call's level (the label of `Level` says what it discloses).
+POOL = {
+    level: ProposalDisclosure(
+        level, f"The call discloses {level.label.lower()} of its proposals to its pool reviewers.",
+        summary=level in (Level.TITLES_AND_SUMMARIES, Level.FULL_DETAILS),
+        description=level == Level.FULL_DETAILS,
+    )
+    for level in Level
+}
+CONFLICT = ProposalDisclosure(BLOCKED, "A conflict of interest blocks this reviewer from the proposal: its title only.")
+ANONYMOUS = ProposalDisclosure(HIDDEN, "Proposals are read only after signing in.")
+UNRELATED = ProposalDisclosure(
+    HIDDEN, "Only staff, support, the call's managers, the proposal's author and team, its reviewers and, "
+            "while it is open for review, the call's accepted pool reviewers read a proposal.",
+)
+
+
+def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
+    """The disclosure of each proposal (by pk) to `user`, in at most two queries whatever the
+    number of proposals (a list page computes it once), none for anonymous, staff and support:
+    which proposals the user reads in full (and whether as a team member), then, of the others,
+    which the user sees as a pool member, at which level, and whether a conflict blocks them.
+    (The user's managed calls are read too, once per request: `core.roles.managed_call_ids`.)"""
+    proposals = list(proposals)
+    if not getattr(user, "is_authenticated", False):
+        return {proposal.pk: ANONYMOUS for proposal in proposals}
+    if user.is_staff or getattr(user, "is_support", False):
+        return {proposal.pk: STAFF if user.is_staff else SUPPORT for proposal in proposals}
+    if not proposals:
+        return {}
+    ids = [proposal.pk for proposal in proposals]
+    on_team = Exists(team_proposals(user).filter(proposal_id=OuterRef("pk")))
+    full = dict(
+        Proposal.objects.fully_visible_to(user).filter(pk__in=ids)
+        .annotate(on_team=on_team).values_list("pk", "on_team")
+    )
+    rest = [pk for pk in ids if pk not in full]
+    pooled = {}
+    if rest:
+        blocking = ConflictOfInterest.objects.blocking().filter(reviewer__user=user, proposal_id=OuterRef("pk"))
+        rows = (Proposal.objects.visible_to(user).filter(pk__in=rest).annotate(blocked=Exists(blocking))
+                .values_list("pk", "call__coi_config__invitation_proposal_disclosure", "blocked"))
+        pooled = {pk: CONFLICT if blocked else POOL[level] for pk, level, blocked in rows}
+    managed = managed_call_ids(user)  # read (and kept on the user) by `fully_visible_to`
+    disclosures = {}
+    for proposal in proposals:
+        if proposal.pk not in full:
+            disclosures[proposal.pk] = pooled.get(proposal.pk, UNRELATED)
+        elif proposal.call_id in managed:
+            disclosures[proposal.pk] = MANAGER
+        elif proposal.created_by_id == user.pk:
+            disclosures[proposal.pk] = AUTHOR
+        else:  # the other ways to read in full (`fully_visible_to`): the team, an active review
+            disclosures[proposal.pk] = TEAM if full[proposal.pk] else REVIEWER
+    return disclosures
+
+
+def in_invitation(level: str, item) -> ProposalDisclosure:
+    """What an invitation shows of `item`'s proposal (an AssignmentItem), `level` being its call's
+    disclosure."""
+    return CONFLICT if item.status == ItemStatus.COI_BLOCKED else POOL[level]
