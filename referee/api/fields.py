@@ -47,10 +47,6 @@ class FollowMixin:
         return value
 
 
-def hex_or_nil(value) -> str:
-    return value.hex if value else NIL_UUID
-
-
 def absolute_link(request, collection: str, key) -> str | None:
     """`<scheme>://<host>/api/<collection>/<hex>/`; `collection` may hold a nested path."""
     if key is None:

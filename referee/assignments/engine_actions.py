@@ -12,16 +12,15 @@ from rest_framework.response import Response
 
 from referee.api.permissions import require_manager
 from referee.assignments import affinities, generation
-from referee.assignments.domain import send_batch
+from referee.assignments.domain import send_all_batches
 from referee.assignments.engine_serializers import (
     MATRIX_SCOPES, AffinityMatrixQuerySerializer, AffinityMatrixResponseSerializer,
     ComputeAffinitiesResponseSerializer, DeployPreviewSerializer, GenerateAssignmentsResponseSerializer,
     GenerateAssignmentsSerializer, ProposedAssignmentFilter, ProposedAssignmentSerializer,
     SendAllAssignmentsResponseSerializer, SendAllAssignmentsSerializer, proposed_queryset,
 )
-from referee.assignments.models import AssignmentBatch, ProposedAssignment
+from referee.assignments.models import ProposedAssignment
 from referee.assignments.queries import matrix_rows, render_matrix
-from referee.core.errors import DomainError
 
 PAGE_PARAMETERS = [OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)]
 MATRIX_PARAMETERS = [
@@ -33,29 +32,6 @@ MATRIX_PARAMETERS = [
     *PAGE_PARAMETERS,
 ]
 PROPOSED_PARAMETERS = [OpenApiParameter("is_deployed", OpenApiTypes.BOOL), *PAGE_PARAMETERS]
-
-
-def send_all_batches(call, *, actor, batch_uuids=None) -> dict:
-    """Send the named batches of the call (none named: all its drafts), each in its own
-    transaction by the `send` rules. A refusal, a uuid of no batch of this call and a repeated
-    uuid's twin count as skipped, so `batches_sent + skipped` = the batches asked for."""
-    batches = AssignmentBatch.objects.filter(call=call)
-    if batch_uuids:
-        keys = set(batch_uuids)
-        batches = list(batches.filter(uuid__in=keys).order_by("created", "id"))
-        skipped = len(batch_uuids) - len(batches)
-    else:
-        batches = list(batches.filter(status=AssignmentBatch.Status.DRAFT).order_by("created", "id"))
-        skipped = 0
-    sent = 0
-    for batch in batches:
-        try:
-            send_batch(batch, actor=actor)
-        except DomainError:
-            skipped += 1
-        else:
-            sent += 1
-    return {"batches_sent": sent, "skipped": skipped}
 
 
 class EngineCallActions:

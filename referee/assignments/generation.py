@@ -18,6 +18,7 @@ from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
 from referee.assignments.candidates import Candidates, build_candidates
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
@@ -27,12 +28,12 @@ from referee.matching.problem import Solution
 from referee.matching.solvers import solve
 from referee.reviewers.models import CallReviewerPool
 
-NOT_IN_CALL = "Proposal not found in this call"
-NOT_OPEN = "Proposal is not open for review"
 NO_POOL = "No accepted reviewers in pool"
 NO_ELIGIBLE = "No eligible reviewers available"
 NOT_ENOUGH = "Could not find enough eligible reviewers"
 CHANGED_MEANWHILE = "Assignments of this call changed during generation; please run it again."
+# What a skipped row of generation says beyond its reason when no solve left it short.
+NO_SHORTFALL = {"required": 0, "assigned": 0, "blocking_rule": None, "suggestion": None}
 DRAFT = AssignmentBatch.Status.DRAFT
 ACCEPTED = CallReviewerPool.Status.ACCEPTED
 
@@ -161,29 +162,12 @@ def _record_generated(call, user, config, result: GenerationResult) -> None:
            eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, preview_uuid=result.preview_uuid)
 
 
-def _skip(proposal_uuid, name: str, reason: str, required: int = 0, assigned: int = 0,
-          blocking_rule: str | None = None, suggestion: str | None = None) -> dict:
-    return {"proposal_uuid": proposal_uuid.hex, "proposal_name": name, "reason": reason,
-            "required": required, "assigned": assigned, "blocking_rule": blocking_rule, "suggestion": suggestion}
-
-
 def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
     """The call's open proposals (all, or those named, in request order); a named proposal that is
     foreign or not open is appended to `skipped` instead. An empty list means all."""
     if not proposal_uuids:
         return list(Proposal.objects.filter(call=call).open_for_review().order_by("id"))
-    keys = list(dict.fromkeys(proposal_uuids))
-    found = {p.uuid: p for p in Proposal.objects.filter(call=call, uuid__in=keys)}
-    considered = []
-    for key in keys:
-        proposal = found.get(key)
-        if proposal is None:
-            skipped.append(_skip(key, "", NOT_IN_CALL))
-        elif not proposal.is_open_for_review:
-            skipped.append(_skip(key, proposal.name, NOT_OPEN))
-        else:
-            considered.append(proposal)
-    return considered
+    return take_named(*named_proposals(call, proposal_uuids), skipped, **NO_SHORTFALL)
 
 
 def _report(result: GenerationResult, candidates: Candidates, solution: Solution, config) -> list[Pair]:
@@ -197,8 +181,9 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
         else:
             reason = NO_ELIGIBLE if shortfall.reason == "no_eligible" else NOT_ENOUGH
         rule, suggestion = explain(candidates, shortfall.proposal, config)
-        result.skipped_proposals.append(_skip(proposal.uuid, proposal.name, reason, shortfall.required,
-                                              shortfall.assigned, rule, suggestion))
+        result.skipped_proposals.append(skip_row(
+            proposal.uuid, proposal.name, reason, required=shortfall.required, assigned=shortfall.assigned,
+            blocking_rule=rule, suggestion=suggestion))
     result.unmet_reviewer_minimums = [
         {"pool_entry_uuid": entries[u.reviewer].uuid.hex, "required": u.required, "assigned": u.assigned}
         for u in solution.unmet_lower

@@ -10,7 +10,9 @@ from django.db.models.functions import Coalesce
 OPEN_BATCH_STATUSES = ("draft", "sent")
 
 
-def _count(queryset, group: str):
+def subquery_count(queryset, group: str):
+    """Correlated COUNT subquery of `queryset`'s rows per `group` (0 when none): one per
+    annotation, so a page of rows costs the same queries whatever their number."""
     return Coalesce(
         Subquery(queryset.values(group).annotate(n=Count("*")).values("n")[:1], output_field=IntegerField()),
         Value(0),
@@ -28,7 +30,7 @@ def open_assignments_expression():
     reviews = Review.objects.filter(
         reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state="in_review"
     )
-    return _count(pending, "pool_entry") + _count(reviews, "reviewer")
+    return subquery_count(pending, "pool_entry") + subquery_count(reviews, "reviewer")
 
 
 def with_open_assignments(queryset):

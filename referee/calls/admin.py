@@ -3,12 +3,7 @@
 from django.contrib import admin
 
 from referee.calls.models import (
-    Call,
-    CallAssignmentConfiguration,
-    CallCOIConfiguration,
-    MatchingConfiguration,
-    Proposal,
-    Round,
+    Call, CallAssignmentConfiguration, CallCOIConfiguration, MatchingConfiguration, Proposal, Round,
 )
 
 

@@ -1,7 +1,6 @@
 """Conflict actions on a call: `detect-conflicts/`, `conflicts/`, `conflict-summary/` (§3.5).
 (`coi-configuration/` lives with the call's other configurations in `referee.calls.views`.)"""
 
-from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,6 +12,7 @@ from referee.calls.models import COI_TYPE_CODES
 from referee.conflicts.detection_requests import start_detection
 from referee.conflicts.filters import COI_DEFAULT_ORDERING, COI_ORDERING, CallConflictFilter
 from referee.conflicts.models import ConflictOfInterest
+from referee.conflicts.queries import summarise_conflicts
 from referee.conflicts.serializers import (
     COIDetectionJobSerializer, ConflictOfInterestSerializer, DetectConflictsSerializer, with_details,
 )
@@ -39,21 +39,6 @@ SUMMARY = inline_serializer("ConflictSummaryResponse", {
     "by_severity": serializers.DictField(child=serializers.IntegerField()),
     "by_type": serializers.DictField(child=serializers.IntegerField()),
 })
-
-
-def summarise_conflicts(call) -> dict:
-    """Counts of the call's conflicts by status, severity and type; every enum value is a key,
-    zeros included, so a dashboard needs no defaults. One aggregate query."""
-    groups = {"by_status": ("status", STATUSES), "by_severity": ("severity", SEVERITIES),
-              "by_type": ("coi_type", COI_TYPE_CODES)}
-    aggregates = {"total": Count("pk")}
-    for group, (field, values) in groups.items():
-        aggregates.update({f"{group}_{value}": Count("pk", filter=Q(**{field: value})) for value in values})
-    counts = ConflictOfInterest.objects.filter(call=call).aggregate(**aggregates)
-    summary = {"total": counts["total"]}
-    for group, (_, values) in groups.items():
-        summary[group] = {value: counts[f"{group}_{value}"] for value in values}
-    return summary
 
 
 class ConflictCallActions:

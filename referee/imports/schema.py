@@ -19,10 +19,10 @@ from django.utils.dateparse import parse_datetime
 
 from referee.calls.models import Call, Proposal
 from referee.reviewers.models import (
-    ORCID_MESSAGE, CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerPublication,
+    MAX_ASSIGNMENTS_MAX, MAX_ASSIGNMENTS_MIN, CallReviewerPool, ReviewerAffiliation, ReviewerExpertise,
+    ReviewerPublication, orcid_validator,
 )
 
-ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 USERNAME = re.compile(r"^[\w.@+-]+$")
 FORMAT_VERSION = 1
@@ -109,8 +109,8 @@ def a_datetime(value):
 
 
 def orcid(value):
-    if not isinstance(value, str) or not ORCID.match(value):
-        raise Invalid(f"{show(value)}: {ORCID_MESSAGE}")
+    if not isinstance(value, str) or not orcid_validator.regex.match(value):
+        raise Invalid(f"{show(value)}: {orcid_validator.message}")
     return value
 
 
@@ -234,7 +234,7 @@ SPECS = {
     ),
     "pool": Spec(
         {"reviewer": user_ref, "invitation_status": choice(CallReviewerPool.Status.choices),
-         "max_assignments": integer(1, 50)},
+         "max_assignments": integer(MAX_ASSIGNMENTS_MIN, MAX_ASSIGNMENTS_MAX)},
         required=("reviewer",), key="reviewer",
     ),
 }

@@ -18,6 +18,7 @@ from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import (
+    MAX_ASSIGNMENTS_DEFAULT,
     CallReviewerPool,
     ReviewerAffiliation,
     ReviewerExpertise,
@@ -189,7 +190,8 @@ def _record(event, entry, actor, from_state, **context):
 
 
 @transaction.atomic
-def invite_reviewers(call, *, actor, reviewer_uuids, max_assignments=5, invitation_message="") -> list:
+def invite_reviewers(call, *, actor, reviewer_uuids, max_assignments=MAX_ASSIGNMENTS_DEFAULT,
+                     invitation_message="") -> list:
     """Add the profiles to the call's pool as pending invitations; unknown profiles and existing
     members are skipped. Returns the new entries in request order."""
     # The call's assignment configuration comes first in the lock order and serialises invitations

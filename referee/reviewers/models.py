@@ -12,7 +12,10 @@ from referee.reviewers import enums
 from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
+# The one ORCID rule: the model, the API's serializers and the import schema all use this validator.
 orcid_validator = RegexValidator(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$", ORCID_MESSAGE)
+# A pool entry's `max_assignments` (§2: 5, within 1–50), for the model, the API and the import schema.
+MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MIN, MAX_ASSIGNMENTS_MAX = 5, 1, 50
 
 
 class ReviewerProfile(UUIDModel):
@@ -109,7 +112,9 @@ class CallReviewerPool(UUIDModel):
     invitation_status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     response_date = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True, default="")
-    max_assignments = models.PositiveSmallIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(50)])
+    max_assignments = models.PositiveSmallIntegerField(
+        default=MAX_ASSIGNMENTS_DEFAULT,
+        validators=[MinValueValidator(MAX_ASSIGNMENTS_MIN), MaxValueValidator(MAX_ASSIGNMENTS_MAX)])
     expertise_match_score = models.FloatField(null=True, blank=True)
     invitation_expires_at = models.DateTimeField(null=True, blank=True)
     invitation_token = models.CharField(max_length=64, unique=True, default=new_invitation_token)
@@ -127,10 +132,6 @@ class CallReviewerPool(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.reviewer} in {self.call}"
-
-    @property
-    def invited_user(self):
-        return self.reviewer.user
 
 
 class ReviewerBid(UUIDModel):

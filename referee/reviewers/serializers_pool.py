@@ -1,27 +1,19 @@
 """Call pool entries (§3.6) and the bodies of the pool actions (§3.5, §3.6)."""
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.rows import ModelSerializer
-from referee.assignments.workload import with_open_assignments
+from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
-from referee.reviewers.models import CallReviewerPool
+from referee.reviewers.models import (
+    MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MAX, MAX_ASSIGNMENTS_MIN, CallReviewerPool,
+)
 
 SEVERITIES = ("real", "apparent", "potential")
-
-
-def _count(queryset, group: str):
-    """Correlated COUNT subquery (0 when no rows): one per annotation, so a page of entries costs
-    the same queries whatever their number."""
-    return Coalesce(
-        Subquery(queryset.values(group).annotate(n=Count("*")).values("n")[:1], output_field=IntegerField()),
-        Value(0),
-    )
 
 
 def with_pool_details(queryset):
@@ -34,9 +26,10 @@ def with_pool_details(queryset):
     reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
     queryset = with_open_assignments(queryset).select_related("call", "reviewer__user", "invited_by", "overridden_by")
     return queryset.annotate(
-        **{f"coi_{severity}": _count(conflicts.filter(severity=severity), "reviewer") for severity in SEVERITIES},
-        reviews_in_progress=_count(reviews.filter(state="in_review"), "reviewer"),
-        reviews_completed=_count(reviews.filter(state="submitted"), "reviewer"),
+        **{f"coi_{severity}": subquery_count(conflicts.filter(severity=severity), "reviewer")
+           for severity in SEVERITIES},
+        reviews_in_progress=subquery_count(reviews.filter(state="in_review"), "reviewer"),
+        reviews_completed=subquery_count(reviews.filter(state="submitted"), "reviewer"),
     )
 
 
@@ -116,14 +109,15 @@ class CallReviewerPoolSerializer(ModelSerializer):
 class PoolUpdateSerializer(serializers.Serializer):
     """PATCH `/{uuid}/` (client `CallReviewerPoolUpdate`)."""
 
-    max_assignments = serializers.IntegerField(min_value=1, max_value=50)
+    max_assignments = serializers.IntegerField(min_value=MAX_ASSIGNMENTS_MIN, max_value=MAX_ASSIGNMENTS_MAX)
 
 
 class ReviewerInvitationSerializer(serializers.Serializer):
     """POST `reviewer-pool/` (client `ReviewerInvitationRequest`)."""
 
     reviewer_uuids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=1000)
-    max_assignments = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    max_assignments = serializers.IntegerField(
+        min_value=MAX_ASSIGNMENTS_MIN, max_value=MAX_ASSIGNMENTS_MAX, default=MAX_ASSIGNMENTS_DEFAULT)
     invitation_message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 

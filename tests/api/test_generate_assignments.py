@@ -6,8 +6,8 @@ import uuid
 import pytest
 from waldur_api_client.models import GenerateAssignmentsResponse
 
-from referee.assignments.generation import NOT_IN_CALL
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.requested import NOT_IN_CALL
 from referee.calls.models import MatchingConfiguration
 from referee.core.models import AuditEvent
 from tests import factories as f

@@ -14,10 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from referee.assignments.generation import (
-    NO_ELIGIBLE, NO_POOL, NOT_ENOUGH, NOT_IN_CALL, NOT_OPEN, generate_assignments,
-)
+from referee.assignments.generation import NO_ELIGIBLE, NO_POOL, NOT_ENOUGH, generate_assignments
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.requested import NOT_IN_CALL, NOT_OPEN
 from referee.calls.models import MatchingConfiguration
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.errors import DomainError

@@ -15,10 +15,11 @@ from referee.assignments.domain.items import (
 )
 from referee.assignments.domain.manual import ManualAssignmentResult, create_manual_assignment
 from referee.assignments.domain.reassign import Candidate, reassign_item, suggest_alternatives
+from referee.assignments.domain.send_all import send_all_batches
 
 __all__ = [
     "Candidate", "ManualAssignmentResult", "accept_item", "cancel_batch", "complete_batch_if_responded",
     "create_manual_assignment", "decline_item", "delete_batch", "delete_item", "expire_batch", "extend_deadline",
-    "force_unblock", "reassign_item", "send_batch", "suggest_alternatives", "update_batch_notes",
-    "update_decline_reason",
+    "force_unblock", "reassign_item", "send_all_batches", "send_batch", "suggest_alternatives",
+    "update_batch_notes", "update_decline_reason",
 ]

@@ -13,6 +13,8 @@ from django.db import IntegrityError, transaction
 from referee.assignments.domain.common import CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, blocking_conflicts
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.assignments.transitions import link_conflicts
+
+from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.workload import enforce_workload_limit
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
@@ -21,8 +23,6 @@ from referee.reviewers.models import CallReviewerPool, ReviewerBid
 
 ENTRY_NOT_ELIGIBLE = "Reviewer not found in pool or not accepted."
 NO_VALID_PROPOSALS = "No valid proposals found."
-NOT_IN_CALL = "Proposal not found in this call"
-NOT_OPEN = "Proposal is not open for review"
 IN_TEAM = "Reviewer is a member of the proposal team"
 CONFLICT_BID = "Reviewer declared a conflict for this proposal"
 ALREADY_ASSIGNED = "Assignment already exists for this reviewer"
@@ -64,15 +64,10 @@ def create_manual_assignment(call, *, actor, reviewer_pool_entry_uuid, proposal_
     return result
 
 
-def _skip(proposal_uuid, name: str, reason: str) -> dict:
-    return {"proposal_uuid": proposal_uuid.hex, "proposal_name": name, "reason": reason}
-
-
 def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
     """The call's proposals that may become items for this reviewer, in request order; the
     others are appended to `skipped` with the first reason of §5.6 that applies."""
-    keys = list(dict.fromkeys(proposal_uuids))
-    found = {p.uuid: p for p in Proposal.objects.filter(call=call, uuid__in=keys)}
+    keys, found = named_proposals(call, proposal_uuids)
     if not found:
         raise FieldError("proposal_uuids", NO_VALID_PROPOSALS)
     ids = [p.id for p in found.values()]
@@ -89,22 +84,11 @@ def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
         .exclude(status=ITEM_EXPIRED, batch__status=CANCELLED)
         .values_list("proposal_id", flat=True)
     )
-    assignable = []
-    for key in keys:
-        proposal = found.get(key)
-        if proposal is None:
-            skipped.append(_skip(key, "", NOT_IN_CALL))
-        elif not proposal.is_open_for_review:
-            skipped.append(_skip(key, proposal.name, NOT_OPEN))
-        elif proposal.id in team or proposal.created_by_id == user_id:
-            skipped.append(_skip(key, proposal.name, IN_TEAM))
-        elif proposal.id in conflict_bids:
-            skipped.append(_skip(key, proposal.name, CONFLICT_BID))
-        elif proposal.id in existing:
-            skipped.append(_skip(key, proposal.name, ALREADY_ASSIGNED))
-        else:
-            assignable.append(proposal)
-    return assignable
+    return take_named(keys, found, skipped, refusals=(
+        (lambda p: p.id in team or p.created_by_id == user_id, IN_TEAM),
+        (lambda p: p.id in conflict_bids, CONFLICT_BID),
+        (lambda p: p.id in existing, ALREADY_ASSIGNED),
+    ))
 
 
 def _existing_draft(entry):
@@ -158,6 +142,6 @@ def _create_items(batch, entry, proposals, conflicts: dict, skipped: list) -> li
                 with transaction.atomic():
                     items.append(AssignmentItem.objects.bulk_create([build(proposal)])[0])
             except IntegrityError:
-                skipped.append(_skip(proposal.uuid, proposal.name, ALREADY_ASSIGNED))
+                skipped.append(skip_row(proposal.uuid, proposal.name, ALREADY_ASSIGNED))
     link_conflicts([i for i in items if i.status == COI_BLOCKED], conflicts)
     return items

@@ -1,0 +1,78 @@
+"""Read models of reviewers: a profile's `stats` and `profile_completeness` (§3.10), the numbers
+the API's `ReviewerProfile` shows and a page about a reviewer would show."""
+
+from collections import defaultdict
+
+from django.db.models import Count, Q
+
+from referee.api.queries import InSubquery
+from referee.assignments.models import AssignmentItem
+from referee.reviewers.models import CallReviewerPool
+from referee.reviews.models import Review
+
+# `profile_completeness` is measured over these five parts (§3.10).
+COMPLETENESS_FIELDS = ("biography", "orcid_id", "affiliations", "expertise", "publications")
+# The item statuses `reviewer_stats` counts (declined, reassigned after declining, expired).
+COUNTED_ITEM_STATUSES = ("declined", "reassigned", "expired")
+
+
+def reviewer_stats(profiles) -> dict[int, dict]:
+    """ReviewerStats per profile id, from reviews and items (Waldur differs: never maintained).
+
+    completed = submitted reviews; declined = items the reviewer declined (also when reassigned
+    afterwards); timeout = items expired unanswered in a batch that was not cancelled; review time
+    = created → last change of the submitted review. Two queries for any number of profiles."""
+    profiles = list(profiles)
+    stats = {p.pk: _empty_stats(p) for p in profiles}
+    if not stats:
+        return stats  # (an empty `IN ()` runs no query; an empty InSubquery would be invalid SQL)
+    by_user = {p.user_id: stats[p.pk] for p in profiles}
+    reviews = defaultdict(list)
+    for user_id, score, created, modified in Review.objects.filter(
+        reviewer_id__in=list(by_user), state="submitted"
+    ).values_list("reviewer_id", "summary_score", "created", "modified"):
+        reviews[user_id].append((score, created, modified))
+    for user_id, rows in reviews.items():
+        row = by_user[user_id]
+        scores = [score for score, _, _ in rows if score is not None]
+        row["total_reviews_completed"] = len(rows)
+        row["average_score_given"] = round(sum(scores) / len(scores), 2) if scores else None
+        days = [(modified - created).total_seconds() / 86400 for _, created, modified in rows]
+        row["average_review_time_days"] = round(sum(days) / len(days), 1)
+        row["last_review_date"] = max(modified for _, _, modified in rows).date()
+    # The page's pool entries (a few hundred) as an array the item index can take, and only the
+    # statuses counted: joined to the pool for every item, PostgreSQL read all of them (50 ms).
+    entries = CallReviewerPool.objects.filter(reviewer_id__in=list(stats)).values("id")
+    counts = (
+        AssignmentItem.objects.filter(InSubquery("pool_entry_id", entries), status__in=COUNTED_ITEM_STATUSES)
+        .values("pool_entry__reviewer_id")
+        .annotate(
+            declined=Count("pk", filter=Q(status="declined") | Q(status="reassigned", responded_at__isnull=False)),
+            timeout=Count("pk", filter=Q(status="expired") & ~Q(batch__status="cancelled")),
+        )
+    )
+    for row in counts:
+        stats[row["pool_entry__reviewer_id"]].update(
+            total_reviews_declined=row["declined"], total_reviews_timeout=row["timeout"])
+    return stats
+
+
+def _empty_stats(profile) -> dict:
+    return {"uuid": profile.uuid.hex, "total_reviews_completed": 0, "total_reviews_declined": 0,
+            "total_reviews_timeout": 0, "average_review_time_days": None, "average_score_given": None,
+            "last_review_date": None, "quality_rating": None, "quality_rating_count": 0}
+
+
+def profile_completeness(profile) -> dict:
+    """Of a profile read by `serializers_profiles.with_profile_details` (its nested rows as lists)."""
+    present = {
+        "biography": bool(profile.biography.strip()),
+        "orcid_id": bool(profile.orcid_id),
+        "affiliations": bool(profile.affiliations_rows),
+        "expertise": bool(profile.expertise_set_rows),
+        "publications": bool(profile.publications_rows),
+    }
+    missing = [name for name in COMPLETENESS_FIELDS if not present[name]]
+    return {"is_complete": not missing, "missing_fields": missing, "mandatory_fields": list(COMPLETENESS_FIELDS),
+            "enforcement_enabled": False,
+            "percentage": round(100 * (len(COMPLETENESS_FIELDS) - len(missing)) / len(COMPLETENESS_FIELDS))}
