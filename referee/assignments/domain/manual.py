@@ -12,9 +12,8 @@ from django.db import IntegrityError, transaction
 
 from referee.assignments.domain.common import CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, blocking_conflicts
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.assignments.transitions import link_conflicts
-
 from referee.assignments.requested import named_proposals, skip_row, take_named
+from referee.assignments.transitions import link_conflicts
 from referee.assignments.workload import enforce_workload_limit
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
