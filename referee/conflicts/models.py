@@ -5,9 +5,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from referee.calls.models import COI_TYPES, Call, Proposal
-from referee.conflicts.querysets import COIQuerySet, DetectionJobQuerySet
+from referee.conflicts.querysets import COIQuerySet
 from referee.conflicts.rules import DISCLOSURE_ONLY, RULES
 from referee.core.models import Customer, UUIDModel, User
+from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import ReviewerProfile
 
 
@@ -95,7 +96,7 @@ class COIDetectionJob(UUIDModel):
     result = models.JSONField(null=True, blank=True, default=None)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = DetectionJobQuerySet.as_manager()
+    objects = ManagedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]
