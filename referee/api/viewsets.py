@@ -70,9 +70,3 @@ class RefereeViewSet(viewsets.GenericViewSet):
 
     def list(self, request, *args, **kwargs):
         return self.paginated(self.get_queryset())
-
-    def call_id_of(self, obj) -> int:
-        return obj.call_id
-
-    def owner_id_of(self, obj) -> int:
-        raise NotImplementedError

@@ -6,10 +6,9 @@ so an item of a draft or cancelled batch is a 404 for its reviewer before any ro
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly, OwnerOnly
+from referee.api.permissions import CanManageItem, CanReadItemSuggestions, CanRespondToItem
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments import domain
 from referee.assignments.item_filters import ITEM_ORDERING, AssignmentItemFilter
@@ -33,15 +32,6 @@ LIST_COLUMNS = (
 )
 
 
-class ManagerOrSupportReads(CallManagerOnly):
-    """A manager action that only reads (suggest_alternatives): support reads what staff reads (§1)."""
-
-    def has_object_permission(self, request, view, obj):
-        if request.method in SAFE_METHODS and request.user.is_support:
-            return True
-        return super().has_object_permission(request, view, obj)
-
-
 class AssignmentItemViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
                             RefereeViewSet):
     """No `create`: items come from generation, manual assignment and reassign (POST → 405).
@@ -53,10 +43,10 @@ class AssignmentItemViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, 
     ordering_fields = ITEM_ORDERING
     ordering = ["-created"]
     action_permissions = {
-        **{name: [CallManagerOnly] for name in MANAGER_ACTIONS},
-        "suggest_alternatives": [ManagerOrSupportReads],
-        "accept": [OwnerOnly],
-        "decline": [OwnerOnly],
+        **{name: [CanManageItem] for name in MANAGER_ACTIONS},
+        "suggest_alternatives": [CanReadItemSuggestions],
+        "accept": [CanRespondToItem],
+        "decline": [CanRespondToItem],
     }
 
     def get_queryset(self):
@@ -67,12 +57,6 @@ class AssignmentItemViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, 
             return item_details(queryset)
         # Actions re-read their rows under lock; the role checks need only these joins.
         return queryset.select_related("batch__call", "pool_entry__reviewer")
-
-    def call_id_of(self, item) -> int:
-        return item.batch.call_id
-
-    def owner_id_of(self, item) -> int:
-        return item.pool_entry.reviewer.user_id
 
     def _render(self, item) -> Response:
         fresh = item_details(AssignmentItem.objects).get(pk=item.pk)

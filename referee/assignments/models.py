@@ -9,6 +9,7 @@ from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
 from referee.calls.models import Call, Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import UUIDModel, User
+from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 
@@ -47,6 +48,8 @@ class ProposedAssignment(UUIDModel):
     is_deployed = models.BooleanField(default=False)
     deployed_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ManagedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["proposal__name", "rank", "id"]

@@ -9,7 +9,6 @@ from rest_framework import mixins
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments.engine_serializers import ProposedAssignmentFilter, ProposedAssignmentSerializer, proposed_queryset
 from referee.assignments.models import ProposedAssignment
-from referee.core.roles import managed_calls, sees_everything
 
 
 class ProposedAssignmentListFilter(ProposedAssignmentFilter):
@@ -22,7 +21,4 @@ class ProposedAssignmentViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     filterset_class = ProposedAssignmentListFilter
 
     def get_queryset(self):
-        # The model has no `visible_to` of its own; the rule is the one of the call's actions.
-        user = self.request.user
-        rows = ProposedAssignment.objects.all()
-        return proposed_queryset(rows if sees_everything(user) else rows.filter(call_id__in=managed_calls(user)))
+        return proposed_queryset(super().get_queryset())

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly
+from referee.api.permissions import CanManageBatch
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments import domain
 from referee.assignments.filters import AssignmentBatchFilter, MyAssignmentBatchFilter
@@ -44,7 +44,7 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     filterset_class = AssignmentBatchFilter
     ordering_fields = {"created": "created", "sent_at": "sent_at", "expires_at": "expires_at", "status": "status"}
     ordering = ["-created"]
-    action_permissions = {name: [CallManagerOnly] for name in MANAGER_ACTIONS}
+    action_permissions = {name: [CanManageBatch] for name in MANAGER_ACTIONS}
 
     def get_queryset(self):
         queryset = super().get_queryset()

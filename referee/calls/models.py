@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from referee.calls import enums
 from referee.core.models import Customer, UUIDModel, User
-from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet
+from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet, RoundQuerySet
+from referee.core.querysets import ManagedCallRowsQuerySet
 
 COI_TYPES = [
     ("COAUTH_RECENT", "Recent co-authorship"),
@@ -60,6 +61,8 @@ class CallAssignmentConfiguration(UUIDModel):
     max_auto_reassign_attempts = models.PositiveSmallIntegerField(default=3, validators=bounded(0, 10))
     assignment_expiration_days = models.PositiveSmallIntegerField(default=7, validators=bounded(1, 90))
     send_reminder_before_expiry_days = models.PositiveSmallIntegerField(default=2, validators=bounded(0, 30))
+
+    objects = ManagedCallRowsQuerySet.as_manager()
 
 
 class CallCOIConfiguration(UUIDModel):
@@ -122,6 +125,8 @@ class Round(UUIDModel):
     start_time = models.DateTimeField()
     cutoff_time = models.DateTimeField()
     review_duration_in_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    objects = RoundQuerySet.as_manager()
 
     class Meta:
         ordering = ["start_time", "id"]

@@ -1,4 +1,4 @@
-"""Who sees which call and which proposal: written once, used by every view (§3.12).
+"""Who sees which call, round and proposal: written once, used by every view (§3.12).
 
 Membership tests use `IN (subquery)` / EXISTS rather than joins so that OR-ed conditions never
 multiply rows (no DISTINCT needed, counts stay exact)."""
@@ -47,8 +47,15 @@ class CallQuerySet(models.QuerySet):
         )
         return self.filter(Q(pk__in=managed_calls(user)) | Exists(pooled) | Exists(proposing))
 
-    def managed_by(self, user):
-        return self.all() if user.is_staff else self.filter(pk__in=managed_calls(user))
+
+class RoundQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A round is seen with its call."""
+        if sees_everything(user):
+            return self.all()
+        from referee.calls.models import Call
+
+        return self.filter(call__in=Call.objects.visible_to(user).values("id"))
 
 
 class ProposalQuerySet(models.QuerySet):

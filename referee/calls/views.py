@@ -5,16 +5,17 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly, OwnerOnly, require_manager
+from referee.api.permissions import (
+    CanChangeCallManagers, CanCreateCall, CanEditProposal, CanManageAssignmentConfiguration, CanManageCall,
+    CanSubmitProposal, require, require_manager,
+)
 from referee.api.viewsets import RefereeViewSet, parse_uuid
 from referee.assignments.call_actions import AssignmentCallActions
 from referee.calls import domain
 from referee.calls.filters import AssignmentConfigurationFilter, CallFilter, ProposalFilter
-from referee.calls.models import Call, CallAssignmentConfiguration, Proposal
+from referee.calls.models import Call, CallAssignmentConfiguration, Proposal, Round
 from referee.calls.serializers import (
     AssignmentConfigurationSerializer,
     CallSerializer,
@@ -28,7 +29,6 @@ from referee.calls.serializers import (
 )
 from referee.conflicts.call_actions import ConflictCallActions
 from referee.core.models import User
-from referee.core.roles import is_manager_of, managed_calls, sees_everything
 from referee.reviewers.call_actions import PoolCallActions
 
 ROUND_ORDERING = {"start_time": "start_time", "cutoff_time": "cutoff_time", "name": "name", "created": "created"}
@@ -55,10 +55,7 @@ class CallViewSet(
         "name": "name", "created": "created", "state": "state", "manager__customer__name": "manager__name",
     }
     ordering = ["-created"]
-    action_permissions = {"update": [CallManagerOnly], "partial_update": [CallManagerOnly]}
-
-    def call_id_of(self, obj) -> int:
-        return obj.id
+    action_permissions = {"create": [CanCreateCall], "update": [CanManageCall], "partial_update": [CanManageCall]}
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -84,8 +81,6 @@ class CallViewSet(
         return self.get_serializer(self.get_queryset().get(pk=call.pk)).data
 
     def create(self, request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can create calls.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
@@ -95,8 +90,8 @@ class CallViewSet(
 
     def update(self, request, *args, partial=False, **kwargs):
         call = self.get_object()
-        if isinstance(request.data, dict) and "managers" in request.data and not request.user.is_staff:
-            raise PermissionDenied("Only staff can change the managers of a call.")
+        if isinstance(request.data, dict) and "managers" in request.data:
+            require(request, CanChangeCallManagers, call)
         serializer = self.get_serializer(call, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -118,7 +113,7 @@ class CallViewSet(
             serializer.is_valid(raise_exception=True)
             round_ = domain.create_round(call, actor=request.user, **serializer.validated_data)
             return Response(RoundSerializer(round_, context=context).data)  # 200: the client's code
-        rounds = call.rounds.select_related("call").annotate(
+        rounds = Round.objects.visible_to(request.user).filter(call=call).select_related("call").annotate(
             has_proposals=Exists(Proposal.objects.filter(round=OuterRef("pk")))
         )
         return self.list_of(rounds, RoundSerializer, ordering_fields=ROUND_ORDERING, ordering=["start_time"])
@@ -128,7 +123,8 @@ class CallViewSet(
     @action(detail=True, methods=["get", "patch"], url_path=r"rounds/(?P<obj_uuid>[^/]+)", url_name="round-detail")
     def round_detail(self, request, uuid=None, obj_uuid=None):
         call = self.get_object()
-        round_ = call.rounds.select_related("call").filter(uuid=parse_uuid(obj_uuid)).first()
+        rounds = Round.objects.visible_to(request.user).filter(call=call, uuid=parse_uuid(obj_uuid))
+        round_ = rounds.select_related("call").first()
         if round_ is None:
             raise Http404
         context = self.get_serializer_context()
@@ -179,28 +175,17 @@ class AssignmentConfigurationViewSet(mixins.RetrieveModelMixin, mixins.UpdateMod
     filterset_class = AssignmentConfigurationFilter
     ordering_fields = {"created": "created", "call_name": "call__name"}
     ordering = ["-created"]
-    action_permissions = {"update": [CallManagerOnly], "partial_update": [CallManagerOnly]}
+    action_permissions = {
+        "update": [CanManageAssignmentConfiguration], "partial_update": [CanManageAssignmentConfiguration],
+    }
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = CallAssignmentConfiguration.objects.select_related("call")
-        return queryset if sees_everything(user) else queryset.filter(call_id__in=managed_calls(user))
+        return super().get_queryset().select_related("call")
 
     def perform_update(self, serializer):
         serializer.instance = domain.update_assignment_configuration(
             serializer.instance, actor=self.request.user, changes=serializer.validated_data
         )
-
-
-class ProposalEditor(BasePermission):
-    message = "Only the proposal's creator or the call's managers can change it."
-
-    def has_object_permission(self, request, view, obj):
-        return obj.created_by_id == request.user.pk or is_manager_of(request.user, obj.call_id)
-
-
-class ProposalCreatorOnly(OwnerOnly):
-    message = "Only the proposal's creator can submit it."
 
 
 class ProposalViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, RefereeViewSet):
@@ -217,14 +202,11 @@ class ProposalViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins
     }
     ordering = ["-created"]
     action_permissions = {
-        "update": [ProposalEditor], "partial_update": [ProposalEditor], "submit": [ProposalCreatorOnly],
+        "update": [CanEditProposal], "partial_update": [CanEditProposal], "submit": [CanSubmitProposal],
     }
 
     def get_queryset(self):
         return proposal_queryset(super().get_queryset())
-
-    def owner_id_of(self, obj) -> int:
-        return obj.created_by_id
 
     def render(self, proposal):
         return self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data

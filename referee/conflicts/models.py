@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from referee.calls.models import COI_TYPES, Call, Proposal
 from referee.conflicts import enums
-from referee.conflicts.querysets import COIQuerySet, DetectionJobQuerySet
+from referee.conflicts.querysets import COIQuerySet
 from referee.core.models import Customer, UUIDModel, User
+from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import ReviewerProfile
 
 
@@ -73,7 +74,7 @@ class COIDetectionJob(UUIDModel):
     result = models.JSONField(null=True, blank=True, default=None)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = DetectionJobQuerySet.as_manager()
+    objects = ManagedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

@@ -1,8 +1,8 @@
-"""Visibility of conflicts (§3.7) and detection jobs (§3.8)."""
+"""Visibility of conflicts (§3.7); detection jobs (§3.8) are `core.querysets.ManagedCallRowsQuerySet`."""
 
 from django.db import models
 
-from referee.core.roles import managed_calls, sees_everything
+from referee.core.roles import sees_everything
 from referee.reviewers.querysets import managed_or_own
 
 
@@ -16,8 +16,3 @@ class COIQuerySet(models.QuerySet):
         if sees_everything(user):
             return self.all()
         return self.filter(managed_or_own(user))
-
-
-class DetectionJobQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.all() if sees_everything(user) else self.filter(call_id__in=managed_calls(user))

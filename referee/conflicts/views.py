@@ -6,7 +6,7 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly
+from referee.api.permissions import CanManageConflict
 from referee.api.viewsets import RefereeViewSet
 from referee.conflicts import domain
 from referee.conflicts.filters import (
@@ -30,7 +30,7 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
     filterset_class = ConflictFilter
     ordering_fields = COI_ORDERING
     ordering = COI_DEFAULT_ORDERING
-    action_permissions = {name: [CallManagerOnly] for name in MANAGER_ACTIONS}
+    action_permissions = {name: [CanManageConflict] for name in MANAGER_ACTIONS}
 
     def get_queryset(self):
         return with_details(super().get_queryset())

@@ -11,7 +11,6 @@ from referee.api.fields import HexUUIDField, RelatedUUIDField
 from referee.api.rows import ModelSerializer
 from referee.api.viewsets import RefereeViewSet
 from referee.core.models import AuditEvent
-from referee.core.roles import managed_calls, sees_everything
 
 
 class AnyValuesField(forms.MultipleChoiceField):
@@ -60,6 +59,4 @@ class AuditEventViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     ordering = ["-created"]
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = AuditEvent.objects.select_related("actor", "call")
-        return queryset if sees_everything(user) else queryset.filter(call_id__in=managed_calls(user))
+        return super().get_queryset().select_related("actor", "call")

@@ -6,6 +6,9 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 
+from referee.core.querysets import ManagedCallRowsQuerySet
+from referee.core.roles import sees_everything
+
 
 class UUIDModel(models.Model):
     """Every API-visible entity: a public UUID plus creation and modification times (§2)."""
@@ -20,7 +23,7 @@ class UUIDModel(models.Model):
 
 class RefereeUserManager(UserManager):
     def visible_to(self, user):
-        if user.is_staff or user.is_support:
+        if sees_everything(user):
             return self.all()
         return self.filter(pk=user.pk)
 
@@ -41,10 +44,6 @@ class User(AbstractUser):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.username
-
-    @property
-    def is_read_only(self) -> bool:
-        return self.is_support and not self.is_staff
 
 
 class Customer(UUIDModel):
@@ -77,6 +76,8 @@ class AuditEvent(models.Model):
     to_state = models.CharField(max_length=32, blank=True, default="")
     message = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True)
+
+    objects = ManagedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -17,8 +17,13 @@ def is_manager_of(user, call_id: int) -> bool:
     return bool(user.is_staff) or call_id in managed_call_ids(user)
 
 
+def is_support(user) -> bool:
+    """Support users read everything staff read (anonymous users have no such flag)."""
+    return bool(getattr(user, "is_support", False))
+
+
 def sees_everything(user) -> bool:
-    return bool(user.is_staff or getattr(user, "is_support", False))
+    return bool(user.is_staff) or is_support(user)
 
 
 def managed_calls(user):

@@ -2,13 +2,14 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from referee.api.permissions import CanChangeUser, CanManageUsers
 from referee.api.viewsets import RefereeViewSet
 from referee.core import accounts
 from referee.core.accounts import token_for
 from referee.core.models import Customer, User
+from referee.core.predicates import can_manage_users
 from referee.core.serializers import CustomerSerializer, PasswordLoginSerializer, SelfUserSerializer, UserSerializer
 
 
@@ -33,16 +34,12 @@ class UserViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.Upd
     ordering_fields = {"username": "username", "email": "email", "created": "date_joined"}
     ordering = ["username"]
     tie_breakers = ("uuid",)
+    action_permissions = {"create": [CanManageUsers], "update": [CanChangeUser], "partial_update": [CanChangeUser]}
 
     def get_serializer_class(self):
-        if self.action in ("update", "partial_update") and not self.request.user.is_staff:
-            return SelfUserSerializer
+        if self.action in ("update", "partial_update") and not can_manage_users(self.request.user):
+            return SelfUserSerializer  # names only
         return UserSerializer
-
-    def create(self, request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can create users.")
-        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         user = serializer.save()
@@ -50,8 +47,6 @@ class UserViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.Upd
         user.save(update_fields=["password"])
 
     def perform_update(self, serializer):
-        if not self.request.user.is_staff and serializer.instance.pk != self.request.user.pk:
-            raise PermissionDenied("You can only change your own names.")
         serializer.instance = accounts.update_user(serializer.instance, actor=self.request.user,
                                                    changes=serializer.validated_data)
 

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from referee.api.filters import MultipleChoiceFilter
-from referee.api.permissions import OwnerOnly
+from referee.api.permissions import CanChangeBid
 from referee.api.viewsets import RefereeViewSet
 from referee.reviewers import bids
 from referee.reviewers.bid_serializers import (
@@ -28,10 +28,6 @@ class BidFilter(django_filters.FilterSet):
         fields = []
 
 
-class BidOwnerOnly(OwnerOnly):
-    message = "Only the reviewer who placed this bid can change it."
-
-
 class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
                          RefereeViewSet):
     """Visible to the bidder, the call's managers and staff/support; only the bidder changes it.
@@ -42,13 +38,10 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     filterset_class = BidFilter
     ordering_fields = {"submitted_at": "created", "modified_at": "modified", "bid": "bid"}
     ordering = ["-submitted_at"]
-    action_permissions = {name: [BidOwnerOnly] for name in ("update", "partial_update", "destroy")}
+    action_permissions = {name: [CanChangeBid] for name in ("update", "partial_update", "destroy")}
 
     def get_queryset(self):
         return with_bid_details(super().get_queryset())
-
-    def owner_id_of(self, obj) -> int:
-        return obj.reviewer.user_id
 
     def _render(self, bid):
         fresh = with_bid_details(ReviewerBid.objects).get(pk=bid.pk)

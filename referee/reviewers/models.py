@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from referee.calls.models import Call, Proposal
 from referee.core.models import Customer, UUIDModel, User
 from referee.reviewers import enums
-from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet
+from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet, ProfileRowQuerySet
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
 # The one ORCID rule: the model, the API's serializers and the import schema all use this validator.
@@ -50,6 +50,8 @@ class ReviewerAffiliation(UUIDModel):
     is_primary = models.BooleanField(default=False)
     affiliation_type = models.CharField(max_length=16, choices=Type.choices, default=Type.EMPLOYMENT)
 
+    objects = ProfileRowQuerySet.as_manager()
+
     class Meta:
         ordering = ["-is_primary", "-start_date", "id"]
         constraints = [
@@ -69,6 +71,8 @@ class ReviewerExpertise(UUIDModel):
     proficiency_level = models.CharField(max_length=16, choices=Proficiency.choices, default=Proficiency.FAMILIAR)
     years_experience = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
     last_active_date = models.DateField(null=True, blank=True)
+
+    objects = ProfileRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["expertise_keyword", "id"]
@@ -90,6 +94,8 @@ class ReviewerPublication(UUIDModel):
     coauthors = models.JSONField(default=list, blank=True)
     external_ids = models.JSONField(default=dict, blank=True)
     is_excluded_from_matching = models.BooleanField(default=False)
+
+    objects = ProfileRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["-publication_year", "title", "id"]

@@ -1,4 +1,4 @@
-"""Visibility of profiles, pool entries and bids (§3.6, §3.9, §3.10)."""
+"""Visibility of profiles (and their rows), pool entries and bids (§3.6, §3.9, §3.10)."""
 
 from django.db import models
 from django.db.models import Q
@@ -34,6 +34,16 @@ class ProfileQuerySet(models.QuerySet):
         if managed:
             condition |= Q(is_published=True) | Q(pk__in=in_my_calls.values("reviewer_id"))
         return self.filter(condition)
+
+
+class ProfileRowQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Affiliations, expertise and publications are seen with their profile."""
+        if sees_everything(user):
+            return self.all()
+        from referee.reviewers.models import ReviewerProfile
+
+        return self.filter(profile__in=ReviewerProfile.objects.visible_to(user).values("id"))
 
 
 class PoolQuerySet(models.QuerySet):

@@ -8,10 +8,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ParseError
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly, OwnerOnly
+from referee.api.permissions import CanEditProfile, CanManagePoolEntry, CanRespondToInvitation
 from referee.api.viewsets import RefereeViewSet, parse_uuid
 from referee.reviewers import domain
 from referee.reviewers.filters import POOL_DEFAULT_ORDERING, POOL_ORDERING, PoolFilter, ProfileFilter, with_user_name
@@ -45,15 +45,6 @@ PROFILE_NOT_FOUND = "Reviewer profile not found."
 MAX_DECLARED_CONFLICTS = 100
 
 
-class OwnerOrStaff(BasePermission):
-    """Profile writes: the profile's owner or staff (§3.10); others who can see it get 403."""
-
-    message = "Only the owner of this reviewer profile or staff can change it."
-
-    def has_object_permission(self, request, view, obj):
-        return request.user.is_staff or view.owner_id_of(obj) == request.user.pk
-
-
 WRITES = ("create", "update", "partial_update", "destroy")
 
 
@@ -68,13 +59,10 @@ class ReviewerProfileViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     filterset_class = ProfileFilter
     ordering_fields = {"user_name": "user_name", "user_email": "user__email", "created": "created"}
     ordering = ["-created"]
-    action_permissions = {name: [OwnerOrStaff] for name in WRITES}
+    action_permissions = {name: [CanEditProfile] for name in WRITES}
 
     def get_queryset(self):
         return with_user_name(with_profile_details(super().get_queryset()))
-
-    def owner_id_of(self, obj) -> int:
-        return obj.user_id
 
     def _render(self, profile):
         fresh = with_profile_details(ReviewerProfile.objects).get(pk=profile.pk)
@@ -129,7 +117,7 @@ class ProfileItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     """Base of `/api/reviewer-profiles/{reviewer_profile_uuid}/<rows>/`: the parent profile must be
     visible (404), writes need its owner or staff (403), then the body is validated (400)."""
 
-    action_permissions = {name: [OwnerOrStaff] for name in WRITES}
+    action_permissions = {name: [CanEditProfile] for name in WRITES}
     ordering_fields = None  # the model's own order (primary first, keywords alphabetical, ...)
 
     def lookup_url_kwarg_present(self) -> bool:
@@ -146,14 +134,15 @@ class ProfileItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
         if request.method not in SAFE_METHODS:
             self.check_object_permissions(request, self.profile)
 
+    def check_object_permissions(self, request, obj):
+        # A row is its profile's: the same roles change it as change the profile.
+        super().check_object_permissions(request, self.profile)
+
     def get_queryset(self):
-        return self.queryset.filter(profile=self.profile)
+        return super().get_queryset().filter(profile=self.profile)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "profile": getattr(self, "profile", None)}
-
-    def owner_id_of(self, obj) -> int:
-        return self.profile.user_id
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -213,18 +202,15 @@ class CallReviewerPoolViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     ordering_fields = POOL_ORDERING
     ordering = POOL_DEFAULT_ORDERING
     action_permissions = {
-        "partial_update": [CallManagerOnly],
-        "force_accept": [CallManagerOnly],
-        "resend_invitation": [CallManagerOnly],
-        "accept": [OwnerOnly],
-        "decline": [OwnerOnly],
+        "partial_update": [CanManagePoolEntry],
+        "force_accept": [CanManagePoolEntry],
+        "resend_invitation": [CanManagePoolEntry],
+        "accept": [CanRespondToInvitation],
+        "decline": [CanRespondToInvitation],
     }
 
     def get_queryset(self):
         return with_pool_details(super().get_queryset())
-
-    def owner_id_of(self, entry) -> int:
-        return entry.reviewer.user_id
 
     def _render(self, entry):
         return Response(render_entries([entry], self.get_serializer_context())[0])

@@ -7,15 +7,13 @@ reviewer or a manager); PUT and DELETE are not listed by the contract, so they a
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from referee.api.permissions import CallManagerOnly, OwnerOnly
+from referee.api.permissions import CanCreateReviewFor, CanCreateReviews, CanRejectReview, CanWriteReview, require
 from referee.api.viewsets import RefereeViewSet
 from referee.calls.models import Proposal
 from referee.core.models import User
-from referee.core.roles import is_manager_of, managed_call_ids
 from referee.reviews import domain
 from referee.reviews.filters import REVIEW_ORDERING, ReviewFilter
 from referee.reviews.models import Review
@@ -24,34 +22,23 @@ from referee.reviews.serializers import (
 )
 
 
-class OwnerOrManager(BasePermission):
-    """`reject/`: the reviewer withdraws, or a manager of the call takes the review back."""
-
-    message = "Only the reviewer or a call manager can perform this action."
-
-    def has_object_permission(self, request, view, obj):
-        return view.owner_id_of(obj) == request.user.pk or is_manager_of(request.user, view.call_id_of(obj))
-
-
 class ProposalReviewViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     queryset = Review.objects
     serializer_class = ProposalReviewSerializer
     filterset_class = ReviewFilter
     ordering_fields = REVIEW_ORDERING
     ordering = ["-created"]
-    action_permissions = {"partial_update": [OwnerOnly], "submit": [OwnerOnly], "reject": [OwnerOrManager]}
+    action_permissions = {
+        # Creating is refused before any validation to whoever manages no call (§1).
+        "create": [CanCreateReviews],
+        "partial_update": [CanWriteReview], "submit": [CanWriteReview], "reject": [CanRejectReview],
+    }
 
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action in ("list", "retrieve"):
             return with_details(queryset)
         return queryset.select_related("proposal")  # actions re-read the review under lock
-
-    def call_id_of(self, review) -> int:
-        return review.proposal.call_id
-
-    def owner_id_of(self, review) -> int:
-        return review.reviewer_id
 
     def _render(self, review, code=status.HTTP_200_OK) -> Response:
         fresh = with_details(Review.objects).get(pk=review.pk)
@@ -65,14 +52,11 @@ class ProposalReviewViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     @extend_schema(request=ReviewCreateSerializer, responses={201: ProposalReviewSerializer})
     def create(self, request, *args, **kwargs):
         user = request.user
-        if not (user.is_staff or managed_call_ids(user)):
-            raise PermissionDenied(CallManagerOnly.message)  # a role refusal before any validation (§1)
         data = self._body(ReviewCreateSerializer)
         proposal = Proposal.objects.visible_to(user).filter(uuid=data["proposal"]).select_related("call").first()
         if proposal is None:
             raise ValidationError({"proposal": ["Proposal not found."]})
-        if not is_manager_of(user, proposal.call_id):
-            raise PermissionDenied(CallManagerOnly.message)
+        require(request, CanCreateReviewFor, proposal)
         reviewer = User.objects.filter(uuid=data["reviewer"], is_active=True).first()
         if reviewer is None:
             raise ValidationError({"reviewer": ["User not found."]})

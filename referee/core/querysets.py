@@ -1,0 +1,13 @@
+"""Visibility of the rows only a call's managers read (§1): written once for every such resource."""
+
+from django.db import models
+
+from referee.core.roles import managed_calls, sees_everything
+
+
+class ManagedCallRowsQuerySet(models.QuerySet):
+    """Rows with a `call` that its managers read, and staff and support; everyone else sees none
+    (404 on a detail): audit events, detection jobs, proposed assignments, assignment configurations."""
+
+    def visible_to(self, user):
+        return self.all() if sees_everything(user) else self.filter(call_id__in=managed_calls(user))
