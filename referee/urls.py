@@ -4,8 +4,8 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from referee.api import exceptions
 from referee.api.health import health
-from referee.api.schema_view import SchemaView
 from referee.api.routes import router
+from referee.api.schema_view import SchemaView
 from referee.core.views import obtain_token
 
 urlpatterns = [

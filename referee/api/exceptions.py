@@ -2,8 +2,8 @@
 paths, server errors and Django's own refusals under /api/."""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db import OperationalError
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from referee.core.errors import DomainError, FieldError, Unavailable
-
 
 BUSY_RETRY_SECONDS = 5
 

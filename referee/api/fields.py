@@ -3,9 +3,9 @@
 import uuid as uuid_lib
 from operator import attrgetter
 
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import fields, serializers
 
 NIL_UUID = "0" * 32

@@ -8,9 +8,9 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django_filters.fields import IsoDateTimeField
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError

@@ -21,7 +21,6 @@ from referee.matching.affinity import ReviewerText, compute_affinity
 from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 
-
 # The scale of every `affinity_score` the API shows (issue 10; docs/affinity.md).
 AFFINITY_SCALE = ("Calibrated affinity in [0, 1]: a share of the proposal's best-fitting reviewer in the call's "
                   "pool (1 = that reviewer, 0.5 = half as similar, 0 = nothing in common), after a correction "

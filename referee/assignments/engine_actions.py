@@ -14,10 +14,18 @@ from referee.api.permissions import require_manager
 from referee.assignments import affinities, generation
 from referee.assignments.domain import send_all_batches
 from referee.assignments.engine_serializers import (
-    MATRIX_SCOPES, AffinityMatrixQuerySerializer, AffinityMatrixResponseSerializer,
-    ComputeAffinitiesResponseSerializer, DeployPreviewSerializer, GenerateAssignmentsResponseSerializer,
-    GenerateAssignmentsSerializer, ProposedAssignmentFilter, ProposedAssignmentSerializer,
-    SendAllAssignmentsResponseSerializer, SendAllAssignmentsSerializer, proposed_queryset,
+    MATRIX_SCOPES,
+    AffinityMatrixQuerySerializer,
+    AffinityMatrixResponseSerializer,
+    ComputeAffinitiesResponseSerializer,
+    DeployPreviewSerializer,
+    GenerateAssignmentsResponseSerializer,
+    GenerateAssignmentsSerializer,
+    ProposedAssignmentFilter,
+    ProposedAssignmentSerializer,
+    SendAllAssignmentsResponseSerializer,
+    SendAllAssignmentsSerializer,
+    proposed_queryset,
 )
 from referee.assignments.models import ProposedAssignment
 from referee.assignments.queries import matrix_rows, render_matrix

@@ -22,6 +22,7 @@ from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from referee.core.models import AuditEvent
 from referee.matching.problem import Solution
@@ -153,7 +154,7 @@ def _previewed_pairs(call, candidates: Candidates) -> list[Pair]:
 def _record_generated(call, user, config, result: GenerationResult) -> None:
     shortfalls = [{key: s[key] for key in ("proposal_uuid", "required", "assigned", "blocking_rule", "suggestion")}
                   for s in result.skipped_proposals if s["blocking_rule"]]
-    record("ASSIGNMENTS_GENERATED", call, actor=user, call=call,
+    record(AuditEventType.ASSIGNMENTS_GENERATED, call, actor=user, call=call,
            message=f"{result.items_created} items in {result.batches_created} new batches",
            algorithm=config.algorithm, proposals_processed=result.proposals_processed,
            items_created=result.items_created, batches_created=result.batches_created,
@@ -263,10 +264,10 @@ def _audit_batches(call, user, new, items, drafts) -> None:
     for item in items:
         by_batch[item.batch_id][item.uuid.hex] = item.status
     batches = {b.id: b for b in drafts.values()}
-    events = [AuditEvent(event_type="ASSIGNMENT_BATCH_CREATED", actor=actor, call=call, object_type="AssignmentBatch",
+    events = [AuditEvent(event_type=AuditEventType.ASSIGNMENT_BATCH_CREATED, actor=actor, call=call, object_type="AssignmentBatch",
                          object_uuid=b.uuid, to_state=DRAFT, context={"source": "algorithm"}) for b in new]
     events += [
-        AuditEvent(event_type="ASSIGNMENT_ITEMS_CREATED", actor=actor, call=call, object_type="AssignmentBatch",
+        AuditEvent(event_type=AuditEventType.ASSIGNMENT_ITEMS_CREATED, actor=actor, call=call, object_type="AssignmentBatch",
                    object_uuid=batches[batch_id].uuid, from_state=DRAFT, to_state=DRAFT,
                    context={"source": "algorithm", "items": created})
         for batch_id, created in sorted(by_batch.items())

@@ -14,8 +14,15 @@ from referee.assignments import domain
 from referee.assignments.item_filters import ITEM_ORDERING, AssignmentItemFilter
 from referee.assignments.models import AssignmentItem
 from referee.assignments.serializers import (
-    AssignmentItemSerializer, ForceUnblockSerializer, ItemDeclineReasonSerializer, ItemDeclineSerializer,
-    ItemResponseSerializer, ReassignResponseSerializer, ReassignSerializer, SuggestionsSerializer, item_details,
+    AssignmentItemSerializer,
+    ForceUnblockSerializer,
+    ItemDeclineReasonSerializer,
+    ItemDeclineSerializer,
+    ItemResponseSerializer,
+    ReassignResponseSerializer,
+    ReassignSerializer,
+    SuggestionsSerializer,
+    item_details,
 )
 
 ACCEPTED_MESSAGE = "Assignment accepted. Review created."

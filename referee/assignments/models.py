@@ -8,7 +8,7 @@ from referee.assignments import enums
 from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
 from referee.calls.models import Call, Proposal
 from referee.conflicts.models import ConflictOfInterest
-from referee.core.models import UUIDModel, User
+from referee.core.models import User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 

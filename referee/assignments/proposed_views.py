@@ -7,7 +7,11 @@ import django_filters
 from rest_framework import mixins
 
 from referee.api.viewsets import RefereeViewSet
-from referee.assignments.engine_serializers import ProposedAssignmentFilter, ProposedAssignmentSerializer, proposed_queryset
+from referee.assignments.engine_serializers import (
+    ProposedAssignmentFilter,
+    ProposedAssignmentSerializer,
+    proposed_queryset,
+)
 from referee.assignments.models import ProposedAssignment
 
 

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
 from referee.api.queries import InSubquery
+from referee.assignments.enums import ItemStatus
 from referee.core.roles import managed_call_ids, sees_everything
 
 REVIEWER_VISIBLE_BATCH_STATUSES = ("sent", "responded", "expired")
@@ -11,7 +12,7 @@ REVIEWER_VISIBLE_BATCH_STATUSES = ("sent", "responded", "expired")
 
 def own_pool_entries(user):
     """Subquery of the ids of the user's pool entries (one per call at most)."""
-    from referee.reviewers.models import CallReviewerPool
+    from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
     return CallReviewerPool.objects.filter(reviewer__user=user).values("id")
 
@@ -23,7 +24,7 @@ def item_count(**conditions):
     it returns (the page, after ORDER BY … LIMIT), and `count()` leaves it out, where the join
     grouped every visible batch's items first. COUNT is written as a plain function so that
     Django adds no GROUP BY to the subquery: it then always yields one row (0 for none)."""
-    from referee.assignments.models import AssignmentItem
+    from referee.assignments.models import AssignmentItem  # models import querysets: read at call time
 
     items = AssignmentItem.objects.filter(batch=OuterRef("pk"), **conditions).order_by()
     return Subquery(items.annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
@@ -50,9 +51,9 @@ class BatchQuerySet(models.QuerySet):
     def with_counts(self):
         return self.annotate(
             items_count=item_count(),
-            items_pending_count=item_count(status="pending"),
-            items_accepted_count=item_count(status="accepted"),
-            items_declined_count=item_count(status="declined"),
+            items_pending_count=item_count(status=ItemStatus.PENDING),
+            items_accepted_count=item_count(status=ItemStatus.ACCEPTED),
+            items_declined_count=item_count(status=ItemStatus.DECLINED),
         )
 
 
@@ -60,7 +61,7 @@ class ItemQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        from referee.assignments.models import AssignmentBatch
+        from referee.assignments.models import AssignmentBatch  # models import querysets: read at call time
 
         # No join to the batch for every item. The managed calls' batches are one hashed set
         # (read with the items' (batch, pool entry) index alone). An own item is visible when its

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.core.audit import event, record_many
+from referee.core.enums import AuditEventType
 
 SENT, RESPONDED = AssignmentBatch.Status.SENT.value, AssignmentBatch.Status.RESPONDED.value
 PENDING, COI_BLOCKED = AssignmentItem.Status.PENDING.value, AssignmentItem.Status.COI_BLOCKED.value
@@ -71,7 +72,7 @@ def block_items(items, conflicts: dict, *, actor, call=None,
     Returns the items that moved; their batches may now be complete (`complete_batches`)."""
     hit = [item for item in items if key(item) in conflicts]
     moved = [item for item in hit if item.status != COI_BLOCKED]
-    move_items(moved, COI_BLOCKED, actor=actor, event_type="ASSIGNMENT_ITEM_COI_BLOCKED", call=call)
+    move_items(moved, COI_BLOCKED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_COI_BLOCKED, call=call)
     link_conflicts(hit, conflicts, key=key)
     return moved
 
@@ -91,7 +92,7 @@ def complete_batches(batch_ids: Iterable[int], *, actor) -> list[AssignmentBatch
     now = timezone.now()
     AssignmentBatch.objects.filter(pk__in=[b.pk for b in done]).update(status=RESPONDED, responded_at=now, modified=now)
     record_many([
-        event("ASSIGNMENT_BATCH_RESPONDED", b, actor=actor, call=b.call_id, from_state=SENT, to_state=RESPONDED)
+        event(AuditEventType.ASSIGNMENT_BATCH_RESPONDED, b, actor=actor, call=b.call_id, from_state=SENT, to_state=RESPONDED)
         for b in done
     ])
     return done
@@ -108,7 +109,7 @@ def reopen_batches(batches, *, actor) -> None:
     now = timezone.now()
     AssignmentBatch.objects.filter(pk__in=list(responded)).update(status=SENT, responded_at=None, modified=now)
     record_many([
-        event("ASSIGNMENT_BATCH_REOPENED", b, actor=actor, call=b.call_id, from_state=RESPONDED, to_state=SENT)
+        event(AuditEventType.ASSIGNMENT_BATCH_REOPENED, b, actor=actor, call=b.call_id, from_state=RESPONDED, to_state=SENT)
         for b in responded.values()
     ])
     for batch in batches:

@@ -13,9 +13,17 @@ from referee.assignments import domain
 from referee.assignments.filters import AssignmentBatchFilter, MyAssignmentBatchFilter
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.serializers import (
-    AssignmentBatchListSerializer, AssignmentBatchSerializer, BatchNotesSerializer, ExtendDeadlineResponseSerializer,
-    ExtendDeadlineSerializer, MessageResponseSerializer, MyAssignmentBatchDetailSerializer, MyAssignmentBatchSerializer,
-    SendBatchResponseSerializer, SendBatchSerializer, item_prefetch,
+    AssignmentBatchListSerializer,
+    AssignmentBatchSerializer,
+    BatchNotesSerializer,
+    ExtendDeadlineResponseSerializer,
+    ExtendDeadlineSerializer,
+    MessageResponseSerializer,
+    MyAssignmentBatchDetailSerializer,
+    MyAssignmentBatchSerializer,
+    SendBatchResponseSerializer,
+    SendBatchSerializer,
+    item_prefetch,
 )
 from referee.reviewers.models import ReviewerProfile
 

@@ -7,6 +7,15 @@ is never also counted as pending)."""
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from referee.assignments.enums import ItemStatus
+from referee.assignments.models import AssignmentItem
+from referee.core.audit import record
+from referee.core.enums import AuditEventType
+from referee.core.errors import FieldError
+from referee.reviewers.models import CallReviewerPool
+from referee.reviews.enums import ReviewState
+from referee.reviews.models import Review
+
 OPEN_BATCH_STATUSES = ("draft", "sent")
 
 
@@ -21,14 +30,11 @@ def subquery_count(queryset, group: str):
 
 def open_assignments_expression():
     """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
-    from referee.assignments.models import AssignmentItem
-    from referee.reviews.models import Review
-
     pending = AssignmentItem.objects.filter(
-        pool_entry=OuterRef("pk"), status="pending", batch__status__in=OPEN_BATCH_STATUSES
+        pool_entry=OuterRef("pk"), status=ItemStatus.PENDING, batch__status__in=OPEN_BATCH_STATUSES
     )
     reviews = Review.objects.filter(
-        reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state="in_review"
+        reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state=ReviewState.IN_REVIEW
     )
     return subquery_count(pending, "pool_entry") + subquery_count(reviews, "reviewer")
 
@@ -38,8 +44,6 @@ def with_open_assignments(queryset):
 
 
 def open_assignments(entry) -> int:
-    from referee.reviewers.models import CallReviewerPool
-
     return with_open_assignments(CallReviewerPool.objects.filter(pk=entry.pk)).values_list(
         "current_assignments", flat=True
     ).get()
@@ -55,9 +59,6 @@ def workload_message(current: int, limit: int, adding: int) -> str:
 def enforce_workload_limit(entry, adding: int, *, override: bool, actor, action: str) -> None:
     """§4.5: refuse before anything is written, unless the manager overrides (then audit it).
     `action` names the request in the audit event (create-manual-assignment, reassign, create-review)."""
-    from referee.core.audit import record
-    from referee.core.errors import FieldError
-
     if adding == 0:
         return
     current = open_assignments(entry)
@@ -66,5 +67,5 @@ def enforce_workload_limit(entry, adding: int, *, override: bool, actor, action:
     message = workload_message(current, entry.max_assignments, adding)
     if not override:
         raise FieldError("override_workload_limit", message)
-    record("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN", entry, actor=actor, call=entry.call, message=message,
+    record(AuditEventType.REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN, entry, actor=actor, call=entry.call, message=message,
            open_assignments=current, limit=entry.max_assignments, adding=adding, action=action)

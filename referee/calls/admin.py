@@ -3,7 +3,12 @@
 from django.contrib import admin
 
 from referee.calls.models import (
-    Call, CallAssignmentConfiguration, CallCOIConfiguration, MatchingConfiguration, Proposal, Round,
+    Call,
+    CallAssignmentConfiguration,
+    CallCOIConfiguration,
+    MatchingConfiguration,
+    Proposal,
+    Round,
 )
 
 

@@ -174,14 +174,12 @@ def update_matching_configuration(call: Call, *, actor, changes: dict) -> Matchi
 
 @transaction.atomic
 def update_coi_configuration(call: Call, *, actor, changes: dict) -> CallCOIConfiguration:
-    from referee.conflicts.rules import apply_rules
-
     config = _update_configuration(
         CallCOIConfiguration, call.coi_config.pk, AuditEventType.COI_CONFIGURATION_UPDATED,
         actor=actor, changes=changes, check=_check_coi,
     )
     # Stored rules follow the configuration in the same transaction, so "blocking" never lags (§5.8).
-    apply_rules(config.call)
+    config.call.conflicts.reapply_rules(config)
     return config
 
 

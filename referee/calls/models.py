@@ -5,8 +5,8 @@ from django.db import models
 from django.utils import timezone
 
 from referee.calls import enums
-from referee.core.models import Customer, UUIDModel, User
 from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet, RoundQuerySet
+from referee.core.models import Customer, User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
 
 COI_TYPES = [

@@ -8,13 +8,14 @@ from django.db.models import Exists, OuterRef, Q
 
 from referee.api.queries import InSubquery
 from referee.core.roles import managed_call_ids, managed_calls, sees_everything
+from referee.reviewers.enums import InvitationStatus
 
 OPEN_FOR_REVIEW = ("submitted", "in_review")
 ACTIVE_REVIEW_STATES = ("in_review", "submitted")
 
 
 def team_proposals(user):
-    from referee.calls.models import Proposal
+    from referee.calls.models import Proposal  # models import querysets: read at call time
 
     return Proposal.team.through.objects.filter(user_id=user.pk).values("proposal_id")
 
@@ -23,7 +24,7 @@ def _own_or_managed(user):
     """Each branch is an index condition on the proposal: the managed calls are literal ids (see
     BatchQuerySet.visible_to), the subqueries hold a handful of ids (the user's teams and active
     reviews), so PostgreSQL ORs index scans instead of probing every proposal (see InSubquery)."""
-    from referee.reviews.models import Review
+    from referee.reviews.models import Review  # models import querysets: read at call time
 
     reviewing = Review.objects.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES).values("proposal_id")
     return (
@@ -38,8 +39,8 @@ class CallQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        from referee.calls.models import Proposal
-        from referee.reviewers.models import CallReviewerPool
+        from referee.calls.models import Proposal  # models import querysets: read at call time
+        from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
         pooled = CallReviewerPool.objects.filter(call=OuterRef("pk"), reviewer__user=user)
         proposing = Proposal.objects.filter(
@@ -53,7 +54,7 @@ class RoundQuerySet(models.QuerySet):
         """A round is seen with its call."""
         if sees_everything(user):
             return self.all()
-        from referee.calls.models import Call
+        from referee.calls.models import Call  # models import querysets: read at call time
 
         return self.filter(call__in=Call.objects.visible_to(user).values("id"))
 
@@ -66,9 +67,9 @@ class ProposalQuerySet(models.QuerySet):
         """Every proposal the user may see, fully or restricted (see `fully_visible_to`)."""
         if sees_everything(user):
             return self.all()
-        from referee.reviewers.models import CallReviewerPool
+        from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
-        member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status="accepted").values("call_id")
+        member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status=InvitationStatus.ACCEPTED).values("call_id")
         return self.filter(_own_or_managed(user) | (InSubquery("call_id", member_of) & Q(state__in=OPEN_FOR_REVIEW)))
 
     def fully_visible_to(self, user):

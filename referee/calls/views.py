@@ -8,8 +8,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from referee.api.permissions import (
-    CanChangeCallManagers, CanCreateCall, CanEditProposal, CanManageAssignmentConfiguration, CanManageCall,
-    CanSubmitProposal, require, require_manager,
+    CanChangeCallManagers,
+    CanCreateCall,
+    CanEditProposal,
+    CanManageAssignmentConfiguration,
+    CanManageCall,
+    CanSubmitProposal,
+    require,
+    require_manager,
 )
 from referee.api.viewsets import RefereeViewSet, parse_uuid
 from referee.assignments.call_actions import AssignmentCallActions

@@ -14,7 +14,10 @@ from referee.conflicts.filters import COI_DEFAULT_ORDERING, COI_ORDERING, CallCo
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.queries import summarise_conflicts
 from referee.conflicts.serializers import (
-    COIDetectionJobSerializer, ConflictOfInterestSerializer, DetectConflictsSerializer, with_details,
+    COIDetectionJobSerializer,
+    ConflictOfInterestSerializer,
+    DetectConflictsSerializer,
+    with_details,
 )
 
 STATUSES = ConflictOfInterest.Status.values

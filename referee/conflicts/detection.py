@@ -17,6 +17,7 @@ from referee.calls.models import Proposal
 from referee.conflicts.domain import block_pair_items, lock_pool_entries
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
+from referee.core.models import User
 from referee.matching import conflicts as detector
 from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
@@ -181,8 +182,6 @@ def _proposals(call):
 
 
 def _team_queryset():
-    from referee.core.models import User
-
     return User.objects.select_related("reviewer_profile")
 
 

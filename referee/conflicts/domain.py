@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.assignments.transitions import block_items, complete_batches, lock, move_items, reopen_batches
+from referee.conflicts.enums import CoiRule, ConflictStatus
 from referee.conflicts.models import ConflictOfInterest
-from referee.conflicts.rules import DISCLOSURE_ONLY, RECUSAL_REQUIRED
 from referee.core.audit import event, record, record_many
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
@@ -36,7 +37,7 @@ ALREADY_RECUSED = "Conflict is already recused."
 
 def is_blocking(conflict) -> bool:
     """Python twin of `rules.BLOCKING` (§5.8): recused, or pending under a rule that blocks."""
-    return conflict.status == Status.RECUSED or (conflict.status == Status.PENDING and conflict.rule != DISCLOSURE_ONLY)
+    return conflict.status == Status.RECUSED or (conflict.status == Status.PENDING and conflict.rule != CoiRule.DISCLOSURE_ONLY)
 
 
 # --- the review actions (§3.7) ----------------------------------------------------------------
@@ -48,7 +49,7 @@ def update_conflict_notes(conflict, *, actor, review_notes=None, management_plan
         changed = _set_texts(conflict, review_notes, management_plan)
         if changed:
             conflict.save(update_fields=[*changed, "modified"])
-            record("COI_NOTES_UPDATED", conflict, actor=actor, call=conflict.call, from_state=conflict.status,
+            record(AuditEventType.COI_NOTES_UPDATED, conflict, actor=actor, call=conflict.call, from_state=conflict.status,
                    to_state=conflict.status, fields=changed)
         return conflict
 
@@ -75,7 +76,7 @@ def waive_conflict(conflict, *, actor, management_plan=None, review_notes=None):
         conflict = _lock_conflict(conflict)
         if conflict.status != Status.PENDING:
             raise DomainError(ONLY_PENDING_WAIVED)
-        if conflict.rule == RECUSAL_REQUIRED:
+        if conflict.rule == CoiRule.RECUSAL_REQUIRED:
             raise DomainError(RECUSAL_ONLY.format(coi_type=conflict.coi_type))
         _review(conflict, Status.WAIVED, actor, review_notes, management_plan)
         unblock_pair_items(conflict.reviewer, conflict.proposal, actor=actor)
@@ -103,7 +104,7 @@ def recuse_conflict(conflict, *, actor, review_notes=None):
                 state=Review.State.REJECTED, modified=timezone.now()
             )
             record_many([
-                event("REVIEW_REJECTED", review, actor=actor, call=conflict.call_id, from_state=Review.State.IN_REVIEW,
+                event(AuditEventType.REVIEW_REJECTED, review, actor=actor, call=conflict.call_id, from_state=Review.State.IN_REVIEW,
                       to_state=Review.State.REJECTED, reason="recusal", conflict=conflict.uuid.hex)
                 for review in reviews
             ])
@@ -129,6 +130,10 @@ def _set_texts(conflict, review_notes, management_plan) -> list[str]:
     return changed
 
 
+REVIEW_EVENTS = {ConflictStatus.DISMISSED: AuditEventType.COI_DISMISSED, ConflictStatus.WAIVED: AuditEventType.COI_WAIVED,
+                 ConflictStatus.RECUSED: AuditEventType.COI_RECUSED}
+
+
 def _review(conflict, to_status, actor, review_notes, management_plan) -> None:
     from_status = conflict.status
     changed = _set_texts(conflict, review_notes, management_plan)
@@ -136,7 +141,7 @@ def _review(conflict, to_status, actor, review_notes, management_plan) -> None:
     conflict.reviewed_by = actor if getattr(actor, "is_authenticated", False) else None
     conflict.reviewed_at = timezone.now()
     conflict.save(update_fields=["status", "reviewed_by", "reviewed_at", *changed, "modified"])
-    record(f"COI_{to_status.upper()}", conflict, actor=actor, call=conflict.call, from_state=from_status,
+    record(REVIEW_EVENTS[to_status], conflict, actor=actor, call=conflict.call, from_state=from_status,
            to_state=to_status)
 
 
@@ -193,8 +198,8 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
     now = timezone.now()
     reopened = [item for item in items if _answerable(item.batch, now)]
     expired = [item for item in items if item not in reopened]
-    move_items(reopened, PENDING, actor=actor, event_type="ASSIGNMENT_ITEM_UNBLOCKED")
-    move_items(expired, EXPIRED, actor=actor, event_type="ASSIGNMENT_ITEM_EXPIRED")
+    move_items(reopened, PENDING, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_UNBLOCKED)
+    move_items(expired, EXPIRED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
     reopen_batches([item.batch for item in reopened], actor=actor)
     for item in reopened:
         if item.batch.status == SENT:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from referee.calls.models import COI_TYPES, Call, Proposal
 from referee.conflicts import enums
 from referee.conflicts.querysets import COIQuerySet
-from referee.core.models import Customer, UUIDModel, User
+from referee.core.models import Customer, User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import ReviewerProfile
 

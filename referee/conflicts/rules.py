@@ -8,38 +8,30 @@ from django.db.models import Case, Q, Value, When
 
 from referee.conflicts.enums import CoiRule, ConflictStatus, Severity
 
-RECUSAL_REQUIRED, MANAGEMENT_ALLOWED, DISCLOSURE_ONLY = CoiRule.RECUSAL_REQUIRED, CoiRule.MANAGEMENT_ALLOWED, CoiRule.DISCLOSURE_ONLY
-RULE_BY_SEVERITY = {Severity.REAL: RECUSAL_REQUIRED, Severity.APPARENT: MANAGEMENT_ALLOWED,
-                    Severity.POTENTIAL: DISCLOSURE_ONLY}
+RULE_BY_SEVERITY = {Severity.REAL: CoiRule.RECUSAL_REQUIRED, Severity.APPARENT: CoiRule.MANAGEMENT_ALLOWED,
+                    Severity.POTENTIAL: CoiRule.DISCLOSURE_ONLY}
 
 # Blocking ⇔ recused, or pending under a rule other than disclosure-only.
-BLOCKING = Q(status=ConflictStatus.RECUSED) | (Q(status=ConflictStatus.PENDING) & ~Q(rule=DISCLOSURE_ONLY))
+BLOCKING = Q(status=ConflictStatus.RECUSED) | (Q(status=ConflictStatus.PENDING) & ~Q(rule=CoiRule.DISCLOSURE_ONLY))
 
 
 def rule_for(config, coi_type: str, severity: str) -> str:
     if coi_type in config.recusal_required_types:
-        return RECUSAL_REQUIRED
+        return CoiRule.RECUSAL_REQUIRED
     if coi_type in config.management_allowed_types:
-        return MANAGEMENT_ALLOWED
+        return CoiRule.MANAGEMENT_ALLOWED
     if coi_type in config.disclosure_only_types:
-        return DISCLOSURE_ONLY
+        return CoiRule.DISCLOSURE_ONLY
     return RULE_BY_SEVERITY[severity]
 
 
 def rule_expression(config):
     """SQL twin of `rule_for`, for bulk updates."""
     return Case(
-        When(coi_type__in=list(config.recusal_required_types), then=Value(RECUSAL_REQUIRED)),
-        When(coi_type__in=list(config.management_allowed_types), then=Value(MANAGEMENT_ALLOWED)),
-        When(coi_type__in=list(config.disclosure_only_types), then=Value(DISCLOSURE_ONLY)),
-        When(severity=Severity.REAL, then=Value(RECUSAL_REQUIRED)),
-        When(severity=Severity.APPARENT, then=Value(MANAGEMENT_ALLOWED)),
-        default=Value(DISCLOSURE_ONLY),
+        When(coi_type__in=list(config.recusal_required_types), then=Value(CoiRule.RECUSAL_REQUIRED)),
+        When(coi_type__in=list(config.management_allowed_types), then=Value(CoiRule.MANAGEMENT_ALLOWED)),
+        When(coi_type__in=list(config.disclosure_only_types), then=Value(CoiRule.DISCLOSURE_ONLY)),
+        When(severity=Severity.REAL, then=Value(CoiRule.RECUSAL_REQUIRED)),
+        When(severity=Severity.APPARENT, then=Value(CoiRule.MANAGEMENT_ALLOWED)),
+        default=Value(CoiRule.DISCLOSURE_ONLY),
     )
-
-
-def apply_rules(call) -> int:
-    """Re-derive `rule` for every conflict of the call from its current configuration."""
-    from referee.conflicts.models import ConflictOfInterest
-
-    return ConflictOfInterest.objects.filter(call=call).update(rule=rule_expression(call.coi_config))

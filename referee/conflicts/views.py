@@ -10,12 +10,21 @@ from referee.api.permissions import CanManageConflict
 from referee.api.viewsets import RefereeViewSet
 from referee.conflicts import domain
 from referee.conflicts.filters import (
-    COI_DEFAULT_ORDERING, COI_ORDERING, JOB_ORDERING, ConflictFilter, DetectionJobFilter,
+    COI_DEFAULT_ORDERING,
+    COI_ORDERING,
+    JOB_ORDERING,
+    ConflictFilter,
+    DetectionJobFilter,
 )
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.serializers import (
-    COIDetectionJobSerializer, ConflictNotesSerializer, ConflictOfInterestSerializer, DismissSerializer,
-    RecuseSerializer, WaiveSerializer, with_details,
+    COIDetectionJobSerializer,
+    ConflictNotesSerializer,
+    ConflictOfInterestSerializer,
+    DismissSerializer,
+    RecuseSerializer,
+    WaiveSerializer,
+    with_details,
 )
 
 MANAGER_ACTIONS = ("update", "partial_update", "dismiss", "waive", "recuse")

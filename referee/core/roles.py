@@ -1,5 +1,7 @@
 """Who a user is toward a call. Cached on the user object, which lives for one request."""
 
+from django.apps import apps
+
 
 def managed_call_ids(user) -> frozenset[int]:
     """Ids of the calls the user manages (staff: use is_manager_of, which short-cuts)."""
@@ -29,6 +31,6 @@ def sees_everything(user) -> bool:
 def managed_calls(user):
     """Subquery of the ids of calls the user manages; `call_id__in=managed_calls(user)` avoids
     the row multiplication (and DISTINCT) that joining Call.managers inside an OR would cause."""
-    from referee.calls.models import Call
-
-    return Call.managers.through.objects.filter(user_id=user.pk).values("call_id")
+    # Looked up in the app registry: calls' models import this module (through their querysets).
+    managers = apps.get_model("calls", "Call").managers.through
+    return managers.objects.filter(user_id=user.pk).values("call_id")

@@ -27,7 +27,7 @@ def beat(hostname: str) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from referee.core.models import WorkerHeartbeat
+    from referee.core.models import WorkerHeartbeat  # loaded by referee.celery before Django is set up
 
     try:
         WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now()})
@@ -40,7 +40,7 @@ def beat(hostname: str) -> None:
 def forget(hostname: str) -> None:
     from django.db import connection
 
-    from referee.core.models import WorkerHeartbeat
+    from referee.core.models import WorkerHeartbeat  # loaded by referee.celery before Django is set up
 
     try:
         WorkerHeartbeat.objects.filter(hostname=hostname).delete()
@@ -61,7 +61,7 @@ def worker_running() -> bool:
     from django.conf import settings
     from django.utils import timezone
 
-    from referee.core.models import WorkerHeartbeat
+    from referee.core.models import WorkerHeartbeat  # loaded by referee.celery before Django is set up
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return True
@@ -71,7 +71,7 @@ def worker_running() -> bool:
 
 def require_worker(what: str) -> None:
     """Refuse (503) to queue `what` when no worker would run it."""
-    from referee.core.errors import Unavailable
+    from referee.core.errors import Unavailable  # loaded by referee.celery before Django is set up
 
     if not worker_running():
         raise Unavailable(NO_WORKER.format(what=what))

@@ -9,7 +9,8 @@ batches are only created while the call has none.
 
 import json
 import secrets
-from datetime import datetime, time, timedelta, timezone as tz
+from datetime import datetime, time, timedelta
+from datetime import timezone as tz
 from pathlib import Path
 
 from django.db import transaction

@@ -27,7 +27,11 @@ from referee.core.models import Customer, User
 from referee.imports.schema import ImportData
 from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import (
-    CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication,
+    CallReviewerPool,
+    ReviewerAffiliation,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
 )
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timezone as tz
+from datetime import date
+from datetime import timezone as tz
 from typing import Any, Callable
 
 from django.core.exceptions import ValidationError
@@ -19,8 +20,13 @@ from django.utils.dateparse import parse_datetime
 
 from referee.calls.models import Call, Proposal
 from referee.reviewers.models import (
-    MAX_ASSIGNMENTS_MAX, MAX_ASSIGNMENTS_MIN, CallReviewerPool, ReviewerAffiliation, ReviewerExpertise,
-    ReviewerPublication, orcid_validator,
+    MAX_ASSIGNMENTS_MAX,
+    MAX_ASSIGNMENTS_MIN,
+    CallReviewerPool,
+    ReviewerAffiliation,
+    ReviewerExpertise,
+    ReviewerPublication,
+    orcid_validator,
 )
 
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")

@@ -7,13 +7,18 @@ from datetime import date
 
 from . import names
 from .conflict_records import (
-    COAUTH_OLD, COAUTH_RECENT, SEVERE_COAUTHORSHIP_PAPERS, DetectionConfig, Finding, Person, Publication,
+    COAUTH_OLD,
+    COAUTH_RECENT,
+    SEVERE_COAUTHORSHIP_PAPERS,
+    DetectionConfig,
+    Finding,
+    Person,
+    Publication,
     ReviewerRecord,
 )
 from .conflict_report import Tally
 from .proposal_index import ProposalIndex
 from .text import normalize_doi, normalize_key, normalize_orcid
-
 
 # Strongest first: the rule named in a finding is the strongest that matched any of its co-authors.
 _RULE_ORDER = {rule: i for i, rule in enumerate(names.RULES)}

@@ -25,8 +25,21 @@ from datetime import date
 
 from .coauthorship import detect_coauthorship
 from .conflict_records import (
-    COAUTH_OLD, COAUTH_RECENT, COI_TYPES, DETECTOR_OF, INST_FORMER, INST_SAME, ROLE_NAMED, Affiliation, Coauthor,
-    DetectionConfig, Finding, Person, ProposalRecord, Publication, ReviewerRecord,
+    COAUTH_OLD,
+    COAUTH_RECENT,
+    COI_TYPES,
+    DETECTOR_OF,
+    INST_FORMER,
+    INST_SAME,
+    ROLE_NAMED,
+    Affiliation,
+    Coauthor,
+    DetectionConfig,
+    Finding,
+    Person,
+    ProposalRecord,
+    Publication,
+    ReviewerRecord,
 )
 from .conflict_report import COAUTHORSHIP, INSTITUTIONAL, NAMED_PERSONNEL, DetectionReport, Tally
 from .proposal_index import ProposalIndex, folded_email, name_keys

@@ -11,7 +11,11 @@ from referee.api.permissions import CanChangeBid
 from referee.api.viewsets import RefereeViewSet
 from referee.reviewers import bids
 from referee.reviewers.bid_serializers import (
-    BidSubmitSerializer, BidUpdateSerializer, BulkBidResponseSerializer, BulkBidSerializer, ReviewerBidSerializer,
+    BidSubmitSerializer,
+    BidUpdateSerializer,
+    BulkBidResponseSerializer,
+    BulkBidSerializer,
+    ReviewerBidSerializer,
     with_bid_details,
 )
 from referee.reviewers.models import ReviewerBid

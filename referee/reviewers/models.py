@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from referee.calls.models import Call, Proposal
-from referee.core.models import Customer, UUIDModel, User
+from referee.core.models import Customer, User, UUIDModel
 from referee.reviewers import enums
 from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet, ProfileRowQuerySet
 

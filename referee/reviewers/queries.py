@@ -6,8 +6,10 @@ from collections import defaultdict
 from django.db.models import Count, Q
 
 from referee.api.queries import InSubquery
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.reviewers.models import CallReviewerPool
+from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
 # `profile_completeness` is measured over these five parts (§3.10).
@@ -29,7 +31,7 @@ def reviewer_stats(profiles) -> dict[int, dict]:
     by_user = {p.user_id: stats[p.pk] for p in profiles}
     reviews = defaultdict(list)
     for user_id, score, created, modified in Review.objects.filter(
-        reviewer_id__in=list(by_user), state="submitted"
+        reviewer_id__in=list(by_user), state=ReviewState.SUBMITTED
     ).values_list("reviewer_id", "summary_score", "created", "modified"):
         reviews[user_id].append((score, created, modified))
     for user_id, rows in reviews.items():
@@ -47,8 +49,8 @@ def reviewer_stats(profiles) -> dict[int, dict]:
         AssignmentItem.objects.filter(InSubquery("pool_entry_id", entries), status__in=COUNTED_ITEM_STATUSES)
         .values("pool_entry__reviewer_id")
         .annotate(
-            declined=Count("pk", filter=Q(status="declined") | Q(status="reassigned", responded_at__isnull=False)),
-            timeout=Count("pk", filter=Q(status="expired") & ~Q(batch__status="cancelled")),
+            declined=Count("pk", filter=Q(status=ItemStatus.DECLINED) | Q(status=ItemStatus.REASSIGNED, responded_at__isnull=False)),
+            timeout=Count("pk", filter=Q(status=ItemStatus.EXPIRED) & ~Q(batch__status=BatchStatus.CANCELLED)),
         )
     )
     for row in counts:

@@ -5,11 +5,12 @@ from django.db.models import Q
 
 from referee.api.queries import InSubquery
 from referee.core.roles import managed_call_ids, sees_everything
+from referee.reviewers.enums import InvitationStatus
 
 
 def own_profile(user):
     """Subquery of the id of the user's reviewer profile (none or one)."""
-    from referee.reviewers.models import ReviewerProfile
+    from referee.reviewers.models import ReviewerProfile  # models import querysets: read at call time
 
     return ReviewerProfile.objects.filter(user=user).values("id")
 
@@ -25,11 +26,11 @@ class ProfileQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        from referee.reviewers.models import CallReviewerPool
+        from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
         # One hashed set of the members of the user's calls, not a probe of the pool per profile.
         managed = managed_call_ids(user)
-        in_my_calls = CallReviewerPool.objects.filter(invitation_status="accepted", call_id__in=managed)
+        in_my_calls = CallReviewerPool.objects.filter(invitation_status=InvitationStatus.ACCEPTED, call_id__in=managed)
         condition = Q(user=user)
         if managed:
             condition |= Q(is_published=True) | Q(pk__in=in_my_calls.values("reviewer_id"))
@@ -41,7 +42,7 @@ class ProfileRowQuerySet(models.QuerySet):
         """Affiliations, expertise and publications are seen with their profile."""
         if sees_everything(user):
             return self.all()
-        from referee.reviewers.models import ReviewerProfile
+        from referee.reviewers.models import ReviewerProfile  # models import querysets: read at call time
 
         return self.filter(profile__in=ReviewerProfile.objects.visible_to(user).values("id"))
 
@@ -53,7 +54,7 @@ class PoolQuerySet(models.QuerySet):
         return self.filter(managed_or_own(user))
 
     def accepted(self):
-        return self.filter(invitation_status="accepted")
+        return self.filter(invitation_status=InvitationStatus.ACCEPTED)
 
 
 class BidQuerySet(models.QuerySet):

@@ -9,27 +9,31 @@ from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField,
 from referee.api.rows import ModelSerializer
 from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
+from referee.conflicts.enums import ConflictStatus, Severity
+from referee.conflicts.models import ConflictOfInterest
 from referee.reviewers.models import (
-    MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MAX, MAX_ASSIGNMENTS_MIN, CallReviewerPool,
+    MAX_ASSIGNMENTS_DEFAULT,
+    MAX_ASSIGNMENTS_MAX,
+    MAX_ASSIGNMENTS_MIN,
+    CallReviewerPool,
 )
+from referee.reviews.enums import ReviewState
+from referee.reviews.models import Review
 
-SEVERITIES = ("real", "apparent", "potential")
+SEVERITIES = tuple(Severity)
 
 
 def with_pool_details(queryset):
     """Everything an entry renders: workload, COI and review counts as annotations."""
-    from referee.conflicts.models import ConflictOfInterest
-    from referee.reviews.models import Review
-
     conflicts = ConflictOfInterest.objects.filter(
-        reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status="dismissed")
+        reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status=ConflictStatus.DISMISSED)
     reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
     queryset = with_open_assignments(queryset).select_related("call", "reviewer__user", "invited_by", "overridden_by")
     return queryset.annotate(
         **{f"coi_{severity}": subquery_count(conflicts.filter(severity=severity), "reviewer")
            for severity in SEVERITIES},
-        reviews_in_progress=subquery_count(reviews.filter(state="in_review"), "reviewer"),
-        reviews_completed=subquery_count(reviews.filter(state="submitted"), "reviewer"),
+        reviews_in_progress=subquery_count(reviews.filter(state=ReviewState.IN_REVIEW), "reviewer"),
+        reviews_completed=subquery_count(reviews.filter(state=ReviewState.SUBMITTED), "reviewer"),
     )
 
 

@@ -8,8 +8,8 @@ every other action that weighs that reviewer's workload; the other actions lock 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from referee.assignments.workload import enforce_workload_limit
 from referee.assignments.models import AssignmentBatch
+from referee.assignments.workload import enforce_workload_limit
 from referee.calls.models import Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.audit import record

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from referee.calls.models import Proposal
-from referee.core.models import UUIDModel, User
+from referee.core.models import User, UUIDModel
 from referee.reviews import enums
 from referee.reviews.querysets import ReviewQuerySet
 

@@ -10,7 +10,7 @@ class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        from referee.calls.models import Proposal
+        from referee.calls.models import Proposal  # models import querysets: read at call time
 
         # The proposals of managed calls as one hashed set, not a join to the proposal of every
         # review; the calls are literal ids (see BatchQuerySet.visible_to).

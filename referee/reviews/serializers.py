@@ -8,6 +8,7 @@ from rest_framework import serializers
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.rows import ModelSerializer
 from referee.calls.serializers.refs import parse_ref
+from referee.reviews.domain import review_deadline
 from referee.reviews.models import Review
 
 MAX_COMMENT = 2000  # §7 bounds: reasons/comments
@@ -40,8 +41,6 @@ class ReviewEndDateField(serializers.DateTimeField):
     def get_attribute(self, review):
         expires_at = getattr(review, "batch_expires_at", NOT_ANNOTATED)
         if expires_at is NOT_ANNOTATED:
-            from referee.reviews.domain import review_deadline
-
             return review_deadline(review)
         return review.review_end_date(expires_at)
 

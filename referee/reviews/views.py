@@ -18,7 +18,11 @@ from referee.reviews import domain
 from referee.reviews.filters import REVIEW_ORDERING, ReviewFilter
 from referee.reviews.models import Review
 from referee.reviews.serializers import (
-    ProposalReviewSerializer, ReviewCreateSerializer, ReviewSubmitSerializer, ReviewUpdateSerializer, with_details,
+    ProposalReviewSerializer,
+    ReviewCreateSerializer,
+    ReviewSubmitSerializer,
+    ReviewUpdateSerializer,
+    with_details,
 )
 
 

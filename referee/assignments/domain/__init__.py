@@ -7,11 +7,20 @@ auto-reassign), `common` (locks and the blocking-COI lookup shared by every acti
 batch transitions they make are the bulk building blocks of `assignments.transitions`."""
 
 from referee.assignments.domain.batches import (
-    cancel_batch, complete_batch_if_responded, delete_batch, expire_batch, extend_deadline, send_batch,
+    cancel_batch,
+    complete_batch_if_responded,
+    delete_batch,
+    expire_batch,
+    extend_deadline,
+    send_batch,
     update_batch_notes,
 )
 from referee.assignments.domain.items import (
-    accept_item, decline_item, delete_item, force_unblock, update_decline_reason,
+    accept_item,
+    decline_item,
+    delete_item,
+    force_unblock,
+    update_decline_reason,
 )
 from referee.assignments.domain.manual import ManualAssignmentResult, create_manual_assignment
 from referee.assignments.domain.reassign import Candidate, reassign_item, suggest_alternatives

@@ -11,13 +11,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from referee.assignments.domain.common import (
-    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, ITEM_EXPIRED, PENDING, SENT,
-    block_conflicted, lock_batch, lock_items, reviewer_of,
+    ACCEPTED,
+    CANCELLED,
+    COI_BLOCKED,
+    DRAFT,
+    EXPIRED,
+    ITEM_EXPIRED,
+    PENDING,
+    SENT,
+    block_conflicted,
+    lock_batch,
+    lock_items,
+    reviewer_of,
 )
 from referee.assignments.models import AssignmentItem
 from referee.assignments.transitions import complete_batches, move_items
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 
@@ -60,7 +71,7 @@ def send_batch(batch, *, actor, manager_notes: str | None = None):
         if manager_notes:
             batch.manager_notes = manager_notes
             fields.append("manager_notes")
-        _save(batch, DRAFT, "ASSIGNMENT_BATCH_SENT", actor=actor, fields=fields,
+        _save(batch, DRAFT, AuditEventType.ASSIGNMENT_BATCH_SENT, actor=actor, fields=fields,
               pending=len(pending) - len(blocked), blocked=len(blocked))
         mails.invitation_for_batch(batch)
         return batch
@@ -75,9 +86,9 @@ def cancel_batch(batch, *, actor):
             raise DomainError(ONLY_DRAFT_OR_SENT_CANCELLED)
         from_state = batch.status
         items = lock_items(batch, [PENDING, COI_BLOCKED])
-        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_EXPIRED")
+        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
         batch.status = CANCELLED
-        _save(batch, from_state, "ASSIGNMENT_BATCH_CANCELLED", actor=actor, fields=["status"], expired_items=len(items))
+        _save(batch, from_state, AuditEventType.ASSIGNMENT_BATCH_CANCELLED, actor=actor, fields=["status"], expired_items=len(items))
         if from_state == SENT:  # a draft was never announced to the reviewer
             mails.batch_cancelled(batch)
         return batch
@@ -105,7 +116,7 @@ def extend_deadline(batch, *, actor, expires_at):
             batch.manager_notified, batch.responded_at = False, None
             fields += ["manager_notified", "responded_at"]
             _reopen_expired_items(batch, actor=actor)
-        _save(batch, from_state, "ASSIGNMENT_BATCH_DEADLINE_EXTENDED", actor=actor, fields=fields,
+        _save(batch, from_state, AuditEventType.ASSIGNMENT_BATCH_DEADLINE_EXTENDED, actor=actor, fields=fields,
               previous_expires_at=previous.isoformat() if previous else None, expires_at=expires_at.isoformat())
         if from_state == EXPIRED:
             # Every reopened item may have been blocked meanwhile: then nothing is left to answer.
@@ -126,7 +137,7 @@ def _reopen_expired_items(batch, *, actor) -> None:
         ).exclude(batch=batch).values_list("proposal_id", flat=True)
     )
     items = [i for i in items if i.proposal_id not in held]
-    move_items(items, PENDING, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_REOPENED")
+    move_items(items, PENDING, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REOPENED)
     block_conflicted(items, reviewer_id=reviewer_of(batch), actor=actor, call=batch.call)
 
 
@@ -136,7 +147,7 @@ def update_batch_notes(batch, *, actor, manager_notes: str):
         if batch.status not in (DRAFT, SENT):
             raise DomainError(NOTES_FROZEN)
         batch.manager_notes = manager_notes
-        _save(batch, batch.status, "ASSIGNMENT_BATCH_NOTES_UPDATED", actor=actor, fields=["manager_notes"])
+        _save(batch, batch.status, AuditEventType.ASSIGNMENT_BATCH_NOTES_UPDATED, actor=actor, fields=["manager_notes"])
         return batch
 
 
@@ -150,7 +161,7 @@ def delete_batch(batch, *, actor) -> None:
         items = lock_items(batch, AssignmentItem.Status.values)
         if any(item.status == ACCEPTED for item in items):
             raise DomainError(HAS_ACCEPTED)
-        record("ASSIGNMENT_BATCH_DELETED", batch, actor=actor, call=batch.call, from_state=batch.status,
+        record(AuditEventType.ASSIGNMENT_BATCH_DELETED, batch, actor=actor, call=batch.call, from_state=batch.status,
                to_state="", items=[item.uuid.hex for item in items])
         batch.delete()
 
@@ -170,7 +181,7 @@ def expire_batch(batch, *, actor=None) -> bool:
         if batch.status != SENT or batch.expires_at is None or timezone.now() < batch.expires_at:
             return False
         items = lock_items(batch, [PENDING])
-        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_EXPIRED")
+        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
         batch.status = EXPIRED
-        _save(batch, SENT, "ASSIGNMENT_BATCH_EXPIRED", actor=actor, fields=["status"], expired_items=len(items))
+        _save(batch, SENT, AuditEventType.ASSIGNMENT_BATCH_EXPIRED, actor=actor, fields=["status"], expired_items=len(items))
         return True

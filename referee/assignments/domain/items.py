@@ -11,8 +11,17 @@ from django.utils import timezone
 
 from referee.assignments.domain.batches import complete_batch_if_responded
 from referee.assignments.domain.common import (
-    ACCEPTED, CANCELLED, COI_BLOCKED, DRAFT, EXPIRED, PENDING, block_conflicted, blocking_conflicts, lock_batch,
-    lock_item, reviewer_of,
+    ACCEPTED,
+    CANCELLED,
+    COI_BLOCKED,
+    DRAFT,
+    EXPIRED,
+    PENDING,
+    block_conflicted,
+    blocking_conflicts,
+    lock_batch,
+    lock_item,
+    reviewer_of,
 )
 from referee.assignments.domain.reassign import auto_reassign, lock_call_for_reassign
 from referee.assignments.models import AssignmentItem
@@ -21,6 +30,7 @@ from referee.calls.models import CallAssignmentConfiguration, Proposal
 from referee.conflicts.domain import lock_pair, unblock_pair_items
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.audit import event, record, record_many
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
@@ -103,11 +113,11 @@ def _accept(batch, item, actor) -> Review:
             review = Review.objects.create(proposal=proposal, reviewer_id=user_id)
     except IntegrityError:
         raise DomainError(ALREADY_REVIEWING) from None
-    record("REVIEW_CREATED", review, actor=actor, call=batch.call, to_state=review.state,
+    record(AuditEventType.REVIEW_CREATED, review, actor=actor, call=batch.call, to_state=review.state,
            source="assignment", item=item.uuid.hex)
     try:
         with transaction.atomic():
-            move_items([item], ACCEPTED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_ACCEPTED",
+            move_items([item], ACCEPTED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_ACCEPTED,
                        review=review, responded_at=timezone.now())
     except IntegrityError:  # one review per item (§2): the item is locked, so only a broken caller gets here
         raise DomainError(ACCEPT_NOT_PENDING) from None
@@ -141,7 +151,7 @@ def decline_item(item, *, actor, reason: str = "") -> CallReviewerPool | None:
             raise DomainError(DECLINE_EXPIRED)
         if item.status != PENDING or batch.status == DRAFT:
             raise DomainError(DECLINE_NOT_PENDING)
-        move_items([item], DECLINED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_DECLINED",
+        move_items([item], DECLINED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_DECLINED,
                    decline_reason=reason or "", responded_at=timezone.now())
         complete_batch_if_responded(batch, actor=actor)
         reassigning = reassigning and _may_auto_reassign(config, item)  # both re-read under the locks
@@ -159,7 +169,7 @@ def update_decline_reason(item, *, actor, decline_reason: str) -> AssignmentItem
             raise DomainError(ONLY_DECLINED_REASON)
         item.decline_reason = decline_reason
         item.save(update_fields=["decline_reason", "modified"])
-        record("ASSIGNMENT_ITEM_DECLINE_REASON_UPDATED", item, actor=actor, call=item.batch.call,
+        record(AuditEventType.ASSIGNMENT_ITEM_DECLINE_REASON_UPDATED, item, actor=actor, call=item.batch.call,
                from_state=item.status, to_state=item.status)
         return item
 
@@ -172,7 +182,7 @@ def delete_item(item, *, actor) -> None:
         item = lock_item(item)
         if item.status == ACCEPTED:
             raise DomainError(ACCEPTED_NOT_DELETED)
-        record("ASSIGNMENT_ITEM_DELETED", item, actor=actor, call=batch.call, from_state=item.status,
+        record(AuditEventType.ASSIGNMENT_ITEM_DELETED, item, actor=actor, call=batch.call, from_state=item.status,
                batch=batch.uuid.hex, proposal=item.proposal.uuid.hex)
         item.delete()
         complete_batch_if_responded(batch, actor=actor)
@@ -199,7 +209,7 @@ def force_unblock(item, *, actor, override_reason: str) -> AssignmentItem:
         item.override_reason, item.overridden_at = override_reason, now
         item.overridden_by = actor if getattr(actor, "is_authenticated", False) else None
         item.save(update_fields=["override_reason", "overridden_by", "overridden_at", "modified"])
-        record("ASSIGNMENT_ITEM_FORCE_UNBLOCKED", item, actor=actor, call=item.batch.call, from_state=COI_BLOCKED,
+        record(AuditEventType.ASSIGNMENT_ITEM_FORCE_UNBLOCKED, item, actor=actor, call=item.batch.call, from_state=COI_BLOCKED,
                message=override_reason, waived=[c.uuid.hex for c in waived])
         unblock_pair_items(profile, proposal, actor=actor)
         return item
@@ -215,6 +225,6 @@ def _waive(pair, *, actor, plan: str, at) -> list:
         status=ConflictOfInterest.Status.WAIVED, management_plan=plan, reviewed_by=reviewer, reviewed_at=at,
         modified=at,
     )
-    record_many([event("COI_WAIVED", conflict, actor=actor, call=conflict.call_id, from_state=conflict.status,
+    record_many([event(AuditEventType.COI_WAIVED, conflict, actor=actor, call=conflict.call_id, from_state=conflict.status,
                        to_state=ConflictOfInterest.Status.WAIVED, reason="force-unblock") for conflict in conflicts])
     return conflicts

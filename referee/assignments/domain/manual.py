@@ -17,6 +17,7 @@ from referee.assignments.transitions import link_conflicts
 from referee.assignments.workload import enforce_workload_limit
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import FieldError
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
 
@@ -57,7 +58,7 @@ def create_manual_assignment(call, *, actor, reviewer_pool_entry_uuid, proposal_
         if proposals:
             items = _create_items(batch, entry, proposals, conflicts, result.skipped_proposals)
             result.items_created = len(items)
-            record("ASSIGNMENT_ITEMS_CREATED", batch, actor=actor, call=call, from_state=batch.status,
+            record(AuditEventType.ASSIGNMENT_ITEMS_CREATED, batch, actor=actor, call=call, from_state=batch.status,
                    to_state=batch.status, source="manual",
                    items={item.uuid.hex: item.status for item in items})
     return result
@@ -110,7 +111,7 @@ def draft_batch(entry, actor, manager_notes: str):
             if batch is None:
                 raise
         else:
-            record("ASSIGNMENT_BATCH_CREATED", batch, actor=actor, call=entry.call, to_state=DRAFT, source="manual")
+            record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=entry.call, to_state=DRAFT, source="manual")
             return batch
     if manager_notes:
         batch.manager_notes = manager_notes

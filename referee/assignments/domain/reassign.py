@@ -14,16 +14,23 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from referee.assignments.domain.common import (
-    CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, SENT, blocking_conflicts, lock_item,
+    CANCELLED,
+    COI_BLOCKED,
+    DRAFT,
+    ITEM_EXPIRED,
+    PENDING,
+    SENT,
+    blocking_conflicts,
+    lock_item,
 )
 from referee.assignments.domain.manual import CONFLICT_BID, IN_TEAM, draft_batch
-from referee.assignments.workload import enforce_workload_limit
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.assignments.transitions import link_conflicts, lock, move_items
-from referee.assignments.workload import open_assignments_expression
+from referee.assignments.workload import enforce_workload_limit, open_assignments_expression
 from referee.calls.models import CallAssignmentConfiguration, MatchingConfiguration, Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.audit import record
+from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
@@ -81,9 +88,9 @@ def _new_item(batch, entry, old, *, conflicts: dict, affinity, actor) -> Assignm
         raise DomainError(ALREADY_ASSIGNED) from None
     if blocked:
         link_conflicts([item], conflicts)
-    record("ASSIGNMENT_ITEMS_CREATED", batch, actor=actor, call=batch.call, from_state=batch.status,
+    record(AuditEventType.ASSIGNMENT_ITEMS_CREATED, batch, actor=actor, call=batch.call, from_state=batch.status,
            to_state=batch.status, source="reassign", reassigned_from=old.uuid.hex, items={item.uuid.hex: item.status})
-    move_items([old], REASSIGNED, actor=actor, call=batch.call, event_type="ASSIGNMENT_ITEM_REASSIGNED")
+    move_items([old], REASSIGNED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REASSIGNED)
     return item
 
 
@@ -213,7 +220,7 @@ def auto_reassign(item, *, config: CallAssignmentConfiguration, actor) -> CallRe
         call_id=config.call_id, reviewer_pool_entry=target, status=SENT, sent_at=now,
         expires_at=now + timedelta(days=config.assignment_expiration_days), source=AssignmentBatch.Source.ALGORITHM,
     )
-    record("ASSIGNMENT_BATCH_CREATED", batch, actor=actor, call=batch.call, to_state=SENT, source="auto-reassign",
+    record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=batch.call, to_state=SENT, source="auto-reassign",
            reassigned_from=item.uuid.hex)
     # Eligible pairs have no blocking COI (§5.2), so the new item is pending.
     _new_item(batch, target, item, conflicts={}, affinity=best.affinity, actor=actor)

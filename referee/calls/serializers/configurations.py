@@ -7,7 +7,12 @@ from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField
 from referee.api.rows import ModelSerializer
-from referee.calls.models import COI_TYPE_CODES, CallAssignmentConfiguration, CallCOIConfiguration, MatchingConfiguration
+from referee.calls.models import (
+    COI_TYPE_CODES,
+    CallAssignmentConfiguration,
+    CallCOIConfiguration,
+    MatchingConfiguration,
+)
 
 CALL_KEYS = ["uuid", "call_uuid", "call_name", "created", "modified"]
 

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.rows import ModelSerializer
 from referee.calls.disclosure import ProposalDisclosure, readable_by
+from referee.calls.enums import CallState
 from referee.calls.models import Proposal, Round
 from referee.calls.serializers.calls import NestedRoundSerializer
 from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
@@ -138,7 +139,7 @@ class ProposalCreateSerializer(_ProposalInputSerializer):
         round_ = Round.objects.select_related("call").filter(uuid=key).first() if key else None
         if round_ is None:
             raise serializers.ValidationError({field: ["Round not found."]})
-        if round_.call.state != "active":
+        if round_.call.state != CallState.ACTIVE:
             raise serializers.ValidationError({field: ["Proposals can only be created in rounds of active calls."]})
         attrs["round"] = round_
         return attrs

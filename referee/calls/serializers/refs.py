@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import absolute_link
+from referee.core.models import User
 
 MAX_REFS = 1000
 
@@ -52,8 +53,6 @@ class UserRefListField(serializers.Field):
     One flat message for unknown entries keeps the one error shape (`{field: [msg]}`)."""
 
     def to_internal_value(self, data):
-        from referee.core.models import User
-
         if not isinstance(data, list):
             raise serializers.ValidationError("Expected a list of user uuids.")
         if len(data) > MAX_REFS:
