@@ -44,7 +44,11 @@ from referee.calls.models import MatchingConfiguration, Proposal, Round
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent, User
 from referee.reviewers.models import (
-    CallReviewerPool, ReviewerBid, ReviewerExpertise, ReviewerProfile, ReviewerPublication,
+    CallReviewerPool,
+    ReviewerBid,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
 )
 
 DATABASE_NAME = "referee_bench_generation"

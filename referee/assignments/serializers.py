@@ -5,14 +5,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquer
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
-from referee.api.fields import (
-    DisplayField,
-    HexUUIDField,
-    LinkField,
-    NameField,
-    RelatedUUIDField,
-    ScoreField,
-)
+from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE
 from referee.assignments.models import AssignmentBatch, AssignmentItem

@@ -11,12 +11,7 @@ from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
 from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
-from referee.reviewers.models import (
-    MAX_ASSIGNMENTS_DEFAULT,
-    MAX_ASSIGNMENTS_MAX,
-    MAX_ASSIGNMENTS_MIN,
-    CallReviewerPool,
-)
+from referee.reviewers.models import MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MAX, MAX_ASSIGNMENTS_MIN, CallReviewerPool
 from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
