@@ -14,8 +14,7 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/assignment-items/"
 NIL = "0" * 32

@@ -12,8 +12,7 @@ from waldur_api_client.models import ReviewerBidsBulkSubmitResponse200
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/reviewer-bids/"
 SUBMIT = f"{LIST}submit/"

@@ -21,8 +21,7 @@ from waldur_api_client.models import (
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 URL = "/api/call-assignment-configurations/"
 OVERLAP = "Each conflict type may only be assigned to one rule. Remove it from all but one of these: {}."

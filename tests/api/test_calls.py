@@ -12,8 +12,7 @@ from waldur_api_client.models import (
 from referee.calls.models import Call
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 URL = "/api/proposal-protected-calls/"
 

@@ -9,8 +9,7 @@ from waldur_api_client.models import COIDetectionJob as ClientJob
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/coi-detection-jobs/"
 ALREADY = "A conflict detection job is already pending or running for this call."

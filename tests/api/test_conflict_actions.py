@@ -9,7 +9,7 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import ROLES, client_for, role_user
 
 LIST = "/api/conflicts-of-interest/"
 WRITE_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,

@@ -12,8 +12,7 @@ from referee.calls.models import COI_TYPE_CODES
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/conflicts-of-interest/"
 NIL = "0" * 32

@@ -13,8 +13,8 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import build_call, set_scores
+from tests.helpers import ROLES, client_for, role_user
 
 pytestmark = pytest.mark.django_db
 SCORES = [[0.9, 0.5, 0.3], [0.4, 0.8, 0.6], [0.7, 0.2, 0.65]]

@@ -21,9 +21,8 @@ from referee.calls.models import MatchingConfiguration
 from referee.conflicts.models import ConflictOfInterest
 from referee.reviewers.models import ReviewerExpertise
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import set_scores
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 BASE = "/api/proposal-protected-calls/{}/{}/"
 # action → (method, body)

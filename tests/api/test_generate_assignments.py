@@ -11,8 +11,8 @@ from referee.assignments.models import AssignmentBatch, AssignmentItem, Proposed
 from referee.calls.models import MatchingConfiguration
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import set_scores
+from tests.helpers import ROLES, client_for, role_user
 
 DROP = object()
 

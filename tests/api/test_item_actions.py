@@ -15,7 +15,7 @@ from referee.notifications.models import OutboxMessage
 from referee.reviewers.models import ReviewerBid
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import client_for, role_user
+from tests.helpers import client_for, role_user
 
 LIST = "/api/assignment-items/"
 SELF_REFUSED = {"anonymous": 401, "stranger": 404, "other_manager": 404, "manager": 403, "support": 403, "staff": 403}

@@ -9,7 +9,7 @@ from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import ROLES, client_for, role_user
 
 NIL = "0" * 32
 DROP = object()

@@ -5,8 +5,7 @@ from waldur_api_client.models import ReviewerAffiliation, ReviewerExpertise, Rev
 
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 KINDS = {
     "affiliations": (ReviewerAffiliation, {"organization_name": "University of Tartu"}, {"department": "CS"}),

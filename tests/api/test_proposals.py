@@ -14,8 +14,7 @@ from referee.conflicts.rules import rule_for
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 URL = "/api/proposal-proposals/"
 NIL = "0" * 32

@@ -11,8 +11,7 @@ from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
 LIST = "/api/reviewer-profiles/"

@@ -1,10 +1,9 @@
 """What reviewing a conflict does to the pair's assignment items (§4.2, §4.4, §5.8): the unblock
 rule in every batch state, other blocking conflicts, recusal, and blocking by detection."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,15 +15,9 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
+from tests.helpers import NOW
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def coi(w, proposal=None, *, rule="management_allowed", status="pending", coi_type="INST_FORMER", profile=None):
