@@ -10,7 +10,6 @@ from waldur_api_client.models import (
 )
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
@@ -23,11 +22,6 @@ ACTION_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "revie
 
 def url(batch, action=None):
     return f"{LIST}{batch.uuid.hex}/" + (f"{action}/" if action else "")
-
-
-def coi(w, proposal, rule="recusal_required", status="pending", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(reviewer=w.profile, proposal=proposal, call=w.call, coi_type=coi_type,
-                                             severity="real", rule=rule, status=status)
 
 
 @pytest.fixture
@@ -43,8 +37,8 @@ class TestRepresentation:
         review = Review.objects.create(proposal=world.proposal2, reviewer=world.reviewer)
         accepted = f.item(sent, world.proposal2, status="accepted", review=review, affinity_score=0.123456,
                           overridden_by=world.staff)
-        coi(world, world.proposal)
-        coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")  # never blocks, not counted
+        f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")  # never blocks, not counted
         body = client_for(world.manager).get(url(sent)).json()
         parsed = ClientBatch.from_dict(body)
         assert parsed.uuid.hex == sent.uuid.hex and body["uuid"] == sent.uuid.hex
@@ -97,7 +91,7 @@ class TestRepresentation:
         def add_items():
             for _ in range(5):
                 item = f.item(sent, f.proposal(world.round), affinity_score=0.5, overridden_by=world.staff)
-                coi(world, item.proposal)
+                f.conflict(world.profile, item.proposal)
                 item.review = Review.objects.create(proposal=item.proposal, reviewer=world.reviewer)
                 item.save()
 
@@ -315,7 +309,7 @@ class TestSend:
         f.item(empty, world.proposal2)
         response = client.post(url(empty, "send"), {"manager_notes": "x" * 5001}, format="json")
         assert response.status_code == 400 and "manager_notes" in response.json()
-        coi(world, world.proposal2)
+        f.conflict(world.profile, world.proposal2)
         assert client.post(url(empty, "send")).json() == {"detail": "Batch has no pending items to send."}
 
 

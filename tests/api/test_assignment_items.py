@@ -25,11 +25,6 @@ def url(item, action=None):
     return f"{LIST}{item.uuid.hex}/" + (f"{action}/" if action else "")
 
 
-def coi(w, proposal, rule="recusal_required", status="pending", coi_type="ROLE_NAMED", profile=None):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal, call=w.call,
-                                             coi_type=coi_type, severity="real", rule=rule, status=status)
-
-
 def unblock(user, item, body):
     return client_for(user).post(url(item, "force-unblock"), body, format="json")
 
@@ -68,8 +63,8 @@ class TestRepresentation:
         accepted = f.item(sent, world.proposal2, status="accepted", review=review, responded_at=timezone.now(),
                           affinity_score=0.123456)
         blocked = f.item(f.batch(world.entry), world.proposal, status="coi_blocked", overridden_by=world.staff)
-        coi(world, world.proposal)
-        coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")  # never blocks: not counted
+        f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")  # never blocks: not counted
         client = client_for(world.manager)
         body = client.get(url(accepted)).json()
         ClientItem.from_dict(body)
@@ -94,7 +89,7 @@ class TestRepresentation:
                 added = f.item(f.batch(entry, status="sent"), proposal, overridden_by=world.staff)
                 added.review = Review.objects.create(proposal=proposal, reviewer=entry.reviewer.user)
                 added.save()
-                coi(world, proposal, profile=entry.reviewer)
+                f.conflict(entry.reviewer, proposal)
 
         assert_constant_queries(client, LIST, add_items)
 
@@ -296,8 +291,9 @@ class TestForceUnblock:
     def test_waives_pending_blocking_cois_and_reopens(self, world):
         batch = f.batch(world.entry, status="responded")
         item = f.item(batch, world.proposal, status="coi_blocked")
-        blocking = coi(world, world.proposal, rule="management_allowed")
-        disclosure = coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")
+        blocking = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                              severity="real")
+        disclosure = f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")
         response = unblock(world.manager, item, {"override_reason": "Checked with the panel"})
         assert response.status_code == 200, response.content
         body = response.json()
@@ -316,7 +312,7 @@ class TestForceUnblock:
 
     def test_recusal_required_conflicts_are_overridden_too(self, world):
         item = f.item(f.batch(world.entry), world.proposal, status="coi_blocked")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         assert unblock(world.manager, item, {"override_reason": "r"}).json()["status"] == "pending"
 
     def test_unanswerable_batch_leaves_it_expired(self, world):
@@ -326,8 +322,9 @@ class TestForceUnblock:
 
     def test_recused_conflict_refuses(self, world, sent):
         item = f.item(sent, world.proposal, status="coi_blocked")
-        pending = coi(world, world.proposal, rule="management_allowed")
-        coi(world, world.proposal, status="recused", coi_type="INST_SAME")
+        pending = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                             severity="real")
+        f.conflict(world.profile, world.proposal, status="recused", coi_type="INST_SAME")
         response = unblock(world.manager, item, {"override_reason": "r"})
         assert (response.status_code, response.json()) == (400, {
             "detail": "Item is blocked by a recused conflict and cannot be unblocked."})

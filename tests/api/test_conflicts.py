@@ -9,7 +9,6 @@ from waldur_api_client.models import ConflictOfInterest as ClientCOI
 from waldur_api_client.models import ConflictSummaryResponse
 
 from referee.calls.models import COI_TYPE_CODES
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
 from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
@@ -29,12 +28,6 @@ def calls_url(call, action):
     return f"/api/proposal-protected-calls/{call.uuid.hex}/{action}/"
 
 
-def coi(profile, proposal, *, coi_type="ROLE_NAMED", severity="real", rule="recusal_required", status="pending",
-        **kwargs):
-    return ConflictOfInterest.objects.create(reviewer=profile, proposal=proposal, call=proposal.call,
-                                             coi_type=coi_type, severity=severity, rule=rule, status=status, **kwargs)
-
-
 @pytest.fixture
 def conflicts(world):
     """Own (the world's reviewer), another reviewer's in the same call, and one in another call."""
@@ -42,11 +35,9 @@ def conflicts(world):
     f.pool_entry(world.call, other)
     foreign_round = f.round_(world.other_call)
     return {
-        "own": coi(world.profile, world.proposal),
-        "colleague": coi(other, world.proposal2, coi_type="INST_FORMER", severity="apparent",
-                         rule="management_allowed"),
-        "foreign": coi(f.profile(f.user()), f.proposal(foreign_round), coi_type="COAUTH_OLD", severity="potential",
-                       rule="disclosure_only"),
+        "own": f.conflict(world.profile, world.proposal),
+        "colleague": f.conflict(other, world.proposal2, rule="management_allowed"),
+        "foreign": f.conflict(f.profile(f.user()), f.proposal(foreign_round), rule="disclosure_only"),
     }
 
 
@@ -54,9 +45,9 @@ def conflicts(world):
 class TestRepresentation:
     def test_detail_parses_with_the_client_and_follows_the_rules(self, world):
         org = f.customer("Acme Labs")
-        conflict = coi(world.profile, world.proposal, conflicting_user=world.applicant, conflicting_organization=org,
-                       evidence_description="Named in the team", evidence_data={"matched": "applicant"},
-                       detection_method="self_disclosed")
+        conflict = f.conflict(world.profile, world.proposal, conflicting_user=world.applicant,
+                              conflicting_organization=org, evidence_description="Named in the team",
+                              evidence_data={"matched": "applicant"}, detection_method="self_disclosed")
         body = client_for(world.manager).get(url(conflict)).json()
         parsed = ClientCOI.from_dict(body)
         assert parsed.uuid.hex == conflict.uuid.hex and body["uuid"] == conflict.uuid.hex
@@ -84,8 +75,9 @@ class TestRepresentation:
         assert body["detected_at"].endswith("Z") and body["created"].endswith("Z")
 
     def test_missing_targets_and_reviewed_conflicts(self, world):
-        conflict = coi(world.profile, world.proposal, status="dismissed", reviewed_by=world.manager,
-                       reviewed_at=timezone.now(), rule="disclosure_only")
+        conflict = f.conflict(world.profile, world.proposal, rule="disclosure_only", status="dismissed",
+                              coi_type="ROLE_NAMED", severity="real", reviewed_by=world.manager,
+                              reviewed_at=timezone.now())
         body = client_for(world.manager).get(url(conflict)).json()
         ClientCOI.from_dict(body)
         assert (body["conflicting_user"], body["conflicting_user_name"]) == (None, "")
@@ -100,7 +92,8 @@ class TestRepresentation:
         ("dismissed", "recusal_required", False), ("recused", "disclosure_only", True),
     ])
     def test_is_blocking_follows_the_rules(self, world, status, rule, blocking):
-        conflict = coi(world.profile, world.proposal, status=status, rule=rule)
+        conflict = f.conflict(world.profile, world.proposal, rule=rule, status=status, coi_type="ROLE_NAMED",
+                              severity="real")
         assert client_for(world.staff).get(url(conflict)).json()["is_blocking"] is blocking
 
     def test_list_rows_parse_with_the_client(self, world, conflicts):
@@ -112,8 +105,8 @@ class TestRepresentation:
         def add_conflicts():
             for _ in range(5):
                 profile = f.profile(f.user())
-                coi(profile, f.proposal(world.round), conflicting_user=f.user(), conflicting_organization=f.customer(),
-                    reviewed_by=f.user(), status="dismissed")
+                f.conflict(profile, f.proposal(world.round), status="dismissed", conflicting_user=f.user(),
+                           conflicting_organization=f.customer(), reviewed_by=f.user())
 
         assert_constant_queries(client_for(world.staff), LIST, add_conflicts)
         assert_constant_queries(client_for(world.manager), calls_url(world.call, "conflicts"), add_conflicts)
@@ -238,11 +231,11 @@ class TestFiltersAndOrdering:
 
     def test_ordering(self, world):
         now = timezone.now()
-        a = coi(world.profile, world.proposal, detected_at=now - timedelta(days=3), severity="real", status="waived")
-        b = coi(world.profile, world.proposal2, detected_at=now - timedelta(days=1), severity="apparent",
-                status="recused")
-        c = coi(world.profile, world.proposal, coi_type="INST_SAME", detected_at=now - timedelta(days=2),
-                severity="potential", status="dismissed")
+        a = f.conflict(world.profile, world.proposal, status="waived", detected_at=now - timedelta(days=3))
+        b = f.conflict(world.profile, world.proposal2, status="recused", severity="apparent",
+                       detected_at=now - timedelta(days=1))
+        c = f.conflict(world.profile, world.proposal, status="dismissed", coi_type="INST_SAME", severity="potential",
+                       detected_at=now - timedelta(days=2))
         client = client_for(world.manager)
         a, b, c = a.uuid.hex, b.uuid.hex, c.uuid.hex
         assert self.uuids(client) == [b, c, a]  # -detected_at
@@ -290,7 +283,7 @@ class TestCallConflicts:
             assert response.status_code == 400 and param in response.json()
 
     def test_summary_has_every_key(self, world, conflicts):
-        coi(world.profile, world.proposal2, coi_type="COAUTH_RECENT", severity="apparent", status="waived")
+        f.conflict(world.profile, world.proposal2, status="waived", coi_type="COAUTH_RECENT", severity="apparent")
         body = client_for(world.support).get(calls_url(world.call, "conflict-summary")).json()
         ConflictSummaryResponse.from_dict(body)
         assert body["total"] == 3

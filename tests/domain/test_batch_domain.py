@@ -7,18 +7,11 @@ from django.utils import timezone
 
 from referee.assignments import domain
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.errors import DomainError, FieldError
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import NOW, events
-
-def coi(w, proposal, *, status="pending", rule="recusal_required", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(
-        reviewer=w.profile, proposal=proposal, call=w.call, coi_type=coi_type, severity="real", rule=rule, status=status
-    )
-
 
 @pytest.mark.django_db
 class TestSend:
@@ -45,8 +38,9 @@ class TestSend:
         batch = f.batch(world.entry)
         blocked = f.item(batch, world.proposal)
         free = f.item(batch, world.proposal2)
-        conflict = coi(world, world.proposal)
-        coi(world, world.proposal2, rule="disclosure_only")  # disclosure-only never blocks
+        conflict = f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal2, rule="disclosure_only", coi_type="ROLE_NAMED",
+                   severity="real")  # disclosure-only never blocks
         domain.send_batch(batch, actor=world.manager)
         blocked.refresh_from_db(), free.refresh_from_db()
         assert (blocked.status, blocked.has_coi, list(blocked.coi_records.all())) == ("coi_blocked", True, [conflict])
@@ -56,7 +50,7 @@ class TestSend:
     def test_refused_when_every_item_is_blocked_and_nothing_changes(self, world):
         batch = f.batch(world.entry)
         item = f.item(batch, world.proposal)
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         with pytest.raises(DomainError, match="^Batch has no pending items to send.$"):
             domain.send_batch(batch, actor=world.manager)
         item.refresh_from_db(), batch.refresh_from_db()
@@ -135,7 +129,7 @@ class TestExtendDeadline:
         reopened = f.item(batch, world.proposal, status="expired")
         blocked = f.item(batch, world.proposal2, status="expired")
         declined = f.item(batch, f.proposal(world.round), status="declined")
-        conflict = coi(world, world.proposal2)
+        conflict = f.conflict(world.profile, world.proposal2)
         result = domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=3))
         assert (result.status, result.reminder_sent, result.manager_notified) == ("sent", False, False)
         for item in (reopened, blocked, declined):
@@ -147,7 +141,7 @@ class TestExtendDeadline:
     def test_expired_batch_whose_items_are_all_blocked_is_responded(self, world, clock):
         batch = f.batch(world.entry, status="expired")
         f.item(batch, world.proposal, status="expired")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         result = domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=3))
         assert (result.status, result.responded_at) == ("responded", NOW)
 
@@ -276,7 +270,7 @@ class TestManualAssignment:
         assert self.run(world, [world.proposal.uuid]).batch_uuid == draft.uuid
 
     def test_blocked_pairs_become_coi_blocked_items(self, world):
-        conflict = coi(world, world.proposal)
+        conflict = f.conflict(world.profile, world.proposal)
         self.run(world, [world.proposal.uuid])
         item = AssignmentItem.objects.get()
         assert (item.status, item.has_coi, list(item.coi_records.all())) == ("coi_blocked", True, [conflict])
@@ -298,7 +292,7 @@ class TestManualAssignment:
         world.entry.save()
         Review.objects.create(proposal=f.proposal(world.round), reviewer=world.reviewer)  # one open review
         extra = [f.proposal(world.round) for _ in range(2)]
-        coi(world, extra[1])  # blocked items are not new work
+        f.conflict(world.profile, extra[1])  # blocked items are not new work
         assert self.run(world, [extra[1].uuid, world.proposal.uuid]).items_created == 2
         with pytest.raises(FieldError) as error:
             self.run(world, [world.proposal2.uuid, extra[0].uuid])

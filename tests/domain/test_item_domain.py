@@ -7,7 +7,6 @@ import pytest
 
 from referee.assignments import domain
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.errors import DomainError, FieldError
 from referee.notifications.models import OutboxMessage
 from referee.reviewers.models import ReviewerBid
@@ -15,11 +14,6 @@ from referee.reviews import domain as reviews
 from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import NOW, events
-
-def coi(w, proposal, *, profile=None, status="pending", rule="recusal_required", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal, call=w.call,
-                                             coi_type=coi_type, severity="real", rule=rule, status=status)
-
 
 def entry(w, **kwargs):
     return f.pool_entry(w.call, f.profile(f.user()), **kwargs)
@@ -67,7 +61,7 @@ def test_accept_commits_the_coi_block_before_refusing(world):
     """Outside any test transaction: the block is committed by accept's own transaction and
     survives the DomainError raised after it."""
     item = f.item(f.batch(world.entry, status="sent"), world.proposal)
-    conflict = coi(world, world.proposal)
+    conflict = f.conflict(world.profile, world.proposal)
     with pytest.raises(DomainError, match="unresolved COI"):
         domain.accept_item(item, actor=world.reviewer)
     item.refresh_from_db()
@@ -127,7 +121,7 @@ class TestDecline:
         full = entry(world, max_assignments=1)
         f.item(f.batch(full, status="sent"), world.proposal2)
         conflicted, team, bidder, holder, _unscored, low = (entry(world) for _ in range(6))
-        coi(world, world.proposal, profile=conflicted.reviewer)
+        f.conflict(conflicted.reviewer, world.proposal)
         world.proposal.team.add(team.reviewer.user)
         ReviewerBid.objects.create(reviewer=bidder.reviewer, proposal=world.proposal, bid="conflict")
         f.item(f.batch(holder, status="expired"), world.proposal, status="expired")
@@ -168,7 +162,7 @@ class TestReassignAndSuggestions:
         item = f.item(f.batch(world.entry, status="sent"), world.proposal, status="declined")
         target = entry(world, max_assignments=1)
         f.item(f.batch(target, status="sent"), world.proposal2)
-        coi(world, world.proposal, profile=target.reviewer)
+        f.conflict(target.reviewer, world.proposal)
         new = domain.reassign_item(item, actor=world.manager, reviewer_pool_entry_uuid=target.uuid)
         assert new.status == "coi_blocked" and not events("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN")
 
@@ -202,7 +196,8 @@ class TestForceUnblock:
 
     def test_audit_and_records(self, world, clock):
         item = f.item(f.batch(world.entry, status="sent"), world.proposal, status="coi_blocked")
-        conflict = coi(world, world.proposal, rule="management_allowed")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                              severity="real")
         domain.force_unblock(item, actor=world.manager, override_reason="Panel decision")
         item.refresh_from_db()
         assert (item.status, item.override_reason, item.overridden_by, item.overridden_at) == (
