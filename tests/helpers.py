@@ -49,6 +49,23 @@ def role_matrix(expected: dict):
     return pytest.mark.parametrize(("role", "expected"), list(expected.items()), ids=list(expected))
 
 
+def assert_visible(client, role, list_url, rows: dict, visible: set, detail, parse=None):
+    """What `role` sees of `rows` (name → row): the list at `list_url` holds exactly the `visible`
+    names (each listed row read by `parse`, when given) and each row's detail URL, `detail(row)`,
+    answers 200 when visible and 404 when not; anonymous gets 401 for all."""
+    response = client.get(list_url)
+    if role == "anonymous":
+        assert response.status_code == 401
+    else:
+        listed = response.json()
+        for row in listed if parse else ():
+            parse(row)
+        assert {row["uuid"] for row in listed} == {rows[name].uuid.hex for name in visible}
+    for name, row in rows.items():
+        expected = 401 if role == "anonymous" else 200 if name in visible else 404
+        assert client.get(detail(row)).status_code == expected, (role, name)
+
+
 def events(event_type) -> list[AuditEvent]:
     """The audit events of one type, in the order they were recorded."""
     return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))

@@ -12,7 +12,7 @@ from waldur_api_client.models import (
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import ROLES, as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/assignment-batches/"
 NIL = "0" * 32
@@ -104,15 +104,15 @@ class TestVisibility:
         return {status: f.batch(w.entry, status=status) for status in ("sent", "responded", "expired", "cancelled")} | {
             "draft": f.batch(w.entry), "foreign": f.batch(f.pool_entry(w.other_call, f.profile(f.user())))}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list(self, world, role):
+    @role_matrix({"anonymous": None, "stranger": 0, "reviewer": 3, "other_manager": 1, "manager": 5, "support": 6,
+                  "staff": 6})
+    def test_list(self, world, role, expected):
         self.batches(world)
-        expected = {"anonymous": None, "stranger": 0, "reviewer": 3, "other_manager": 1, "manager": 5, "support": 6, "staff": 6}
-        response = client_for(role_user(world, role)).get(LIST)
+        response = as_role(world, role).get(LIST)
         if role == "anonymous":
             assert response.status_code == 401
         else:
-            assert response.status_code == 200 and len(response.json()) == expected[role]
+            assert response.status_code == 200 and len(response.json()) == expected
 
     @pytest.mark.parametrize("role", ROLES)
     def test_detail(self, world, role):
@@ -210,11 +210,11 @@ class TestRoles:
         ("post", "send", {}), ("post", "cancel", {}), ("post", "extend-deadline", {"expires_at": "2030-01-01T00:00:00Z"}),
     ]
 
-    @pytest.mark.parametrize("role", list(ACTION_STATUS))
+    @role_matrix(ACTION_STATUS)
     @pytest.mark.parametrize("method,action,body", ACTIONS)
-    def test_manager_actions_refused(self, world, sent, role, method, action, body):
-        response = getattr(client_for(role_user(world, role)), method)(url(sent, action), body, format="json")
-        assert response.status_code == ACTION_STATUS[role], response.content
+    def test_manager_actions_refused(self, world, sent, role, expected, method, action, body):
+        response = getattr(as_role(world, role), method)(url(sent, action), body, format="json")
+        assert response.status_code == expected, response.content
         assert AssignmentBatch.objects.get(pk=sent.pk).manager_notes == ""
 
     @pytest.mark.parametrize("method,action,body", ACTIONS)

@@ -9,7 +9,7 @@ from waldur_api_client.models import COIDetectionJob as ClientJob
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import ROLES, as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/coi-detection-jobs/"
 ALREADY = "A conflict detection job is already pending or running for this call."
@@ -110,11 +110,11 @@ class TestDetectConflicts:
     STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
               "manager": 200, "staff": 200}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_roles(self, world, role):
-        response = client_for(role_user(world, role)).post(detect_url(world.call), {}, format="json")
-        assert response.status_code == self.STATUS[role], response.content
-        assert COIDetectionJob.objects.exists() is (self.STATUS[role] == 200)
+    @role_matrix(STATUS)
+    def test_roles(self, world, role, expected):
+        response = as_role(world, role).post(detect_url(world.call), {}, format="json")
+        assert response.status_code == expected, response.content
+        assert COIDetectionJob.objects.exists() is (expected == 200)
 
     def test_queues_a_pending_job_answering_200(self, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:

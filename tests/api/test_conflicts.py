@@ -11,7 +11,7 @@ from waldur_api_client.models import ConflictSummaryResponse
 from referee.calls.models import COI_TYPE_CODES
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/conflicts-of-interest/"
 NIL = "0" * 32
@@ -114,19 +114,11 @@ class TestRepresentation:
 
 @pytest.mark.django_db
 class TestVisibility:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list_and_detail(self, world, conflicts, role):
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
-                   "manager": {"own", "colleague"}, "support": set(conflicts), "staff": set(conflicts)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {row["uuid"] for row in response.json()} == {conflicts[name].uuid.hex for name in visible}
-        for name, conflict in conflicts.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(conflict)).status_code == expected, (role, name)
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
+                  "manager": {"own", "colleague"}, "support": {"own", "colleague", "foreign"},
+                  "staff": {"own", "colleague", "foreign"}})
+    def test_list_and_detail(self, world, conflicts, role, expected):
+        assert_visible(as_role(world, role), role, LIST, conflicts, expected, url)
 
     def test_non_uuid_and_unknown_are_404(self, world):
         client = client_for(world.staff)
@@ -143,16 +135,16 @@ class TestVisibility:
 
 @pytest.mark.django_db
 class TestNotes:
-    @pytest.mark.parametrize("role", ROLES)
+    @role_matrix(WRITE_STATUS)
     @pytest.mark.parametrize("method", ["put", "patch"])
-    def test_roles(self, world, conflicts, role, method):
+    def test_roles(self, world, conflicts, role, expected, method):
         conflict = conflicts["own"]
-        response = getattr(client_for(role_user(world, role)), method)(
+        response = getattr(as_role(world, role), method)(
             url(conflict), {"review_notes": "Checked", "management_plan": "Plan"}, format="json")
-        assert response.status_code == WRITE_STATUS[role], response.content
+        assert response.status_code == expected, response.content
         conflict.refresh_from_db()
         changed = (conflict.review_notes, conflict.management_plan) == ("Checked", "Plan")
-        assert changed is (WRITE_STATUS[role] == 200)
+        assert changed is (expected == 200)
         if changed:
             ClientCOI.from_dict(response.json())
             assert response.json()["review_notes"] == "Checked"
@@ -253,13 +245,13 @@ class TestCallConflicts:
     READ_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 200,
                    "manager": 200, "staff": 200}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_roles(self, world, conflicts, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(READ_STATUS)
+    def test_roles(self, world, conflicts, role, expected):
+        client = as_role(world, role)
         for action in ("conflicts", "conflict-summary"):
-            assert client.get(calls_url(world.call, action)).status_code == self.READ_STATUS[role], (role, action)
-            expected = 401 if role == "anonymous" else 405
-            assert client.post(calls_url(world.call, action), {}, format="json").status_code == expected
+            assert client.get(calls_url(world.call, action)).status_code == expected, (role, action)
+            post_status = 401 if role == "anonymous" else 405
+            assert client.post(calls_url(world.call, action), {}, format="json").status_code == post_status
 
     def test_lists_the_calls_conflicts_paginated(self, world, conflicts):
         response = client_for(world.manager).get(calls_url(world.call, "conflicts"), {"page_size": 1})

@@ -21,7 +21,7 @@ from referee.calls.models import MatchingConfiguration
 from referee.reviewers.models import ReviewerExpertise
 from tests import factories as f
 from tests.engine.test_generation import set_scores
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import ROLES, as_role, assert_constant_queries, client_for, role_matrix
 
 BASE = "/api/proposal-protected-calls/{}/{}/"
 # action → (method, body)
@@ -54,7 +54,7 @@ class TestRoles:
     @pytest.mark.parametrize("role", ROLES)
     def test_who_may_call(self, world, action, role):
         method, body = ACTIONS[action]
-        client = client_for(role_user(world, role))
+        client = as_role(world, role)
         response = getattr(client, method)(url(world.call, action), body, format="json") if method == "post" \
             else client.get(url(world.call, action))
         expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "manager": 200,
@@ -243,17 +243,16 @@ class TestProposedAssignments:
 
         assert_constant_queries(client_for(scored.manager), url(scored.call, "proposed-assignments"), add_rows)
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_route(self, scored, role):
+    @role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 404, "manager": 200,
+                  "support": 200, "staff": 200})
+    def test_detail_route(self, scored, role, expected):
         generate_assignments(scored.call, user=scored.manager, dry_run=True)
         row = scored.call.proposed_assignments.first()
-        response = client_for(role_user(scored, role)).get(f"/api/proposed-assignments/{row.uuid.hex}/")
-        expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 404, "manager": 200,
-                    "support": 200, "staff": 200}[role]
+        response = as_role(scored, role).get(f"/api/proposed-assignments/{row.uuid.hex}/")
         assert response.status_code == expected, response.content
         if expected == 200:
             assert ProposedAssignment.from_dict(response.json()).uuid == row.uuid
-            listed = client_for(role_user(scored, role)).get("/api/proposed-assignments/")
+            listed = as_role(scored, role).get("/api/proposed-assignments/")
             assert listed["X-Result-Count"] == "4"
 
     def test_detail_route_is_read_only(self, scored):

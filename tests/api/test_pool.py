@@ -16,7 +16,7 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.helpers import NOW, ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import NOW, as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/call-reviewer-pools/"
 # Who sees the world's entry, who may act as its manager, who as its reviewer (self-only).
@@ -44,13 +44,13 @@ def pending(world, **fields):
 
 @pytest.mark.django_db
 class TestRead:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_and_list_by_role(self, world, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(SEES)
+    def test_detail_and_list_by_role(self, world, role, expected):
+        client = as_role(world, role)
         response = client.get(url(world.entry))
-        assert response.status_code == SEES[role]
+        assert response.status_code == expected
         listed = client.get(LIST)
-        if SEES[role] == 200:
+        if expected == 200:
             assert ClientEntry.from_dict(response.json()).uuid == world.entry.uuid
             assert [row["uuid"] for row in listed.json()] == [world.entry.uuid.hex]
         elif role != "anonymous":
@@ -125,10 +125,10 @@ class TestRead:
 
 @pytest.mark.django_db
 class TestMaxAssignments:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
-        response = client_for(role_user(world, role)).patch(url(world.entry), {"max_assignments": 3}, format="json")
-        assert response.status_code == MANAGES[role]
+    @role_matrix(MANAGES)
+    def test_patch_by_role(self, world, role, expected):
+        response = as_role(world, role).patch(url(world.entry), {"max_assignments": 3}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert CallReviewerPoolUpdate.from_dict(response.json()).max_assignments == 3
             assert AuditEvent.objects.filter(event_type="POOL_MAX_ASSIGNMENTS_CHANGED").exists()
@@ -153,11 +153,11 @@ def assert_refusal(response, code, message=None):
 
 @pytest.mark.django_db
 class TestAccept:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_self_only(self, world, role, clock):
+    @role_matrix(OWNS)
+    def test_self_only(self, world, role, expected, clock):
         pending(world)
-        response = client_for(role_user(world, role)).post(url(world.entry, "accept"), [], format="json")
-        assert response.status_code == OWNS[role]
+        response = as_role(world, role).post(url(world.entry, "accept"), [], format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert InvitationAcceptResponse.from_dict(response.json()).detail == "Invitation accepted successfully."
             world.entry.refresh_from_db()
@@ -218,12 +218,11 @@ class TestAccept:
 
 @pytest.mark.django_db
 class TestDecline:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_self_only(self, world, role, clock):
+    @role_matrix(OWNS)
+    def test_self_only(self, world, role, expected, clock):
         pending(world)
-        response = client_for(role_user(world, role)).post(url(world.entry, "decline"), {"reason": "Busy"},
-                                                           format="json")
-        assert response.status_code == OWNS[role]
+        response = as_role(world, role).post(url(world.entry, "decline"), {"reason": "Busy"}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert InvitationDeclineResponse.from_dict(response.json()).detail == "Invitation declined."
             world.entry.refresh_from_db()
@@ -246,12 +245,12 @@ class TestDecline:
 
 @pytest.mark.django_db
 class TestManagerActions:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_force_accept_by_role(self, world, role, clock):
+    @role_matrix(MANAGES)
+    def test_force_accept_by_role(self, world, role, expected, clock):
         pending(world, invitation_status="declined")
-        response = client_for(role_user(world, role)).post(url(world.entry, "force-accept"),
-                                                           {"override_reason": "Needed"}, format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(url(world.entry, "force-accept"), {"override_reason": "Needed"},
+                                             format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = ClientEntry.from_dict(response.json())
             assert parsed.invitation_status == "accepted" and parsed.override_reason == "Needed"
@@ -268,13 +267,13 @@ class TestManagerActions:
             response = client.post(url(world.entry, "force-accept"), body, format="json")
             assert response.status_code == 400 and "override_reason" in response.json()
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_resend_by_role(self, world, role, clock):
+    @role_matrix(MANAGES)
+    def test_resend_by_role(self, world, role, expected, clock):
         world.call.assignment_config.assignment_expiration_days = 3
         world.call.assignment_config.save()
         entry = pending(world, invitation_status="expired", invitation_expires_at=NOW - timedelta(days=1))
-        response = client_for(role_user(world, role)).post(url(entry, "resend-invitation"), format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(url(entry, "resend-invitation"), format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = ClientEntry.from_dict(response.json())
             assert parsed.invitation_status == "pending" and parsed.invitation_expires_at == NOW + timedelta(days=3)
@@ -287,10 +286,9 @@ class TestManagerActions:
 
 @pytest.mark.django_db
 class TestCallReviewerPool:
-    @pytest.mark.parametrize("role", ROLES + ("applicant",))
-    def test_list_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(pool_url(world.call))
-        expected = {**MANAGES, "support": 200, "applicant": 403}[role]
+    @role_matrix({**MANAGES, "support": 200, "applicant": 403})
+    def test_list_by_role(self, world, role, expected):
+        response = as_role(world, role).get(pool_url(world.call))
         assert response.status_code == expected
         if expected == 200:
             assert [ClientEntry.from_dict(row).uuid for row in response.json()] == [world.entry.uuid]
@@ -318,12 +316,12 @@ class TestCallReviewerPool:
 
         assert_constant_queries(client_for(world.manager), pool_url(world.call), add_rows, {"o": "-current_assignments"})
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_invite_by_role(self, world, role, clock):
+    @role_matrix(MANAGES)
+    def test_invite_by_role(self, world, role, expected, clock):
         newcomer = f.profile(f.user("newcomer"))
-        response = client_for(role_user(world, role)).post(pool_url(world.call), {"reviewer_uuids": [newcomer.uuid.hex]},
-                                                           format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(pool_url(world.call), {"reviewer_uuids": [newcomer.uuid.hex]},
+                                             format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             (entry,) = [ClientEntry.from_dict(row) for row in response.json()]
             assert (entry.invitation_status, entry.invited_at, entry.max_assignments) == ("pending", NOW, 5)

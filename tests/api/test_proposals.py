@@ -13,7 +13,7 @@ from referee.conflicts.rules import rule_for
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 URL = "/api/proposal-proposals/"
 NIL = "0" * 32
@@ -46,11 +46,11 @@ class TestVisibility:
     EXPECTED = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 200,
                 "manager": 200, "support": 200, "staff": 200, "applicant": 200}
 
-    @pytest.mark.parametrize("role", [*ROLES, "applicant"])
-    def test_detail_and_list_by_role(self, world, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(EXPECTED)
+    def test_detail_and_list_by_role(self, world, role, expected):
+        client = as_role(world, role)
         response = client.get(detail(world.proposal))
-        assert response.status_code == self.EXPECTED[role]
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed(response.json())
         listing = client.get(URL)
@@ -58,7 +58,7 @@ class TestVisibility:
             assert listing.status_code == 401
             return
         uuids = {parsed(row).uuid.hex for row in listing.json()}
-        assert (world.proposal.uuid.hex in uuids) == (self.EXPECTED[role] == 200)
+        assert (world.proposal.uuid.hex in uuids) == (expected == 200)
 
     def test_pool_members_see_only_open_proposals_and_only_when_accepted(self, world):
         draft = f.proposal(world.round, created_by=world.applicant, state="draft")
