@@ -5,11 +5,11 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 from waldur_api_client import AuthenticatedClient
 
 from referee.core.accounts import token_for
 from tests import factories as f
+from tests.helpers import NOW, client_for
 
 
 def pytest_report_header(config):
@@ -23,13 +23,6 @@ def pytest_report_header(config):
 def _require_postgres_in_ci(django_db_setup, django_db_blocker):
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and connection.vendor != "postgresql":
         pytest.exit("CI=true requires PostgreSQL (set DATABASE_URL or start it on 127.0.0.1:5432)", returncode=1)
-
-
-def client_for(user=None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-    return client
 
 
 @pytest.fixture
@@ -76,8 +69,9 @@ def world(db):
     return w
 
 
-ROLES = ("anonymous", "stranger", "reviewer", "other_manager", "manager", "support", "staff")
-
-
-def role_user(world, role):
-    return None if role == "anonymous" else getattr(world, role)
+@pytest.fixture
+def clock(time_machine):
+    """Time stands at helpers.NOW and never ticks on its own: `clock.move_to(moment)` and
+    `clock.shift(delta)` move it, for every row, job and action the test runs."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine

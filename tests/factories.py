@@ -8,6 +8,7 @@ from django.utils import timezone
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.domain import create_call
 from referee.calls.models import Proposal, Round
+from referee.conflicts.models import ConflictOfInterest
 from referee.core.accounts import create_user
 from referee.core.models import Customer
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
@@ -82,3 +83,21 @@ def batch(entry, status="draft", created_by=None, **kwargs):
 def item(batch, proposal, status="pending", **kwargs):
     kwargs.setdefault("has_coi", status == "coi_blocked")
     return AssignmentItem.objects.create(batch=batch, proposal=proposal, status=status, **kwargs)
+
+
+# A type and severity that each rule governs under the default COI configuration (rule by severity, §5.8).
+_CONFLICT_OF_RULE = {
+    "recusal_required": ("ROLE_NAMED", "real"),
+    "management_allowed": ("INST_FORMER", "apparent"),
+    "disclosure_only": ("COAUTH_OLD", "potential"),
+}
+
+
+def conflict(reviewer, proposal, rule="recusal_required", status="pending", **kwargs):
+    """A conflict of interest of a reviewer profile with a proposal, in the proposal's call. `rule`
+    decides whether it blocks; the type and severity default to a pair that rule governs."""
+    coi_type, severity = _CONFLICT_OF_RULE[rule]
+    kwargs.setdefault("coi_type", coi_type)
+    kwargs.setdefault("severity", severity)
+    return ConflictOfInterest.objects.create(reviewer=reviewer, proposal=proposal, call=proposal.call, rule=rule,
+                                             status=status, **kwargs)

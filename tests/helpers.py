@@ -1,10 +1,80 @@
-"""Assertions and tools shared by tests."""
+"""Assertions and tools shared by tests: API clients per role, the frozen moment, readers of audit
+events and mail, query counting and races. Rows are built by tests/factories.py."""
 
 import threading
+from datetime import UTC, datetime
 
+import pytest
 from celery._state import _set_task_join_will_block
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from referee.core.accounts import token_for
+from referee.core.models import AuditEvent
+from referee.notifications.models import OutboxMessage
+
+# Where the `clock` fixture (tests/conftest.py) stands until a test moves it.
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+# Where it stands in tests/notifications: the mail snapshots there carry dates a week earlier.
+MAIL_NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+
+# The roles of §1 around the `world` fixture (tests/conftest.py), in the order tests list them.
+ROLES = ("anonymous", "stranger", "reviewer", "other_manager", "manager", "support", "staff")
+
+
+def client_for(user=None) -> APIClient:
+    """A DRF test client authenticated as `user` by token; anonymous without one."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    return client
+
+
+def role_user(world, role):
+    """The world's user playing `role` (a name of ROLES, or another attribute such as "applicant")."""
+    return None if role == "anonymous" else getattr(world, role)
+
+
+def as_role(world, role) -> APIClient:
+    return client_for(role_user(world, role))
+
+
+def role_matrix(expected: dict):
+    """Parametrise a test over `role` and what is `expected` for it, one test per role named by the
+    role, so a run reports every role that gets a wrong answer. `expected` maps each role the test
+    covers to its status (or another expectation the test reads)."""
+    unknown = set(expected) - {*ROLES, "applicant"}
+    assert not unknown, f"no such role in the world fixture: {sorted(unknown)}"
+    return pytest.mark.parametrize(("role", "expected"), list(expected.items()), ids=list(expected))
+
+
+def assert_visible(client, role, list_url, rows: dict, visible: set, detail, parse=None):
+    """What `role` sees of `rows` (name → row): the list at `list_url` holds exactly the `visible`
+    names (each listed row read by `parse`, when given) and each row's detail URL, `detail(row)`,
+    answers 200 when visible and 404 when not; anonymous gets 401 for all."""
+    response = client.get(list_url)
+    if role == "anonymous":
+        assert response.status_code == 401
+    else:
+        listed = response.json()
+        for row in listed if parse else ():
+            parse(row)
+        assert {row["uuid"] for row in listed} == {rows[name].uuid.hex for name in visible}
+    for name, row in rows.items():
+        expected = 401 if role == "anonymous" else 200 if name in visible else 404
+        assert client.get(detail(row)).status_code == expected, (role, name)
+
+
+def events(event_type) -> list[AuditEvent]:
+    """The audit events of one type, in the order they were recorded."""
+    return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))
+
+
+def outbox(template=None) -> list[OutboxMessage]:
+    """The queued mail (of one template, when given), in the order it was queued."""
+    rows = OutboxMessage.objects.order_by("id")
+    return list(rows.filter(template=template) if template else rows)
 
 
 def count_queries(client, url, params=None) -> int:

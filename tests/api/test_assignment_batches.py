@@ -10,11 +10,9 @@ from waldur_api_client.models import (
 )
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/assignment-batches/"
 NIL = "0" * 32
@@ -24,11 +22,6 @@ ACTION_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "revie
 
 def url(batch, action=None):
     return f"{LIST}{batch.uuid.hex}/" + (f"{action}/" if action else "")
-
-
-def coi(w, proposal, rule="recusal_required", status="pending", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(reviewer=w.profile, proposal=proposal, call=w.call, coi_type=coi_type,
-                                             severity="real", rule=rule, status=status)
 
 
 @pytest.fixture
@@ -44,8 +37,8 @@ class TestRepresentation:
         review = Review.objects.create(proposal=world.proposal2, reviewer=world.reviewer)
         accepted = f.item(sent, world.proposal2, status="accepted", review=review, affinity_score=0.123456,
                           overridden_by=world.staff)
-        coi(world, world.proposal)
-        coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")  # never blocks, not counted
+        f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")  # never blocks, not counted
         body = client_for(world.manager).get(url(sent)).json()
         parsed = ClientBatch.from_dict(body)
         assert parsed.uuid.hex == sent.uuid.hex and body["uuid"] == sent.uuid.hex
@@ -98,7 +91,7 @@ class TestRepresentation:
         def add_items():
             for _ in range(5):
                 item = f.item(sent, f.proposal(world.round), affinity_score=0.5, overridden_by=world.staff)
-                coi(world, item.proposal)
+                f.conflict(world.profile, item.proposal)
                 item.review = Review.objects.create(proposal=item.proposal, reviewer=world.reviewer)
                 item.save()
 
@@ -111,15 +104,15 @@ class TestVisibility:
         return {status: f.batch(w.entry, status=status) for status in ("sent", "responded", "expired", "cancelled")} | {
             "draft": f.batch(w.entry), "foreign": f.batch(f.pool_entry(w.other_call, f.profile(f.user())))}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list(self, world, role):
+    @role_matrix({"anonymous": None, "stranger": 0, "reviewer": 3, "other_manager": 1, "manager": 5, "support": 6,
+                  "staff": 6})
+    def test_list(self, world, role, expected):
         self.batches(world)
-        expected = {"anonymous": None, "stranger": 0, "reviewer": 3, "other_manager": 1, "manager": 5, "support": 6, "staff": 6}
-        response = client_for(role_user(world, role)).get(LIST)
+        response = as_role(world, role).get(LIST)
         if role == "anonymous":
             assert response.status_code == 401
         else:
-            assert response.status_code == 200 and len(response.json()) == expected[role]
+            assert response.status_code == 200 and len(response.json()) == expected
 
     @pytest.mark.parametrize("role", ROLES)
     def test_detail(self, world, role):
@@ -217,11 +210,11 @@ class TestRoles:
         ("post", "send", {}), ("post", "cancel", {}), ("post", "extend-deadline", {"expires_at": "2030-01-01T00:00:00Z"}),
     ]
 
-    @pytest.mark.parametrize("role", list(ACTION_STATUS))
+    @role_matrix(ACTION_STATUS)
     @pytest.mark.parametrize("method,action,body", ACTIONS)
-    def test_manager_actions_refused(self, world, sent, role, method, action, body):
-        response = getattr(client_for(role_user(world, role)), method)(url(sent, action), body, format="json")
-        assert response.status_code == ACTION_STATUS[role], response.content
+    def test_manager_actions_refused(self, world, sent, role, expected, method, action, body):
+        response = getattr(as_role(world, role), method)(url(sent, action), body, format="json")
+        assert response.status_code == expected, response.content
         assert AssignmentBatch.objects.get(pk=sent.pk).manager_notes == ""
 
     @pytest.mark.parametrize("method,action,body", ACTIONS)
@@ -316,7 +309,7 @@ class TestSend:
         f.item(empty, world.proposal2)
         response = client.post(url(empty, "send"), {"manager_notes": "x" * 5001}, format="json")
         assert response.status_code == 400 and "manager_notes" in response.json()
-        coi(world, world.proposal2)
+        f.conflict(world.profile, world.proposal2)
         assert client.post(url(empty, "send")).json() == {"detail": "Batch has no pending items to send."}
 
 

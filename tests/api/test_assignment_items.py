@@ -14,8 +14,7 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/assignment-items/"
 NIL = "0" * 32
@@ -24,11 +23,6 @@ WRITE_REFUSED = {"anonymous": 401, "stranger": 404, "other_manager": 404, "revie
 
 def url(item, action=None):
     return f"{LIST}{item.uuid.hex}/" + (f"{action}/" if action else "")
-
-
-def coi(w, proposal, rule="recusal_required", status="pending", coi_type="ROLE_NAMED", profile=None):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal, call=w.call,
-                                             coi_type=coi_type, severity="real", rule=rule, status=status)
 
 
 def unblock(user, item, body):
@@ -69,8 +63,8 @@ class TestRepresentation:
         accepted = f.item(sent, world.proposal2, status="accepted", review=review, responded_at=timezone.now(),
                           affinity_score=0.123456)
         blocked = f.item(f.batch(world.entry), world.proposal, status="coi_blocked", overridden_by=world.staff)
-        coi(world, world.proposal)
-        coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")  # never blocks: not counted
+        f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")  # never blocks: not counted
         client = client_for(world.manager)
         body = client.get(url(accepted)).json()
         ClientItem.from_dict(body)
@@ -95,7 +89,7 @@ class TestRepresentation:
                 added = f.item(f.batch(entry, status="sent"), proposal, overridden_by=world.staff)
                 added.review = Review.objects.create(proposal=proposal, reviewer=entry.reviewer.user)
                 added.save()
-                coi(world, proposal, profile=entry.reviewer)
+                f.conflict(entry.reviewer, proposal)
 
         assert_constant_queries(client, LIST, add_items)
 
@@ -112,21 +106,12 @@ class TestVisibility:
         found["foreign"] = f.item(f.batch(other, status="sent"), f.proposal(f.round_(w.other_call)))
         return found
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list_and_detail(self, world, role):
-        items = self.items(world)
-        own = {"sent", "responded", "expired", "blocked"}
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": own, "other_manager": {"foreign"},
-                   "manager": set(items) - {"foreign"}, "support": set(items), "staff": set(items)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {row["uuid"] for row in response.json()} == {items[name].uuid.hex for name in visible}
-        for name, item in items.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(item)).status_code == expected, (role, name)
+    ALL = {"sent", "responded", "expired", "cancelled", "draft", "blocked", "foreign"}
+
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": {"sent", "responded", "expired", "blocked"},
+                  "other_manager": {"foreign"}, "manager": ALL - {"foreign"}, "support": ALL, "staff": ALL})
+    def test_list_and_detail(self, world, role, expected):
+        assert_visible(as_role(world, role), role, LIST, self.items(world), expected, url)
 
     def test_non_uuid_unknown_and_hyphenated(self, world, item):
         client = client_for(world.staff)
@@ -243,13 +228,12 @@ class TestUpdate:
         response = client.generic("PATCH", url(item), "{oops", content_type="application/json")
         assert response.status_code == 400 and "detail" in response.json()
 
-    @pytest.mark.parametrize("role", list(WRITE_REFUSED))
+    @role_matrix(WRITE_REFUSED)
     @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-    def test_roles_refused(self, world, sent, role, method):
+    def test_roles_refused(self, world, sent, role, expected, method):
         item = f.item(sent, world.proposal, status="declined")
-        response = getattr(client_for(role_user(world, role)), method)(url(item), {"decline_reason": "x"},
-                                                                      format="json")
-        assert response.status_code == WRITE_REFUSED[role], response.content
+        response = getattr(as_role(world, role), method)(url(item), {"decline_reason": "x"}, format="json")
+        assert response.status_code == expected, response.content
         item.refresh_from_db()
         assert item.decline_reason == ""
 
@@ -297,8 +281,9 @@ class TestForceUnblock:
     def test_waives_pending_blocking_cois_and_reopens(self, world):
         batch = f.batch(world.entry, status="responded")
         item = f.item(batch, world.proposal, status="coi_blocked")
-        blocking = coi(world, world.proposal, rule="management_allowed")
-        disclosure = coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")
+        blocking = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                              severity="real")
+        disclosure = f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")
         response = unblock(world.manager, item, {"override_reason": "Checked with the panel"})
         assert response.status_code == 200, response.content
         body = response.json()
@@ -317,7 +302,7 @@ class TestForceUnblock:
 
     def test_recusal_required_conflicts_are_overridden_too(self, world):
         item = f.item(f.batch(world.entry), world.proposal, status="coi_blocked")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         assert unblock(world.manager, item, {"override_reason": "r"}).json()["status"] == "pending"
 
     def test_unanswerable_batch_leaves_it_expired(self, world):
@@ -327,8 +312,9 @@ class TestForceUnblock:
 
     def test_recused_conflict_refuses(self, world, sent):
         item = f.item(sent, world.proposal, status="coi_blocked")
-        pending = coi(world, world.proposal, rule="management_allowed")
-        coi(world, world.proposal, status="recused", coi_type="INST_SAME")
+        pending = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                             severity="real")
+        f.conflict(world.profile, world.proposal, status="recused", coi_type="INST_SAME")
         response = unblock(world.manager, item, {"override_reason": "r"})
         assert (response.status_code, response.json()) == (400, {
             "detail": "Item is blocked by a recused conflict and cannot be unblocked."})
@@ -347,9 +333,9 @@ class TestForceUnblock:
             response = unblock(world.manager, item, body)
             assert response.status_code == 400 and list(response.json()) == ["override_reason"], body
 
-    @pytest.mark.parametrize("role", list(WRITE_REFUSED))
-    def test_roles(self, world, sent, role):
+    @role_matrix(WRITE_REFUSED)
+    def test_roles(self, world, sent, role, expected):
         item = f.item(sent, world.proposal, status="coi_blocked")
         response = unblock(role_user(world, role), item, {"override_reason": "r"})
-        assert response.status_code == WRITE_REFUSED[role]
+        assert response.status_code == expected
         assert unblock(world.staff, item, {"override_reason": "r"}).status_code == 200

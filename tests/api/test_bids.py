@@ -12,8 +12,9 @@ from waldur_api_client.models import ReviewerBidsBulkSubmitResponse200
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import (
+    ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user,
+)
 
 LIST = "/api/reviewer-bids/"
 SUBMIT = f"{LIST}submit/"
@@ -62,20 +63,11 @@ class TestReads:
         assert body["submitted_at"].endswith("Z") and body["modified_at"].endswith("Z")
         assert client_for(world.staff).get(url(bids["colleague"])).json()["bid_display"] == "Not willing"
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_visibility(self, world, bids, role):
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
-                   "manager": {"own", "colleague"}, "support": set(bids), "staff": set(bids)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {ClientBid.from_dict(row).uuid.hex for row in response.json()} == {
-                bids[name].uuid.hex for name in visible}
-        for name, one in bids.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(one)).status_code == expected, (role, name)
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
+                  "manager": {"own", "colleague"}, "support": {"own", "colleague", "foreign"},
+                  "staff": {"own", "colleague", "foreign"}})
+    def test_visibility(self, world, bids, role, expected):
+        assert_visible(as_role(world, role), role, LIST, bids, expected, url, parse=ClientBid.from_dict)
 
     @pytest.mark.parametrize("role", ROLES)
     def test_my_bids(self, world, bids, role):
@@ -150,13 +142,12 @@ class TestSubmit:
         events = [(e.event_type, e.from_state, e.to_state) for e in AuditEvent.objects.order_by("created", "id")]
         assert events == [("REVIEWER_BID_SUBMITTED", "", "eager"), ("REVIEWER_BID_UPDATED", "eager", "not_willing")]
 
-    @pytest.mark.parametrize("role,status", [("anonymous", 401), ("support", 403), ("stranger", 400),
-                                             ("other_manager", 400), ("manager", 400), ("staff", 400),
-                                             ("reviewer", 200)])
-    def test_roles(self, world, role, status):
+    @role_matrix({"anonymous": 401, "support": 403, "stranger": 400, "other_manager": 400, "manager": 400,
+                  "staff": 400, "reviewer": 200})
+    def test_roles(self, world, role, expected):
         response = self.submit(role_user(world, role), proposal=world.proposal, bid="willing")
-        assert response.status_code == status, response.content
-        if status == 400:
+        assert response.status_code == expected, response.content
+        if expected == 400:
             assert response.json() == {"detail": NO_PROFILE}
 
     def test_refusals_in_order(self, world):
@@ -239,16 +230,16 @@ class TestBulkSubmit:
 
 @pytest.mark.django_db
 class TestOwnerChanges:
-    STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": None, "support": 403,
-              "manager": 403, "staff": 403}
+    # Everyone but the reviewer who owns the bid (whose success status the test adds).
+    STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "support": 403, "manager": 403, "staff": 403}
 
-    @pytest.mark.parametrize("role", ROLES)
+    @role_matrix({**STATUS, "reviewer": 200})
     @pytest.mark.parametrize("method", ["put", "patch"])
-    def test_update(self, world, bids, role, method):
+    def test_update(self, world, bids, role, expected, method):
         own = bids["own"]
-        response = getattr(client_for(role_user(world, role)), method)(
+        response = getattr(as_role(world, role), method)(
             url(own), {"bid": "willing", "comment": "Changed", "proposal": world.proposal2.uuid.hex}, format="json")
-        assert response.status_code == (self.STATUS[role] or 200), response.content
+        assert response.status_code == expected, response.content
         own.refresh_from_db()
         if role == "reviewer":
             assert ClientBid.from_dict(response.json()).bid.value == "willing"
@@ -256,10 +247,10 @@ class TestOwnerChanges:
         else:
             assert (own.bid, own.comment) == ("eager", "Love it")
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_delete(self, world, bids, role):
-        response = client_for(role_user(world, role)).delete(url(bids["own"]))
-        assert response.status_code == (self.STATUS[role] or 204)
+    @role_matrix({**STATUS, "reviewer": 204})
+    def test_delete(self, world, bids, role, expected):
+        response = as_role(world, role).delete(url(bids["own"]))
+        assert response.status_code == expected
         assert ReviewerBid.objects.filter(pk=bids["own"].pk).exists() is (role != "reviewer")
 
     def test_patch_keeps_what_is_not_sent_and_put_needs_the_bid(self, world, bids):

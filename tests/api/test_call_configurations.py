@@ -21,8 +21,7 @@ from waldur_api_client.models import (
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
 
 URL = "/api/call-assignment-configurations/"
 OVERLAP = "Each conflict type may only be assigned to one rule. Remove it from all but one of these: {}."
@@ -41,11 +40,11 @@ class TestAssignmentConfigurations:
     READ = {"anonymous": 401, "stranger": 404, "reviewer": 404, "other_manager": 404, "manager": 200, "support": 200, "staff": 200}
     WRITE = {**READ, "support": 403}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_and_list_by_role(self, world, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(READ)
+    def test_detail_and_list_by_role(self, world, role, expected):
+        client = as_role(world, role)
         response = client.get(config_url(world.call))
-        assert response.status_code == self.READ[role]
+        assert response.status_code == expected
         if response.status_code == 200:
             body = response.json()
             parsed = CallAssignmentConfiguration.from_dict(body)
@@ -57,13 +56,13 @@ class TestAssignmentConfigurations:
             assert listing.status_code == 401
             return
         calls = {CallAssignmentConfiguration.from_dict(row).call_uuid for row in listing.json()}
-        assert (world.call.uuid in calls) == (self.READ[role] == 200)
+        assert (world.call.uuid in calls) == (expected == 200)
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
+    @role_matrix(WRITE)
+    def test_patch_by_role(self, world, role, expected):
         body = {"auto_reassign_on_decline": True, "max_auto_reassign_attempts": 5}
-        response = client_for(role_user(world, role)).patch(config_url(world.call), body, format="json")
-        assert response.status_code == self.WRITE[role]
+        response = as_role(world, role).patch(config_url(world.call), body, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = CallAssignmentConfiguration.from_dict(response.json())
             assert parsed.auto_reassign_on_decline is True and parsed.max_auto_reassign_attempts == 5
@@ -119,21 +118,21 @@ WRITE = {**READ, "support": 403}
 
 @pytest.mark.django_db
 class TestMatchingConfiguration:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_get_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(action_url(world.call, "matching-configuration"))
-        assert response.status_code == READ[role]
+    @role_matrix(READ)
+    def test_get_by_role(self, world, role, expected):
+        response = as_role(world, role).get(action_url(world.call, "matching-configuration"))
+        assert response.status_code == expected
         if response.status_code == 200:
             body = response.json()
             parsed = MatchingConfiguration.from_dict(body)
             assert parsed.call_uuid == world.call.uuid and parsed.affinity_method.value == "combined"
             assert "url" not in body and body["keyword_weight"] == 0.4 and body["algorithm"] == "minmax"
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
+    @role_matrix(WRITE)
+    def test_patch_by_role(self, world, role, expected):
         body = {"algorithm": "fairflow", "max_reviewers_per_proposal": 6}
-        response = client_for(role_user(world, role)).patch(action_url(world.call, "matching-configuration"), body, format="json")
-        assert response.status_code == WRITE[role]
+        response = as_role(world, role).patch(action_url(world.call, "matching-configuration"), body, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = MatchingConfiguration.from_dict(response.json())
             assert parsed.algorithm.value == "fairflow" and parsed.max_reviewers_per_proposal == 6
@@ -177,10 +176,10 @@ class TestMatchingConfiguration:
 
 @pytest.mark.django_db
 class TestCOIConfiguration:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_get_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(action_url(world.call, "coi-configuration"))
-        assert response.status_code == READ[role]
+    @role_matrix(READ)
+    def test_get_by_role(self, world, role, expected):
+        response = as_role(world, role).get(action_url(world.call, "coi-configuration"))
+        assert response.status_code == expected
         if response.status_code == 200:
             body = response.json()
             parsed = CallCOIConfiguration.from_dict(body)
@@ -188,11 +187,11 @@ class TestCOIConfiguration:
             assert body["call"] == f"http://testserver/api/proposal-protected-calls/{world.call.uuid.hex}/"
             assert body["invitation_proposal_disclosure"] == "titles_only"
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
+    @role_matrix(WRITE)
+    def test_patch_by_role(self, world, role, expected):
         body = {"recusal_required_types": ["COAUTH_RECENT"], "invitation_proposal_disclosure": "full_details"}
-        response = client_for(role_user(world, role)).patch(action_url(world.call, "coi-configuration"), body, format="json")
-        assert response.status_code == WRITE[role]
+        response = as_role(world, role).patch(action_url(world.call, "coi-configuration"), body, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = CallCOIConfiguration.from_dict(response.json())
             assert [t.value for t in parsed.recusal_required_types] == ["COAUTH_RECENT"]

@@ -12,8 +12,7 @@ from waldur_api_client.models import (
 from referee.calls.models import Call
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 URL = "/api/proposal-protected-calls/"
 
@@ -36,22 +35,22 @@ class TestVisibility:
         "manager": 200, "support": 200, "staff": 200,
     }
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(detail(world.call))
-        assert response.status_code == self.EXPECTED[role]
+    @role_matrix(EXPECTED)
+    def test_detail_by_role(self, world, role, expected):
+        response = as_role(world, role).get(detail(world.call))
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed(response.json())
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(URL)
+    @role_matrix(EXPECTED)
+    def test_list_by_role(self, world, role, expected):
+        response = as_role(world, role).get(URL)
         if role == "anonymous":
             assert response.status_code == 401
             return
         assert response.status_code == 200
         uuids = {row["uuid"] for row in response.json()}
-        assert (world.call.uuid.hex in uuids) == (self.EXPECTED[role] == 200)
+        assert (world.call.uuid.hex in uuids) == (expected == 200)
         for row in response.json():
             parsed(row)
 

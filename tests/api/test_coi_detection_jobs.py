@@ -9,8 +9,7 @@ from waldur_api_client.models import COIDetectionJob as ClientJob
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/coi-detection-jobs/"
 ALREADY = "A conflict detection job is already pending or running for this call."
@@ -49,22 +48,11 @@ class TestReads:
     def test_no_pairs_is_zero_percent(self, world):
         assert client_for(world.staff).get(url(job(world.call))).json()["progress_percentage"] == 0
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_visibility(self, world, role):
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": set(), "other_manager": {"foreign"},
+                  "manager": {"own"}, "support": {"own", "foreign"}, "staff": {"own", "foreign"}})
+    def test_visibility(self, world, role, expected):
         jobs = {"own": job(world.call), "foreign": job(world.other_call)}
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": set(), "other_manager": {"foreign"},
-                   "manager": {"own"}, "support": set(jobs), "staff": set(jobs)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {row["uuid"] for row in response.json()} == {jobs[name].uuid.hex for name in visible}
-            for row in response.json():
-                ClientJob.from_dict(row)
-        for name, one in jobs.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(one)).status_code == expected, (role, name)
+        assert_visible(as_role(world, role), role, LIST, jobs, expected, url, parse=ClientJob.from_dict)
 
     @pytest.mark.parametrize("role", ROLES)
     def test_read_only(self, world, role):
@@ -111,11 +99,11 @@ class TestDetectConflicts:
     STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
               "manager": 200, "staff": 200}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_roles(self, world, role):
-        response = client_for(role_user(world, role)).post(detect_url(world.call), {}, format="json")
-        assert response.status_code == self.STATUS[role], response.content
-        assert COIDetectionJob.objects.exists() is (self.STATUS[role] == 200)
+    @role_matrix(STATUS)
+    def test_roles(self, world, role, expected):
+        response = as_role(world, role).post(detect_url(world.call), {}, format="json")
+        assert response.status_code == expected, response.content
+        assert COIDetectionJob.objects.exists() is (expected == 200)
 
     def test_queues_a_pending_job_answering_200(self, world, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -9,7 +9,7 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import client_for, role_matrix, role_user
 
 LIST = "/api/conflicts-of-interest/"
 WRITE_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
@@ -25,37 +25,33 @@ def url(conflict, action):
     return f"{LIST}{conflict.uuid.hex}/{action}/"
 
 
-def coi(w, proposal=None, *, rule="management_allowed", status="pending", coi_type="INST_FORMER", severity="apparent"):
-    return ConflictOfInterest.objects.create(reviewer=w.profile, proposal=proposal or w.proposal, call=w.call,
-                                             coi_type=coi_type, severity=severity, rule=rule, status=status)
-
-
 def post(user, conflict, action, body=None):
     return client_for(user).post(url(conflict, action), body if body is not None else BODIES[action], format="json")
 
 
 @pytest.mark.django_db
 class TestRoles:
-    @pytest.mark.parametrize("role", ROLES)
+    @role_matrix(WRITE_STATUS)
     @pytest.mark.parametrize("action", ["dismiss", "waive", "recuse"])
-    def test_who_may_act(self, world, role, action):
-        conflict = coi(world)
+    def test_who_may_act(self, world, role, expected, action):
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         response = post(role_user(world, role), conflict, action)
-        assert response.status_code == WRITE_STATUS[role], response.content
+        assert response.status_code == expected, response.content
         conflict.refresh_from_db()
-        assert (conflict.status != "pending") is (WRITE_STATUS[role] == 200)
+        assert (conflict.status != "pending") is (expected == 200)
 
     @pytest.mark.parametrize("action", ["dismiss", "waive", "recuse"])
     def test_unknown_and_get_are_404_and_405(self, world, action):
         client = client_for(world.staff)
         assert client.post(f"{LIST}{'2' * 32}/{action}/", BODIES[action], format="json").status_code == 404
-        assert client.get(url(coi(world), action)).status_code == 405
+        assert client.get(url(f.conflict(world.profile, world.proposal, rule="management_allowed"),
+                              action)).status_code == 405
 
 
 @pytest.mark.django_db
 class TestDismiss:
     def test_sets_status_reviewer_notes_and_plan(self, world):
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         response = post(world.manager, conflict, "dismiss", {"review_notes": "No link", "management_plan": "None"})
         assert response.status_code == 200
         body = response.json()
@@ -69,17 +65,17 @@ class TestDismiss:
             "pending", "dismissed", world.manager, world.call, conflict.uuid)
 
     def test_empty_body_keeps_the_texts(self, world):
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         ConflictOfInterest.objects.filter(pk=conflict.pk).update(review_notes="Earlier")
         assert post(world.staff, conflict, "dismiss", {}).json()["review_notes"] == "Earlier"
 
     def test_recusal_required_conflicts_may_be_dismissed(self, world):
-        conflict = coi(world, rule="recusal_required", coi_type="ROLE_NAMED", severity="real")
+        conflict = f.conflict(world.profile, world.proposal)
         assert post(world.manager, conflict, "dismiss").status_code == 200
 
     @pytest.mark.parametrize("status", ["waived", "recused", "pending", "bogus"])
     def test_status_must_be_dismissed(self, world, status):
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         response = post(world.manager, conflict, "dismiss", {"status": status})
         assert response.status_code == 400 and list(response.json()) == ["status"]
         conflict.refresh_from_db()
@@ -87,7 +83,8 @@ class TestDismiss:
 
     @pytest.mark.parametrize("status", ["dismissed", "waived", "recused"])
     def test_only_pending(self, world, status):
-        response = post(world.manager, coi(world, status=status), "dismiss")
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed",
+                                                  status=status), "dismiss")
         assert response.status_code == 400
         assert response.json() == {"detail": "Only pending conflicts can be dismissed."}
 
@@ -95,7 +92,7 @@ class TestDismiss:
 @pytest.mark.django_db
 class TestWaive:
     def test_sets_status_and_plan(self, world):
-        response = post(world.manager, coi(world), "waive")
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed"), "waive")
         assert response.status_code == 200
         body = response.json()
         ClientCOI.from_dict(body)
@@ -106,22 +103,24 @@ class TestWaive:
 
     @pytest.mark.parametrize("body", [{}, {"management_plan": ""}, {"management_plan": "   "}, {"status": "waived"}])
     def test_plan_is_required(self, world, body):
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         response = post(world.manager, conflict, "waive", body)
         assert response.status_code == 400
         assert response.json() == {"management_plan": ["Management plan is required when waiving a conflict."]}
 
     def test_plan_is_checked_before_the_state(self, world):
-        response = post(world.manager, coi(world, status="recused"), "waive", {})
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed",
+                                                  status="recused"), "waive", {})
         assert response.json() == {"management_plan": ["Management plan is required when waiving a conflict."]}
 
     @pytest.mark.parametrize("status", ["dismissed", "waived", "recused"])
     def test_only_pending(self, world, status):
-        response = post(world.manager, coi(world, status=status), "waive")
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed",
+                                                  status=status), "waive")
         assert response.status_code == 400 and response.json() == {"detail": "Only pending conflicts can be waived."}
 
     def test_recusal_required_cannot_be_waived(self, world):
-        conflict = coi(world, rule="recusal_required", coi_type="COAUTH_RECENT", severity="real")
+        conflict = f.conflict(world.profile, world.proposal, coi_type="COAUTH_RECENT")
         response = post(world.manager, conflict, "waive")
         assert response.status_code == 400
         assert response.json() == {"detail": "Conflicts of type COAUTH_RECENT require recusal and cannot be waived."}
@@ -129,7 +128,8 @@ class TestWaive:
         assert (conflict.status, conflict.management_plan, conflict.reviewed_by) == ("pending", "", None)
 
     def test_status_must_be_waived(self, world):
-        response = post(world.manager, coi(world), "waive", {"status": "dismissed", "management_plan": "x"})
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed"), "waive",
+                        {"status": "dismissed", "management_plan": "x"})
         assert response.status_code == 400 and list(response.json()) == ["status"]
 
 
@@ -137,7 +137,8 @@ class TestWaive:
 class TestRecuse:
     @pytest.mark.parametrize("status", ["pending", "dismissed", "waived"])
     def test_from_every_other_status(self, world, status):
-        response = post(world.manager, coi(world, status=status, rule="disclosure_only"), "recuse")
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="disclosure_only", status=status,
+                                                  coi_type="INST_FORMER", severity="apparent"), "recuse")
         assert response.status_code == 200
         body = response.json()
         ClientCOI.from_dict(body)
@@ -146,21 +147,22 @@ class TestRecuse:
         assert (event.from_state, event.to_state) == (status, "recused")
 
     def test_recused_is_terminal(self, world):
-        conflict = coi(world, status="recused")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", status="recused")
         response = post(world.manager, conflict, "recuse")
         assert response.status_code == 400 and response.json() == {"detail": "Conflict is already recused."}
         for action in ("dismiss", "waive"):
             assert post(world.manager, conflict, action).status_code == 400
 
     def test_status_must_be_recused(self, world):
-        response = post(world.manager, coi(world), "recuse", {"status": "waived"})
+        response = post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed"), "recuse",
+                        {"status": "waived"})
         assert response.status_code == 400 and list(response.json()) == ["status"]
 
     def test_blocks_accepted_item_and_rejects_the_review(self, world):
         batch = f.batch(world.entry, status="sent")
         review = Review.objects.create(proposal=world.proposal, reviewer=world.reviewer)
         item = f.item(batch, world.proposal, status="accepted", review=review)
-        conflict = coi(world, status="waived")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", status="waived")
         assert post(world.manager, conflict, "recuse").status_code == 200
         item.refresh_from_db()
         review.refresh_from_db()
@@ -176,7 +178,7 @@ class TestBodies:
         ("waive", "review_notes", 5000), ("waive", "management_plan", 10000), ("recuse", "review_notes", 5000),
     ])
     def test_bounds_name_the_field(self, world, action, field, limit):
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         response = post(world.manager, conflict, action, {**BODIES[action], field: "x" * (limit + 1)})
         assert response.status_code == 400 and list(response.json()) == [field]
         assert post(world.manager, conflict, action, {**BODIES[action], field: "x" * limit}).status_code == 200
@@ -184,7 +186,7 @@ class TestBodies:
     @pytest.mark.parametrize("action", ["dismiss", "waive", "recuse"])
     def test_malformed_bodies_are_400(self, world, action):
         client = client_for(world.manager)
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         assert client.post(url(conflict, action), [1, 2], format="json").status_code == 400
         response = client.generic("POST", url(conflict, action), "{oops", content_type="application/json")
         assert response.status_code == 400 and "detail" in response.json()
@@ -195,7 +197,8 @@ class TestBodies:
     def test_unblocking_mail_goes_out_for_a_sent_batch(self, world):
         batch = f.batch(world.entry, status="sent")
         item = f.item(batch, world.proposal, status="coi_blocked")
-        assert post(world.manager, coi(world), "dismiss").status_code == 200
+        assert post(world.manager, f.conflict(world.profile, world.proposal, rule="management_allowed"),
+                    "dismiss").status_code == 200
         item.refresh_from_db()
         assert item.status == "pending" and not item.has_coi
         assert OutboxMessage.objects.filter(template="assignment_item_unblocked").count() == 1

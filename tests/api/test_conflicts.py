@@ -9,11 +9,9 @@ from waldur_api_client.models import ConflictOfInterest as ClientCOI
 from waldur_api_client.models import ConflictSummaryResponse
 
 from referee.calls.models import COI_TYPE_CODES
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/conflicts-of-interest/"
 NIL = "0" * 32
@@ -30,12 +28,6 @@ def calls_url(call, action):
     return f"/api/proposal-protected-calls/{call.uuid.hex}/{action}/"
 
 
-def coi(profile, proposal, *, coi_type="ROLE_NAMED", severity="real", rule="recusal_required", status="pending",
-        **kwargs):
-    return ConflictOfInterest.objects.create(reviewer=profile, proposal=proposal, call=proposal.call,
-                                             coi_type=coi_type, severity=severity, rule=rule, status=status, **kwargs)
-
-
 @pytest.fixture
 def conflicts(world):
     """Own (the world's reviewer), another reviewer's in the same call, and one in another call."""
@@ -43,11 +35,9 @@ def conflicts(world):
     f.pool_entry(world.call, other)
     foreign_round = f.round_(world.other_call)
     return {
-        "own": coi(world.profile, world.proposal),
-        "colleague": coi(other, world.proposal2, coi_type="INST_FORMER", severity="apparent",
-                         rule="management_allowed"),
-        "foreign": coi(f.profile(f.user()), f.proposal(foreign_round), coi_type="COAUTH_OLD", severity="potential",
-                       rule="disclosure_only"),
+        "own": f.conflict(world.profile, world.proposal),
+        "colleague": f.conflict(other, world.proposal2, rule="management_allowed"),
+        "foreign": f.conflict(f.profile(f.user()), f.proposal(foreign_round), rule="disclosure_only"),
     }
 
 
@@ -55,9 +45,9 @@ def conflicts(world):
 class TestRepresentation:
     def test_detail_parses_with_the_client_and_follows_the_rules(self, world):
         org = f.customer("Acme Labs")
-        conflict = coi(world.profile, world.proposal, conflicting_user=world.applicant, conflicting_organization=org,
-                       evidence_description="Named in the team", evidence_data={"matched": "applicant"},
-                       detection_method="self_disclosed")
+        conflict = f.conflict(world.profile, world.proposal, conflicting_user=world.applicant,
+                              conflicting_organization=org, evidence_description="Named in the team",
+                              evidence_data={"matched": "applicant"}, detection_method="self_disclosed")
         body = client_for(world.manager).get(url(conflict)).json()
         parsed = ClientCOI.from_dict(body)
         assert parsed.uuid.hex == conflict.uuid.hex and body["uuid"] == conflict.uuid.hex
@@ -85,8 +75,9 @@ class TestRepresentation:
         assert body["detected_at"].endswith("Z") and body["created"].endswith("Z")
 
     def test_missing_targets_and_reviewed_conflicts(self, world):
-        conflict = coi(world.profile, world.proposal, status="dismissed", reviewed_by=world.manager,
-                       reviewed_at=timezone.now(), rule="disclosure_only")
+        conflict = f.conflict(world.profile, world.proposal, rule="disclosure_only", status="dismissed",
+                              coi_type="ROLE_NAMED", severity="real", reviewed_by=world.manager,
+                              reviewed_at=timezone.now())
         body = client_for(world.manager).get(url(conflict)).json()
         ClientCOI.from_dict(body)
         assert (body["conflicting_user"], body["conflicting_user_name"]) == (None, "")
@@ -101,7 +92,8 @@ class TestRepresentation:
         ("dismissed", "recusal_required", False), ("recused", "disclosure_only", True),
     ])
     def test_is_blocking_follows_the_rules(self, world, status, rule, blocking):
-        conflict = coi(world.profile, world.proposal, status=status, rule=rule)
+        conflict = f.conflict(world.profile, world.proposal, rule=rule, status=status, coi_type="ROLE_NAMED",
+                              severity="real")
         assert client_for(world.staff).get(url(conflict)).json()["is_blocking"] is blocking
 
     def test_list_rows_parse_with_the_client(self, world, conflicts):
@@ -113,8 +105,8 @@ class TestRepresentation:
         def add_conflicts():
             for _ in range(5):
                 profile = f.profile(f.user())
-                coi(profile, f.proposal(world.round), conflicting_user=f.user(), conflicting_organization=f.customer(),
-                    reviewed_by=f.user(), status="dismissed")
+                f.conflict(profile, f.proposal(world.round), status="dismissed", conflicting_user=f.user(),
+                           conflicting_organization=f.customer(), reviewed_by=f.user())
 
         assert_constant_queries(client_for(world.staff), LIST, add_conflicts)
         assert_constant_queries(client_for(world.manager), calls_url(world.call, "conflicts"), add_conflicts)
@@ -122,19 +114,11 @@ class TestRepresentation:
 
 @pytest.mark.django_db
 class TestVisibility:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list_and_detail(self, world, conflicts, role):
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
-                   "manager": {"own", "colleague"}, "support": set(conflicts), "staff": set(conflicts)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {row["uuid"] for row in response.json()} == {conflicts[name].uuid.hex for name in visible}
-        for name, conflict in conflicts.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(conflict)).status_code == expected, (role, name)
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": {"own"}, "other_manager": {"foreign"},
+                  "manager": {"own", "colleague"}, "support": {"own", "colleague", "foreign"},
+                  "staff": {"own", "colleague", "foreign"}})
+    def test_list_and_detail(self, world, conflicts, role, expected):
+        assert_visible(as_role(world, role), role, LIST, conflicts, expected, url)
 
     def test_non_uuid_and_unknown_are_404(self, world):
         client = client_for(world.staff)
@@ -151,16 +135,16 @@ class TestVisibility:
 
 @pytest.mark.django_db
 class TestNotes:
-    @pytest.mark.parametrize("role", ROLES)
+    @role_matrix(WRITE_STATUS)
     @pytest.mark.parametrize("method", ["put", "patch"])
-    def test_roles(self, world, conflicts, role, method):
+    def test_roles(self, world, conflicts, role, expected, method):
         conflict = conflicts["own"]
-        response = getattr(client_for(role_user(world, role)), method)(
+        response = getattr(as_role(world, role), method)(
             url(conflict), {"review_notes": "Checked", "management_plan": "Plan"}, format="json")
-        assert response.status_code == WRITE_STATUS[role], response.content
+        assert response.status_code == expected, response.content
         conflict.refresh_from_db()
         changed = (conflict.review_notes, conflict.management_plan) == ("Checked", "Plan")
-        assert changed is (WRITE_STATUS[role] == 200)
+        assert changed is (expected == 200)
         if changed:
             ClientCOI.from_dict(response.json())
             assert response.json()["review_notes"] == "Checked"
@@ -239,11 +223,11 @@ class TestFiltersAndOrdering:
 
     def test_ordering(self, world):
         now = timezone.now()
-        a = coi(world.profile, world.proposal, detected_at=now - timedelta(days=3), severity="real", status="waived")
-        b = coi(world.profile, world.proposal2, detected_at=now - timedelta(days=1), severity="apparent",
-                status="recused")
-        c = coi(world.profile, world.proposal, coi_type="INST_SAME", detected_at=now - timedelta(days=2),
-                severity="potential", status="dismissed")
+        a = f.conflict(world.profile, world.proposal, status="waived", detected_at=now - timedelta(days=3))
+        b = f.conflict(world.profile, world.proposal2, status="recused", severity="apparent",
+                       detected_at=now - timedelta(days=1))
+        c = f.conflict(world.profile, world.proposal, status="dismissed", coi_type="INST_SAME", severity="potential",
+                       detected_at=now - timedelta(days=2))
         client = client_for(world.manager)
         a, b, c = a.uuid.hex, b.uuid.hex, c.uuid.hex
         assert self.uuids(client) == [b, c, a]  # -detected_at
@@ -261,13 +245,13 @@ class TestCallConflicts:
     READ_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 200,
                    "manager": 200, "staff": 200}
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_roles(self, world, conflicts, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(READ_STATUS)
+    def test_roles(self, world, conflicts, role, expected):
+        client = as_role(world, role)
         for action in ("conflicts", "conflict-summary"):
-            assert client.get(calls_url(world.call, action)).status_code == self.READ_STATUS[role], (role, action)
-            expected = 401 if role == "anonymous" else 405
-            assert client.post(calls_url(world.call, action), {}, format="json").status_code == expected
+            assert client.get(calls_url(world.call, action)).status_code == expected, (role, action)
+            post_status = 401 if role == "anonymous" else 405
+            assert client.post(calls_url(world.call, action), {}, format="json").status_code == post_status
 
     def test_lists_the_calls_conflicts_paginated(self, world, conflicts):
         response = client_for(world.manager).get(calls_url(world.call, "conflicts"), {"page_size": 1})
@@ -291,7 +275,7 @@ class TestCallConflicts:
             assert response.status_code == 400 and param in response.json()
 
     def test_summary_has_every_key(self, world, conflicts):
-        coi(world.profile, world.proposal2, coi_type="COAUTH_RECENT", severity="apparent", status="waived")
+        f.conflict(world.profile, world.proposal2, status="waived", coi_type="COAUTH_RECENT", severity="apparent")
         body = client_for(world.support).get(calls_url(world.call, "conflict-summary")).json()
         ConflictSummaryResponse.from_dict(body)
         assert body["total"] == 3

@@ -2,8 +2,7 @@
 
 import pytest
 from tests import factories as f
-from tests.conftest import client_for
-from tests.helpers import assert_constant_queries
+from tests.helpers import assert_constant_queries, client_for
 
 
 @pytest.mark.django_db

@@ -13,8 +13,8 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import build_call, set_scores
+from tests.helpers import as_role, client_for, role_matrix
 
 pytestmark = pytest.mark.django_db
 SCORES = [[0.9, 0.5, 0.3], [0.4, 0.8, 0.6], [0.7, 0.2, 0.65]]
@@ -202,13 +202,12 @@ def test_bad_input_is_400_naming_the_field(w, body):
     assert response.status_code == 400 and list(response.json()) == ["preview_uuid"], response.content
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_who_may_deploy(world, role):
+@role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
+              "manager": 200, "staff": 200})
+def test_who_may_deploy(world, role, expected):
     world.entries = [world.entry]
     set_scores(world.call, [world.proposal, world.proposal2], world.entries, [[0.9], [0.9]])
     shown = preview(world)
-    response = deploy(world, shown["preview_uuid"], client_for(role_user(world, role)))
-    expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
-                "manager": 200, "staff": 200}[role]
+    response = deploy(world, shown["preview_uuid"], as_role(world, role))
     assert response.status_code == expected, response.content
     assert AssignmentItem.objects.count() == (2 if expected == 200 else 0)

@@ -9,7 +9,7 @@ from waldur_api_client.models import COIDetectionJob as ClientJob
 
 from referee.reviewers.models import ReviewerPublication
 from tests import factories as f
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 YEAR = timezone.now().year
 ORCID_A, ORCID_B = "0000-0001-0000-000A", "0000-0001-0000-000B"

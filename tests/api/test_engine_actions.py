@@ -18,12 +18,10 @@ from waldur_api_client.models import (
 from referee.assignments.generation import generate_assignments
 from referee.assignments.models import AffinityScore, AssignmentBatch
 from referee.calls.models import MatchingConfiguration
-from referee.conflicts.models import ConflictOfInterest
 from referee.reviewers.models import ReviewerExpertise
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import set_scores
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, client_for, role_matrix
 
 BASE = "/api/proposal-protected-calls/{}/{}/"
 # action → (method, body)
@@ -50,18 +48,13 @@ def scored(world):
     return world
 
 
-def coi(w, entry, proposal, **fields):
-    fields = {"coi_type": "INST_SAME", "severity": "apparent", "rule": "management_allowed", **fields}
-    return ConflictOfInterest.objects.create(reviewer=entry.reviewer, proposal=proposal, call=w.call, **fields)
-
-
 @pytest.mark.django_db
 class TestRoles:
     @pytest.mark.parametrize("action", ACTIONS)
     @pytest.mark.parametrize("role", ROLES)
     def test_who_may_call(self, world, action, role):
         method, body = ACTIONS[action]
-        client = client_for(role_user(world, role))
+        client = as_role(world, role)
         response = getattr(client, method)(url(world.call, action), body, format="json") if method == "post" \
             else client.get(url(world.call, action))
         expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "manager": 200,
@@ -161,11 +154,11 @@ class TestAffinityMatrix:
 
     def test_most_relevant_conflict_and_blocking(self, scored):
         e, p = scored.entries, scored.proposals
-        coi(scored, e[0], p[0], status="dismissed", severity="real", rule="recusal_required")
-        coi(scored, e[0], p[0], coi_type="COAUTH_OLD", status="pending", severity="potential", rule="disclosure_only")
-        coi(scored, e[1], p[1], coi_type="INST_FORMER", status="pending", severity="apparent")
-        coi(scored, e[1], p[1], status="pending", severity="real", rule="recusal_required")
-        coi(scored, e[2], p[1], status="waived", severity="apparent")
+        f.conflict(e[0].reviewer, p[0], status="dismissed", coi_type="INST_SAME")
+        f.conflict(e[0].reviewer, p[0], rule="disclosure_only")
+        f.conflict(e[1].reviewer, p[1], rule="management_allowed")
+        f.conflict(e[1].reviewer, p[1], coi_type="INST_SAME")
+        f.conflict(e[2].reviewer, p[1], rule="management_allowed", status="waived", coi_type="INST_SAME")
         rows = {(r["reviewer_uuid"], r["proposal_uuid"]): r for r in self.get(scored).json()["results"]}
 
         def cols(entry, proposal):
@@ -187,9 +180,9 @@ class TestAffinityMatrix:
             more = [f.pool_entry(scored.call, f.profile(f.user())) for _ in range(3)]
             proposals = [*scored.proposals, f.proposal(scored.round)]
             set_scores(scored.call, proposals, [*scored.entries, *more], [[0.5] * 6] * 3)
-            coi(scored, more[0], proposals[2])
+            f.conflict(more[0].reviewer, proposals[2], rule="management_allowed", coi_type="INST_SAME")
 
-        coi(scored, scored.entries[0], scored.proposal)
+        f.conflict(scored.entries[0].reviewer, scored.proposal, rule="management_allowed", coi_type="INST_SAME")
         assert_constant_queries(client_for(scored.manager), url(scored.call, "affinity-matrix"), add_rows)
 
     def test_constant_queries_on_a_filtered_later_page(self, scored):
@@ -197,9 +190,9 @@ class TestAffinityMatrix:
             more = [f.pool_entry(scored.call, f.profile(f.user())) for _ in range(6)]
             set_scores(scored.call, scored.proposals, [*scored.entries, *more], [[0.5] * 9] * 2)
             for entry in more:
-                coi(scored, entry, scored.proposal2)
+                f.conflict(entry.reviewer, scored.proposal2, rule="management_allowed", coi_type="INST_SAME")
 
-        coi(scored, scored.entries[0], scored.proposal2)
+        f.conflict(scored.entries[0].reviewer, scored.proposal2, rule="management_allowed", coi_type="INST_SAME")
         params = {"proposal_uuid": scored.proposal2.uuid.hex, "page": 2, "page_size": 2}
         assert_constant_queries(client_for(scored.manager), url(scored.call, "affinity-matrix"), add_rows, params)
 
@@ -250,17 +243,16 @@ class TestProposedAssignments:
 
         assert_constant_queries(client_for(scored.manager), url(scored.call, "proposed-assignments"), add_rows)
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_route(self, scored, role):
+    @role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 404, "manager": 200,
+                  "support": 200, "staff": 200})
+    def test_detail_route(self, scored, role, expected):
         generate_assignments(scored.call, user=scored.manager, dry_run=True)
         row = scored.call.proposed_assignments.first()
-        response = client_for(role_user(scored, role)).get(f"/api/proposed-assignments/{row.uuid.hex}/")
-        expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 404, "manager": 200,
-                    "support": 200, "staff": 200}[role]
+        response = as_role(scored, role).get(f"/api/proposed-assignments/{row.uuid.hex}/")
         assert response.status_code == expected, response.content
         if expected == 200:
             assert ProposedAssignment.from_dict(response.json()).uuid == row.uuid
-            listed = client_for(role_user(scored, role)).get("/api/proposed-assignments/")
+            listed = as_role(scored, role).get("/api/proposed-assignments/")
             assert listed["X-Result-Count"] == "4"
 
     def test_detail_route_is_read_only(self, scored):

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from referee.api.parsers import MAX_DEPTH, JSONParser, nesting
 from referee.core.views import CustomerViewSet
 from tests import factories as f
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 DEEP = "[" * 50_000 + "]" * 50_000

@@ -8,8 +8,7 @@ from waldur_api_client.models import Event as ClientEvent
 from referee.core.audit import record
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/events/"
 
@@ -48,20 +47,10 @@ class TestEvents:
         ClientEvent.from_dict(body)
         assert (body["actor"], body["actor_uuid"], body["call_uuid"], body["context"]) == ("", None, None, {})
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_visibility(self, world, events, role):
-        visible = {"anonymous": set(), "stranger": set(), "reviewer": set(), "other_manager": {"foreign"},
-                   "manager": {"own"}, "support": set(events), "staff": set(events)}[role]
-        client = client_for(role_user(world, role))
-        response = client.get(LIST)
-        if role == "anonymous":
-            assert response.status_code == 401
-        else:
-            assert {ClientEvent.from_dict(row).uuid.hex for row in response.json()} == {
-                events[name].uuid.hex for name in visible}
-        for name, event in events.items():
-            expected = 401 if role == "anonymous" else 200 if name in visible else 404
-            assert client.get(url(event)).status_code == expected, (role, name)
+    @role_matrix({"anonymous": set(), "stranger": set(), "reviewer": set(), "other_manager": {"foreign"},
+                  "manager": {"own"}, "support": {"own", "foreign", "callless"}, "staff": {"own", "foreign", "callless"}})
+    def test_visibility(self, world, events, role, expected):
+        assert_visible(as_role(world, role), role, LIST, events, expected, url, parse=ClientEvent.from_dict)
 
     @pytest.mark.parametrize("role", ROLES)
     def test_read_only(self, world, events, role):

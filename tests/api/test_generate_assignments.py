@@ -11,8 +11,8 @@ from referee.assignments.requested import NOT_IN_CALL
 from referee.calls.models import MatchingConfiguration
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
 from tests.engine.test_generation import set_scores
+from tests.helpers import as_role, client_for, role_matrix
 
 DROP = object()
 
@@ -37,11 +37,10 @@ def post(w, data=None, user=None):
 
 @pytest.mark.django_db
 class TestRoles:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_who_may_generate(self, scored, role):
-        response = client_for(role_user(scored, role)).post(url(scored.call), {}, format="json")
-        expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
-                    "manager": 200, "staff": 200}[role]
+    @role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
+                  "manager": 200, "staff": 200})
+    def test_who_may_generate(self, scored, role, expected):
+        response = as_role(scored, role).post(url(scored.call), {}, format="json")
         assert response.status_code == expected, response.content
         assert AssignmentItem.objects.count() == (4 if expected == 200 else 0)
 

@@ -9,8 +9,8 @@ from referee.assignments.models import AssignmentItem
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import client_for
 from tests.engine.test_generation import build_call
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 NO_REMOVALS = {"team_membership": 0, "conflict_bids": 0, "conflicts": 0, "unavailable_reviewers": 0,

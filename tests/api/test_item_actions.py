@@ -9,13 +9,12 @@ from django.utils import timezone
 from waldur_api_client.models import AssignmentItemResponse, ReassignItemResponse, SuggestAlternativeReviewers
 
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviewers.models import ReviewerBid
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import client_for, role_user
+from tests.helpers import client_for, role_matrix, role_user
 
 LIST = "/api/assignment-items/"
 SELF_REFUSED = {"anonymous": 401, "stranger": 404, "other_manager": 404, "manager": 403, "support": 403, "staff": 403}
@@ -27,11 +26,6 @@ COI_MESSAGE = "Cannot accept assignment with unresolved COI. Please contact the 
 
 def url(item, action):
     return f"{LIST}{item.uuid.hex}/{action}/"
-
-
-def coi(w, proposal, rule="recusal_required", status="pending", coi_type="ROLE_NAMED", profile=None):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal, call=w.call,
-                                             coi_type=coi_type, severity="real", rule=rule, status=status)
 
 
 def other_entry(w, **kwargs):
@@ -74,10 +68,10 @@ class TestAccept:
         assert post(world.reviewer, item, "accept").status_code == 200
         assert AssignmentBatch.objects.get(pk=sent.pk).status == "sent"
 
-    @pytest.mark.parametrize("role", list(SELF_REFUSED))
-    def test_only_the_reviewer(self, world, item, role):
+    @role_matrix(SELF_REFUSED)
+    def test_only_the_reviewer(self, world, item, role, expected):
         response = post(role_user(world, role), item, "accept")
-        assert response.status_code == SELF_REFUSED[role]
+        assert response.status_code == expected
         assert not Review.objects.exists()
 
     @pytest.mark.parametrize("status", ["draft", "cancelled"])
@@ -98,7 +92,7 @@ class TestAccept:
         assert (response.status_code, response.json()) == (400, {"detail": "Cannot decline expired assignment."})
 
     def test_blocking_coi_blocks_the_item_and_refuses(self, world, sent, item):
-        conflict = coi(world, world.proposal)
+        conflict = f.conflict(world.profile, world.proposal)
         response = post(world.reviewer, item, "accept")
         assert (response.status_code, response.json()) == (400, {"detail": COI_MESSAGE})
         item.refresh_from_db()
@@ -110,8 +104,8 @@ class TestAccept:
         assert (response.status_code, response.json()) == (400, {"detail": COI_MESSAGE})
 
     def test_non_blocking_coi_does_not_stop_acceptance(self, world, item):
-        coi(world, world.proposal, rule="disclosure_only", coi_type="COAUTH_OLD")
-        coi(world, world.proposal, status="dismissed", coi_type="INST_SAME")
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", severity="real")
+        f.conflict(world.profile, world.proposal, status="dismissed", coi_type="INST_SAME")
         assert post(world.reviewer, item, "accept").status_code == 200
 
     @pytest.mark.parametrize("status", ["accepted", "declined", "reassigned"])
@@ -124,7 +118,7 @@ class TestAccept:
 
     def test_guard_order_coi_before_not_pending(self, world, sent):
         item = f.item(sent, world.proposal, status="declined")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         assert post(world.reviewer, item, "accept").json() == {"detail": COI_MESSAGE}
         assert AssignmentItem.objects.get(pk=item.pk).status == "declined"  # only pending items get blocked
 
@@ -173,9 +167,9 @@ class TestDecline:
             assert response.status_code == 400 and list(response.json()) == ["reason"], bad
         assert post(world.reviewer, second, "decline", {"reason": "x" * 2000}).status_code == 200
 
-    @pytest.mark.parametrize("role", list(SELF_REFUSED))
-    def test_only_the_reviewer(self, world, item, role):
-        assert post(role_user(world, role), item, "decline").status_code == SELF_REFUSED[role]
+    @role_matrix(SELF_REFUSED)
+    def test_only_the_reviewer(self, world, item, role, expected):
+        assert post(role_user(world, role), item, "decline").status_code == expected
         assert AssignmentItem.objects.get(pk=item.pk).status == "pending"
 
     def test_coi_blocked_item_cannot_be_declined(self, world, sent):
@@ -244,7 +238,7 @@ class TestSuggestAlternatives:
         bidder = other_entry(world)
         ReviewerBid.objects.create(reviewer=bidder.reviewer, proposal=world.proposal, bid="conflict")
         conflicted = other_entry(world)
-        coi(world, world.proposal, profile=conflicted.reviewer)
+        f.conflict(conflicted.reviewer, world.proposal)
         other_entry(world, status="pending")
         response = client_for(world.manager).get(url(item, "suggest_alternatives"))
         assert response.status_code == 200
@@ -302,7 +296,7 @@ class TestReassign:
         item = f.item(sent, world.proposal, status="coi_blocked")
         target = other_entry(world, max_assignments=1)
         f.item(f.batch(target, status="sent"), world.proposal2)  # at its limit: a blocked item adds nothing
-        coi(world, world.proposal, profile=target.reviewer)
+        f.conflict(target.reviewer, world.proposal)
         response = post(world.manager, item, "reassign", {"reviewer_pool_entry_uuid": target.uuid.hex})
         assert response.status_code == 200, response.content
         assert response.json()["has_coi"] is True
@@ -375,9 +369,9 @@ class TestReassign:
         event = AuditEvent.objects.get(event_type="REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN")
         assert (event.object_uuid, event.actor) == (target.uuid, world.manager)
 
-    @pytest.mark.parametrize("role", list(MANAGER_REFUSED))
-    def test_roles(self, world, sent, role):
+    @role_matrix(MANAGER_REFUSED)
+    def test_roles(self, world, sent, role, expected):
         item = f.item(sent, world.proposal, status="declined")
         body = {"reviewer_pool_entry_uuid": other_entry(world).uuid.hex}
-        assert post(role_user(world, role), item, "reassign", body).status_code == MANAGER_REFUSED[role]
+        assert post(role_user(world, role), item, "reassign", body).status_code == expected
         assert post(world.staff, item, "reassign", body).status_code == 200

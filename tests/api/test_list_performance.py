@@ -14,8 +14,7 @@ from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.reviewers.models import ReviewerBid
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import client_for
-from tests.helpers import assert_constant_queries
+from tests.helpers import assert_constant_queries, client_for
 
 BATCHES = "/api/assignment-batches/"
 ITEMS = "/api/assignment-items/"

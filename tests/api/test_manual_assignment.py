@@ -9,7 +9,7 @@ from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import as_role, client_for, role_matrix
 
 NIL = "0" * 32
 DROP = object()
@@ -29,11 +29,10 @@ def post(w, data, user=None):
 
 @pytest.mark.django_db
 class TestRoles:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_who_may_assign(self, world, role):
-        response = client_for(role_user(world, role)).post(url(world.call), body(world, world.proposal), format="json")
-        expected = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
-                    "manager": 200, "staff": 200}[role]
+    @role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
+                  "manager": 200, "staff": 200})
+    def test_who_may_assign(self, world, role, expected):
+        response = as_role(world, role).post(url(world.call), body(world, world.proposal), format="json")
         assert response.status_code == expected, response.content
         assert AssignmentItem.objects.count() == (1 if expected == 200 else 0)
 

@@ -9,8 +9,7 @@ from waldur_api_client.models import MyAssignmentBatch, MyAssignmentBatchDetail
 from referee.conflicts.models import ConflictOfInterest
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/my-assignment-batches/"
 

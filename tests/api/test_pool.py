@@ -1,9 +1,8 @@
 """`/api/call-reviewer-pools/` (§3.6, §4.3) and the call action `reviewer-pool/` (§3.5)."""
 
-from datetime import datetime, timedelta, timezone as dt_timezone
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.conf import settings
 from waldur_api_client.models import (
     CallReviewerPool as ClientEntry,
@@ -17,11 +16,9 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import NOW, as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/call-reviewer-pools/"
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=dt_timezone.utc)
 # Who sees the world's entry, who may act as its manager, who as its reviewer (self-only).
 SEES = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 200, "manager": 200,
         "support": 200, "staff": 200}
@@ -45,27 +42,21 @@ def pending(world, **fields):
     return world.entry
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.mark.django_db
 class TestRead:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_and_list_by_role(self, world, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(SEES)
+    def test_detail_and_list_by_role(self, world, role, expected):
+        client = as_role(world, role)
         response = client.get(url(world.entry))
-        assert response.status_code == SEES[role]
+        assert response.status_code == expected
         listed = client.get(LIST)
-        if SEES[role] == 200:
+        if expected == 200:
             assert ClientEntry.from_dict(response.json()).uuid == world.entry.uuid
             assert [row["uuid"] for row in listed.json()] == [world.entry.uuid.hex]
         elif role != "anonymous":
             assert listed.json() == []
 
-    def test_counts_and_links(self, world, frozen):
+    def test_counts_and_links(self, world, clock):
         entry = pending(world)
         f.item(f.batch(entry, status="sent"), world.proposal)
         Review.objects.create(proposal=world.proposal2, reviewer=world.reviewer, state="in_review")
@@ -134,10 +125,10 @@ class TestRead:
 
 @pytest.mark.django_db
 class TestMaxAssignments:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
-        response = client_for(role_user(world, role)).patch(url(world.entry), {"max_assignments": 3}, format="json")
-        assert response.status_code == MANAGES[role]
+    @role_matrix(MANAGES)
+    def test_patch_by_role(self, world, role, expected):
+        response = as_role(world, role).patch(url(world.entry), {"max_assignments": 3}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert CallReviewerPoolUpdate.from_dict(response.json()).max_assignments == 3
             assert AuditEvent.objects.filter(event_type="POOL_MAX_ASSIGNMENTS_CHANGED").exists()
@@ -162,17 +153,17 @@ def assert_refusal(response, code, message=None):
 
 @pytest.mark.django_db
 class TestAccept:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_self_only(self, world, role, frozen):
+    @role_matrix(OWNS)
+    def test_self_only(self, world, role, expected, clock):
         pending(world)
-        response = client_for(role_user(world, role)).post(url(world.entry, "accept"), [], format="json")
-        assert response.status_code == OWNS[role]
+        response = as_role(world, role).post(url(world.entry, "accept"), [], format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert InvitationAcceptResponse.from_dict(response.json()).detail == "Invitation accepted successfully."
             world.entry.refresh_from_db()
             assert world.entry.invitation_status == "accepted" and world.entry.response_date == NOW
 
-    def test_declared_conflicts(self, world, frozen):
+    def test_declared_conflicts(self, world, clock):
         pending(world)
         world.call.coi_config.recusal_required_types = ["COMPET"]
         world.call.coi_config.save()
@@ -197,7 +188,7 @@ class TestAccept:
         events = set(AuditEvent.objects.values_list("event_type", flat=True))
         assert {"POOL_INVITATION_ACCEPTED", "COI_SELF_DECLARED"} <= events
 
-    def test_state_guards(self, world, frozen):
+    def test_state_guards(self, world, clock):
         assert_refusal(accept(world, []), "already_responded", "This invitation has already been responded to.")
         pending(world, invitation_expires_at=NOW)
         assert_refusal(accept(world, []), "invitation_expired", "This invitation has expired.")
@@ -206,7 +197,7 @@ class TestAccept:
         type(world.entry).objects.filter(pk=world.entry.pk).update(invitation_status="declined")
         assert_refusal(accept(world, []), "already_responded")
 
-    def test_invalid_conflicts_and_bodies(self, world, frozen):
+    def test_invalid_conflicts_and_bodies(self, world, clock):
         pending(world)
         foreign = f.proposal(f.round_(world.other_call))
         declared = [{"proposal_uuid": foreign.uuid.hex, "coi_type": "COMPET"}]
@@ -227,19 +218,18 @@ class TestAccept:
 
 @pytest.mark.django_db
 class TestDecline:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_self_only(self, world, role, frozen):
+    @role_matrix(OWNS)
+    def test_self_only(self, world, role, expected, clock):
         pending(world)
-        response = client_for(role_user(world, role)).post(url(world.entry, "decline"), {"reason": "Busy"},
-                                                           format="json")
-        assert response.status_code == OWNS[role]
+        response = as_role(world, role).post(url(world.entry, "decline"), {"reason": "Busy"}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert InvitationDeclineResponse.from_dict(response.json()).detail == "Invitation declined."
             world.entry.refresh_from_db()
             assert (world.entry.invitation_status, world.entry.decline_reason) == ("declined", "Busy")
             assert AuditEvent.objects.filter(event_type="POOL_INVITATION_DECLINED").exists()
 
-    def test_validation_and_guards(self, world, frozen):
+    def test_validation_and_guards(self, world, clock):
         client = client_for(world.reviewer)
         pending(world)
         for body in ({}, {"reason": "  "}, {"reason": "x" * 2001}, []):
@@ -255,12 +245,12 @@ class TestDecline:
 
 @pytest.mark.django_db
 class TestManagerActions:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_force_accept_by_role(self, world, role, frozen):
+    @role_matrix(MANAGES)
+    def test_force_accept_by_role(self, world, role, expected, clock):
         pending(world, invitation_status="declined")
-        response = client_for(role_user(world, role)).post(url(world.entry, "force-accept"),
-                                                           {"override_reason": "Needed"}, format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(url(world.entry, "force-accept"), {"override_reason": "Needed"},
+                                             format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = ClientEntry.from_dict(response.json())
             assert parsed.invitation_status == "accepted" and parsed.override_reason == "Needed"
@@ -277,13 +267,13 @@ class TestManagerActions:
             response = client.post(url(world.entry, "force-accept"), body, format="json")
             assert response.status_code == 400 and "override_reason" in response.json()
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_resend_by_role(self, world, role, frozen):
+    @role_matrix(MANAGES)
+    def test_resend_by_role(self, world, role, expected, clock):
         world.call.assignment_config.assignment_expiration_days = 3
         world.call.assignment_config.save()
         entry = pending(world, invitation_status="expired", invitation_expires_at=NOW - timedelta(days=1))
-        response = client_for(role_user(world, role)).post(url(entry, "resend-invitation"), format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(url(entry, "resend-invitation"), format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = ClientEntry.from_dict(response.json())
             assert parsed.invitation_status == "pending" and parsed.invitation_expires_at == NOW + timedelta(days=3)
@@ -296,10 +286,9 @@ class TestManagerActions:
 
 @pytest.mark.django_db
 class TestCallReviewerPool:
-    @pytest.mark.parametrize("role", ROLES + ("applicant",))
-    def test_list_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(pool_url(world.call))
-        expected = {**MANAGES, "support": 200, "applicant": 403}[role]
+    @role_matrix({**MANAGES, "support": 200, "applicant": 403})
+    def test_list_by_role(self, world, role, expected):
+        response = as_role(world, role).get(pool_url(world.call))
         assert response.status_code == expected
         if expected == 200:
             assert [ClientEntry.from_dict(row).uuid for row in response.json()] == [world.entry.uuid]
@@ -327,12 +316,12 @@ class TestCallReviewerPool:
 
         assert_constant_queries(client_for(world.manager), pool_url(world.call), add_rows, {"o": "-current_assignments"})
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_invite_by_role(self, world, role, frozen):
+    @role_matrix(MANAGES)
+    def test_invite_by_role(self, world, role, expected, clock):
         newcomer = f.profile(f.user("newcomer"))
-        response = client_for(role_user(world, role)).post(pool_url(world.call), {"reviewer_uuids": [newcomer.uuid.hex]},
-                                                           format="json")
-        assert response.status_code == MANAGES[role]
+        response = as_role(world, role).post(pool_url(world.call), {"reviewer_uuids": [newcomer.uuid.hex]},
+                                             format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             (entry,) = [ClientEntry.from_dict(row) for row in response.json()]
             assert (entry.invitation_status, entry.invited_at, entry.max_assignments) == ("pending", NOW, 5)
@@ -340,7 +329,7 @@ class TestCallReviewerPool:
             assert entry.invited_email == "newcomer@example.org"
             assert entry.invited_by_name == role_user(world, role).full_name
 
-    def test_invite_skips_unknown_and_members(self, world, frozen):
+    def test_invite_skips_unknown_and_members(self, world, clock):
         a, b = f.profile(f.user()), f.profile(f.user())
         body = {"reviewer_uuids": [str(a.uuid), "0" * 32, world.profile.uuid.hex, b.uuid.hex, a.uuid.hex],
                 "max_assignments": 9, "invitation_message": "Please join"}

@@ -5,8 +5,7 @@ from waldur_api_client.models import ReviewerAffiliation, ReviewerExpertise, Rev
 
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
 
 KINDS = {
     "affiliations": (ReviewerAffiliation, {"organization_name": "University of Tartu"}, {"department": "CS"}),
@@ -35,41 +34,40 @@ def create(world, kind, **body):
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", KINDS)
 class TestRoles:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_list_and_detail(self, world, kind, role):
+    @role_matrix(READS)
+    def test_list_and_detail(self, world, kind, role, expected):
         item = create(world, kind)
-        client = client_for(role_user(world, role))
+        client = as_role(world, role)
         listed = client.get(url(world.profile, kind))
-        assert listed.status_code == READS[role]
+        assert listed.status_code == expected
         shown = client.get(url(world.profile, kind, item["uuid"]))
-        assert shown.status_code == READS[role]
-        if READS[role] == 200:
+        assert shown.status_code == expected
+        if expected == 200:
             model = KINDS[kind][0]
             assert [model.from_dict(row).uuid.hex for row in listed.json()] == [item["uuid"]]
             assert model.from_dict(shown.json()).uuid.hex == item["uuid"]
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_create(self, world, kind, role):
-        response = client_for(role_user(world, role)).post(url(world.profile, kind), KINDS[kind][1], format="json")
-        expected = 201 if WRITES[role] == 200 else WRITES[role]
+    @role_matrix({**WRITES, "reviewer": 201, "staff": 201})
+    def test_create(self, world, kind, role, expected):
+        response = as_role(world, role).post(url(world.profile, kind), KINDS[kind][1], format="json")
         assert response.status_code == expected, response.content
         if expected == 201:
             KINDS[kind][0].from_dict(response.json())
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_update_and_delete(self, world, kind, role):
+    @role_matrix(WRITES)
+    def test_update_and_delete(self, world, kind, role, expected):
         item = create(world, kind)
-        client = client_for(role_user(world, role))
+        client = as_role(world, role)
         target = url(world.profile, kind, item["uuid"])
         patched = client.patch(target, KINDS[kind][2], format="json")
-        assert patched.status_code == WRITES[role]
+        assert patched.status_code == expected
         put = client.put(target, KINDS[kind][1], format="json")
-        assert put.status_code == WRITES[role]
-        if WRITES[role] == 200:
+        assert put.status_code == expected
+        if expected == 200:
             KINDS[kind][0].from_dict(patched.json())
             KINDS[kind][0].from_dict(put.json())
         deleted = client.delete(target)
-        assert deleted.status_code == (204 if WRITES[role] == 200 else WRITES[role])
+        assert deleted.status_code == (204 if expected == 200 else expected)
 
     def test_unknown_parent_and_foreign_rows_are_404(self, world, kind):
         item = create(world, kind)

@@ -9,13 +9,11 @@ from waldur_api_client.models import Proposal as ClientProposal
 from waldur_api_client.models import ProposalOEnum, ProposalRequest, ProposalStates
 
 from referee.calls.models import Proposal
-from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix, role_user
 
 URL = "/api/proposal-proposals/"
 NIL = "0" * 32
@@ -29,14 +27,6 @@ def parsed(body):
     proposal = ClientProposal.from_dict(body)
     assert proposal.uuid.hex == body["uuid"]
     return proposal
-
-
-def coi(world, proposal, coi_type="ROLE_NAMED", severity="real", status="pending", profile=None):
-    profile = profile or world.profile
-    return ConflictOfInterest.objects.create(
-        reviewer=profile, proposal=proposal, call=proposal.call, coi_type=coi_type, severity=severity,
-        status=status, rule=rule_for(proposal.call.coi_config, coi_type, severity),
-    )
 
 
 def set_disclosure(call, level):
@@ -56,11 +46,11 @@ class TestVisibility:
     EXPECTED = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 200,
                 "manager": 200, "support": 200, "staff": 200, "applicant": 200}
 
-    @pytest.mark.parametrize("role", [*ROLES, "applicant"])
-    def test_detail_and_list_by_role(self, world, role):
-        client = client_for(role_user(world, role))
+    @role_matrix(EXPECTED)
+    def test_detail_and_list_by_role(self, world, role, expected):
+        client = as_role(world, role)
         response = client.get(detail(world.proposal))
-        assert response.status_code == self.EXPECTED[role]
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed(response.json())
         listing = client.get(URL)
@@ -68,7 +58,7 @@ class TestVisibility:
             assert listing.status_code == 401
             return
         uuids = {parsed(row).uuid.hex for row in listing.json()}
-        assert (world.proposal.uuid.hex in uuids) == (self.EXPECTED[role] == 200)
+        assert (world.proposal.uuid.hex in uuids) == (expected == 200)
 
     def test_pool_members_see_only_open_proposals_and_only_when_accepted(self, world):
         draft = f.proposal(world.round, created_by=world.applicant, state="draft")
@@ -110,7 +100,7 @@ class TestDisclosure:
 
     def test_blocking_coi_leaves_the_name_only(self, world):
         set_disclosure(world.call, "full_details")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         client = client_for(world.reviewer)
         assert texts(client, world.proposal) == ("", "")
         assert texts(client, world.proposal2) == (world.proposal2.project_summary, world.proposal2.description)
@@ -128,18 +118,19 @@ class TestDisclosure:
     ])
     def test_only_blocking_conflicts_restrict(self, world, status, severity, blocks):
         set_disclosure(world.call, "full_details")
-        coi(world, world.proposal, severity=severity, status=status)
+        rule = rule_for(world.call.coi_config, "ROLE_NAMED", severity)
+        f.conflict(world.profile, world.proposal, rule=rule, status=status, coi_type="ROLE_NAMED", severity=severity)
         summary, _ = texts(client_for(world.reviewer), world.proposal)
         assert (summary == "") == blocks
 
     def test_another_reviewers_conflict_does_not_restrict(self, world):
         set_disclosure(world.call, "titles_and_summaries")
-        coi(world, world.proposal, profile=f.profile(f.user()))
+        f.conflict(f.profile(f.user()), world.proposal)
         assert texts(client_for(world.reviewer), world.proposal)[0] == world.proposal.project_summary
 
     def test_managers_and_staff_read_full_text_despite_conflicts(self, world):
         manager_profile = f.profile(world.manager)
-        coi(world, world.proposal, profile=manager_profile)
+        f.conflict(manager_profile, world.proposal)
         for user in (world.manager, world.staff, world.support, world.applicant):
             assert texts(client_for(user), world.proposal) == (world.proposal.project_summary, world.proposal.description)
 
@@ -334,7 +325,7 @@ class TestListing:
             for n in range(6):
                 proposal = f.proposal(world.round, created_by=f.user(), team=[f.user()])
                 if n % 2:
-                    coi(world, proposal)
+                    f.conflict(world.profile, proposal)
 
         set_disclosure(world.call, "titles_and_summaries")
         assert_constant_queries(client_for(getattr(world, role)), URL, add_rows)

@@ -11,7 +11,7 @@ from referee.assignments.models import AffinityScore, AssignmentItem
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.reviewers.models import ReviewerPublication
 from tests import factories as f
-from tests.conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
 LIST = "/api/reviewer-profiles/"
@@ -36,10 +35,10 @@ WRITES = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 2
 
 @pytest.mark.django_db
 class TestVisibility:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_detail_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(detail(world.profile))
-        assert response.status_code == SEES[role]
+    @role_matrix(SEES)
+    def test_detail_by_role(self, world, role, expected):
+        response = as_role(world, role).get(detail(world.profile))
+        assert response.status_code == expected
         if response.status_code == 200:
             assert parse(response.json()).uuid.hex == world.profile.uuid.hex
 
@@ -231,17 +230,16 @@ class TestPublish:
 
 @pytest.mark.django_db
 class TestOwnerWrites:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
-        response = client_for(role_user(world, role)).patch(detail(world.profile), {"biography": "Edited"}, format="json")
-        assert response.status_code == WRITES[role]
+    @role_matrix(WRITES)
+    def test_patch_by_role(self, world, role, expected):
+        response = as_role(world, role).patch(detail(world.profile), {"biography": "Edited"}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert parse(response.json()).biography == "Edited"
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_delete_by_role(self, world, role):
-        response = client_for(role_user(world, role)).delete(detail(world.profile))
-        expected = 204 if WRITES[role] == 200 else WRITES[role]
+    @role_matrix({**WRITES, "reviewer": 204, "staff": 204})
+    def test_delete_by_role(self, world, role, expected):
+        response = as_role(world, role).delete(detail(world.profile))
         assert response.status_code == expected
         assert ReviewerProfile.objects.filter(pk=world.profile.pk).exists() is (expected != 204)
 

@@ -13,8 +13,7 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
 
 LIST = "/api/proposal-reviews/"
 WORKLOAD = ("Reviewer has 1 open assignments (limit 1); this request would add 1. "

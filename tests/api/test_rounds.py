@@ -12,8 +12,7 @@ from waldur_api_client.models import PatchedProtectedRoundRequest, ProtectedRoun
 
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
-from tests.helpers import assert_constant_queries
+from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
 
 
 def rounds_url(call):
@@ -38,10 +37,10 @@ WRITE = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 40
 
 @pytest.mark.django_db
 class TestList:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(rounds_url(world.call))
-        assert response.status_code == READ[role]
+    @role_matrix(READ)
+    def test_by_role(self, world, role, expected):
+        response = as_role(world, role).get(rounds_url(world.call))
+        assert response.status_code == expected
         if response.status_code == 200:
             rows = response.json()
             assert [ProtectedRound.from_dict(row).uuid for row in rows] == [world.round.uuid]
@@ -72,11 +71,11 @@ class TestList:
 
 @pytest.mark.django_db
 class TestCreate:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_by_role(self, world, role):
+    @role_matrix(WRITE)
+    def test_by_role(self, world, role, expected):
         body = {"name": "Spring", **times(1, 10)}
-        response = client_for(role_user(world, role)).post(rounds_url(world.call), body, format="json")
-        assert response.status_code == WRITE[role]
+        response = as_role(world, role).post(rounds_url(world.call), body, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             parsed = ProtectedRound.from_dict(response.json())
             assert parsed.status.value == "scheduled" and parsed.name == "Spring" and parsed.slug == "spring"
@@ -114,10 +113,10 @@ class TestCreate:
 
 @pytest.mark.django_db
 class TestDetail:
-    @pytest.mark.parametrize("role", ROLES)
-    def test_get_by_role(self, world, role):
-        response = client_for(role_user(world, role)).get(round_url(world.call, world.round))
-        assert response.status_code == READ[role]
+    @role_matrix(READ)
+    def test_get_by_role(self, world, role, expected):
+        response = as_role(world, role).get(round_url(world.call, world.round))
+        assert response.status_code == expected
         if response.status_code == 200:
             assert ProtectedRound.from_dict(response.json()).uuid == world.round.uuid
 
@@ -129,10 +128,10 @@ class TestDetail:
         assert client.get(f"{rounds_url(world.call)}nope/").status_code == 404
         assert client.patch(f"{rounds_url(world.call)}{'0' * 32}/", {"name": "x"}, format="json").status_code == 404
 
-    @pytest.mark.parametrize("role", ROLES)
-    def test_patch_by_role(self, world, role):
-        response = client_for(role_user(world, role)).patch(round_url(world.call, world.round), {"name": "Renamed"}, format="json")
-        assert response.status_code == WRITE[role]
+    @role_matrix(WRITE)
+    def test_patch_by_role(self, world, role, expected):
+        response = as_role(world, role).patch(round_url(world.call, world.round), {"name": "Renamed"}, format="json")
+        assert response.status_code == expected
         if response.status_code == 200:
             assert ProtectedRound.from_dict(response.json()).name == "Renamed"
 

@@ -6,7 +6,7 @@ import pytest
 from referee.core.accounts import token_for
 from referee.core.models import AuditEvent, User
 from tests import factories as f
-from tests.conftest import ROLES, client_for, role_user
+from tests.helpers import ROLES, client_for, role_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ import pytest
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.core.models import AuditEvent
 from tests import factories as f
-from tests.conftest import client_for
-from tests.helpers import ROUNDS, race
+from tests.helpers import ROUNDS, client_for, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 

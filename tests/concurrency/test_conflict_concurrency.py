@@ -4,11 +4,9 @@ item → review → COI, so racing requests end in one consistent state, never a
 
 import pytest
 
-from referee.conflicts.models import ConflictOfInterest
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.conftest import client_for
-from tests.helpers import ROUNDS, race
+from tests.helpers import ROUNDS, client_for, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -23,16 +21,11 @@ def cancel(user, batch):
     return lambda: client.post(f"/api/assignment-batches/{batch.uuid.hex}/cancel/", {}, format="json")
 
 
-def coi(world, proposal):
-    return ConflictOfInterest.objects.create(reviewer=world.profile, proposal=proposal, call=world.call,
-                                             coi_type="INST_FORMER", severity="apparent", rule="management_allowed")
-
-
 def test_dismiss_racing_recuse(world):
     for _ in range(ROUNDS):
         proposal = f.proposal(world.round)
         item = f.item(f.batch(world.entry, status="sent"), proposal, status="coi_blocked")
-        conflict = coi(world, proposal)
+        conflict = f.conflict(world.profile, proposal, rule="management_allowed")
         dismissed, recused = race(post(world.manager, conflict, "dismiss"), post(world.staff, conflict, "recuse"))
         # Either order ends recused and blocked: a dismissed conflict may still be recused, not the reverse.
         assert recused.status_code == 200, recused.content
@@ -45,7 +38,7 @@ def test_dismiss_racing_recuse(world):
 
 def test_two_managers_waiving(world):
     for _ in range(ROUNDS):
-        conflict = coi(world, f.proposal(world.round))
+        conflict = f.conflict(world.profile, f.proposal(world.round), rule="management_allowed")
         body = {"management_plan": "Plan"}
         responses = race(post(world.manager, conflict, "waive", body), post(world.staff, conflict, "waive", body))
         assert sorted(r.status_code for r in responses) == [200, 400]
@@ -58,7 +51,7 @@ def test_recuse_racing_batch_cancel(world):
         review = Review.objects.create(proposal=proposal, reviewer=world.reviewer)
         accepted = f.item(batch, proposal, status="accepted", review=review)
         pending = f.item(batch, f.proposal(world.round))
-        conflict = coi(world, proposal)
+        conflict = f.conflict(world.profile, proposal, rule="management_allowed")
         recused, cancelled = race(post(world.manager, conflict, "recuse"), cancel(world.staff, batch))
         assert recused.status_code == 200 and cancelled.status_code == 200, (recused.content, cancelled.content)
         for row in (batch, accepted, pending, review):

@@ -6,9 +6,8 @@ import pytest
 from referee.assignments.models import AssignmentItem, ProposedAssignment
 from referee.core.models import AuditEvent
 from tests.concurrency.test_batch_concurrency import post
-from tests.conftest import client_for
 from tests.engine.test_generation import build_call
-from tests.helpers import ROUNDS, race
+from tests.helpers import ROUNDS, client_for, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 

@@ -1,41 +1,21 @@
 """The batch state machine (§4.1) and manual assignment (§5.6) as domain functions."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 
 from referee.assignments import domain
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.errors import DomainError, FieldError
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def coi(w, proposal, *, status="pending", rule="recusal_required", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(
-        reviewer=w.profile, proposal=proposal, call=w.call, coi_type=coi_type, severity="real", rule=rule, status=status
-    )
-
-
-def events(event_type):
-    return list(AuditEvent.objects.filter(event_type=event_type).order_by("created", "id"))
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
+from tests.helpers import NOW, events
 
 @pytest.mark.django_db
 class TestSend:
-    def test_draft_becomes_sent_with_deadline_from_call_configuration(self, world, frozen):
+    def test_draft_becomes_sent_with_deadline_from_call_configuration(self, world, clock):
         world.call.assignment_config.assignment_expiration_days = 5
         world.call.assignment_config.save()
         batch = f.batch(world.entry)
@@ -58,8 +38,9 @@ class TestSend:
         batch = f.batch(world.entry)
         blocked = f.item(batch, world.proposal)
         free = f.item(batch, world.proposal2)
-        conflict = coi(world, world.proposal)
-        coi(world, world.proposal2, rule="disclosure_only")  # disclosure-only never blocks
+        conflict = f.conflict(world.profile, world.proposal)
+        f.conflict(world.profile, world.proposal2, rule="disclosure_only", coi_type="ROLE_NAMED",
+                   severity="real")  # disclosure-only never blocks
         domain.send_batch(batch, actor=world.manager)
         blocked.refresh_from_db(), free.refresh_from_db()
         assert (blocked.status, blocked.has_coi, list(blocked.coi_records.all())) == ("coi_blocked", True, [conflict])
@@ -69,7 +50,7 @@ class TestSend:
     def test_refused_when_every_item_is_blocked_and_nothing_changes(self, world):
         batch = f.batch(world.entry)
         item = f.item(batch, world.proposal)
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         with pytest.raises(DomainError, match="^Batch has no pending items to send.$"):
             domain.send_batch(batch, actor=world.manager)
         item.refresh_from_db(), batch.refresh_from_db()
@@ -113,17 +94,17 @@ class TestCancel:
 
 @pytest.mark.django_db
 class TestExtendDeadline:
-    def test_sent_batch_gets_a_later_deadline_and_reminder_reset(self, world, frozen):
+    def test_sent_batch_gets_a_later_deadline_and_reminder_reset(self, world, clock):
         batch = f.batch(world.entry, status="sent", expires_at=NOW + timedelta(days=2), reminder_sent=True)
         result = domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=10))
         assert (result.status, result.expires_at, result.reminder_sent) == ("sent", NOW + timedelta(days=10), False)
 
-    def test_naive_datetimes_are_utc(self, world, frozen):
+    def test_naive_datetimes_are_utc(self, world, clock):
         batch = f.batch(world.entry, status="sent", expires_at=NOW + timedelta(days=2))
         naive = (NOW + timedelta(days=3)).replace(tzinfo=None)
         assert domain.extend_deadline(batch, actor=world.manager, expires_at=naive).expires_at == NOW + timedelta(days=3)
 
-    def test_field_errors(self, world, frozen):
+    def test_field_errors(self, world, clock):
         batch = f.batch(world.entry, status="sent", expires_at=NOW + timedelta(days=5))
         cases = [
             (NOW - timedelta(seconds=1), "New deadline must be in the future."),
@@ -139,16 +120,16 @@ class TestExtendDeadline:
         assert domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=365)).status == "sent"
 
     @pytest.mark.parametrize("status", ["draft", "responded", "cancelled"])
-    def test_refused_for_other_states(self, world, frozen, status):
+    def test_refused_for_other_states(self, world, clock, status):
         with pytest.raises(DomainError, match="^Can only extend deadline for sent or expired batches.$"):
             domain.extend_deadline(f.batch(world.entry, status=status), actor=world.manager, expires_at=NOW + timedelta(days=1))
 
-    def test_expired_batch_reopens_with_items_pending_or_blocked(self, world, frozen):
+    def test_expired_batch_reopens_with_items_pending_or_blocked(self, world, clock):
         batch = f.batch(world.entry, status="expired", reminder_sent=True, manager_notified=True)
         reopened = f.item(batch, world.proposal, status="expired")
         blocked = f.item(batch, world.proposal2, status="expired")
         declined = f.item(batch, f.proposal(world.round), status="declined")
-        conflict = coi(world, world.proposal2)
+        conflict = f.conflict(world.profile, world.proposal2)
         result = domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=3))
         assert (result.status, result.reminder_sent, result.manager_notified) == ("sent", False, False)
         for item in (reopened, blocked, declined):
@@ -157,14 +138,14 @@ class TestExtendDeadline:
         assert list(blocked.coi_records.all()) == [conflict] and blocked.has_coi
         assert events("ASSIGNMENT_BATCH_DEADLINE_EXTENDED")[0].from_state == "expired"
 
-    def test_expired_batch_whose_items_are_all_blocked_is_responded(self, world, frozen):
+    def test_expired_batch_whose_items_are_all_blocked_is_responded(self, world, clock):
         batch = f.batch(world.entry, status="expired")
         f.item(batch, world.proposal, status="expired")
-        coi(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         result = domain.extend_deadline(batch, actor=world.manager, expires_at=NOW + timedelta(days=3))
         assert (result.status, result.responded_at) == ("responded", NOW)
 
-    def test_item_whose_pair_is_held_elsewhere_stays_expired(self, world, frozen):
+    def test_item_whose_pair_is_held_elsewhere_stays_expired(self, world, clock):
         batch = f.batch(world.entry, status="expired")
         item = f.item(batch, world.proposal, status="expired")
         f.item(f.batch(world.entry), world.proposal)  # the pair is held by a later draft
@@ -208,7 +189,7 @@ class TestNotesAndDelete:
 
 @pytest.mark.django_db
 class TestCompletionAndExpiry:
-    def test_responded_once_nothing_is_pending(self, world, frozen):
+    def test_responded_once_nothing_is_pending(self, world, clock):
         batch = f.batch(world.entry, status="sent", responded_at=None)
         item = f.item(batch, world.proposal)
         assert domain.complete_batch_if_responded(batch) is False
@@ -223,12 +204,12 @@ class TestCompletionAndExpiry:
         assert domain.complete_batch_if_responded(batch) is False
         assert AssignmentBatch.objects.get(pk=batch.pk).status == "draft"
 
-    def test_expiry_at_the_deadline(self, world, frozen):
+    def test_expiry_at_the_deadline(self, world, clock):
         batch = f.batch(world.entry, status="sent", expires_at=NOW + timedelta(minutes=1))
         pending = f.item(batch, world.proposal)
         accepted = f.item(batch, world.proposal2, status="accepted")
         assert domain.expire_batch(batch) is False
-        frozen.shift(timedelta(minutes=1))
+        clock.shift(timedelta(minutes=1))
         assert domain.expire_batch(batch) is True
         assert domain.expire_batch(batch) is False  # a second run is harmless
         pending.refresh_from_db(), accepted.refresh_from_db(), batch.refresh_from_db()
@@ -289,7 +270,7 @@ class TestManualAssignment:
         assert self.run(world, [world.proposal.uuid]).batch_uuid == draft.uuid
 
     def test_blocked_pairs_become_coi_blocked_items(self, world):
-        conflict = coi(world, world.proposal)
+        conflict = f.conflict(world.profile, world.proposal)
         self.run(world, [world.proposal.uuid])
         item = AssignmentItem.objects.get()
         assert (item.status, item.has_coi, list(item.coi_records.all())) == ("coi_blocked", True, [conflict])
@@ -311,7 +292,7 @@ class TestManualAssignment:
         world.entry.save()
         Review.objects.create(proposal=f.proposal(world.round), reviewer=world.reviewer)  # one open review
         extra = [f.proposal(world.round) for _ in range(2)]
-        coi(world, extra[1])  # blocked items are not new work
+        f.conflict(world.profile, extra[1])  # blocked items are not new work
         assert self.run(world, [extra[1].uuid, world.proposal.uuid]).items_created == 2
         with pytest.raises(FieldError) as error:
             self.run(world, [world.proposal2.uuid, extra[0].uuid])

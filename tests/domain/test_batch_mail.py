@@ -1,36 +1,23 @@
 """Mail queued by the batch and pool actions (§4.1, §4.3, §6): the right mail exactly once per
 action, inside its transaction, and none when the action is refused or rolled back."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
 
 from referee.assignments import domain
 from referee.core.errors import DomainError, FieldError
-from referee.notifications.models import OutboxMessage
 from referee.reviewers import domain as pool
 from tests import factories as f
-from tests.conftest import client_for
+from tests.helpers import NOW, client_for, outbox
 
-pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 INVITATION = "reviewer_assignment_invitation"
 CANCELLED = "assignment_batch_cancelled"
 EXTENDED = "assignment_deadline_extended"
 POOL = "reviewer_invitation"
-
-
-@pytest.fixture(autouse=True)
-def frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
-
-
-def outbox(template=None):
-    rows = OutboxMessage.objects.order_by("id")
-    return list(rows.filter(template=template) if template else rows)
 
 
 def draft(world, entry=None):

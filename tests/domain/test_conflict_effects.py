@@ -1,10 +1,9 @@
 """What reviewing a conflict does to the pair's assignment items (§4.2, §4.4, §5.8): the unblock
 rule in every batch state, other blocking conflicts, recusal, and blocking by detection."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,21 +15,9 @@ from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviews.models import Review
 from tests import factories as f
+from tests.helpers import NOW
 
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def coi(w, proposal=None, *, rule="management_allowed", status="pending", coi_type="INST_FORMER", profile=None):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal or w.proposal,
-                                             call=w.call, coi_type=coi_type, severity="apparent", rule=rule,
-                                             status=status)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def blocked_item(w, batch, conflict=None, proposal=None):
@@ -52,7 +39,7 @@ def reload(*rows):
 class TestUnblockRule:
     def test_draft_batch_item_becomes_pending_without_mail(self, world):
         batch = f.batch(world.entry)
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, batch, conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item, batch)
@@ -64,7 +51,7 @@ class TestUnblockRule:
 
     def test_sent_batch_before_deadline_item_becomes_pending_with_mail(self, world):
         batch = f.batch(world.entry, status="sent", expires_at=NOW + timedelta(hours=1))
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, batch, conflict)
         domain.waive_conflict(conflict, actor=world.manager, management_plan="Second opinion")
         reload(item, batch)
@@ -74,7 +61,7 @@ class TestUnblockRule:
 
     def test_responded_batch_before_deadline_is_sent_again(self, world):
         batch = f.batch(world.entry, status="responded", expires_at=NOW + timedelta(days=2))
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, batch, conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item, batch)
@@ -86,7 +73,7 @@ class TestUnblockRule:
     @pytest.mark.parametrize("status", ["sent", "responded"])
     def test_past_the_deadline_the_item_expires(self, world, status):
         batch = f.batch(world.entry, status=status, expires_at=NOW)  # now ≥ expires_at
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, batch, conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item, batch)
@@ -97,7 +84,7 @@ class TestUnblockRule:
     @pytest.mark.parametrize("status", ["expired", "cancelled"])
     def test_unanswerable_batches_expire_the_item(self, world, status):
         batch = f.batch(world.entry, status=status)
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, batch, conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item, batch)
@@ -106,9 +93,10 @@ class TestUnblockRule:
 
     def test_other_pairs_are_untouched(self, world):
         batch = f.batch(world.entry, status="sent")
-        conflict = coi(world)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         mine = blocked_item(world, batch, conflict)
-        other_pair = blocked_item(world, batch, coi(world, world.proposal2), proposal=world.proposal2)
+        other_pair = blocked_item(world, batch, f.conflict(world.profile, world.proposal2, rule="management_allowed"),
+                                  proposal=world.proposal2)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(mine, other_pair)
         assert (mine.status, other_pair.status) == ("pending", "coi_blocked")
@@ -118,8 +106,8 @@ class TestAnotherBlockingConflict:
     @pytest.mark.parametrize("linked", [True, False])
     def test_keeps_the_item_blocked(self, world, linked):
         batch = f.batch(world.entry, status="sent")
-        conflict = coi(world)
-        other = coi(world, coi_type="ROLE_NAMED", rule="recusal_required")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
+        other = f.conflict(world.profile, world.proposal, severity="apparent")
         item = blocked_item(world, batch, conflict)
         if linked:
             item.coi_records.add(other)
@@ -132,17 +120,18 @@ class TestAnotherBlockingConflict:
         assert item.status == "pending"
 
     def test_a_recused_conflict_keeps_the_item_blocked(self, world):
-        item = blocked_item(world, f.batch(world.entry), coi(world, coi_type="COMPET", status="recused"))
-        conflict = coi(world)
+        recused = f.conflict(world.profile, world.proposal, rule="management_allowed", status="recused", coi_type="COMPET")
+        item = blocked_item(world, f.batch(world.entry), recused)
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         domain.waive_conflict(conflict, actor=world.manager, management_plan="Plan")
         reload(item)
         assert item.status == "coi_blocked"
 
     def test_disclosure_only_and_reviewed_conflicts_do_not_keep_it_blocked(self, world):
-        coi(world, coi_type="SOC_MEMBER", rule="disclosure_only")
-        coi(world, coi_type="COMPET", status="dismissed", rule="recusal_required")
-        coi(world, coi_type="FIN_DIRECT", status="waived")
-        conflict = coi(world)
+        f.conflict(world.profile, world.proposal, rule="disclosure_only", coi_type="SOC_MEMBER", severity="apparent")
+        f.conflict(world.profile, world.proposal, status="dismissed", coi_type="COMPET", severity="apparent")
+        f.conflict(world.profile, world.proposal, rule="management_allowed", status="waived", coi_type="FIN_DIRECT")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, f.batch(world.entry), conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item)
@@ -150,8 +139,8 @@ class TestAnotherBlockingConflict:
 
     def test_another_reviewers_conflict_on_the_proposal_does_not_count(self, world):
         other_profile = f.profile(f.user())
-        coi(world, profile=other_profile, rule="recusal_required")
-        conflict = coi(world)
+        f.conflict(other_profile, world.proposal, coi_type="INST_FORMER", severity="apparent")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed")
         item = blocked_item(world, f.batch(world.entry), conflict)
         domain.dismiss_conflict(conflict, actor=world.manager)
         reload(item)
@@ -165,7 +154,8 @@ class TestRecusal:
         accepted = f.item(sent, world.proposal, status="accepted", review=review)
         other = f.item(sent, world.proposal2)  # another pair stays pending
         draft = f.batch(world.entry)
-        conflict = coi(world, rule="disclosure_only")
+        conflict = f.conflict(world.profile, world.proposal, rule="disclosure_only", coi_type="INST_FORMER",
+                              severity="apparent")
         domain.recuse_conflict(conflict, actor=world.manager, review_notes="Team member")
         reload(accepted, other, review, sent, conflict)
         assert (accepted.status, accepted.has_coi, accepted.review_id) == ("coi_blocked", True, review.pk)
@@ -182,7 +172,8 @@ class TestRecusal:
         batch = f.batch(world.entry, status="sent")
         item = f.item(batch, world.proposal)
         f.item(batch, world.proposal2, status="declined")
-        domain.recuse_conflict(coi(world), actor=world.manager)
+        domain.recuse_conflict(f.conflict(world.profile, world.proposal, rule="management_allowed"),
+                               actor=world.manager)
         reload(item, batch)
         assert (item.status, batch.status, batch.responded_at) == ("coi_blocked", "responded", NOW)
         event = AuditEvent.objects.get(event_type="ASSIGNMENT_BATCH_RESPONDED")
@@ -192,14 +183,14 @@ class TestRecusal:
         in_review = Review.objects.create(proposal=world.proposal, reviewer=world.reviewer)
         other_user = Review.objects.create(proposal=world.proposal, reviewer=world.stranger)
         other_proposal = Review.objects.create(proposal=world.proposal2, reviewer=world.reviewer)
-        domain.recuse_conflict(coi(world), actor=world.staff)
+        domain.recuse_conflict(f.conflict(world.profile, world.proposal, rule="management_allowed"), actor=world.staff)
         reload(in_review, other_user, other_proposal)
         assert (in_review.state, other_user.state, other_proposal.state) == ("rejected", "in_review", "in_review")
 
     def test_already_blocked_item_gets_the_recusal_linked(self, world):
-        first = coi(world, coi_type="ROLE_NAMED", rule="recusal_required")
+        first = f.conflict(world.profile, world.proposal, severity="apparent")
         item = blocked_item(world, f.batch(world.entry, status="sent"), first)
-        second = coi(world, status="dismissed")
+        second = f.conflict(world.profile, world.proposal, rule="management_allowed", status="dismissed")
         domain.recuse_conflict(second, actor=world.manager)
         reload(item)
         assert item.status == "coi_blocked" and set(item.coi_records.all()) == {first, second}
@@ -208,12 +199,13 @@ class TestRecusal:
     def test_declined_expired_reassigned_items_are_left_alone(self, world):
         batch = f.batch(world.entry, status="expired")
         item = f.item(batch, world.proposal, status="expired")
-        domain.recuse_conflict(coi(world), actor=world.manager)
+        domain.recuse_conflict(f.conflict(world.profile, world.proposal, rule="management_allowed"),
+                               actor=world.manager)
         reload(item)
         assert item.status == "expired" and not item.coi_records.exists()
 
     def test_recused_conflict_can_not_be_unblocked(self, world):
-        conflict = coi(world, status="recused")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", status="recused")
         item = blocked_item(world, f.batch(world.entry), conflict)
         assert domain.unblock_pair_items(world.profile, world.proposal, actor=world.manager) == []
         reload(item)
@@ -224,12 +216,12 @@ class TestRefusals:
     def test_refusal_changes_nothing(self, world):
         batch = f.batch(world.entry, status="sent")
         item = f.item(batch, world.proposal)
-        conflict = coi(world, status="recused")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", status="recused")
         with pytest.raises(DomainError, match="already recused"):
             domain.recuse_conflict(conflict, actor=world.manager)
         with pytest.raises(DomainError, match="require recusal"):
-            domain.waive_conflict(coi(world, coi_type="COMPET", rule="recusal_required"), actor=world.manager,
-                                  management_plan="x")
+            domain.waive_conflict(f.conflict(world.profile, world.proposal, coi_type="COMPET", severity="apparent"),
+                                  actor=world.manager, management_plan="x")
         reload(item)
         assert item.status == "pending" and not AuditEvent.objects.exists()
 
@@ -237,7 +229,8 @@ class TestRefusals:
 class TestBlockingBuildingBlock:
     def test_disclosure_only_pending_conflicts_never_block(self, world):
         item = f.item(f.batch(world.entry, status="sent"), world.proposal)
-        assert domain.block_pair_items(coi(world, rule="disclosure_only"), actor=None) == []
+        assert domain.block_pair_items(f.conflict(world.profile, world.proposal, rule="disclosure_only",
+                                                  coi_type="INST_FORMER", severity="apparent"), actor=None) == []
         reload(item)
         assert item.status == "pending"
 
@@ -248,8 +241,10 @@ class TestBlockingBuildingBlock:
         mine, kept = f.item(batch, world.proposal), f.item(batch, world.proposal2)
         theirs = f.item(other_batch, world.proposal2)
         accepted = f.item(other_batch, world.proposal, status="accepted")
-        conflicts = [coi(world), coi(world, world.proposal2, profile=other_profile),
-                     coi(world, profile=other_profile, rule="disclosure_only")]
+        conflicts = [f.conflict(world.profile, world.proposal, rule="management_allowed"),
+                     f.conflict(other_profile, world.proposal2, rule="management_allowed"),
+                     f.conflict(other_profile, world.proposal, rule="disclosure_only", coi_type="INST_FORMER",
+                                severity="apparent")]
         blocked = domain.block_pair_items(conflicts, actor=None)
         reload(mine, kept, theirs, accepted, batch)
         assert {i.pk for i in blocked} == {mine.pk, theirs.pk}

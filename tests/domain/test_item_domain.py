@@ -1,35 +1,19 @@
 """Item actions as domain functions (§4.2, §5.6): what they write, audit and mail, and the
 choices auto-reassign and suggest_alternatives make."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from referee.assignments import domain
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
-from referee.conflicts.models import ConflictOfInterest
 from referee.core.errors import DomainError, FieldError
-from referee.core.models import AuditEvent
 from referee.notifications.models import OutboxMessage
 from referee.reviewers.models import ReviewerBid
 from referee.reviews import domain as reviews
 from referee.reviews.models import Review
 from tests import factories as f
-
-NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def coi(w, proposal, *, profile=None, status="pending", rule="recusal_required", coi_type="ROLE_NAMED"):
-    return ConflictOfInterest.objects.create(reviewer=profile or w.profile, proposal=proposal, call=w.call,
-                                             coi_type=coi_type, severity="real", rule=rule, status=status)
-
+from tests.helpers import NOW, events
 
 def entry(w, **kwargs):
     return f.pool_entry(w.call, f.profile(f.user()), **kwargs)
@@ -40,10 +24,6 @@ def score(w, pool_entry, value, proposal=None):
                                  affinity_score=value, method="combined", keyword_weight=0.4, text_weight=0.6)
 
 
-def events(event_type):
-    return list(AuditEvent.objects.filter(event_type=event_type).order_by("created", "id"))
-
-
 def auto(w, attempts=3):
     config = w.call.assignment_config
     config.auto_reassign_on_decline, config.max_auto_reassign_attempts = True, attempts
@@ -52,7 +32,7 @@ def auto(w, attempts=3):
 
 @pytest.mark.django_db
 class TestAccept:
-    def test_writes_review_item_batch_and_audit(self, world, frozen):
+    def test_writes_review_item_batch_and_audit(self, world, clock):
         batch = f.batch(world.entry, status="sent")
         item = f.item(batch, world.proposal)
         review = domain.accept_item(item, actor=world.reviewer)
@@ -81,7 +61,7 @@ def test_accept_commits_the_coi_block_before_refusing(world):
     """Outside any test transaction: the block is committed by accept's own transaction and
     survives the DomainError raised after it."""
     item = f.item(f.batch(world.entry, status="sent"), world.proposal)
-    conflict = coi(world, world.proposal)
+    conflict = f.conflict(world.profile, world.proposal)
     with pytest.raises(DomainError, match="unresolved COI"):
         domain.accept_item(item, actor=world.reviewer)
     item.refresh_from_db()
@@ -92,7 +72,7 @@ def test_accept_commits_the_coi_block_before_refusing(world):
 
 @pytest.mark.django_db
 class TestDecline:
-    def test_without_auto_reassign(self, world, frozen):
+    def test_without_auto_reassign(self, world, clock):
         item = f.item(f.batch(world.entry, status="sent"), world.proposal)
         assert domain.decline_item(item, actor=world.reviewer, reason="Busy") is None
         item.refresh_from_db()
@@ -100,7 +80,7 @@ class TestDecline:
         mail = OutboxMessage.objects.get(template="assignment_declined")
         assert "Automatic reassignment is off" in mail.body_text and mail.dedupe_key == f"decline:{item.uuid.hex}"
 
-    def test_auto_reassign_picks_the_highest_score_with_bids(self, world, frozen):
+    def test_auto_reassign_picks_the_highest_score_with_bids(self, world, clock):
         auto(world)
         plain, eager = entry(world), entry(world)
         score(world, plain, 0.6)
@@ -126,7 +106,7 @@ class TestDecline:
         item = f.item(f.batch(world.entry, status="sent"), world.proposal)
         assert domain.decline_item(item, actor=world.reviewer) == plain
 
-    def test_ties_go_to_the_earliest_invitation(self, world, frozen):
+    def test_ties_go_to_the_earliest_invitation(self, world, clock):
         auto(world)
         late = entry(world, invited_at=NOW - timedelta(days=1))
         early = entry(world, invited_at=NOW - timedelta(days=2))
@@ -141,7 +121,7 @@ class TestDecline:
         full = entry(world, max_assignments=1)
         f.item(f.batch(full, status="sent"), world.proposal2)
         conflicted, team, bidder, holder, _unscored, low = (entry(world) for _ in range(6))
-        coi(world, world.proposal, profile=conflicted.reviewer)
+        f.conflict(conflicted.reviewer, world.proposal)
         world.proposal.team.add(team.reviewer.user)
         ReviewerBid.objects.create(reviewer=bidder.reviewer, proposal=world.proposal, bid="conflict")
         f.item(f.batch(holder, status="expired"), world.proposal, status="expired")
@@ -182,7 +162,7 @@ class TestReassignAndSuggestions:
         item = f.item(f.batch(world.entry, status="sent"), world.proposal, status="declined")
         target = entry(world, max_assignments=1)
         f.item(f.batch(target, status="sent"), world.proposal2)
-        coi(world, world.proposal, profile=target.reviewer)
+        f.conflict(target.reviewer, world.proposal)
         new = domain.reassign_item(item, actor=world.manager, reviewer_pool_entry_uuid=target.uuid)
         assert new.status == "coi_blocked" and not events("REVIEWER_WORKLOAD_LIMIT_OVERRIDDEN")
 
@@ -214,9 +194,10 @@ class TestForceUnblock:
             domain.force_unblock(item, actor=world.manager, override_reason="  ")
         assert refused.value.field == "override_reason"
 
-    def test_audit_and_records(self, world, frozen):
+    def test_audit_and_records(self, world, clock):
         item = f.item(f.batch(world.entry, status="sent"), world.proposal, status="coi_blocked")
-        conflict = coi(world, world.proposal, rule="management_allowed")
+        conflict = f.conflict(world.profile, world.proposal, rule="management_allowed", coi_type="ROLE_NAMED",
+                              severity="real")
         domain.force_unblock(item, actor=world.manager, override_reason="Panel decision")
         item.refresh_from_db()
         assert (item.status, item.override_reason, item.overridden_by, item.overridden_at) == (

@@ -7,7 +7,7 @@ import pytest
 
 from referee.assignments import domain, jobs
 from tests import factories as f
-from tests.jobs.conftest import NOW, events, mail
+from tests.helpers import NOW, events, outbox
 
 pytestmark = pytest.mark.django_db
 DEADLINE = NOW + timedelta(days=7)
@@ -42,7 +42,7 @@ class TestReminders:
         assert jobs.send_reminders() == 0
         clock.move_to(moment + (DEADLINE - moment) / 2)  # later in the same window
         assert jobs.send_reminders() == 0
-        [reminder] = mail(REMINDER)
+        [reminder] = outbox(REMINDER)
         assert reminder.to == [sent.reviewer_pool_entry.reviewer.user.email]
         assert reminder.dedupe_key == f"reminder:{sent.uuid.hex}:2026-03-17T12:00:00Z"
         assert state(sent) == ("sent", True, False)
@@ -53,30 +53,30 @@ class TestReminders:
     def test_never_before_the_window_or_from_the_deadline_on(self, sent, clock, moment):
         clock.move_to(moment)
         assert jobs.send_reminders() == 0
-        assert mail(REMINDER) == [] and state(sent)[1] is False
+        assert outbox(REMINDER) == [] and state(sent)[1] is False
 
     def test_not_once_the_batch_expired(self, sent, clock):
         clock.move_to(DEADLINE + SECOND)
         jobs.expire_batches()
-        assert jobs.send_reminders() == 0 and mail(REMINDER) == []
+        assert jobs.send_reminders() == 0 and outbox(REMINDER) == []
 
     def test_zero_days_means_no_reminder(self, sent, clock, world):
         world.call.assignment_config.send_reminder_before_expiry_days = 0
         world.call.assignment_config.save()
         clock.move_to(DEADLINE - SECOND)
-        assert jobs.send_reminders() == 0 and mail(REMINDER) == []
+        assert jobs.send_reminders() == 0 and outbox(REMINDER) == []
 
     def test_only_while_an_item_is_pending(self, sent, clock):
         sent.items.update(status="declined")  # answered, but the batch is still sent
         clock.move_to(DEADLINE - DAY)
-        assert jobs.send_reminders() == 0 and mail(REMINDER) == []
+        assert jobs.send_reminders() == 0 and outbox(REMINDER) == []
 
     def test_only_sent_batches(self, world, clock):
         entry = f.pool_entry(world.call, f.profile(f.user()))
         for status in ("draft", "responded", "cancelled"):
             batch = f.batch(entry, status=status, expires_at=NOW + DAY)
             f.item(batch, f.proposal(world.round))
-        assert jobs.send_reminders() == 0 and mail(REMINDER) == []
+        assert jobs.send_reminders() == 0 and outbox(REMINDER) == []
 
     def test_each_call_has_its_own_window(self, sent, clock, world):
         other_call = f.call(managers=[world.manager])
@@ -86,9 +86,9 @@ class TestReminders:
         f.item(other, f.proposal(f.round_(other_call)))
         clock.move_to(DEADLINE - 5 * DAY)
         assert jobs.send_reminders() == 1
-        assert [m.dedupe_key.split(":")[1] for m in mail(REMINDER)] == [other.uuid.hex]
+        assert [m.dedupe_key.split(":")[1] for m in outbox(REMINDER)] == [other.uuid.hex]
         clock.move_to(DEADLINE - 2 * DAY)
-        assert jobs.send_reminders() == 1 and len(mail(REMINDER)) == 2
+        assert jobs.send_reminders() == 1 and len(outbox(REMINDER)) == 2
 
 
 class TestExpiry:
@@ -129,7 +129,7 @@ class TestExpiredNotice:
         jobs.expire_batches()
         assert jobs.notify_expired_batches() == 1
         assert jobs.notify_expired_batches() == 0
-        [notice] = mail(NOTICE)
+        [notice] = outbox(NOTICE)
         assert notice.to == [world.manager.email, second.email]
         assert state(sent) == ("expired", False, True)
         assert len(events("ASSIGNMENT_BATCH_EXPIRY_NOTIFIED")) == 1
@@ -139,7 +139,7 @@ class TestExpiredNotice:
         clock.move_to(DEADLINE)
         jobs.expire_batches()
         assert jobs.notify_expired_batches() == 1
-        assert mail(NOTICE) == [] and state(sent)[2] is True
+        assert outbox(NOTICE) == [] and state(sent)[2] is True
         [event] = events("ASSIGNMENT_BATCH_EXPIRY_NOTIFIED")
         assert event.context["mailed"] is False
 
@@ -154,7 +154,7 @@ class TestExtension:
         assert jobs.send_reminders() == 0  # the new window opens 2 days before the new deadline
         clock.move_to(later - 2 * DAY)
         assert jobs.send_reminders() == 1
-        assert [m.dedupe_key for m in mail(REMINDER)] == [
+        assert [m.dedupe_key for m in outbox(REMINDER)] == [
             f"reminder:{sent.uuid.hex}:2026-03-17T12:00:00Z", f"reminder:{sent.uuid.hex}:2026-03-20T12:00:00Z"]
 
     def test_reopening_an_expired_batch_resets_both_flags_and_the_cycle_repeats(self, sent, clock, world):
@@ -174,5 +174,5 @@ class TestExtension:
         assert (jobs.send_reminders(), jobs.expire_batches(), jobs.notify_expired_batches()) == (1, 0, 0)
         clock.move_to(later)
         assert (jobs.send_reminders(), jobs.expire_batches(), jobs.notify_expired_batches()) == (0, 1, 1)
-        assert len(mail(REMINDER)) == 2 and len(mail(NOTICE)) == 2
+        assert len(outbox(REMINDER)) == 2 and len(outbox(NOTICE)) == 2
         assert state(sent) == ("expired", True, True)

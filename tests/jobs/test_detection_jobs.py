@@ -12,8 +12,7 @@ from referee.conflicts import detection
 from referee.conflicts import tasks as coi_tasks
 from referee.conflicts.jobs import fail_stalled_detection_jobs, never_started_message, stalled_message
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
-from tests.conftest import client_for
-from tests.jobs.conftest import NOW, events
+from tests.helpers import NOW, client_for, events
 
 pytestmark = pytest.mark.django_db
 LIMIT = timedelta(minutes=15)

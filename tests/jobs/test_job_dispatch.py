@@ -13,8 +13,7 @@ from referee.conflicts import detection
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core import workers
 from referee.core.models import AuditEvent, WorkerHeartbeat
-from tests.conftest import client_for
-from tests.jobs.conftest import NOW
+from tests.helpers import NOW, client_for
 
 NO_WORKER = ("Conflict detection was not started: no background worker is running (none has reported in the "
              "last minute), so the job would never run. Ask your administrator to start one: `referee serve` "

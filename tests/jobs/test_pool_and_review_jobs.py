@@ -10,7 +10,7 @@ from referee.reviewers.jobs import expire_pool_invitations
 from referee.reviews.jobs import reject_overdue_reviews
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.jobs.conftest import NOW, events, mail
+from tests.helpers import NOW, events, outbox
 
 pytestmark = pytest.mark.django_db
 SECOND, DAY = timedelta(seconds=1), timedelta(days=1)
@@ -41,7 +41,7 @@ class TestPoolExpiry:
         assert expire_pool_invitations() == 1
         assert expire_pool_invitations() == 0
         assert status(invited) == "expired" and invited.expiry_notified is True
-        [notice] = mail(POOL_EXPIRED)
+        [notice] = outbox(POOL_EXPIRED)
         assert notice.to == [world.manager.email]
         [event] = events("POOL_INVITATION_EXPIRED")
         assert (event.from_state, event.to_state, event.call) == ("pending", "expired", world.call)
@@ -51,7 +51,7 @@ class TestPoolExpiry:
         world.call.managers.add(second)
         entry = f.pool_entry(world.call, f.profile(f.user()), status="pending", invitation_expires_at=NOW)
         assert expire_pool_invitations() == 1
-        assert mail(POOL_EXPIRED)[0].to == [world.manager.email, second.email]
+        assert outbox(POOL_EXPIRED)[0].to == [world.manager.email, second.email]
         assert status(entry) == "expired"
 
     def test_answered_or_open_ended_invitations_stay(self, world, clock):
@@ -60,7 +60,7 @@ class TestPoolExpiry:
         open_ended = f.pool_entry(world.call, f.profile(f.user()), status="pending", invitation_expires_at=None)
         assert expire_pool_invitations() == 0
         assert [status(e) for e in entries] == ["accepted", "declined", "expired"]
-        assert status(open_ended) == "pending" and mail(POOL_EXPIRED) == []
+        assert status(open_ended) == "pending" and outbox(POOL_EXPIRED) == []
 
     def test_a_resent_invitation_expires_again_with_a_new_notice(self, invited, clock, world):
         clock.move_to(EXPIRES)
@@ -70,7 +70,7 @@ class TestPoolExpiry:
         assert expire_pool_invitations() == 0
         clock.move_to(EXPIRES + 7 * DAY)
         assert expire_pool_invitations() == 1
-        assert len(mail(POOL_EXPIRED)) == 2
+        assert len(outbox(POOL_EXPIRED)) == 2
 
 
 @pytest.fixture

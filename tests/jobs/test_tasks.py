@@ -10,7 +10,7 @@ from referee.conflicts import tasks as coi_tasks
 from referee.reviewers import tasks as pool_tasks
 from referee.reviews import tasks as review_tasks
 from tests import factories as f
-from tests.jobs.conftest import NOW
+from tests.helpers import NOW
 
 MINUTE, HOUR = 60, 3600
 

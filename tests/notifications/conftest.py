@@ -6,7 +6,7 @@ import email
 import os
 import socket
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,19 +16,20 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests import factories as f
+from tests.helpers import MAIL_NOW
 
-NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 @pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
-    return time_machine
+def clock(clock):
+    """The shared frozen clock, standing at the moment the snapshots were rendered at."""
+    clock.move_to(MAIL_NOW)
+    return clock
 
 
 @pytest.fixture
-def mailworld(db, frozen):
+def mailworld(db, clock):
     """Call "Ocean Science 2026" with two managers, reviewer Rita with a sent batch of three items
     (two pending, one coi_blocked) and a second accepted reviewer, Sam."""
     w = SimpleNamespace()
@@ -48,11 +49,11 @@ def mailworld(db, frozen):
                    for i, (n, s, d) in enumerate(texts)]
     w.entry = f.pool_entry(w.call, f.profile(w.rita), uuid=UUID("e0000000000000000000000000000001"),
                            invited_by=w.manager, invitation_token="ab" * 32,
-                           invitation_expires_at=NOW + timedelta(days=7),
+                           invitation_expires_at=MAIL_NOW + timedelta(days=7),
                            invitation_message="We would value your view on\nocean physics.")
     w.sam_entry = f.pool_entry(w.call, f.profile(w.sam))
     w.batch = f.batch(w.entry, status="sent", uuid=UUID("ba000000000000000000000000000001"),
-                      sent_at=NOW, expires_at=NOW + timedelta(days=7),
+                      sent_at=MAIL_NOW, expires_at=MAIL_NOW + timedelta(days=7),
                       manager_notes="Please focus on feasibility.\nThank you!")
     w.items = [
         f.item(w.batch, w.proposals[0], affinity_score=0.9, uuid=UUID("10000000000000000000000000000001")),

@@ -9,8 +9,7 @@ from django.db import connection, transaction
 
 from referee.notifications import delivery, mails, tasks
 from referee.notifications.models import OutboxMessage
-from tests.helpers import race
-from tests.notifications.conftest import NOW
+from tests.helpers import MAIL_NOW, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,42 +38,42 @@ def test_commit_delivers_text_html_and_calendar_once(mailworld, smtp):
     assert parts["text/calendar"].get_filename() == "deadline.ics"
     assert "DTEND:20260310T120000Z" in parts["text/calendar"].get_content()
     message = OutboxMessage.objects.get()
-    assert (message.status, message.attempts, message.sent_at) == ("sent", 0, NOW)
+    assert (message.status, message.attempts, message.sent_at) == ("sent", 0, MAIL_NOW)
     assert delivery.deliver(message.pk) is False and delivery.deliver_due() == 0
     assert len(smtp.messages) == 1
 
 
-def test_server_down_then_back_each_message_delivered_exactly_once(mailworld, smtp, frozen):
+def test_server_down_then_back_each_message_delivered_exactly_once(mailworld, smtp, clock):
     queue_two(mailworld)  # the server is down: both on-commit attempts fail
-    expected = ("queued", 1, NOW + timedelta(minutes=1))
+    expected = ("queued", 1, MAIL_NOW + timedelta(minutes=1))
     assert [(m.status, m.attempts, m.next_attempt_at) for m in rows()] == [expected] * 2
     assert all("Connection" in m.last_error for m in rows())
 
     assert delivery.deliver_due() == 0  # back-off: nothing due yet
-    frozen.shift(timedelta(minutes=1))
+    clock.shift(timedelta(minutes=1))
     assert delivery.deliver_due() == 0
-    assert {(m.attempts, m.next_attempt_at) for m in rows()} == {(2, NOW + timedelta(minutes=3))}
+    assert {(m.attempts, m.next_attempt_at) for m in rows()} == {(2, MAIL_NOW + timedelta(minutes=3))}
 
     smtp.start()
-    frozen.shift(timedelta(minutes=1))
+    clock.shift(timedelta(minutes=1))
     assert delivery.deliver_due() == 0 and smtp.messages == []  # still backing off
-    frozen.shift(timedelta(minutes=1))
+    clock.shift(timedelta(minutes=1))
     assert tasks.deliver_due_mail.delay().get() == 2
     assert tasks.deliver_due_mail.delay().get() == 0
     assert sorted(m["Subject"] for m in smtp.messages) == sorted(m.subject for m in rows())
     assert {(m.status, m.attempts, m.last_error) for m in rows()} == {("sent", 2, "")}
 
 
-def test_gives_up_after_five_attempts(mailworld, smtp, frozen):
+def test_gives_up_after_five_attempts(mailworld, smtp, clock):
     with transaction.atomic():
         message = mails.pool_invitation(mailworld.entry)
     for wait in (1, 2, 4, 8):
-        frozen.shift(timedelta(minutes=wait))
+        clock.shift(timedelta(minutes=wait))
         delivery.deliver_due()
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("failed", 5)
     smtp.start()
-    frozen.shift(timedelta(hours=1))
+    clock.shift(timedelta(hours=1))
     assert delivery.deliver_due() == 0 and delivery.deliver(message.pk) is False and smtp.messages == []
 
 
@@ -104,7 +103,7 @@ def test_command_sweeps_due_mail(mailworld, smtp):
     with transaction.atomic():
         mails.pool_invitation(mailworld.entry)  # server down: stays queued
     smtp.start()
-    OutboxMessage.objects.update(next_attempt_at=NOW)
+    OutboxMessage.objects.update(next_attempt_at=MAIL_NOW)
     out = StringIO()
     call_command("deliver_mail", stdout=out)
     assert out.getvalue().strip() == "1 sent" and len(smtp.messages) == 1

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from referee.notifications import mails
 from referee.notifications.models import OutboxMessage
 from tests import factories as f
-from tests.notifications.conftest import NOW, as_snapshot
+from tests.helpers import MAIL_NOW
+from tests.notifications.conftest import as_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +55,16 @@ def test_invitation_queries_do_not_grow_with_items(mailworld):
     assert len(one) == len(three)
 
 
-def test_reminder(mailworld, snapshot, frozen):
-    frozen.shift(timedelta(days=5))
+def test_reminder(mailworld, snapshot, clock):
+    clock.shift(timedelta(days=5))
     message = mails.reminder_for_batch(mailworld.batch)
     check(snapshot, "reminder", message)
     assert message.dedupe_key == f"reminder:{BATCH}:2026-03-10T12:00:00Z"
     assert "2 proposals awaiting" in message.body_text
 
 
-def test_batch_expired_notice_goes_to_all_managers(mailworld, snapshot, frozen):
-    frozen.shift(timedelta(days=7, minutes=15))
+def test_batch_expired_notice_goes_to_all_managers(mailworld, snapshot, clock):
+    clock.shift(timedelta(days=7, minutes=15))
     mailworld.batch.status = "expired"
     mailworld.batch.save()
     mailworld.batch.items.exclude(status="coi_blocked").update(status="expired")
@@ -83,7 +84,7 @@ def test_batch_expired_notice_without_managers_queues_nothing(mailworld):
 
 def declined(world, reason="I am on leave until June."):
     item = world.items[0]
-    item.status, item.decline_reason, item.responded_at = "declined", reason, NOW
+    item.status, item.decline_reason, item.responded_at = "declined", reason, MAIL_NOW
     item.save()
     return item
 
@@ -129,9 +130,9 @@ def test_batch_cancelled(mailworld, snapshot):
 
 def test_deadline_extended_moves_the_same_calendar_event(mailworld, snapshot):
     invitation = mails.invitation_for_batch(mailworld.batch)
-    mailworld.batch.expires_at = NOW + timedelta(days=14)
+    mailworld.batch.expires_at = MAIL_NOW + timedelta(days=14)
     mailworld.batch.save()
-    message = mails.deadline_extended(mailworld.batch, previous_expires_at=NOW + timedelta(days=7))
+    message = mails.deadline_extended(mailworld.batch, previous_expires_at=MAIL_NOW + timedelta(days=7))
     check(snapshot, "deadline_extended", message)
     assert message.dedupe_key == f"extended:{BATCH}:2026-03-17T12:00:00Z"
     old, new = invitation.attachments[0]["content"], message.attachments[0]["content"]

@@ -9,7 +9,7 @@ from django.db import transaction
 from referee.notifications import mails
 from referee.notifications.models import OutboxMessage
 from referee.notifications.outbox import queue_mail, render, tidy, when
-from tests.notifications.conftest import NOW
+from tests.helpers import MAIL_NOW
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def test_delivery_waits_for_commit(mailworld, django_capture_on_commit_callbacks
     assert len(callbacks) == 1 and mail.outbox == []
     callbacks[0]()
     message.refresh_from_db()
-    assert message.status == "sent" and message.sent_at == NOW
+    assert message.status == "sent" and message.sent_at == MAIL_NOW
     [sent] = mail.outbox
     assert sent.to == ["rita@example.org"] and sent.subject == message.subject
     assert sent.alternatives[0][1] == "text/html"
@@ -77,5 +77,5 @@ def test_deployment_templates_override_the_defaults(settings, tmp_path: Path):
 
 
 def test_formatting_helpers():
-    assert when(NOW) == "2026-03-03 12:00 UTC" and when(None) == ""
+    assert when(MAIL_NOW) == "2026-03-03 12:00 UTC" and when(None) == ""
     assert tidy("a  \n\n\n\nb\n\n") == "a\n\nb\n"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import ROLES, role_user
+from tests.helpers import ROLES, role_user
 
 pytestmark = pytest.mark.django_db
 
