@@ -23,8 +23,6 @@ from referee.calls.disclosure import (
     in_invitation,
     readable_by,
 )
-from referee.conflicts.models import ConflictOfInterest
-from referee.conflicts.rules import rule_for
 from referee.reviews.models import Review
 from tests import factories as f
 
@@ -41,13 +39,6 @@ def level(request, world):
     world.call.coi_config.invitation_proposal_disclosure = request.param
     world.call.coi_config.save()
     return request.param
-
-
-def block(world, proposal, severity="real", status="pending"):
-    return ConflictOfInterest.objects.create(
-        reviewer=world.profile, proposal=proposal, call=proposal.call, coi_type="ROLE_NAMED", severity=severity,
-        status=status, rule=rule_for(proposal.call.coi_config, "ROLE_NAMED", severity),
-    )
 
 
 def shown(user, proposal):
@@ -109,26 +100,26 @@ class TestReadableBy:
         Review.objects.create(proposal=world.proposal, reviewer=world.reviewer, state="rejected")
         assert_pool_level(shown(world.reviewer, world.proposal), level, world.proposal)
 
-    @pytest.mark.parametrize("severity,status", [
-        ("real", "pending"), ("apparent", "pending"), ("potential", "recused"),
+    @pytest.mark.parametrize("rule,status", [
+        ("recusal_required", "pending"), ("management_allowed", "pending"), ("disclosure_only", "recused"),
     ])
-    def test_blocking_conflict_leaves_the_title_only(self, world, level, severity, status):
-        block(world, world.proposal, severity=severity, status=status)
+    def test_blocking_conflict_leaves_the_title_only(self, world, level, rule, status):
+        f.conflict(world.profile, world.proposal, rule=rule, status=status)
         f.item(f.batch(world.entry, status="sent"), world.proposal, status="coi_blocked")
         assert_title_only(shown(world.reviewer, world.proposal))
         assert_pool_level(shown(world.reviewer, world.proposal2), level, world.proposal2)
 
-    @pytest.mark.parametrize("severity,status", [
-        ("potential", "pending"), ("real", "dismissed"), ("apparent", "waived"),
+    @pytest.mark.parametrize("rule,status", [
+        ("disclosure_only", "pending"), ("recusal_required", "dismissed"), ("management_allowed", "waived"),
     ])
-    def test_conflicts_that_do_not_block_leave_the_level(self, world, level, severity, status):
-        block(world, world.proposal, severity=severity, status=status)
+    def test_conflicts_that_do_not_block_leave_the_level(self, world, level, rule, status):
+        f.conflict(world.profile, world.proposal, rule=rule, status=status)
         assert_pool_level(shown(world.reviewer, world.proposal), level, world.proposal)
 
     def test_call_manager_reads_in_full_despite_a_conflict(self, world, level):
         world.profile.user = world.manager  # the manager is also in the pool, with a blocking conflict
         world.profile.save()
-        block(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         assert_full(shown(world.manager, world.proposal), MANAGER, world.proposal)
 
     def test_author_and_team_read_in_full(self, world, level):
@@ -151,7 +142,7 @@ class TestReadableBy:
 class TestQueries:
     def setup_page(self, world, n):
         page = [f.proposal(world.round) for _ in range(n)]
-        block(world, page[0])
+        f.conflict(world.profile, page[0])
         Review.objects.create(proposal=page[1], reviewer=world.reviewer, state="in_review")
         return page
 
@@ -203,7 +194,7 @@ class TestInInvitation:
         assert shown(world.reviewer, world.proposal) is REVIEWER
 
     def test_a_blocked_item_shows_the_title_only(self, world, level):
-        block(world, world.proposal)
+        f.conflict(world.profile, world.proposal)
         item = f.item(f.batch(world.entry, status="sent"), world.proposal, status="coi_blocked")
         assert_title_only(in_invitation(level, item))
 
