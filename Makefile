@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench bench-api bench-burst install install-dev clean
+.PHONY: run test lint bench bench-api bench-burst install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -26,7 +26,11 @@ run: install
 	PORT=$(PORT) $(BIN)/referee load_demo
 	$(BIN)/referee serve --port $(PORT)
 
-test: install-dev
+# pyflakes, isort, bugbear and pyupgrade ([tool.ruff] in pyproject.toml); `make test` runs it first.
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: lint
 	@url=$$($(BIN)/python scripts/test_database.py) || exit 1; \
 	DATABASE_URL="$$url" $(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$status

@@ -17,7 +17,7 @@ import platform
 import statistics
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -209,7 +209,7 @@ def _table(rows) -> str:
 def _write(table: str, notes, args) -> None:
     text = DOC.read_text() if DOC.exists() else ""
     marker = "<!-- bench:results -->"
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results = (f"{marker}\nCommit {_commit()}, {stamp}. Machine: {_machine()}.\n"
                f"Command: `python -m bench.run --runs {args.runs}`.\n\n{table}\n\n"
                + "\n".join(f"- {n}" for n in notes) + f"\n{marker}\n")

@@ -131,7 +131,7 @@ AUDIT_WRITERS = {"record", "record_many"}
 def _named_values() -> set[str]:
     """Every value of a status/state enum and every audit event type, read from the enums' source."""
     values = set()
-    for name, tree in TREES.items():
+    for tree in TREES.values():
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and any(getattr(b, "attr", "") == "TextChoices" for b in node.bases) \
                     and re.search(r"(Status|State|EventType)$", node.name):

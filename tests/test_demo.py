@@ -12,7 +12,11 @@ from referee.calls.models import Call, Proposal, Round
 from referee.core.models import Customer, User
 from referee.demo import CALL_SLUG
 from referee.reviewers.models import (
-    CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication,
+    CallReviewerPool,
+    ReviewerAffiliation,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
 )
 from referee.reviews.models import Review
 

@@ -13,7 +13,11 @@ from referee.calls.models import Call, Proposal, Round
 from referee.core.models import AuditEvent, Customer, User
 from referee.imports import ImportInvalid, import_data, loader
 from referee.reviewers.models import (
-    CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication,
+    CallReviewerPool,
+    ReviewerAffiliation,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
 )
 from tests import factories as f
 

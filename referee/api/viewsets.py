@@ -57,6 +57,12 @@ class RefereeViewSet(viewsets.GenericViewSet):
         """Detail routes skip list filters (they would turn a visible object into a 404)."""
         return queryset
 
+    def validated(self, serializer_class, **kwargs) -> dict:
+        """The request body as `serializer_class` validates it; a 400 in the one error shape if not."""
+        body = serializer_class(data=self.request.data, **kwargs)
+        body.is_valid(raise_exception=True)
+        return body.validated_data
+
     def paginated(self, queryset, serializer_class=None, **context):
         """Filter, order, paginate and serialise a list (HEAD: headers only)."""
         queryset = self.filter_queryset(queryset)

@@ -23,7 +23,6 @@ class AssignmentCallActions(EngineCallActions):
     def create_manual_assignment(self, request, *args, **kwargs):
         call = self.get_object()
         require_manager(request, call)
-        body = ManualAssignmentSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = domain.create_manual_assignment(call, actor=request.user, **body.validated_data)
+        data = self.validated(ManualAssignmentSerializer)
+        result = domain.create_manual_assignment(call, actor=request.user, **data)
         return Response(ManualAssignmentResultSerializer(result).data)

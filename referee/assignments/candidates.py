@@ -16,16 +16,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from referee.assignments.affinities import AffinityMatrix
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.assignments.workload import with_open_assignments
 from referee.calls.models import Proposal
 from referee.conflicts.models import ConflictOfInterest
 from referee.matching.problem import Problem
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
+from referee.reviews.enums import ReviewState
 
 RULES = ("team_membership", "conflict_bids", "conflicts", "unavailable_reviewers", "existing_assignments",
          "threshold", "capacity")
-ACTIVE_BATCH_STATUSES = ("draft", "sent")
+ACTIVE_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.SENT)
 # The digests that name, in a refusal, what changed since a preview (previews.py).
 INPUTS = ("configuration", "proposals", "pool", "affinities", "teams", "conflicts", "bids", "assignments")
 
@@ -178,10 +180,10 @@ def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np
         if i is None:
             continue
         j = column_of.get(entry_id)
-        if j is not None and not (status == "expired" and batch_status == "cancelled"):
+        if j is not None and not (status == ItemStatus.EXPIRED and batch_status == BatchStatus.CANCELLED):
             held[i, j] = True
-        if (status == "pending" and batch_status in ACTIVE_BATCH_STATUSES) or (
-            status == "accepted" and review_state != "rejected"
+        if (status == ItemStatus.PENDING and batch_status in ACTIVE_BATCH_STATUSES) or (
+            status == ItemStatus.ACCEPTED and review_state != ReviewState.REJECTED
         ):
             active[i] += 1
             existing[i] += score or 0.0

@@ -77,9 +77,8 @@ class EngineCallActions:
     def generate_assignments(self, request, *args, **kwargs):
         call = self.get_object()
         require_manager(request, call)
-        body = GenerateAssignmentsSerializer(data=request.data, context={"config": call.matching_config})
-        body.is_valid(raise_exception=True)
-        result = generation.generate_assignments(call, user=request.user, **body.validated_data)
+        data = self.validated(GenerateAssignmentsSerializer, context={"config": call.matching_config})
+        result = generation.generate_assignments(call, user=request.user, **data)
         return Response(GenerateAssignmentsResponseSerializer(result).data)
 
     @extend_schema(request=DeployPreviewSerializer, responses=GenerateAssignmentsResponseSerializer,
@@ -88,9 +87,8 @@ class EngineCallActions:
     def deploy_preview(self, request, *args, **kwargs):
         call = self.get_object()
         require_manager(request, call)
-        body = DeployPreviewSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        result = generation.deploy_preview(call, user=request.user, **body.validated_data)
+        data = self.validated(DeployPreviewSerializer)
+        result = generation.deploy_preview(call, user=request.user, **data)
         return Response(GenerateAssignmentsResponseSerializer(result).data)
 
     @extend_schema(responses=ProposedAssignmentSerializer(many=True), filters=False, parameters=PROPOSED_PARAMETERS,
@@ -108,6 +106,5 @@ class EngineCallActions:
     def send_all_assignments(self, request, *args, **kwargs):
         call = self.get_object()
         require_manager(request, call)
-        body = SendAllAssignmentsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return Response(send_all_batches(call, actor=request.user, batch_uuids=body.validated_data.get("batch_uuids")))
+        data = self.validated(SendAllAssignmentsSerializer)
+        return Response(send_all_batches(call, actor=request.user, batch_uuids=data.get("batch_uuids")))

@@ -4,8 +4,9 @@ affinity-matrix, generate-assignments, deploy-preview, proposed-assignments, sen
 import django_filters
 from rest_framework import serializers
 
-from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
+from referee.api.fields import HexUUIDField, LinkField, NameField, ScoreField
 from referee.api.filters import BooleanFilter
+from referee.api.parts import CallFields, ProposalFields, ReviewerFields
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
 from referee.assignments.candidates import RULES
@@ -156,18 +157,12 @@ class AffinityMatrixResponseSerializer(serializers.Serializer):
     results = AffinityMatrixEntrySerializer(many=True, help_text="This page's rows, best affinity first.")
 
 
-class ProposedAssignmentSerializer(ModelSerializer):
+class ProposedAssignmentSerializer(CallFields, ReviewerFields, ProposalFields, ModelSerializer):
     """Client `ProposedAssignment` (+ extra `call_uuid`). `reviewer` is the reviewer profile."""
 
     url = LinkField("proposed-assignments", source="*")
     uuid = HexUUIDField(read_only=True)
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    reviewer = LinkField("reviewer-profiles")
-    reviewer_uuid = RelatedUUIDField(source="reviewer")
     reviewer_name = NameField(source="reviewer.user.full_name", default="")
-    proposal = LinkField("proposal-proposals")
-    proposal_uuid = RelatedUUIDField(source="proposal")
     proposal_name = NameField(source="proposal.name", default="")
     affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
     deployed_by = LinkField("users")

@@ -17,16 +17,17 @@ from django.utils import timezone
 from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
 from referee.assignments.candidates import Candidates, build_candidates
+from referee.assignments.enums import BatchSource, BatchStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
 from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
-from referee.core.audit import record
+from referee.core.audit import event, record, record_many
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
-from referee.core.models import AuditEvent
 from referee.matching.problem import Solution
 from referee.matching.solvers import solve
+from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool
 
 NO_POOL = "No accepted reviewers in pool"
@@ -35,8 +36,6 @@ NOT_ENOUGH = "Could not find enough eligible reviewers"
 CHANGED_MEANWHILE = "Assignments of this call changed during generation; please run it again."
 # What a skipped row of generation says beyond its reason when no solve left it short.
 NO_SHORTFALL = {"required": 0, "assigned": 0, "blocking_rule": None, "suggestion": None}
-DRAFT = AssignmentBatch.Status.DRAFT
-ACCEPTED = CallReviewerPool.Status.ACCEPTED
 
 
 @dataclass
@@ -124,7 +123,7 @@ def _lock(call) -> MatchingConfiguration:
     """§7: the call's MatchingConfiguration serialises generation, manual assignment and
     reassign; then the pool entries (their status must not change under us), then batches."""
     config = MatchingConfiguration.objects.select_for_update().get(call=call)
-    list(CallReviewerPool.objects.select_for_update().filter(call=call, invitation_status=ACCEPTED)
+    list(CallReviewerPool.objects.select_for_update().filter(call=call, invitation_status=InvitationStatus.ACCEPTED)
          .order_by("id").values_list("id", flat=True))
     return config
 
@@ -224,7 +223,7 @@ def _replace_proposed(call, pairs: list[Pair], algorithm: str, user, *, deployed
 
 
 def _entries_with_draft(call) -> set[int]:
-    return set(AssignmentBatch.objects.filter(call=call, status=DRAFT).values_list("reviewer_pool_entry_id", flat=True))
+    return set(AssignmentBatch.objects.filter(call=call, status=BatchStatus.DRAFT).values_list("reviewer_pool_entry_id", flat=True))
 
 
 def _deploy(call, pairs: list[Pair], user) -> tuple[int, int]:
@@ -233,10 +232,10 @@ def _deploy(call, pairs: list[Pair], user) -> tuple[int, int]:
     if not pairs:
         return 0, 0
     drafts = {b.reviewer_pool_entry_id: b
-              for b in AssignmentBatch.objects.select_for_update().filter(call=call, status=DRAFT).order_by("id")}
+              for b in AssignmentBatch.objects.select_for_update().filter(call=call, status=BatchStatus.DRAFT).order_by("id")}
     entry_ids = sorted({p.entry.id for p in pairs})
     new = AssignmentBatch.objects.bulk_create([
-        AssignmentBatch(call=call, reviewer_pool_entry_id=entry_id, status=DRAFT,
+        AssignmentBatch(call=call, reviewer_pool_entry_id=entry_id, status=BatchStatus.DRAFT,
                         source=AssignmentBatch.Source.ALGORITHM, created_by=user)
         for entry_id in entry_ids if entry_id not in drafts
     ])
@@ -259,17 +258,13 @@ def _deploy(call, pairs: list[Pair], user) -> tuple[int, int]:
 def _audit_batches(call, user, new, items, drafts) -> None:
     """The per-batch events manual assignment writes (∅ → draft, items created), in one INSERT:
     one `record()` per batch would make the query count grow with the reviewers."""
-    actor = user if getattr(user, "is_authenticated", False) else None
     by_batch = defaultdict(dict)
     for item in items:
         by_batch[item.batch_id][item.uuid.hex] = item.status
     batches = {b.id: b for b in drafts.values()}
-    events = [AuditEvent(event_type=AuditEventType.ASSIGNMENT_BATCH_CREATED, actor=actor, call=call, object_type="AssignmentBatch",
-                         object_uuid=b.uuid, to_state=DRAFT, context={"source": "algorithm"}) for b in new]
-    events += [
-        AuditEvent(event_type=AuditEventType.ASSIGNMENT_ITEMS_CREATED, actor=actor, call=call, object_type="AssignmentBatch",
-                   object_uuid=batches[batch_id].uuid, from_state=DRAFT, to_state=DRAFT,
-                   context={"source": "algorithm", "items": created})
-        for batch_id, created in sorted(by_batch.items())
-    ]
-    AuditEvent.objects.bulk_create(events)
+    created = [event(AuditEventType.ASSIGNMENT_BATCH_CREATED, b, actor=user, call=call, to_state=BatchStatus.DRAFT,
+                     source=BatchSource.ALGORITHM) for b in new]
+    filled = [event(AuditEventType.ASSIGNMENT_ITEMS_CREATED, batches[batch_id], actor=user, call=call,
+                    from_state=BatchStatus.DRAFT, to_state=BatchStatus.DRAFT, source=BatchSource.ALGORITHM, items=rows)
+              for batch_id, rows in sorted(by_batch.items())]
+    record_many(created + filled)

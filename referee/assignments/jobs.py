@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from referee.assignments.domain import expire_batch
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.models import CallAssignmentConfiguration
 from referee.core.audit import record
@@ -18,9 +19,6 @@ from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
 from referee.notifications import mails
 
-SENT = AssignmentBatch.Status.SENT
-EXPIRED = AssignmentBatch.Status.EXPIRED
-PENDING = AssignmentItem.Status.PENDING
 DAY = timedelta(days=1)
 
 
@@ -30,7 +28,7 @@ def _ids(queryset) -> list[int]:
 
 def expire_batches() -> int:
     """sent → expired once the deadline has come (now ≥ `expires_at`, §4.1); returns how many."""
-    due = AssignmentBatch.objects.filter(status=SENT, expires_at__lte=timezone.now())
+    due = AssignmentBatch.objects.filter(status=BatchStatus.SENT, expires_at__lte=timezone.now())
     # expire_batch locks the batch again (already ours) and its items, and re-checks the guard.
     return each_locked(AssignmentBatch.objects, _ids(due), expire_batch, job="expire batches")
 
@@ -48,8 +46,8 @@ def send_reminders() -> int:
         window |= Q(call__assignment_config__send_reminder_before_expiry_days=d, expires_at__lte=now + d * DAY)
     if not window:
         return 0
-    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=PENDING)
-    due = AssignmentBatch.objects.filter(window, Exists(pending), status=SENT, reminder_sent=False, expires_at__gt=now)
+    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=ItemStatus.PENDING)
+    due = AssignmentBatch.objects.filter(window, Exists(pending), status=BatchStatus.SENT, reminder_sent=False, expires_at__gt=now)
     return each_locked(AssignmentBatch.objects, _ids(due), _remind, job="reminders")
 
 
@@ -58,14 +56,14 @@ def _remind(batch) -> bool:
     days = CallAssignmentConfiguration.objects.values_list("send_reminder_before_expiry_days", flat=True).get(
         call_id=batch.call_id)
     in_window = batch.expires_at is not None and batch.expires_at - days * DAY <= now < batch.expires_at
-    if batch.status != SENT or batch.reminder_sent or days <= 0 or not in_window:
+    if batch.status != BatchStatus.SENT or batch.reminder_sent or days <= 0 or not in_window:
         return False
-    pending = batch.items.filter(status=PENDING).count()
+    pending = batch.items.filter(status=ItemStatus.PENDING).count()
     if not pending:
         return False
     batch.reminder_sent = True
     batch.save(update_fields=["reminder_sent", "modified"])
-    record(AuditEventType.ASSIGNMENT_BATCH_REMINDER_SENT, batch, from_state=SENT, to_state=SENT, pending_items=pending,
+    record(AuditEventType.ASSIGNMENT_BATCH_REMINDER_SENT, batch, from_state=BatchStatus.SENT, to_state=BatchStatus.SENT, pending_items=pending,
            expires_at=batch.expires_at.isoformat())
     mails.reminder_for_batch(batch)
     return True
@@ -73,16 +71,16 @@ def _remind(batch) -> bool:
 
 def notify_expired_batches() -> int:
     """One notice per expiry to all call managers (none: the flag only), `manager_notified` set."""
-    due = AssignmentBatch.objects.filter(status=EXPIRED, manager_notified=False)
+    due = AssignmentBatch.objects.filter(status=BatchStatus.EXPIRED, manager_notified=False)
     return each_locked(AssignmentBatch.objects, _ids(due), _notify, job="expired notice")
 
 
 def _notify(batch) -> bool:
-    if batch.status != EXPIRED or batch.manager_notified:
+    if batch.status != BatchStatus.EXPIRED or batch.manager_notified:
         return False
     batch.manager_notified = True
     batch.save(update_fields=["manager_notified", "modified"])
     mail = mails.batch_expired_notice(batch)
-    record(AuditEventType.ASSIGNMENT_BATCH_EXPIRY_NOTIFIED, batch, from_state=EXPIRED, to_state=EXPIRED,
+    record(AuditEventType.ASSIGNMENT_BATCH_EXPIRY_NOTIFIED, batch, from_state=BatchStatus.EXPIRED, to_state=BatchStatus.EXPIRED,
            mailed=mail is not None, expires_at=batch.expires_at.isoformat() if batch.expires_at else None)
     return True

@@ -4,13 +4,14 @@ from django.db.models import BooleanField, ExpressionWrapper
 
 from referee.assignments.models import AffinityScore
 from referee.calls.models import Proposal
+from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import BLOCKING
 from referee.reviewers.models import CallReviewerPool
 
 # "Most relevant" COI of a pair (§3.5): by status, then by severity; lower ranks first.
-STATUS_RANK = {"recused": 0, "pending": 1, "waived": 2, "dismissed": 3}
-SEVERITY_RANK = {"real": 0, "apparent": 1, "potential": 2}
+STATUS_RANK = {ConflictStatus.RECUSED: 0, ConflictStatus.PENDING: 1, ConflictStatus.WAIVED: 2, ConflictStatus.DISMISSED: 3}
+SEVERITY_RANK = {Severity.REAL: 0, Severity.APPARENT: 1, Severity.POTENTIAL: 2}
 # The cache's own columns only: joining the proposal for its uuid and name made PostgreSQL join
 # and sort every row of a large call for the page and for its count (0.8 s at 500k pairs); the
 # page's proposals are read afterwards.

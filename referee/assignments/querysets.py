@@ -4,10 +4,10 @@ from django.db import models
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
 from referee.api.queries import InSubquery
-from referee.assignments.enums import ItemStatus
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.core.roles import managed_call_ids, sees_everything
 
-REVIEWER_VISIBLE_BATCH_STATUSES = ("sent", "responded", "expired")
+REVIEWER_VISIBLE_BATCH_STATUSES = (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
 
 
 def own_pool_entries(user):

@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
+from referee.api.parts import CallFields, ProposalFields
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE
 from referee.assignments.models import AssignmentBatch, AssignmentItem
@@ -43,15 +44,12 @@ def item_prefetch(queryset=None) -> Prefetch:
     )
 
 
-class AssignmentItemSerializer(ModelSerializer):
+class AssignmentItemSerializer(ProposalFields, ModelSerializer):
     """Client `AssignmentItem`."""
 
     url = LinkField("assignment-items", source="*")
     uuid = HexUUIDField(read_only=True)
     batch = LinkField("assignment-batches")
-    proposal = LinkField("proposal-proposals")
-    proposal_uuid = RelatedUUIDField(source="proposal")
-    proposal_name = NameField(source="proposal.name")
     proposal_slug = NameField(source="proposal.slug")
     status_display = DisplayField("status", labels=AssignmentItem.Status.choices)
     affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
@@ -77,14 +75,11 @@ class AssignmentItemSerializer(ModelSerializer):
         return count
 
 
-class AssignmentBatchListSerializer(ModelSerializer):
+class AssignmentBatchListSerializer(CallFields, ModelSerializer):
     """Client `AssignmentBatchList`. Counts come from `BatchQuerySet.with_counts()`."""
 
     url = LinkField("assignment-batches", source="*")
     uuid = HexUUIDField(read_only=True)
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    call_name = NameField(source="call.name")
     reviewer_pool_entry = LinkField("call-reviewer-pools")
     reviewer_pool_entry_uuid = RelatedUUIDField(source="reviewer_pool_entry")
     reviewer_name = NameField(source="reviewer_pool_entry.reviewer.user.full_name")

@@ -14,12 +14,10 @@ from collections.abc import Callable, Hashable, Iterable
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.core.audit import event, record_many
 from referee.core.enums import AuditEventType
-
-SENT, RESPONDED = AssignmentBatch.Status.SENT.value, AssignmentBatch.Status.RESPONDED.value
-PENDING, COI_BLOCKED = AssignmentItem.Status.PENDING.value, AssignmentItem.Status.COI_BLOCKED.value
 
 
 def lock(queryset) -> None:
@@ -37,13 +35,13 @@ def move_items(items, to_status: str, *, actor, event_type: str, call=None, **fi
     if not items:
         return
     AssignmentItem.objects.filter(pk__in=[item.pk for item in items]).update(
-        status=to_status, has_coi=to_status == COI_BLOCKED, modified=timezone.now(), **fields
+        status=to_status, has_coi=to_status == ItemStatus.COI_BLOCKED, modified=timezone.now(), **fields
     )
     events = []
     for item in items:
         events.append(event(event_type, item, actor=actor, call=call if call is not None else item.batch.call_id,
                             from_state=item.status, to_state=to_status))
-        item.status, item.has_coi = to_status, to_status == COI_BLOCKED
+        item.status, item.has_coi = to_status, to_status == ItemStatus.COI_BLOCKED
         for name, value in fields.items():
             setattr(item, name, value)
     record_many(events)
@@ -71,8 +69,8 @@ def block_items(items, conflicts: dict, *, actor, call=None,
     `link_conflicts`) gets them linked, and moves to coi_blocked unless it is blocked already.
     Returns the items that moved; their batches may now be complete (`complete_batches`)."""
     hit = [item for item in items if key(item) in conflicts]
-    moved = [item for item in hit if item.status != COI_BLOCKED]
-    move_items(moved, COI_BLOCKED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_COI_BLOCKED, call=call)
+    moved = [item for item in hit if item.status != ItemStatus.COI_BLOCKED]
+    move_items(moved, ItemStatus.COI_BLOCKED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_COI_BLOCKED, call=call)
     link_conflicts(hit, conflicts, key=key)
     return moved
 
@@ -85,14 +83,14 @@ def complete_batches(batch_ids: Iterable[int], *, actor) -> list[AssignmentBatch
     if not ids:
         return []
     lock(AssignmentBatch.objects.filter(pk__in=ids))
-    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=PENDING)
-    done = list(AssignmentBatch.objects.filter(pk__in=ids, status=SENT).exclude(Exists(pending)))
+    pending = AssignmentItem.objects.filter(batch=OuterRef("pk"), status=ItemStatus.PENDING)
+    done = list(AssignmentBatch.objects.filter(pk__in=ids, status=BatchStatus.SENT).exclude(Exists(pending)))
     if not done:
         return []
     now = timezone.now()
-    AssignmentBatch.objects.filter(pk__in=[b.pk for b in done]).update(status=RESPONDED, responded_at=now, modified=now)
+    AssignmentBatch.objects.filter(pk__in=[b.pk for b in done]).update(status=BatchStatus.RESPONDED, responded_at=now, modified=now)
     record_many([
-        event(AuditEventType.ASSIGNMENT_BATCH_RESPONDED, b, actor=actor, call=b.call_id, from_state=SENT, to_state=RESPONDED)
+        event(AuditEventType.ASSIGNMENT_BATCH_RESPONDED, b, actor=actor, call=b.call_id, from_state=BatchStatus.SENT, to_state=BatchStatus.RESPONDED)
         for b in done
     ])
     return done
@@ -103,15 +101,15 @@ def reopen_batches(batches, *, actor) -> None:
     before the deadline (§4.1). Several instances may stand for one row (each item's own copy
     of its batch): the row moves once, with one event, and every copy then reads sent."""
     batches = list(batches)
-    responded = {b.pk: b for b in batches if b.status == RESPONDED}
+    responded = {b.pk: b for b in batches if b.status == BatchStatus.RESPONDED}
     if not responded:
         return
     now = timezone.now()
-    AssignmentBatch.objects.filter(pk__in=list(responded)).update(status=SENT, responded_at=None, modified=now)
+    AssignmentBatch.objects.filter(pk__in=list(responded)).update(status=BatchStatus.SENT, responded_at=None, modified=now)
     record_many([
-        event(AuditEventType.ASSIGNMENT_BATCH_REOPENED, b, actor=actor, call=b.call_id, from_state=RESPONDED, to_state=SENT)
+        event(AuditEventType.ASSIGNMENT_BATCH_REOPENED, b, actor=actor, call=b.call_id, from_state=BatchStatus.RESPONDED, to_state=BatchStatus.SENT)
         for b in responded.values()
     ])
     for batch in batches:
         if batch.pk in responded:
-            batch.status, batch.responded_at = SENT, None
+            batch.status, batch.responded_at = BatchStatus.SENT, None

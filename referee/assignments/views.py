@@ -76,10 +76,9 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     @extend_schema(request=BatchNotesSerializer, responses=AssignmentBatchSerializer)
     def update(self, request, *args, **kwargs):
         batch = self.get_object()
-        body = BatchNotesSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        if "manager_notes" in body.validated_data:
-            domain.update_batch_notes(batch, actor=request.user, manager_notes=body.validated_data["manager_notes"])
+        data = self.validated(BatchNotesSerializer)
+        if "manager_notes" in data:
+            domain.update_batch_notes(batch, actor=request.user, manager_notes=data["manager_notes"])
         return Response(self._detail(batch))
 
     @extend_schema(request=BatchNotesSerializer, responses=AssignmentBatchSerializer)
@@ -95,9 +94,8 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     @action(detail=True, methods=["post"])
     def send(self, request, uuid=None):
         batch = self.get_object()
-        body = SendBatchSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        batch = domain.send_batch(batch, actor=request.user, manager_notes=body.validated_data.get("manager_notes"))
+        data = self.validated(SendBatchSerializer)
+        batch = domain.send_batch(batch, actor=request.user, manager_notes=data.get("manager_notes"))
         return Response(SendBatchResponseSerializer({"detail": SENT_MESSAGE, "expires_at": batch.expires_at}).data)
 
     @extend_schema(request=None, responses=MessageResponseSerializer, operation_id="assignment_batches_cancel")
@@ -111,9 +109,8 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     @action(detail=True, methods=["post"], url_path="extend-deadline")
     def extend_deadline(self, request, uuid=None):
         batch = self.get_object()
-        body = ExtendDeadlineSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        batch = domain.extend_deadline(batch, actor=request.user, expires_at=body.validated_data["expires_at"])
+        data = self.validated(ExtendDeadlineSerializer)
+        batch = domain.extend_deadline(batch, actor=request.user, expires_at=data["expires_at"])
         return Response(ExtendDeadlineResponseSerializer(batch).data)
 
 

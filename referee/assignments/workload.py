@@ -7,7 +7,7 @@ is never also counted as pending)."""
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from referee.assignments.enums import ItemStatus
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.core.audit import record
 from referee.core.enums import AuditEventType
@@ -16,7 +16,7 @@ from referee.reviewers.models import CallReviewerPool
 from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
-OPEN_BATCH_STATUSES = ("draft", "sent")
+OPEN_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.SENT)
 
 
 def subquery_count(queryset, group: str):

@@ -2,14 +2,7 @@
 
 from django.contrib import admin
 
-from referee.calls.models import (
-    Call,
-    CallAssignmentConfiguration,
-    CallCOIConfiguration,
-    MatchingConfiguration,
-    Proposal,
-    Round,
-)
+from referee.calls import models
 
 
 class _ConfigurationInline(admin.StackedInline):
@@ -19,24 +12,24 @@ class _ConfigurationInline(admin.StackedInline):
 
 
 class AssignmentConfigurationInline(_ConfigurationInline):
-    model = CallAssignmentConfiguration
+    model = models.CallAssignmentConfiguration
 
 
 class COIConfigurationInline(_ConfigurationInline):
-    model = CallCOIConfiguration
+    model = models.CallCOIConfiguration
 
 
 class MatchingConfigurationInline(_ConfigurationInline):
-    model = MatchingConfiguration
+    model = models.MatchingConfiguration
 
 
 class RoundInline(admin.TabularInline):
-    model = Round
+    model = models.Round
     extra = 0
     fields = ["name", "slug", "start_time", "cutoff_time", "review_duration_in_days"]
 
 
-@admin.register(Call)
+@admin.register(models.Call)
 class CallAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "state", "manager", "created"]
     list_filter = ["state"]
@@ -49,11 +42,11 @@ class CallAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # An inline left at its defaults is not saved; a call must still have all three (§2).
-        for model in (CallAssignmentConfiguration, CallCOIConfiguration, MatchingConfiguration):
+        for model in (models.CallAssignmentConfiguration, models.CallCOIConfiguration, models.MatchingConfiguration):
             model.objects.get_or_create(call=form.instance)
 
 
-@admin.register(Round)
+@admin.register(models.Round)
 class RoundAdmin(admin.ModelAdmin):
     list_display = ["__str__", "call", "start_time", "cutoff_time", "review_duration_in_days"]
     list_select_related = ["call"]
@@ -61,7 +54,7 @@ class RoundAdmin(admin.ModelAdmin):
     raw_id_fields = ["call"]
 
 
-@admin.register(Proposal)
+@admin.register(models.Proposal)
 class ProposalAdmin(admin.ModelAdmin):
     list_display = ["name", "call", "round", "state", "created_by", "created"]
     list_filter = ["state"]

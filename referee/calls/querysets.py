@@ -7,11 +7,13 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
 from referee.api.queries import InSubquery
+from referee.calls.enums import ProposalState
 from referee.core.roles import managed_call_ids, managed_calls, sees_everything
 from referee.reviewers.enums import InvitationStatus
+from referee.reviews.enums import ReviewState
 
-OPEN_FOR_REVIEW = ("submitted", "in_review")
-ACTIVE_REVIEW_STATES = ("in_review", "submitted")
+OPEN_FOR_REVIEW = (ProposalState.SUBMITTED, ProposalState.IN_REVIEW)
+ACTIVE_REVIEW_STATES = (ReviewState.IN_REVIEW, ReviewState.SUBMITTED)
 
 
 def team_proposals(user):

@@ -115,9 +115,8 @@ class CallViewSet(
         context = self.get_serializer_context()
         if request.method == "POST":
             require_manager(request, call)
-            serializer = RoundSerializer(data=request.data, context=context)
-            serializer.is_valid(raise_exception=True)
-            round_ = domain.create_round(call, actor=request.user, **serializer.validated_data)
+            data = self.validated(RoundSerializer, context=context)
+            round_ = domain.create_round(call, actor=request.user, **data)
             return Response(RoundSerializer(round_, context=context).data)  # 200: the client's code
         rounds = Round.objects.visible_to(request.user).filter(call=call).select_related("call").annotate(
             has_proposals=Exists(Proposal.objects.filter(round=OuterRef("pk")))
@@ -219,17 +218,15 @@ class ProposalViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins
 
     @extend_schema(request=ProposalCreateSerializer, responses={201: ProposalSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = ProposalCreateSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        proposal = domain.create_proposal(actor=request.user, **serializer.validated_data)
+        data = self.validated(ProposalCreateSerializer, context=self.get_serializer_context())
+        proposal = domain.create_proposal(actor=request.user, **data)
         return Response(self.render(proposal), status=201)
 
     @extend_schema(request=ProposalUpdateSerializer, responses=ProposalSerializer)
     def update(self, request, *args, partial=False, **kwargs):
         proposal = self.get_object()
-        serializer = ProposalUpdateSerializer(data=request.data, partial=partial, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
+        data = self.validated(ProposalUpdateSerializer, partial=partial, context=self.get_serializer_context())
+        changes = dict(data)
         team = changes.pop("team", None)
         proposal = domain.update_proposal(proposal, actor=request.user, changes=changes, team=team)
         return Response(self.render(proposal))

@@ -55,9 +55,8 @@ class ConflictCallActions:
         pending (Waldur's 202 is not in its client); 503 when no background worker is running."""
         call = self.get_object()
         require_manager(request, call)
-        body = DetectConflictsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        job = start_detection(call, user=request.user, job_type=body.validated_data["job_type"])
+        data = self.validated(DetectConflictsSerializer)
+        job = start_detection(call, user=request.user, job_type=data["job_type"])
         # A worker may already have taken it (or, where tasks run eagerly, finished it) after commit.
         job.refresh_from_db()
         return Response(COIDetectionJobSerializer(job, context=self.get_serializer_context()).data)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from referee.calls.models import Proposal
 from referee.conflicts.domain import block_pair_items, lock_pool_entries
+from referee.conflicts.enums import JobState
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.rules import rule_for
 from referee.core.models import User
@@ -23,7 +24,6 @@ from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 logger = logging.getLogger(__name__)
-RUNNING = COIDetectionJob.State.RUNNING
 
 
 class Abandoned(Exception):
@@ -48,19 +48,19 @@ def run_detection(job_id: int) -> COIDetectionJob:
         entries, proposals = _entries(call), list(_proposals(call))
         reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
         job.total_pairs = _pair_count(entries, proposals, reviewer_scope, proposal_scope)
-        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(total_pairs=job.total_pairs,
+        COIDetectionJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(total_pairs=job.total_pairs,
                                                                          modified=timezone.now())
         result = _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
     except Abandoned:
         logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)
     except Exception as exc:  # the job records the failure; findings so far are kept
         logger.exception("Conflict detection job %s failed", job.uuid)
-        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
+        COIDetectionJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
             state=COIDetectionJob.State.FAILED, error_message=str(exc)[:2000], completed_at=timezone.now()
         )
     else:
         now = timezone.now()
-        COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
+        COIDetectionJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
             state=COIDetectionJob.State.COMPLETED, completed_at=now, modified=now, result=result)
     job.refresh_from_db()
     return job
@@ -148,7 +148,7 @@ def _save_chunk(job, rows, processed: int, describe) -> None:
         job.conflicts_found += len(new)
         job.result = describe(new)
         # `modified` is the job's heartbeat: the sweep fails running jobs that stop beating.
-        if not COIDetectionJob.objects.filter(pk=job.pk, state=RUNNING).update(
+        if not COIDetectionJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(
             processed_pairs=job.processed_pairs, conflicts_found=job.conflicts_found, result=job.result,
             modified=timezone.now(),
         ):

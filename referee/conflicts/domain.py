@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.assignments.transitions import block_items, complete_batches, lock, move_items, reopen_batches
 from referee.conflicts.enums import CoiRule, ConflictStatus
@@ -24,9 +25,6 @@ from referee.reviewers.models import CallReviewerPool
 from referee.reviews.models import Review
 
 Status = ConflictOfInterest.Status
-DRAFT, SENT, RESPONDED = AssignmentBatch.Status.DRAFT, AssignmentBatch.Status.SENT, AssignmentBatch.Status.RESPONDED
-PENDING, ACCEPTED = AssignmentItem.Status.PENDING, AssignmentItem.Status.ACCEPTED
-COI_BLOCKED, EXPIRED = AssignmentItem.Status.COI_BLOCKED, AssignmentItem.Status.EXPIRED
 
 ONLY_PENDING_DISMISSED = "Only pending conflicts can be dismissed."
 ONLY_PENDING_WAIVED = "Only pending conflicts can be waived."
@@ -171,7 +169,7 @@ def block_pair_items(conflict, *, actor, include_accepted: bool = False) -> list
     ignored. Returns the items that were blocked."""
     conflicts = [conflict] if isinstance(conflict, ConflictOfInterest) else list(conflict)
     blocking = [c for c in conflicts if is_blocking(c)]
-    statuses = [PENDING, COI_BLOCKED, *([ACCEPTED] if include_accepted else [])]
+    statuses = [ItemStatus.PENDING, ItemStatus.COI_BLOCKED, *([ItemStatus.ACCEPTED] if include_accepted else [])]
     by_pair = defaultdict(list)
     for c in blocking:
         by_pair[(c.reviewer_id, c.proposal_id)].append(c.pk)
@@ -189,7 +187,7 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
     Unblock rule: pending if the batch is draft, or sent/responded before its deadline (a
     responded batch is sent again); otherwise expired. A reviewer whose sent batch gets an item
     back is told by mail. Returns the items moved (pending or expired)."""
-    items = _pair_items({(reviewer_profile.pk, proposal.pk)}, [COI_BLOCKED])
+    items = _pair_items({(reviewer_profile.pk, proposal.pk)}, [ItemStatus.COI_BLOCKED])
     if not items:
         return []
     blocking = ConflictOfInterest.objects.blocking()
@@ -198,19 +196,19 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
     now = timezone.now()
     reopened = [item for item in items if _answerable(item.batch, now)]
     expired = [item for item in items if item not in reopened]
-    move_items(reopened, PENDING, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_UNBLOCKED)
-    move_items(expired, EXPIRED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
+    move_items(reopened, ItemStatus.PENDING, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_UNBLOCKED)
+    move_items(expired, ItemStatus.EXPIRED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
     reopen_batches([item.batch for item in reopened], actor=actor)
     for item in reopened:
-        if item.batch.status == SENT:
+        if item.batch.status == BatchStatus.SENT:
             mails.item_unblocked(item, at=now)
     return reopened + expired
 
 
 def _answerable(batch, now) -> bool:
-    if batch.status == DRAFT:
+    if batch.status == BatchStatus.DRAFT:
         return True
-    return batch.status in (SENT, RESPONDED) and (batch.expires_at is None or now < batch.expires_at)
+    return batch.status in (BatchStatus.SENT, BatchStatus.RESPONDED) and (batch.expires_at is None or now < batch.expires_at)
 
 
 def _pair_items(pairs: set, statuses) -> list[AssignmentItem]:

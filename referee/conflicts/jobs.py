@@ -11,12 +11,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from referee.conflicts.enums import JobState
 from referee.conflicts.models import COIDetectionJob
 from referee.core import audit
 from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
-
-PENDING, RUNNING, FAILED = COIDetectionJob.State.PENDING, COIDetectionJob.State.RUNNING, COIDetectionJob.State.FAILED
 
 
 def stalled_message(minutes: int) -> str:
@@ -34,18 +33,18 @@ def fail_stalled_detection_jobs() -> int:
     started) is older than the stall limit; returns how many."""
     minutes = settings.REFEREE_DETECTION_STALL_MINUTES
     cutoff = timezone.now() - timedelta(minutes=minutes)
-    ids = list(COIDetectionJob.objects.filter(state__in=[PENDING, RUNNING], modified__lt=cutoff)
+    ids = list(COIDetectionJob.objects.filter(state__in=[JobState.PENDING, JobState.RUNNING], modified__lt=cutoff)
                .order_by("pk").values_list("pk", flat=True))
-    reasons = {RUNNING: ("stalled", stalled_message(minutes)), PENDING: ("never_started", never_started_message(minutes))}
+    reasons = {JobState.RUNNING: ("stalled", stalled_message(minutes)), JobState.PENDING: ("never_started", never_started_message(minutes))}
 
     def fail(job) -> bool:
         if job.state not in reasons or job.modified >= cutoff:  # it started or beat meanwhile
             return False
         before = job.state
         reason, job.error_message = reasons[before]
-        job.state, job.completed_at = FAILED, timezone.now()
+        job.state, job.completed_at = JobState.FAILED, timezone.now()
         job.save(update_fields=["state", "completed_at", "error_message", "modified"])
-        audit.record(AuditEventType.COI_DETECTION_FAILED, job, from_state=before, to_state=FAILED, reason=reason,
+        audit.record(AuditEventType.COI_DETECTION_FAILED, job, from_state=before, to_state=JobState.FAILED, reason=reason,
                      processed_pairs=job.processed_pairs, total_pairs=job.total_pairs)
         return True
 

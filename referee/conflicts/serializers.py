@@ -4,9 +4,11 @@ bodies of their actions (§3.5, §3.7)."""
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.parts import CallFields, ProposalFields, ReviewerFields
 from referee.api.rows import ModelSerializer
 from referee.calls.models import COI_TYPES
 from referee.conflicts.domain import is_blocking
+from referee.conflicts.enums import ConflictStatus
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 
 MAX_NOTES = 5000
@@ -20,22 +22,14 @@ def with_details(queryset):
     )
 
 
-class ConflictOfInterestSerializer(ModelSerializer):
+class ConflictOfInterestSerializer(CallFields, ReviewerFields, ProposalFields, ModelSerializer):
     """Client `ConflictOfInterest` + extra `rule`, `is_blocking` (§5.8)."""
 
     url = LinkField("conflicts-of-interest", source="*")
     uuid = HexUUIDField(read_only=True)
-    reviewer = LinkField("reviewer-profiles")
-    reviewer_uuid = RelatedUUIDField(source="reviewer")
-    reviewer_name = NameField(source="reviewer.user.full_name")
-    proposal = LinkField("proposal-proposals")
     proposal_uuid = RelatedUUIDField(source="proposal", nil=True)
-    proposal_name = NameField(source="proposal.name")
     round_uuid = RelatedUUIDField(source="proposal.round", nil=True)
     round_name = NameField(source="proposal.round.name")
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    call_name = NameField(source="call.name")
     coi_type_display = DisplayField("coi_type", labels=COI_TYPES)
     severity_display = DisplayField("severity")
     status_display = DisplayField("status", labels=ConflictOfInterest.Status.choices)
@@ -81,9 +75,9 @@ def status_body(to_status: str, *, plan: bool):
     return type(name, (serializers.Serializer,), fields)
 
 
-DismissSerializer = status_body("dismissed", plan=True)
-WaiveSerializer = status_body("waived", plan=True)
-RecuseSerializer = status_body("recused", plan=False)
+DismissSerializer = status_body(ConflictStatus.DISMISSED, plan=True)
+WaiveSerializer = status_body(ConflictStatus.WAIVED, plan=True)
+RecuseSerializer = status_body(ConflictStatus.RECUSED, plan=False)
 
 
 class DetectorResultSerializer(serializers.Serializer):
@@ -117,14 +111,11 @@ class DetectionResultSerializer(serializers.Serializer):
     detectors = DetectorResultsSerializer()
 
 
-class COIDetectionJobSerializer(ModelSerializer):
+class COIDetectionJobSerializer(CallFields, ModelSerializer):
     """Client `COIDetectionJob` + extra `config_snapshot` and `result`."""
 
     url = LinkField("coi-detection-jobs", source="*")
     uuid = HexUUIDField(read_only=True)
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    call_name = NameField(source="call.name")
     progress_percentage = serializers.FloatField(read_only=True)
     result = DetectionResultSerializer(read_only=True, allow_null=True)
 

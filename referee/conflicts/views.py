@@ -51,9 +51,8 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
     @extend_schema(request=ConflictNotesSerializer, responses=ConflictOfInterestSerializer)
     def update(self, request, *args, **kwargs):
         conflict = self.get_object()
-        body = ConflictNotesSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._render(domain.update_conflict_notes(conflict, actor=request.user, **body.validated_data))
+        data = self.validated(ConflictNotesSerializer)
+        return self._render(domain.update_conflict_notes(conflict, actor=request.user, **data))
 
     @extend_schema(request=ConflictNotesSerializer, responses=ConflictOfInterestSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -61,9 +60,8 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
 
     def _act(self, request, body_class, act):
         conflict = self.get_object()
-        body = body_class(data=request.data)
-        body.is_valid(raise_exception=True)
-        fields = {key: value for key, value in body.validated_data.items() if key != "status"}
+        data = self.validated(body_class)
+        fields = {key: value for key, value in data.items() if key != "status"}
         return self._render(act(conflict, actor=request.user, **fields))
 
     @extend_schema(request=DismissSerializer, responses=ConflictOfInterestSerializer,

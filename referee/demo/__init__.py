@@ -9,8 +9,7 @@ batches are only created while the call has none.
 
 import json
 import secrets
-from datetime import datetime, time, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from django.db import transaction
@@ -61,7 +60,7 @@ def demo_data(now: datetime) -> dict:
     """demo.json with the round moved around `now` (whole days, so reruns on one day change
     nothing): the demo call always has an open round."""
     data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
-    midnight = datetime.combine(now.date(), time(), tzinfo=tz.utc)
+    midnight = datetime.combine(now.date(), time(), tzinfo=UTC)
     for r in data["rounds"]:
         r["start_time"] = (midnight - timedelta(days=30)).isoformat()
         r["cutoff_time"] = (midnight + timedelta(days=60)).isoformat()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from datetime import timezone as tz
-from typing import Any, Callable
+from datetime import UTC, date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -111,7 +111,7 @@ def a_datetime(value):
         parsed = None
     if parsed is None:
         raise Invalid(f"must be an ISO 8601 date-time, not {show(value)}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz.utc)  # naive input = UTC (§1)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # naive input = UTC (§1)
 
 
 def orcid(value):

@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.fields import DisplayField, HexUUIDField
+from referee.api.parts import CallFields, ProposalFields, ReviewerFields
 from referee.api.rows import ModelSerializer
 from referee.reviewers.models import ReviewerBid
 
@@ -14,18 +15,10 @@ def with_bid_details(queryset):
     return queryset.select_related("call", "reviewer__user", "proposal")
 
 
-class ReviewerBidSerializer(ModelSerializer):
+class ReviewerBidSerializer(CallFields, ReviewerFields, ProposalFields, ModelSerializer):
     """Client `ReviewerBid` (no `url`): `submitted_at` is the creation, `modified_at` the last change."""
 
     uuid = HexUUIDField(read_only=True)
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    reviewer = LinkField("reviewer-profiles")
-    reviewer_uuid = RelatedUUIDField(source="reviewer")
-    reviewer_name = NameField(source="reviewer.user.full_name")
-    proposal = LinkField("proposal-proposals")
-    proposal_uuid = RelatedUUIDField(source="proposal")
-    proposal_name = NameField(source="proposal.name")
     bid_display = DisplayField("bid")
     submitted_at = serializers.DateTimeField(source="created", read_only=True)
     modified_at = serializers.DateTimeField(source="modified", read_only=True)

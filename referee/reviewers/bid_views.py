@@ -54,9 +54,8 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     @extend_schema(request=BidUpdateSerializer, responses=ReviewerBidSerializer)
     def update(self, request, *args, partial=False, **kwargs):
         bid = self.get_object()
-        body = BidUpdateSerializer(data=request.data, partial=partial)
-        body.is_valid(raise_exception=True)
-        return self._render(bids.update_bid(bid, actor=request.user, changes=body.validated_data))
+        data = self.validated(BidUpdateSerializer, partial=partial)
+        return self._render(bids.update_bid(bid, actor=request.user, changes=data))
 
     @extend_schema(request=BidUpdateSerializer, responses=ReviewerBidSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -76,9 +75,8 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     @action(detail=False, methods=["post"])
     def submit(self, request):
         """Create or update the caller's bid: 200 either way (Waldur's 201 is not in its client)."""
-        body = BidSubmitSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        return self._render(bids.submit_bid(request.user, **body.validated_data))
+        data = self.validated(BidSubmitSerializer)
+        return self._render(bids.submit_bid(request.user, **data))
 
     @extend_schema(request=BulkBidSerializer, responses=BulkBidResponseSerializer,
                    operation_id="reviewer_bids_bulk_submit")

@@ -51,7 +51,6 @@ class PoolCallActions:
                               CallReviewerPoolSerializer)
 
     def _invite_to_pool(self, request, call):
-        serializer = ReviewerInvitationSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        entries = domain.invite_reviewers(call, actor=request.user, **serializer.validated_data)
+        data = self.validated(ReviewerInvitationSerializer)
+        entries = domain.invite_reviewers(call, actor=request.user, **data)
         return Response(render_entries(entries, self.get_serializer_context()))

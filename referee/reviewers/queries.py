@@ -15,7 +15,7 @@ from referee.reviews.models import Review
 # `profile_completeness` is measured over these five parts (§3.10).
 COMPLETENESS_FIELDS = ("biography", "orcid_id", "affiliations", "expertise", "publications")
 # The item statuses `reviewer_stats` counts (declined, reassigned after declining, expired).
-COUNTED_ITEM_STATUSES = ("declined", "reassigned", "expired")
+COUNTED_ITEM_STATUSES = (ItemStatus.DECLINED, ItemStatus.REASSIGNED, ItemStatus.EXPIRED)
 
 
 def reviewer_stats(profiles) -> dict[int, dict]:

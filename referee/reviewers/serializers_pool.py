@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
+from referee.api.parts import CallFields, ReviewerFields
 from referee.api.rows import ModelSerializer
 from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
@@ -44,16 +45,11 @@ class CoiBySeveritySerializer(serializers.Serializer):
     potential = serializers.IntegerField()
 
 
-class CallReviewerPoolSerializer(ModelSerializer):
+class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
     """Client `CallReviewerPool`. Instances come from `with_pool_details`."""
 
     url = LinkField("call-reviewer-pools", source="*")
     uuid = HexUUIDField(read_only=True)
-    call = LinkField("proposal-protected-calls")
-    call_uuid = RelatedUUIDField(source="call")
-    call_name = NameField(source="call.name")
-    reviewer = LinkField("reviewer-profiles")
-    reviewer_uuid = RelatedUUIDField(source="reviewer")
     reviewer_name = serializers.CharField(source="reviewer.user.full_name", read_only=True)
     reviewer_email = serializers.CharField(source="reviewer.user.email", read_only=True)
     invited_email = serializers.CharField(read_only=True)  # "" unless invited by address (§2): no email format

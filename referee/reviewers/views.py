@@ -218,11 +218,10 @@ class CallReviewerPoolViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     @extend_schema(request=PoolUpdateSerializer, responses=PoolUpdateSerializer)
     def partial_update(self, request, *args, **kwargs):
         entry = self.get_object()
-        serializer = PoolUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        if "max_assignments" in serializer.validated_data:
+        data = self.validated(PoolUpdateSerializer, partial=True)
+        if "max_assignments" in data:
             entry = domain.update_max_assignments(
-                entry, actor=request.user, max_assignments=serializer.validated_data["max_assignments"])
+                entry, actor=request.user, max_assignments=data["max_assignments"])
         return Response({"max_assignments": entry.max_assignments})
 
     @extend_schema(request=DeclaredConflictSerializer(many=True), responses={
@@ -264,18 +263,16 @@ class CallReviewerPoolViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, *args, **kwargs):
         entry = self.get_object()
-        serializer = InvitationDeclineSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        domain.decline_invitation(entry, actor=request.user, reason=serializer.validated_data["reason"])
+        data = self.validated(InvitationDeclineSerializer)
+        domain.decline_invitation(entry, actor=request.user, reason=data["reason"])
         return Response({"detail": "Invitation declined."})
 
     @extend_schema(request=ForceAcceptSerializer, responses=CallReviewerPoolSerializer)
     @action(detail=True, methods=["post"], url_path="force-accept")
     def force_accept(self, request, *args, **kwargs):
         entry = self.get_object()
-        serializer = ForceAcceptSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        reason = serializer.validated_data["override_reason"]
+        data = self.validated(ForceAcceptSerializer)
+        reason = data["override_reason"]
         return self._render(domain.force_accept(entry, actor=request.user, reason=reason))
 
     @extend_schema(request=None, responses=CallReviewerPoolSerializer)

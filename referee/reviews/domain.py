@@ -16,9 +16,8 @@ from referee.core.audit import record
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from referee.reviewers.models import CallReviewerPool
+from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
-
-IN_REVIEW, SUBMITTED, REJECTED = Review.State.IN_REVIEW, Review.State.SUBMITTED, Review.State.REJECTED
 
 PROPOSAL_CLOSED = "Proposal is no longer open for review."
 TEAM_MEMBER = "Reviewer is a member of the proposal team."
@@ -56,12 +55,12 @@ def create_review(proposal, reviewer, *, actor, override_workload_limit: bool = 
                 review = Review.objects.create(proposal=proposal, reviewer=reviewer)
         except IntegrityError:
             raise DomainError(ALREADY_ACTIVE) from None
-        record(AuditEventType.REVIEW_CREATED, review, actor=actor, call=proposal.call, to_state=IN_REVIEW, source="direct")
+        record(AuditEventType.REVIEW_CREATED, review, actor=actor, call=proposal.call, to_state=ReviewState.IN_REVIEW, source="direct")
         return review
 
 
 def _has_active_review(proposal, reviewer) -> bool:
-    return Review.objects.filter(proposal=proposal, reviewer=reviewer, state__in=(IN_REVIEW, SUBMITTED)).exists()
+    return Review.objects.filter(proposal=proposal, reviewer=reviewer, state__in=(ReviewState.IN_REVIEW, ReviewState.SUBMITTED)).exists()
 
 
 def review_deadline(review):
@@ -87,13 +86,13 @@ def update_review(review, *, actor, **fields) -> Review:
     """The reviewer's summary and comments, while the review is in review."""
     with transaction.atomic():
         review = _lock(review)
-        if review.state != IN_REVIEW:
+        if review.state != ReviewState.IN_REVIEW:
             raise DomainError(ONLY_IN_REVIEW_CHANGED)
         changed = _apply(review, fields)
         if changed:
             review.save(update_fields=[*changed, "modified"])
-            record(AuditEventType.REVIEW_UPDATED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
-                   to_state=IN_REVIEW, fields=changed)
+            record(AuditEventType.REVIEW_UPDATED, review, actor=actor, call=review.proposal.call, from_state=ReviewState.IN_REVIEW,
+                   to_state=ReviewState.IN_REVIEW, fields=changed)
         return review
 
 
@@ -101,7 +100,7 @@ def submit_review(review, *, actor, coi_confirmed: bool | None = None, **fields)
     """in_review → submitted, before `review_end_date`; the body's summary fields are saved with it."""
     with transaction.atomic():
         review = _lock(review)
-        if review.state != IN_REVIEW:
+        if review.state != ReviewState.IN_REVIEW:
             raise DomainError(ONLY_IN_REVIEW_SUBMITTED)
         end = review_deadline(review)
         now = timezone.now()
@@ -111,20 +110,20 @@ def submit_review(review, *, actor, coi_confirmed: bool | None = None, **fields)
         if coi_confirmed is not None and coi_confirmed != review.coi_confirmed:
             review.coi_confirmed, review.coi_confirmed_at = coi_confirmed, now if coi_confirmed else None
             changed += ["coi_confirmed", "coi_confirmed_at"]
-        review.state = SUBMITTED
+        review.state = ReviewState.SUBMITTED
         review.save(update_fields=[*changed, "state", "modified"])
-        record(AuditEventType.REVIEW_SUBMITTED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
-               to_state=SUBMITTED)
+        record(AuditEventType.REVIEW_SUBMITTED, review, actor=actor, call=review.proposal.call, from_state=ReviewState.IN_REVIEW,
+               to_state=ReviewState.SUBMITTED)
         return review
 
 
 def reject_review(review, *, actor) -> Review:
     with transaction.atomic():
         review = _lock(review)
-        if review.state != IN_REVIEW:
+        if review.state != ReviewState.IN_REVIEW:
             raise DomainError(ONLY_IN_REVIEW_REJECTED)
-        review.state = REJECTED
+        review.state = ReviewState.REJECTED
         review.save(update_fields=["state", "modified"])
-        record(AuditEventType.REVIEW_REJECTED, review, actor=actor, call=review.proposal.call, from_state=IN_REVIEW,
-               to_state=REJECTED, reason="rejected")
+        record(AuditEventType.REVIEW_REJECTED, review, actor=actor, call=review.proposal.call, from_state=ReviewState.IN_REVIEW,
+               to_state=ReviewState.REJECTED, reason="rejected")
         return review

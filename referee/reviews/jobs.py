@@ -14,9 +14,9 @@ from referee.calls.models import Round
 from referee.core import audit
 from referee.core.enums import AuditEventType
 from referee.core.jobs import each_locked
+from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
-IN_REVIEW, REJECTED = Review.State.IN_REVIEW, Review.State.REJECTED
 DAY = timedelta(days=1)
 
 
@@ -34,7 +34,7 @@ def reject_overdue_reviews() -> int:
     if not elapsed:
         return 0
     batch_over = Q(assignment_item__batch__expires_at__isnull=True) | Q(assignment_item__batch__expires_at__lte=now)
-    due = Review.objects.filter(elapsed, batch_over, state=IN_REVIEW)
+    due = Review.objects.filter(elapsed, batch_over, state=ReviewState.IN_REVIEW)
     ids = list(due.order_by("created", "pk").values_list("pk", flat=True))
     rows = Review.objects.select_related("proposal__round", "proposal__call")
     return each_locked(rows, ids, _reject, job="overdue reviews")
@@ -43,10 +43,10 @@ def reject_overdue_reviews() -> int:
 def _reject(review) -> bool:
     batch_expires_at = AssignmentBatch.objects.filter(items__review=review).values_list("expires_at", flat=True).first()
     end = review.review_end_date(batch_expires_at)
-    if review.state != IN_REVIEW or end is None or timezone.now() < end:
+    if review.state != ReviewState.IN_REVIEW or end is None or timezone.now() < end:
         return False
-    review.state = REJECTED
+    review.state = ReviewState.REJECTED
     review.save(update_fields=["state", "modified"])
-    audit.record(AuditEventType.REVIEW_REJECTED, review, call=review.proposal.call, from_state=IN_REVIEW, to_state=REJECTED,
+    audit.record(AuditEventType.REVIEW_REJECTED, review, call=review.proposal.call, from_state=ReviewState.IN_REVIEW, to_state=ReviewState.REJECTED,
                  reason="deadline", review_end_date=end.isoformat())
     return True

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.parts import ProposalFields
 from referee.api.rows import ModelSerializer
 from referee.calls.serializers.refs import parse_ref
 from referee.reviews.domain import review_deadline
@@ -45,12 +46,9 @@ class ReviewEndDateField(serializers.DateTimeField):
         return review.review_end_date(expires_at)
 
 
-class ProposalReviewSerializer(ModelSerializer):
+class ProposalReviewSerializer(ProposalFields, ModelSerializer):
     url = LinkField("proposal-reviews", source="*")
     uuid = HexUUIDField(read_only=True)
-    proposal = LinkField("proposal-proposals")
-    proposal_name = NameField(source="proposal.name")
-    proposal_uuid = RelatedUUIDField(source="proposal")
     proposal_slug = NameField(source="proposal.slug")
     reviewer = LinkField("users")
     reviewer_full_name = NameField(source="reviewer.full_name")

@@ -4,8 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from waldur_api_client.models import AssignmentBatch as ClientBatch
 from waldur_api_client.models import (
-    AssignmentBatch as ClientBatch, AssignmentBatchList, ExtendDeadlineResponse, MessageResponse,
+    AssignmentBatchList,
+    ExtendDeadlineResponse,
+    MessageResponse,
     SendAssignmentBatchResponse,
 )
 

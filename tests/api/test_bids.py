@@ -12,9 +12,7 @@ from waldur_api_client.models import ReviewerBidsBulkSubmitResponse200
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
-from tests.helpers import (
-    ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user,
-)
+from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
 
 LIST = "/api/reviewer-bids/"
 SUBMIT = f"{LIST}submit/"

@@ -3,19 +3,28 @@ actions `matching-configuration/`, `coi-configuration/` (§3.5), with the ranges
 
 import pytest
 from waldur_api_client.api.call_assignment_configurations import (
-    call_assignment_configurations_count, call_assignment_configurations_list,
-    call_assignment_configurations_partial_update, call_assignment_configurations_retrieve,
+    call_assignment_configurations_count,
+    call_assignment_configurations_list,
+    call_assignment_configurations_partial_update,
+    call_assignment_configurations_retrieve,
     call_assignment_configurations_update,
 )
 from waldur_api_client.api.proposal_protected_calls import (
-    proposal_protected_calls_coi_configuration_partial_update, proposal_protected_calls_coi_configuration_retrieve,
+    proposal_protected_calls_coi_configuration_partial_update,
+    proposal_protected_calls_coi_configuration_retrieve,
     proposal_protected_calls_matching_configuration_partial_update,
     proposal_protected_calls_matching_configuration_retrieve,
 )
 from waldur_api_client.models import (
-    CallAssignmentConfiguration, CallAssignmentConfigurationRequest, CallCOIConfiguration, CoiTypeEnum,
-    MatchingAlgorithm, MatchingConfiguration, PatchedCallAssignmentConfigurationRequest,
-    PatchedCallCOIConfigurationRequest, PatchedMatchingConfigurationRequest,
+    CallAssignmentConfiguration,
+    CallAssignmentConfigurationRequest,
+    CallCOIConfiguration,
+    CoiTypeEnum,
+    MatchingAlgorithm,
+    MatchingConfiguration,
+    PatchedCallAssignmentConfigurationRequest,
+    PatchedCallCOIConfigurationRequest,
+    PatchedMatchingConfigurationRequest,
 )
 
 from referee.conflicts.models import ConflictOfInterest

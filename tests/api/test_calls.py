@@ -2,11 +2,19 @@
 
 import pytest
 from waldur_api_client.api.proposal_protected_calls import (
-    proposal_protected_calls_count, proposal_protected_calls_create, proposal_protected_calls_list,
-    proposal_protected_calls_partial_update, proposal_protected_calls_retrieve, proposal_protected_calls_update,
+    proposal_protected_calls_count,
+    proposal_protected_calls_create,
+    proposal_protected_calls_list,
+    proposal_protected_calls_partial_update,
+    proposal_protected_calls_retrieve,
+    proposal_protected_calls_update,
 )
 from waldur_api_client.models import (
-    CallStates, PatchedProtectedCallRequest, ProtectedCall, ProtectedCallOEnum, ProtectedCallRequest,
+    CallStates,
+    PatchedProtectedCallRequest,
+    ProtectedCall,
+    ProtectedCallOEnum,
+    ProtectedCallRequest,
 )
 
 from referee.calls.models import Call

@@ -1,6 +1,7 @@
 """The shared API conventions of §1, exercised on the simplest resources (users, customers)."""
 
 import pytest
+
 from tests import factories as f
 from tests.helpers import assert_constant_queries, client_for
 

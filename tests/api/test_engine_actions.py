@@ -6,13 +6,21 @@ import uuid
 import numpy as np
 import pytest
 from waldur_api_client.api.proposal_protected_calls import (
-    proposal_protected_calls_affinity_matrix_retrieve, proposal_protected_calls_compute_affinities,
-    proposal_protected_calls_generate_assignments, proposal_protected_calls_proposed_assignments_list,
+    proposal_protected_calls_affinity_matrix_retrieve,
+    proposal_protected_calls_compute_affinities,
+    proposal_protected_calls_generate_assignments,
+    proposal_protected_calls_proposed_assignments_list,
     proposal_protected_calls_send_all_assignments,
 )
 from waldur_api_client.models import (
-    AffinityMatrixResponse, AffinityMatrixResponseScopeEnum, ComputeAffinitiesResponse, GenerateAssignmentsRequest,
-    MatchingAlgorithm, ProposedAssignment, SendAllAssignmentBatchesRequest, SendAllAssignmentBatchesResponse,
+    AffinityMatrixResponse,
+    AffinityMatrixResponseScopeEnum,
+    ComputeAffinitiesResponse,
+    GenerateAssignmentsRequest,
+    MatchingAlgorithm,
+    ProposedAssignment,
+    SendAllAssignmentBatchesRequest,
+    SendAllAssignmentBatchesResponse,
 )
 
 from referee.assignments.generation import generate_assignments

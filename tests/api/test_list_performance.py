@@ -69,9 +69,9 @@ class TestNullsLast:
     def test_pool(self, world):
         scores = [None, 0.4, None, 0.9]
         rows = [world.entry] + [f.pool_entry(world.call, f.profile(f.user())) for _ in scores[1:]]
-        for entry, score in zip(rows, scores):
+        for entry, score in zip(rows, scores, strict=True):
             type(entry).objects.filter(pk=entry.pk).update(expertise_match_score=score)
-        expected = [(e.uuid.hex, s) for e, s in zip(rows, scores)]
+        expected = [(e.uuid.hex, s) for e, s in zip(rows, scores, strict=True)]
         assert_nulls_last(world.manager, POOL, "expertise_match_score", expected)
         pool = f"/api/proposal-protected-calls/{world.call.uuid.hex}/reviewer-pool/"
         assert_nulls_last(world.manager, pool, "expertise_match_score", expected)

@@ -7,7 +7,13 @@ import pytest
 from rest_framework.exceptions import PermissionDenied
 
 from referee.api.permissions import (
-    CALL_MANAGERS_ONLY, CanCreateCall, CanManageCall, ObjectPermission, UserPermission, adapt, require,
+    CALL_MANAGERS_ONLY,
+    CanCreateCall,
+    CanManageCall,
+    ObjectPermission,
+    UserPermission,
+    adapt,
+    require,
     require_manager,
 )
 from referee.calls.predicates import can_create_call, can_manage_call

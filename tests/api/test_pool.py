@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from waldur_api_client.models import CallReviewerPool as ClientEntry
 from waldur_api_client.models import (
-    CallReviewerPool as ClientEntry,
     CallReviewerPoolUpdate,
     InvitationAcceptError,
     InvitationAcceptResponse,

@@ -2,7 +2,10 @@
 
 import pytest
 from waldur_api_client.api.proposal_proposals import (
-    proposal_proposals_count, proposal_proposals_create, proposal_proposals_list, proposal_proposals_retrieve,
+    proposal_proposals_count,
+    proposal_proposals_create,
+    proposal_proposals_list,
+    proposal_proposals_retrieve,
     proposal_proposals_submit,
 )
 from waldur_api_client.models import Proposal as ClientProposal

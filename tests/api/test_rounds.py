@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from waldur_api_client.api.proposal_protected_calls import (
-    proposal_protected_calls_rounds_list, proposal_protected_calls_rounds_partial_update,
-    proposal_protected_calls_rounds_retrieve, proposal_protected_calls_rounds_set,
+    proposal_protected_calls_rounds_list,
+    proposal_protected_calls_rounds_partial_update,
+    proposal_protected_calls_rounds_retrieve,
+    proposal_protected_calls_rounds_set,
 )
 from waldur_api_client.models import PatchedProtectedRoundRequest, ProtectedRound, ProtectedRoundRequest, RoundStatus
 

@@ -9,15 +9,30 @@ from django.core.management import call_command
 from django.utils import timezone
 from waldur_api_client import AuthenticatedClient
 from waldur_api_client.api.assignment_batches import (
-    assignment_batches_cancel, assignment_batches_count, assignment_batches_extend_deadline, assignment_batches_list,
-    assignment_batches_partial_update, assignment_batches_retrieve, assignment_batches_send, assignment_batches_update,
+    assignment_batches_cancel,
+    assignment_batches_count,
+    assignment_batches_extend_deadline,
+    assignment_batches_list,
+    assignment_batches_partial_update,
+    assignment_batches_retrieve,
+    assignment_batches_send,
+    assignment_batches_update,
 )
 from waldur_api_client.api.my_assignment_batches import (
-    my_assignment_batches_count, my_assignment_batches_list, my_assignment_batches_retrieve,
+    my_assignment_batches_count,
+    my_assignment_batches_list,
+    my_assignment_batches_retrieve,
 )
 from waldur_api_client.models import (
-    AssignmentBatch, AssignmentBatchList, AssignmentBatchListOEnum, AssignmentBatchRequest, AssignmentBatchStatus,
-    ExtendDeadlineRequestRequest, MyAssignmentBatch, MyAssignmentBatchDetail, PatchedAssignmentBatchRequest,
+    AssignmentBatch,
+    AssignmentBatchList,
+    AssignmentBatchListOEnum,
+    AssignmentBatchRequest,
+    AssignmentBatchStatus,
+    ExtendDeadlineRequestRequest,
+    MyAssignmentBatch,
+    MyAssignmentBatchDetail,
+    PatchedAssignmentBatchRequest,
     SendAssignmentBatchRequest,
 )
 

@@ -6,18 +6,36 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from waldur_api_client import errors
 from waldur_api_client.api.assignment_batches import (
-    assignment_batches_cancel, assignment_batches_count, assignment_batches_create, assignment_batches_destroy,
-    assignment_batches_extend_deadline, assignment_batches_list, assignment_batches_partial_update,
-    assignment_batches_retrieve, assignment_batches_send, assignment_batches_update,
+    assignment_batches_cancel,
+    assignment_batches_count,
+    assignment_batches_create,
+    assignment_batches_destroy,
+    assignment_batches_extend_deadline,
+    assignment_batches_list,
+    assignment_batches_partial_update,
+    assignment_batches_retrieve,
+    assignment_batches_send,
+    assignment_batches_update,
 )
 from waldur_api_client.api.my_assignment_batches import (
-    my_assignment_batches_count, my_assignment_batches_list, my_assignment_batches_retrieve,
+    my_assignment_batches_count,
+    my_assignment_batches_list,
+    my_assignment_batches_retrieve,
 )
 from waldur_api_client.api.proposal_protected_calls import proposal_protected_calls_create_manual_assignment
 from waldur_api_client.models import (
-    AssignmentBatch, AssignmentBatchList, AssignmentBatchListOEnum, AssignmentBatchRequest, AssignmentBatchStatus,
-    AssignmentSource, CreateManualAssignmentRequest, ExtendDeadlineRequestRequest, MyAssignmentBatch,
-    MyAssignmentBatchDetail, PatchedAssignmentBatchRequest, SendAssignmentBatchRequest,
+    AssignmentBatch,
+    AssignmentBatchList,
+    AssignmentBatchListOEnum,
+    AssignmentBatchRequest,
+    AssignmentBatchStatus,
+    AssignmentSource,
+    CreateManualAssignmentRequest,
+    ExtendDeadlineRequestRequest,
+    MyAssignmentBatch,
+    MyAssignmentBatchDetail,
+    PatchedAssignmentBatchRequest,
+    SendAssignmentBatchRequest,
 )
 
 from tests import factories as f

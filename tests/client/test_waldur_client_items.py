@@ -8,21 +8,48 @@ import pytest
 from django.utils import timezone
 from waldur_api_client import errors
 from waldur_api_client.api.assignment_items import (
-    assignment_items_accept, assignment_items_count, assignment_items_create, assignment_items_decline,
-    assignment_items_destroy, assignment_items_force_unblock, assignment_items_list, assignment_items_partial_update,
-    assignment_items_reassign, assignment_items_retrieve, assignment_items_suggest_alternatives_retrieve,
+    assignment_items_accept,
+    assignment_items_count,
+    assignment_items_create,
+    assignment_items_decline,
+    assignment_items_destroy,
+    assignment_items_force_unblock,
+    assignment_items_list,
+    assignment_items_partial_update,
+    assignment_items_reassign,
+    assignment_items_retrieve,
+    assignment_items_suggest_alternatives_retrieve,
     assignment_items_update,
 )
 from waldur_api_client.api.proposal_reviews import (
-    proposal_reviews_count, proposal_reviews_create, proposal_reviews_destroy, proposal_reviews_list,
-    proposal_reviews_partial_update, proposal_reviews_reject, proposal_reviews_retrieve, proposal_reviews_submit,
+    proposal_reviews_count,
+    proposal_reviews_create,
+    proposal_reviews_destroy,
+    proposal_reviews_list,
+    proposal_reviews_partial_update,
+    proposal_reviews_reject,
+    proposal_reviews_retrieve,
+    proposal_reviews_submit,
     proposal_reviews_update,
 )
 from waldur_api_client.models import (
-    AssignmentItem, AssignmentItemDeclineRequest, AssignmentItemOEnum, AssignmentItemRequest, AssignmentItemResponse,
-    AssignmentItemStatus, ForceUnblockRequest, PatchedAssignmentItemRequest, PatchedProposalReviewRequest,
-    ProposalReview, ProposalReviewOEnum, ProposalReviewRequest, ProposalReviewStateEnum, ReassignItemRequest,
-    ReassignItemResponse, ReviewSubmitRequest, SuggestAlternativeReviewers,
+    AssignmentItem,
+    AssignmentItemDeclineRequest,
+    AssignmentItemOEnum,
+    AssignmentItemRequest,
+    AssignmentItemResponse,
+    AssignmentItemStatus,
+    ForceUnblockRequest,
+    PatchedAssignmentItemRequest,
+    PatchedProposalReviewRequest,
+    ProposalReview,
+    ProposalReviewOEnum,
+    ProposalReviewRequest,
+    ProposalReviewStateEnum,
+    ReassignItemRequest,
+    ReassignItemResponse,
+    ReviewSubmitRequest,
+    SuggestAlternativeReviewers,
 )
 
 from referee.assignments.models import AffinityScore

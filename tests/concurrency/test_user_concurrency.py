@@ -16,8 +16,8 @@ def test_two_staff_users_demoting_each_other(flag):
         User.objects.filter(is_staff=True).update(is_staff=False)
         ann, bob = f.user(f"ann{n}", is_staff=True), f.user(f"bob{n}", is_staff=True)
         responses = race(
-            lambda: client_for(ann).patch(f"/api/users/{bob.uuid.hex}/", {flag: False}, format="json"),
-            lambda: client_for(bob).patch(f"/api/users/{ann.uuid.hex}/", {flag: False}, format="json"),
+            lambda ann=ann, bob=bob: client_for(ann).patch(f"/api/users/{bob.uuid.hex}/", {flag: False}, format="json"),
+            lambda ann=ann, bob=bob: client_for(bob).patch(f"/api/users/{ann.uuid.hex}/", {flag: False}, format="json"),
         )
         statuses = sorted(r.status_code for r in responses)
         # The loser is refused as the last staff user (400), or it already lost its own flag before

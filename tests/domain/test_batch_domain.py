@@ -13,6 +13,7 @@ from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import NOW, events
 
+
 @pytest.mark.django_db
 class TestSend:
     def test_draft_becomes_sent_with_deadline_from_call_configuration(self, world, clock):

@@ -15,6 +15,7 @@ from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import NOW, events
 
+
 def entry(w, **kwargs):
     return f.pool_entry(w.call, f.profile(f.user()), **kwargs)
 

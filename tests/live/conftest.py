@@ -21,12 +21,11 @@ import redis
 from celery import Celery
 from django.db import connection
 
+from bench.burst import Scenario
 from referee.core.accounts import token_for
 from tests import factories as f
-from bench.burst import Scenario
 from tests.live.processes import ROOT, START_TIMEOUT, Stack, healthy, unavailable, wait_until
 from tests.notifications.conftest import SmtpServer, SmtpSink, free_port
-
 
 # --- data and requests ---------------------------------------------------------------------------
 

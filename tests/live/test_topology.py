@@ -16,9 +16,9 @@ from referee.assignments.models import AssignmentBatch
 from referee.notifications.models import OutboxMessage
 from referee.reviewers.models import CallReviewerPool
 from tests import factories as f
-from tests.notifications.conftest import free_port
 from tests.live.conftest import call_with_draft, send
 from tests.live.processes import START_TIMEOUT, healthy, wait_until
+from tests.notifications.conftest import free_port
 
 pytestmark = pytest.mark.live
 

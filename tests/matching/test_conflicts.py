@@ -413,7 +413,7 @@ def naive(reviewers, proposals, config):
                         co_orcid, m_orcid = normalize_orcid(co.orcid), normalize_orcid(m.orcid)
                         co_parsed = parse_name(co.name)
 
-                        def can_be(parsed_names):
+                        def can_be(parsed_names, co_parsed=co_parsed):
                             return co_parsed is not None and any(match_rule(co_parsed, n) for n in parsed_names)
 
                         is_reviewer = co_orcid == rev_orcid if co_orcid and rev_orcid else can_be(rev_parsed)

@@ -329,7 +329,7 @@ def test_from_dense_reads_nan_and_mask_as_ineligible():
     score = np.array([[0.1, np.nan], [0.3, 0.4]])
     pr = Problem.from_dense(score, demand=[1, 1], capacity=[1, 1],
                             eligible=np.array([[True, True], [False, True]]))
-    assert list(zip(pr.proposal_idx, pr.reviewer_idx)) == [(0, 0), (1, 1)]
+    assert list(zip(pr.proposal_idx, pr.reviewer_idx, strict=True)) == [(0, 0), (1, 1)]
     np.testing.assert_array_equal(pr.affinity, [0.1, 0.4])
     with pytest.raises(ValueError):
         Problem.from_dense(score, demand=[1, 1], capacity=[1, 1], eligible=np.ones((3, 3)))

@@ -1,13 +1,6 @@
 import pytest
 
-from referee.matching.text import (
-    STOP_WORDS,
-    normalize_doi,
-    normalize_key,
-    normalize_name,
-    normalize_orcid,
-    tokenize,
-)
+from referee.matching.text import STOP_WORDS, normalize_doi, normalize_key, normalize_name, normalize_orcid, tokenize
 
 
 @pytest.mark.parametrize(

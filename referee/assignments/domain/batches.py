@@ -10,20 +10,8 @@ from datetime import UTC, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from referee.assignments.domain.common import (
-    ACCEPTED,
-    CANCELLED,
-    COI_BLOCKED,
-    DRAFT,
-    EXPIRED,
-    ITEM_EXPIRED,
-    PENDING,
-    SENT,
-    block_conflicted,
-    lock_batch,
-    lock_items,
-    reviewer_of,
-)
+from referee.assignments.domain.common import block_conflicted, lock_batch, lock_items, reviewer_of
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.assignments.transitions import complete_batches, move_items
 from referee.calls.models import CallAssignmentConfiguration
@@ -56,22 +44,22 @@ def send_batch(batch, *, actor, manager_notes: str | None = None):
     with transaction.atomic():
         config = CallAssignmentConfiguration.objects.select_for_update().get(call_id=batch.call_id)
         batch = lock_batch(batch)
-        if batch.status != DRAFT:
+        if batch.status != BatchStatus.DRAFT:
             raise DomainError(ONLY_DRAFT_SENT)
-        pending = lock_items(batch, [PENDING])
+        pending = lock_items(batch, [ItemStatus.PENDING])
         blocked = block_conflicted(pending, reviewer_id=reviewer_of(batch), actor=actor, call=batch.call)
         if len(blocked) == len(pending):
             # A refusal changes nothing: the blocking above is rolled back with it (§4).
             raise DomainError(NOTHING_TO_SEND)
         now = timezone.now()
-        batch.status, batch.sent_at = SENT, now
+        batch.status, batch.sent_at = BatchStatus.SENT, now
         batch.expires_at = now + timedelta(days=config.assignment_expiration_days)
         batch.reminder_sent = batch.manager_notified = False
         fields = ["status", "sent_at", "expires_at", "reminder_sent", "manager_notified"]
         if manager_notes:
             batch.manager_notes = manager_notes
             fields.append("manager_notes")
-        _save(batch, DRAFT, AuditEventType.ASSIGNMENT_BATCH_SENT, actor=actor, fields=fields,
+        _save(batch, BatchStatus.DRAFT, AuditEventType.ASSIGNMENT_BATCH_SENT, actor=actor, fields=fields,
               pending=len(pending) - len(blocked), blocked=len(blocked))
         mails.invitation_for_batch(batch)
         return batch
@@ -82,14 +70,14 @@ def cancel_batch(batch, *, actor):
     actionable; accepted items and their reviews are kept (Waldur differs)."""
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (DRAFT, SENT):
+        if batch.status not in (BatchStatus.DRAFT, BatchStatus.SENT):
             raise DomainError(ONLY_DRAFT_OR_SENT_CANCELLED)
         from_state = batch.status
-        items = lock_items(batch, [PENDING, COI_BLOCKED])
-        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
-        batch.status = CANCELLED
+        items = lock_items(batch, [ItemStatus.PENDING, ItemStatus.COI_BLOCKED])
+        move_items(items, ItemStatus.EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
+        batch.status = BatchStatus.CANCELLED
         _save(batch, from_state, AuditEventType.ASSIGNMENT_BATCH_CANCELLED, actor=actor, fields=["status"], expired_items=len(items))
-        if from_state == SENT:  # a draft was never announced to the reviewer
+        if from_state == BatchStatus.SENT:  # a draft was never announced to the reviewer
             mails.batch_cancelled(batch)
         return batch
 
@@ -105,20 +93,20 @@ def extend_deadline(batch, *, actor, expires_at):
         raise FieldError("expires_at", DEADLINE_TOO_FAR)
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (SENT, EXPIRED):
+        if batch.status not in (BatchStatus.SENT, BatchStatus.EXPIRED):
             raise DomainError(ONLY_SENT_OR_EXPIRED_EXTENDED)
         from_state, previous = batch.status, batch.expires_at
-        if from_state == SENT and previous is not None and expires_at <= previous:
+        if from_state == BatchStatus.SENT and previous is not None and expires_at <= previous:
             raise FieldError("expires_at", DEADLINE_NOT_LATER)
-        batch.expires_at, batch.status, batch.reminder_sent = expires_at, SENT, False
+        batch.expires_at, batch.status, batch.reminder_sent = expires_at, BatchStatus.SENT, False
         fields = ["expires_at", "status", "reminder_sent"]
-        if from_state == EXPIRED:
+        if from_state == BatchStatus.EXPIRED:
             batch.manager_notified, batch.responded_at = False, None
             fields += ["manager_notified", "responded_at"]
             _reopen_expired_items(batch, actor=actor)
         _save(batch, from_state, AuditEventType.ASSIGNMENT_BATCH_DEADLINE_EXTENDED, actor=actor, fields=fields,
               previous_expires_at=previous.isoformat() if previous else None, expires_at=expires_at.isoformat())
-        if from_state == EXPIRED:
+        if from_state == BatchStatus.EXPIRED:
             # Every reopened item may have been blocked meanwhile: then nothing is left to answer.
             complete_batch_if_responded(batch, actor=actor)
             batch.refresh_from_db()
@@ -129,7 +117,7 @@ def extend_deadline(batch, *, actor, expires_at):
 def _reopen_expired_items(batch, *, actor) -> None:
     """expired → pending, or coi_blocked when a COI blocks the pair now (§4.1). An item whose pair
     is meanwhile held by another item of the reviewer stays expired: a pair is held once (§2)."""
-    items = lock_items(batch, [ITEM_EXPIRED])
+    items = lock_items(batch, [ItemStatus.EXPIRED])
     held = set(
         AssignmentItem.objects.filter(
             pool_entry_id=batch.reviewer_pool_entry_id, proposal_id__in=[i.proposal_id for i in items],
@@ -137,14 +125,14 @@ def _reopen_expired_items(batch, *, actor) -> None:
         ).exclude(batch=batch).values_list("proposal_id", flat=True)
     )
     items = [i for i in items if i.proposal_id not in held]
-    move_items(items, PENDING, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REOPENED)
+    move_items(items, ItemStatus.PENDING, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REOPENED)
     block_conflicted(items, reviewer_id=reviewer_of(batch), actor=actor, call=batch.call)
 
 
 def update_batch_notes(batch, *, actor, manager_notes: str):
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (DRAFT, SENT):
+        if batch.status not in (BatchStatus.DRAFT, BatchStatus.SENT):
             raise DomainError(NOTES_FROZEN)
         batch.manager_notes = manager_notes
         _save(batch, batch.status, AuditEventType.ASSIGNMENT_BATCH_NOTES_UPDATED, actor=actor, fields=["manager_notes"])
@@ -156,10 +144,10 @@ def delete_batch(batch, *, actor) -> None:
     cascade, their reviews stay (the review link is on the item)."""
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (DRAFT, CANCELLED):
+        if batch.status not in (BatchStatus.DRAFT, BatchStatus.CANCELLED):
             raise DomainError(ONLY_DRAFT_OR_CANCELLED_DELETED)
         items = lock_items(batch, AssignmentItem.Status.values)
-        if any(item.status == ACCEPTED for item in items):
+        if any(item.status == ItemStatus.ACCEPTED for item in items):
             raise DomainError(HAS_ACCEPTED)
         record(AuditEventType.ASSIGNMENT_BATCH_DELETED, batch, actor=actor, call=batch.call, from_state=batch.status,
                to_state="", items=[item.uuid.hex for item in items])
@@ -178,10 +166,10 @@ def expire_batch(batch, *, actor=None) -> bool:
     under the lock, so concurrent expiry runs are harmless (returns whether it expired)."""
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status != SENT or batch.expires_at is None or timezone.now() < batch.expires_at:
+        if batch.status != BatchStatus.SENT or batch.expires_at is None or timezone.now() < batch.expires_at:
             return False
-        items = lock_items(batch, [PENDING])
-        move_items(items, ITEM_EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
-        batch.status = EXPIRED
-        _save(batch, SENT, AuditEventType.ASSIGNMENT_BATCH_EXPIRED, actor=actor, fields=["status"], expired_items=len(items))
+        items = lock_items(batch, [ItemStatus.PENDING])
+        move_items(items, ItemStatus.EXPIRED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
+        batch.status = BatchStatus.EXPIRED
+        _save(batch, BatchStatus.SENT, AuditEventType.ASSIGNMENT_BATCH_EXPIRED, actor=actor, fields=["status"], expired_items=len(items))
         return True

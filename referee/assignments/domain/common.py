@@ -11,12 +11,6 @@ from referee.assignments.transitions import block_items
 from referee.conflicts.models import ConflictOfInterest
 from referee.reviewers.models import CallReviewerPool
 
-DRAFT, SENT, RESPONDED, EXPIRED, CANCELLED = (s.value for s in AssignmentBatch.Status)
-PENDING = AssignmentItem.Status.PENDING.value
-ACCEPTED = AssignmentItem.Status.ACCEPTED.value
-COI_BLOCKED = AssignmentItem.Status.COI_BLOCKED.value
-ITEM_EXPIRED = AssignmentItem.Status.EXPIRED.value
-
 
 def lock_batch(batch) -> AssignmentBatch:
     """The batch row, locked and re-read: guards must see the state other transactions committed."""

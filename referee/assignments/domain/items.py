@@ -10,20 +10,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from referee.assignments.domain.batches import complete_batch_if_responded
-from referee.assignments.domain.common import (
-    ACCEPTED,
-    CANCELLED,
-    COI_BLOCKED,
-    DRAFT,
-    EXPIRED,
-    PENDING,
-    block_conflicted,
-    blocking_conflicts,
-    lock_batch,
-    lock_item,
-    reviewer_of,
-)
+from referee.assignments.domain.common import block_conflicted, blocking_conflicts, lock_batch, lock_item, reviewer_of
 from referee.assignments.domain.reassign import auto_reassign, lock_call_for_reassign
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.assignments.transitions import move_items
 from referee.calls.models import CallAssignmentConfiguration, Proposal
@@ -36,7 +25,6 @@ from referee.notifications import mails
 from referee.reviewers.models import CallReviewerPool
 from referee.reviews.models import Review
 
-DECLINED = AssignmentItem.Status.DECLINED.value
 ACTIVE_REVIEW_STATES = (Review.State.IN_REVIEW, Review.State.SUBMITTED)
 
 ACCEPT_EXPIRED = "Cannot accept expired assignment."
@@ -55,7 +43,7 @@ REASON_REQUIRED = "This field may not be blank."
 
 def _answerable(batch) -> bool:
     """The batch still takes answers: neither expired nor cancelled, deadline not passed (§4.2)."""
-    return batch.status not in (EXPIRED, CANCELLED) and not batch.is_expired
+    return batch.status not in (BatchStatus.EXPIRED, BatchStatus.CANCELLED) and not batch.is_expired
 
 
 # --- accept -----------------------------------------------------------------------------------
@@ -85,10 +73,10 @@ def accept_item(item, *, actor) -> Review:
 def _blocked_by_conflict(batch, item, actor) -> bool:
     """Does a COI forbid accepting? A pending item is blocked on the way (§4.2 "pending →
     coi_blocked"); an item in another status is only refused, never moved."""
-    if item.status == COI_BLOCKED:
+    if item.status == ItemStatus.COI_BLOCKED:
         return True
     reviewer_id = reviewer_of(batch)
-    if item.status != PENDING:
+    if item.status != ItemStatus.PENDING:
         return bool(blocking_conflicts(reviewer_id, [item.proposal_id]))
     if block_conflicted([item], reviewer_id=reviewer_id, actor=actor, call=batch.call):
         complete_batch_if_responded(batch, actor=actor)
@@ -98,7 +86,7 @@ def _blocked_by_conflict(batch, item, actor) -> bool:
 
 def _accept(batch, item, actor) -> Review:
     # A draft batch is never visible to its reviewer; reaching one here means a caller outside the API.
-    if item.status != PENDING or batch.status == DRAFT:
+    if item.status != ItemStatus.PENDING or batch.status == BatchStatus.DRAFT:
         raise DomainError(ACCEPT_NOT_PENDING)
     proposal = Proposal.objects.get(pk=item.proposal_id)
     if not proposal.is_open_for_review:
@@ -117,7 +105,7 @@ def _accept(batch, item, actor) -> Review:
            source="assignment", item=item.uuid.hex)
     try:
         with transaction.atomic():
-            move_items([item], ACCEPTED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_ACCEPTED,
+            move_items([item], ItemStatus.ACCEPTED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_ACCEPTED,
                        review=review, responded_at=timezone.now())
     except IntegrityError:  # one review per item (§2): the item is locked, so only a broken caller gets here
         raise DomainError(ACCEPT_NOT_PENDING) from None
@@ -149,9 +137,9 @@ def decline_item(item, *, actor, reason: str = "") -> CallReviewerPool | None:
         item = lock_item(item)
         if not _answerable(batch):
             raise DomainError(DECLINE_EXPIRED)
-        if item.status != PENDING or batch.status == DRAFT:
+        if item.status != ItemStatus.PENDING or batch.status == BatchStatus.DRAFT:
             raise DomainError(DECLINE_NOT_PENDING)
-        move_items([item], DECLINED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_DECLINED,
+        move_items([item], ItemStatus.DECLINED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_DECLINED,
                    decline_reason=reason or "", responded_at=timezone.now())
         complete_batch_if_responded(batch, actor=actor)
         reassigning = reassigning and _may_auto_reassign(config, item)  # both re-read under the locks
@@ -165,7 +153,7 @@ def decline_item(item, *, actor, reason: str = "") -> CallReviewerPool | None:
 def update_decline_reason(item, *, actor, decline_reason: str) -> AssignmentItem:
     with transaction.atomic():
         item = lock_item(item)
-        if item.status != DECLINED:
+        if item.status != ItemStatus.DECLINED:
             raise DomainError(ONLY_DECLINED_REASON)
         item.decline_reason = decline_reason
         item.save(update_fields=["decline_reason", "modified"])
@@ -180,7 +168,7 @@ def delete_item(item, *, actor) -> None:
     with transaction.atomic():
         batch = lock_batch(item.batch)
         item = lock_item(item)
-        if item.status == ACCEPTED:
+        if item.status == ItemStatus.ACCEPTED:
             raise DomainError(ACCEPTED_NOT_DELETED)
         record(AuditEventType.ASSIGNMENT_ITEM_DELETED, item, actor=actor, call=batch.call, from_state=item.status,
                batch=batch.uuid.hex, proposal=item.proposal.uuid.hex)
@@ -199,7 +187,7 @@ def force_unblock(item, *, actor, override_reason: str) -> AssignmentItem:
     with transaction.atomic():
         lock_pair(profile, proposal)  # pool entry → batches → the pair's holding items
         item = lock_item(item)
-        if item.status != COI_BLOCKED:
+        if item.status != ItemStatus.COI_BLOCKED:
             raise DomainError(ONLY_BLOCKED_UNBLOCKED)
         pair = ConflictOfInterest.objects.filter(reviewer=profile, proposal=proposal)
         if pair.filter(status=ConflictOfInterest.Status.RECUSED).exists():
@@ -209,7 +197,7 @@ def force_unblock(item, *, actor, override_reason: str) -> AssignmentItem:
         item.override_reason, item.overridden_at = override_reason, now
         item.overridden_by = actor if getattr(actor, "is_authenticated", False) else None
         item.save(update_fields=["override_reason", "overridden_by", "overridden_at", "modified"])
-        record(AuditEventType.ASSIGNMENT_ITEM_FORCE_UNBLOCKED, item, actor=actor, call=item.batch.call, from_state=COI_BLOCKED,
+        record(AuditEventType.ASSIGNMENT_ITEM_FORCE_UNBLOCKED, item, actor=actor, call=item.batch.call, from_state=ItemStatus.COI_BLOCKED,
                message=override_reason, waived=[c.uuid.hex for c in waived])
         unblock_pair_items(profile, proposal, actor=actor)
         return item

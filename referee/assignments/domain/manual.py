@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from referee.assignments.domain.common import CANCELLED, COI_BLOCKED, DRAFT, ITEM_EXPIRED, PENDING, blocking_conflicts
+from referee.assignments.domain.common import blocking_conflicts
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.transitions import link_conflicts
@@ -81,7 +82,7 @@ def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
     # A pair is never offered twice: any item but an expired one of a cancelled batch counts (§5.2).
     existing = set(
         AssignmentItem.objects.filter(pool_entry=entry, proposal_id__in=ids)
-        .exclude(status=ITEM_EXPIRED, batch__status=CANCELLED)
+        .exclude(status=ItemStatus.EXPIRED, batch__status=BatchStatus.CANCELLED)
         .values_list("proposal_id", flat=True)
     )
     return take_named(keys, found, skipped, refusals=(
@@ -92,7 +93,7 @@ def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
 
 
 def _existing_draft(entry):
-    return AssignmentBatch.objects.select_for_update().filter(reviewer_pool_entry=entry, status=DRAFT).first()
+    return AssignmentBatch.objects.select_for_update().filter(reviewer_pool_entry=entry, status=BatchStatus.DRAFT).first()
 
 
 def draft_batch(entry, actor, manager_notes: str):
@@ -102,7 +103,7 @@ def draft_batch(entry, actor, manager_notes: str):
         try:
             with transaction.atomic():
                 batch = AssignmentBatch.objects.create(
-                    call_id=entry.call_id, reviewer_pool_entry=entry, status=DRAFT,
+                    call_id=entry.call_id, reviewer_pool_entry=entry, status=BatchStatus.DRAFT,
                     source=AssignmentBatch.Source.MANUAL, created_by=actor, manager_notes=manager_notes or "",
                 )
         except IntegrityError:
@@ -111,7 +112,7 @@ def draft_batch(entry, actor, manager_notes: str):
             if batch is None:
                 raise
         else:
-            record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=entry.call, to_state=DRAFT, source="manual")
+            record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=entry.call, to_state=BatchStatus.DRAFT, source="manual")
             return batch
     if manager_notes:
         batch.manager_notes = manager_notes
@@ -130,7 +131,7 @@ def _create_items(batch, entry, proposals, conflicts: dict, skipped: list) -> li
     def build(proposal):
         blocked = proposal.id in conflicts
         return AssignmentItem(batch=batch, pool_entry=entry, proposal=proposal, affinity_score=scores.get(proposal.id),
-                              status=COI_BLOCKED if blocked else PENDING, has_coi=blocked)
+                              status=ItemStatus.COI_BLOCKED if blocked else ItemStatus.PENDING, has_coi=blocked)
 
     try:
         with transaction.atomic():
@@ -143,5 +144,5 @@ def _create_items(batch, entry, proposals, conflicts: dict, skipped: list) -> li
                     items.append(AssignmentItem.objects.bulk_create([build(proposal)])[0])
             except IntegrityError:
                 skipped.append(skip_row(proposal.uuid, proposal.name, ALREADY_ASSIGNED))
-    link_conflicts([i for i in items if i.status == COI_BLOCKED], conflicts)
+    link_conflicts([i for i in items if i.status == ItemStatus.COI_BLOCKED], conflicts)
     return items

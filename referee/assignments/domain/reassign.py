@@ -13,17 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from referee.assignments.domain.common import (
-    CANCELLED,
-    COI_BLOCKED,
-    DRAFT,
-    ITEM_EXPIRED,
-    PENDING,
-    SENT,
-    blocking_conflicts,
-    lock_item,
-)
+from referee.assignments.domain.common import blocking_conflicts, lock_item
 from referee.assignments.domain.manual import CONFLICT_BID, IN_TEAM, draft_batch
+from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.assignments.transitions import link_conflicts, lock, move_items
 from referee.assignments.workload import enforce_workload_limit, open_assignments_expression
@@ -33,12 +25,10 @@ from referee.core.audit import record
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.notifications import mails
+from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
 
-DECLINED = AssignmentItem.Status.DECLINED.value
-REASSIGNED = AssignmentItem.Status.REASSIGNED.value
-REASSIGNABLE = (DECLINED, ITEM_EXPIRED, COI_BLOCKED)
-ACCEPTED_ENTRY = CallReviewerPool.Status.ACCEPTED
+REASSIGNABLE = (ItemStatus.DECLINED, ItemStatus.EXPIRED, ItemStatus.COI_BLOCKED)
 MAX_SUGGESTIONS = 10
 
 ONLY_REASSIGNABLE = "Only declined, expired or COI-blocked items can be reassigned."
@@ -56,7 +46,7 @@ def lock_call_for_reassign(call_id: int, *, lock_entries: bool = False) -> CallA
     MatchingConfiguration.objects.select_for_update().get(call_id=call_id)
     config = CallAssignmentConfiguration.objects.select_for_update().get(call_id=call_id)
     if lock_entries:
-        lock(CallReviewerPool.objects.filter(call_id=call_id, invitation_status=ACCEPTED_ENTRY))
+        lock(CallReviewerPool.objects.filter(call_id=call_id, invitation_status=InvitationStatus.ACCEPTED))
     return config
 
 
@@ -64,7 +54,7 @@ def _holds(entry_id: int, proposal_id: int) -> bool:
     """Any item of the pair but an expired one of a cancelled batch: a pair is never re-offered (§5.2)."""
     return (
         AssignmentItem.objects.filter(pool_entry_id=entry_id, proposal_id=proposal_id)
-        .exclude(status=ITEM_EXPIRED, batch__status=CANCELLED).exists()
+        .exclude(status=ItemStatus.EXPIRED, batch__status=BatchStatus.CANCELLED).exists()
     )
 
 
@@ -81,7 +71,7 @@ def _new_item(batch, entry, old, *, conflicts: dict, affinity, actor) -> Assignm
         with transaction.atomic():
             item = AssignmentItem.objects.create(
                 batch=batch, pool_entry=entry, proposal_id=old.proposal_id, affinity_score=affinity,
-                status=COI_BLOCKED if blocked else PENDING, has_coi=blocked, reassigned_from=old,
+                status=ItemStatus.COI_BLOCKED if blocked else ItemStatus.PENDING, has_coi=blocked, reassigned_from=old,
                 reassign_count=old.reassign_count + 1,
             )
     except IntegrityError:
@@ -90,7 +80,7 @@ def _new_item(batch, entry, old, *, conflicts: dict, affinity, actor) -> Assignm
         link_conflicts([item], conflicts)
     record(AuditEventType.ASSIGNMENT_ITEMS_CREATED, batch, actor=actor, call=batch.call, from_state=batch.status,
            to_state=batch.status, source="reassign", reassigned_from=old.uuid.hex, items={item.uuid.hex: item.status})
-    move_items([old], REASSIGNED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REASSIGNED)
+    move_items([old], ItemStatus.REASSIGNED, actor=actor, call=batch.call, event_type=AuditEventType.ASSIGNMENT_ITEM_REASSIGNED)
     return item
 
 
@@ -106,13 +96,13 @@ def reassign_item(item, *, actor, reviewer_pool_entry_uuid, manager_notes: str =
         lock_call_for_reassign(call_id)
         target = (
             CallReviewerPool.objects.select_for_update()
-            .filter(call_id=call_id, uuid=reviewer_pool_entry_uuid, invitation_status=ACCEPTED_ENTRY)
+            .filter(call_id=call_id, uuid=reviewer_pool_entry_uuid, invitation_status=InvitationStatus.ACCEPTED)
             .exclude(pk=item.pool_entry_id)
             .first()
         )
         if target is None:
             raise FieldError(ENTRY_FIELD, ENTRY_NOT_ELIGIBLE)
-        drafts = AssignmentBatch.objects.filter(reviewer_pool_entry=target, status=DRAFT)
+        drafts = AssignmentBatch.objects.filter(reviewer_pool_entry=target, status=BatchStatus.DRAFT)
         draft_id = drafts.values_list("pk", flat=True).first()
         lock(AssignmentBatch.objects.filter(pk__in=[item.batch_id, draft_id]))  # `__in` drops a None draft_id
         item = lock_item(item)
@@ -163,9 +153,9 @@ def candidates(item, matching: MatchingConfiguration) -> list[Candidate]:
     for_pair = {"reviewer_id": OuterRef("reviewer_id"), "proposal_id": proposal.pk}
     team = Proposal.team.through.objects.filter(proposal_id=proposal.pk).values("user_id")
     held = (AssignmentItem.objects.filter(pool_entry=OuterRef("pk"), proposal_id=proposal.pk)
-            .exclude(status=ITEM_EXPIRED, batch__status=CANCELLED))
+            .exclude(status=ItemStatus.EXPIRED, batch__status=BatchStatus.CANCELLED))
     entries = (
-        CallReviewerPool.objects.filter(call_id=proposal.call_id, invitation_status=ACCEPTED_ENTRY)
+        CallReviewerPool.objects.filter(call_id=proposal.call_id, invitation_status=InvitationStatus.ACCEPTED)
         .exclude(pk=item.pool_entry_id)
         .exclude(reviewer__user_id__in=team)
         .exclude(Exists(ConflictOfInterest.objects.blocking().filter(**for_pair)))
@@ -217,10 +207,10 @@ def auto_reassign(item, *, config: CallAssignmentConfiguration, actor) -> CallRe
     target = best.entry
     now = timezone.now()
     batch = AssignmentBatch.objects.create(
-        call_id=config.call_id, reviewer_pool_entry=target, status=SENT, sent_at=now,
+        call_id=config.call_id, reviewer_pool_entry=target, status=BatchStatus.SENT, sent_at=now,
         expires_at=now + timedelta(days=config.assignment_expiration_days), source=AssignmentBatch.Source.ALGORITHM,
     )
-    record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=batch.call, to_state=SENT, source="auto-reassign",
+    record(AuditEventType.ASSIGNMENT_BATCH_CREATED, batch, actor=actor, call=batch.call, to_state=BatchStatus.SENT, source="auto-reassign",
            reassigned_from=item.uuid.hex)
     # Eligible pairs have no blocking COI (§5.2), so the new item is pending.
     _new_item(batch, target, item, conflicts={}, affinity=best.affinity, actor=actor)
