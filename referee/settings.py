@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "referee.reviews",
     "referee.notifications",
     "referee.web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -65,11 +66,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "referee.urls"
 WSGI_APPLICATION = "referee.wsgi.application"
 AUTH_USER_MODEL = "core.User"
+# The web pages' sign-in (referee.web.accounts); the API authenticates by token.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
     {
@@ -81,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "referee.web.navigation.context",
             ]
         },
     }

@@ -11,6 +11,8 @@ from referee.core.accounts import token_for
 from tests import factories as f
 from tests.helpers import NOW, client_for
 
+pytest_plugins = ["tests.browser"]  # chromium, page: the browser of the page tests
+
 
 def pytest_report_header(config):
     from django.conf import settings

@@ -1,7 +1,10 @@
-from django.urls import path
+"""The pages: each area brings its own routes (and registers its navigation entries)."""
+
+from django.urls import include, path
 
 from referee.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("referee.web.accounts.urls")),
 ]

@@ -1,0 +1,25 @@
+"""What every page view shares: sign-in required, and refusals of the domain shown beside the
+field or action they concern, in the API's words."""
+
+from contextlib import contextmanager
+
+from django.contrib.auth.decorators import login_required
+
+from referee.core.errors import DomainError, FieldError
+
+signed_in = login_required  # anonymous visitors go to the sign-in page and come back
+
+
+@contextmanager
+def refusals_on(form):
+    """Run a domain action; a `FieldError` becomes an error of that field of `form` (or of the
+    form when it has no such field), a `DomainError` an error of the form. `form.refused` tells."""
+    form.refused = False
+    try:
+        yield
+    except FieldError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        form.refused = True
+    except DomainError as error:
+        form.add_error(None, error.message)
+        form.refused = True
