@@ -3,6 +3,7 @@ Chromium through Playwright, pages that may reach 127.0.0.1 only, screenshots at
 laptop's width, and the axe-core accessibility check vendored under tests/browser_vendor/."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def chromium():
     """The system's Chromium driven by Playwright (which never downloads a browser here)."""
     if not CHROMIUM.exists():
         unavailable("the browser tests need Chromium: apt-get install -y chromium")
+    # Playwright's sync API keeps an event loop in this thread; the tests' own ORM calls between
+    # page steps are still synchronous, which Django would otherwise refuse.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,26 @@
+"""The sign-in page in Chromium against a live server: labelled, keyboard-usable, accessible,
+nothing from another host, at a phone's and a laptop's width."""
+
+import pytest
+
+from tests import factories as f
+from tests.browser import screenshots, serious_accessibility_violations
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+def test_signing_in_with_the_keyboard_alone(live_server, page):
+    user = f.user("kim")
+    user.set_password("a long enough passphrase")
+    user.save()
+    page.goto(f"{live_server.url}/login/")
+    screenshots(page, "login")
+    assert serious_accessibility_violations(page) == []
+    assert page.evaluate("document.activeElement.id") == "id_username"  # focused on arrival
+    page.keyboard.type("kim")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a long enough passphrase")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("nav >> text=Sign out").is_visible()
+    assert page.outside == [] and page.errors == []
