@@ -1,8 +1,14 @@
-"""Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`)."""
+"""Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`) and
+a reviewer's batches as the My assignments page shows them."""
 
-from django.db.models import BooleanField, ExpressionWrapper
+from dataclasses import dataclass
 
-from referee.assignments.models import AffinityScore
+from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch
+
+from referee.assignments.domain.items import takes_answers
+from referee.assignments.enums import BatchStatus, ItemStatus
+from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
+from referee.calls.disclosure import in_invitation
 from referee.calls.models import Proposal
 from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
@@ -86,3 +92,41 @@ def _matrix_entry(row, reviewers: dict, proposals: dict, conflicts: dict) -> dic
         "coi_type": best and best[1], "coi_severity": best and best[2], "coi_status": best and best[3],
         "source": "pool",
     }
+
+
+# --- a reviewer's batches (My assignments) -------------------------------------------------------
+
+# The order of §3.2's items: best affinity first, unscored last, then by name.
+ITEM_ORDER = (F("affinity_score").desc(nulls_last=True), "proposal__name", "uuid")
+
+
+@dataclass(frozen=True)
+class MyBatches:
+    """`open`: sent batches that still take answers; `past`: the rest, read-only; each newest
+    deadline first. A batch carries `takes_answers`; each item `awaits_answer`, and what the
+    invitation discloses of its proposal (`calls.disclosure.in_invitation`): `shown` (its level),
+    `summary` and `description` ("" where not disclosed)."""
+
+    open: list
+    past: list
+
+
+def my_batches(user, *, batch_id=None) -> MyBatches:
+    """The batches `/api/my-assignment-batches/` shows `user` (sent, responded, expired: `own`), in
+    every status at once, with their counts, calls and items: two queries however many there are.
+    `batch_id` narrows it to one (the fragment a page redraws after an answer)."""
+    batches = AssignmentBatch.objects.own(user).with_counts().select_related("call__coi_config")
+    if batch_id is not None:
+        batches = batches.filter(pk=batch_id)
+    items = AssignmentItem.objects.select_related("proposal", "review").order_by(*ITEM_ORDER)
+    batches = list(batches.prefetch_related(Prefetch("items", queryset=items))
+                   .order_by(F("expires_at").desc(nulls_last=True), "-sent_at", "uuid"))
+    for batch in batches:
+        batch.takes_answers = batch.status == BatchStatus.SENT and takes_answers(batch)
+        level = batch.call.coi_config.invitation_proposal_disclosure
+        for item in batch.items.all():
+            item.awaits_answer = batch.takes_answers and item.status == ItemStatus.PENDING
+            item.shown = in_invitation(level, item)
+            item.summary, item.description = item.shown.summary_of(item.proposal), item.shown.description_of(item.proposal)
+    return MyBatches(open=[batch for batch in batches if batch.takes_answers],
+                     past=[batch for batch in batches if not batch.takes_answers])
