@@ -6,6 +6,7 @@ import pytest
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.reviews.models import Review
+from referee.web.assignments.forms import DeclineForm
 from tests import factories as f
 from tests.helpers import count_queries, outbox, role_matrix, role_user
 
@@ -114,6 +115,12 @@ def test_a_decline_without_a_reason_is_refused_beside_the_field_and_writes_nothi
             in html(response))
     item.refresh_from_db()
     assert item.status == "pending" and outbox("assignment_declined") == []
+
+
+def test_the_decline_field_written_out_in_the_template_is_the_forms_own(client, world):
+    _, (item,) = sent_batch(world.entry, [world.proposal])
+    page = html(client_of(client, world.reviewer).get(PAGE))
+    assert str(DeclineForm(prefix=item.uuid.hex)["reason"]).replace("\n", "") in page
 
 
 def test_accepting_twice_shows_the_domains_refusal_beside_the_item(client, world):
