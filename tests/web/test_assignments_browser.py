@@ -29,10 +29,14 @@ def test_accepting_and_declining_in_place(live_server, page):
     screenshots(page, "assignments-my-assignments")
     assert serious_accessibility_violations(page) == []
 
-    page.get_by_role("button", name="Accept Sonar arrays at depth").click()
+    page.get_by_role("button", name="Accept Sonar arrays at depth").focus()  # keyboard alone from here
+    page.keyboard.press("Enter")
     page.get_by_text("Assignment accepted. Review created.").wait_for()
-    page.get_by_label("Why you decline").fill("Outside my field.")
-    page.get_by_role("button", name="Decline Bioluminescence census").click()
+    page.get_by_label("Why you decline").focus()
+    page.keyboard.type("Outside my field.")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Decline Bioluminescence census"
+    page.keyboard.press("Enter")
     page.get_by_text("Assignment declined.").wait_for()
     assert page.get_by_text("Your reason: Outside my field.").is_visible()
     assert page.url == f"{live_server.url}/reviews/assignments/"  # answered in place
