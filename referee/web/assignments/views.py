@@ -7,7 +7,6 @@ from typing import NamedTuple
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +22,7 @@ from referee.assignments.serializers import MAX_REASON
 from referee.calls.disclosure import readable_by
 from referee.calls.models import Proposal
 from referee.web.assignments.forms import AcceptForm, DeclineForm
-from referee.web.pages import refusals_on, signed_in
+from referee.web.pages import refusals_on, require, signed_in
 
 PAGE = "web/assignments/my_assignments.html"
 BATCH = "web/assignments/batch.html"
@@ -86,8 +85,7 @@ def _respondable(request, uuid) -> AssignmentItem:
     """The item as the API's accept/decline load it: invisible → 404, not the reviewer's → 403."""
     items = AssignmentItem.objects.visible_to(request.user).select_related("batch__call", "pool_entry__reviewer")
     item = get_object_or_404(items, uuid=uuid)
-    if not can_respond_to_item(request.user, item):
-        raise PermissionDenied
+    require(can_respond_to_item, request.user, item)
     return item
 
 
