@@ -1,10 +1,9 @@
-"""What every page view shares: sign-in required, permission predicates adapted (403), and
-refusals of the domain shown beside the field or action they concern, in the API's words."""
+"""What every page view shares: sign-in required, and refusals of the domain shown beside the
+field or action they concern, in the API's words."""
 
 from contextlib import contextmanager
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 
 from referee.core.errors import DomainError, FieldError
 
@@ -24,10 +23,3 @@ def refusals_on(form):
     except DomainError as error:
         form.add_error(None, error.message)
         form.refused = True
-
-
-def require(predicate, user, obj) -> None:
-    """The pages' adapter of a permission predicate (as `api.permissions.require` is the API's):
-    refused → 403. Call it after loading through `visible_to`, so an invisible object is a 404."""
-    if not predicate(user, obj):
-        raise PermissionDenied
