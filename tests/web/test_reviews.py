@@ -149,6 +149,10 @@ def test_with_htmx_the_form_answers_with_its_region_and_a_status(world, review):
     html = response.content.decode()
     assert response.status_code == 200 and "<html" not in html
     assert '<p class="message" role="status">Review saved.</p>' in html
+    refused = browser_for(world.reviewer).post(url(review), {"summary_score": "11", "action": "save"},
+                                               HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400 and "<html" not in refused.content.decode()
+    assert 'id="id_summary_score-error" role="alert">' in refused.content.decode()
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
