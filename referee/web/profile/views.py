@@ -85,8 +85,10 @@ def _page(request, profile, status=200, profile_form=None, new_forms=None):
 
 
 def _section(kind, profile, form, writable, status_text=""):
-    return {"kind": kind, "rows": kind.rows(profile), "writable": writable, "status_text": status_text,
-            "form": (form or _new_form(kind)) if writable else None}
+    rows = kind.rows(profile)
+    return {"kind": kind, "rows": rows, "writable": writable, "status_text": status_text,
+            "form": (form or _new_form(kind)) if writable else None,
+            "open": bool(not rows or status_text or (form is not None and form.errors))}
 
 
 @signed_in
@@ -152,6 +154,10 @@ def add_row(request, key):
 
 def _section_response(request, kind, profile, form, status_text="", status=200):
     section = _section(kind, profile, form, writable=True, status_text=status_text)
+    # The section is swapped whole: the keyboard's focus goes to the field refused, else the first.
+    fields = section["form"].fields
+    focus = next((name for name in fields if name in section["form"].errors), next(iter(fields)))
+    fields[focus].widget.attrs["autofocus"] = True
     return render(request, "web/profile/section.html", {"section": section}, status=status)
 
 
@@ -163,12 +169,15 @@ def row(request, key, uuid):
     item = _own_row(request, kind, uuid)
     if not request.htmx:
         return redirect(reverse("my-profile") + f"#row-{item.uuid.hex}")
-    return _row_response(request, kind, item)
+    return _row_response(request, kind, item, focus="edit")
 
 
-def _row_response(request, kind, item, status_text=""):
+def _row_response(request, kind, item, status_text="", focus=""):
+    """The row as shown; `focus` names the control the keyboard's focus returns to ("edit",
+    "exclude") after the row is swapped in."""
     return render(request, "web/profile/row.html", {
-        "kind": kind, "row": item, "writable": may_write(request.user, item.profile), "status_text": status_text})
+        "kind": kind, "row": item, "writable": may_write(request.user, item.profile), "status_text": status_text,
+        "focus": focus})
 
 
 @signed_in
@@ -188,7 +197,7 @@ def edit_row(request, key, uuid):
     if not form.is_valid() or form.refused:
         return _edit_response(request, kind, item, form, status=400)
     if request.htmx:
-        return _row_response(request, kind, item, f"{kind.noun.capitalize()} saved.")
+        return _row_response(request, kind, item, f"{kind.noun.capitalize()} saved.", focus="edit")
     return redirect(reverse("my-profile") + f"#row-{item.uuid.hex}")
 
 
@@ -211,7 +220,7 @@ def exclude_publication(request, uuid):
                                       actor=request.user)
     if request.htmx:
         text = "left out of matching" if item.is_excluded_from_matching else "used for matching"
-        return _row_response(request, kind, item, f"Publication {text}.")
+        return _row_response(request, kind, item, f"Publication {text}.", focus="exclude")
     return redirect(reverse("my-profile") + f"#row-{item.uuid.hex}")
 
 
