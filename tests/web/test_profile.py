@@ -217,3 +217,37 @@ def test_the_page_query_count_is_constant_as_rows_grow(client, world):
             world.profile.affiliations.create(organization_name=f"Institute {n}", is_primary=n == 0)
 
     assert_constant_queries(client, "/profile/", add_rows)
+
+
+def test_without_javascript_a_row_is_edited_on_a_page_of_its_own(client, world):
+    word = keyword(world.profile, "Optics")
+    client.force_login(world.reviewer)
+    html = client.get(f"/profile/expertise/{word.uuid}/edit/").content.decode()
+    assert "<h1>Edit keyword</h1>" in html and 'value="Optics"' in html
+    assert f'href="/profile/#row-{word.uuid.hex}"' in html  # Cancel goes back to the row
+    assert client.get(f"/profile/expertise/{word.uuid}/")["Location"] == f"/profile/#row-{word.uuid.hex}"
+    prefix = f"expertise-{word.uuid.hex}-"
+    response = client.post(f"/profile/expertise/{word.uuid}/edit/", {
+        f"{prefix}expertise_keyword": "Adaptive optics", f"{prefix}proficiency_level": "expert"})
+    assert response["Location"] == f"/profile/#row-{word.uuid.hex}"
+    word.refresh_from_db()
+    assert (word.expertise_keyword, word.proficiency_level) == ("Adaptive optics", "expert")
+
+
+def test_a_profile_is_not_created_with_a_taken_orcid(client, world):
+    client.force_login(world.stranger)
+    response = client.post("/profile/", {"biography": "Hello", "orcid_id": "0000-0002-1825-0097"})
+    assert response.status_code == 302
+    client.force_login(world.manager)
+    response = client.post("/profile/", {"biography": "Me too", "orcid_id": "0000-0002-1825-0097"})
+    assert response.status_code == 400
+    assert 'id="id_orcid_id-error" role="alert">A reviewer profile with this ORCID already exists.' in (
+        response.content.decode())
+    assert not ReviewerProfile.objects.filter(user=world.manager).exists()
+
+
+def test_an_unknown_row_is_404(client, world):
+    client.force_login(world.reviewer)
+    word = keyword(world.profile, "Optics")
+    assert client.get(f"/profile/publications/{word.uuid}/edit/").status_code == 404  # a keyword, not a paper
+    assert client.post("/profile/expertise/00000000-0000-0000-0000-000000000000/remove/").status_code == 404

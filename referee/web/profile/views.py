@@ -44,9 +44,10 @@ KINDS = {kind.key: kind for kind in (
 )}
 
 
-def _own_profile(user):
-    """The user's profile with every row it renders (a constant number of queries), or None."""
-    return with_profile_details(ReviewerProfile.objects.visible_to(user).filter(user=user)).first()
+def _own_profile(user, *, with_rows=True):
+    """The user's profile, `with_rows` it renders (a constant number of queries), or None."""
+    profiles = ReviewerProfile.objects.visible_to(user).filter(user=user)
+    return (with_profile_details(profiles) if with_rows else profiles).first()
 
 
 def _kind(key) -> Kind:
@@ -118,7 +119,7 @@ def my_profile(request):
 @require_POST
 def publish(request):
     """Publish or unpublish the profile (`POST me/publish/`, `me/unpublish/`): `published` 1 or 0."""
-    profile = _own_profile(request.user)
+    profile = _own_profile(request.user, with_rows=False)
     if profile is None:
         raise Http404
     require_write(request.user, profile)
@@ -135,7 +136,7 @@ def publish(request):
 def add_row(request, key):
     """Add an affiliation, keyword or publication (`POST .../<rows>/`: `domain.create_profile_item`)."""
     kind = _kind(key)
-    profile = _own_profile(request.user)
+    profile = _own_profile(request.user, with_rows=False)
     if profile is None:
         raise Http404
     require_write(request.user, profile)
@@ -145,8 +146,8 @@ def add_row(request, key):
             domain.create_profile_item(profile, kind.model, form.cleaned_data, actor=request.user)
     if not form.is_valid() or form.refused:
         if request.htmx:
-            return _section_response(request, kind, profile, form, status=400)
-        return _page(request, profile, status=400, new_forms={kind.key: form})
+            return _section_response(request, kind, _own_profile(request.user), form, status=400)
+        return _page(request, _own_profile(request.user), status=400, new_forms={kind.key: form})
     if request.htmx:
         return _section_response(request, kind, _own_profile(request.user), None, f"{kind.noun.capitalize()} added.")
     return redirect(reverse("my-profile") + f"#{kind.key}")
