@@ -8,6 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
     path("", include("referee.web.reviews.urls")),
-
     path("", include("referee.web.profile.urls")),
 ]
