@@ -7,4 +7,5 @@ from referee.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
+    path("", include("referee.web.pool.urls")),
 ]
