@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
     path("", include("referee.web.reviews.urls")),
+    path("", include("referee.web.pool.urls")),
     path("", include("referee.web.profile.urls")),
 ]
