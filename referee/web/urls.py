@@ -7,5 +7,8 @@ from referee.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
-    path("", include("referee.web.assignments.urls")),
+    path("", include("referee.web.assignments.urls")),  # first: the navigation follows this order
+    path("", include("referee.web.reviews.urls")),
+    path("", include("referee.web.pool.urls")),
+    path("", include("referee.web.profile.urls")),
 ]
