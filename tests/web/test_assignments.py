@@ -216,3 +216,9 @@ def test_the_proposal_page_reads_a_constant_number_of_queries(client, world):
     one = count_queries(client, url)
     world.proposal.team.add(*[f.user() for _ in range(10)])
     assert count_queries(client, url) == one
+
+
+def test_my_assignments_comes_first_in_the_navigation_and_is_current(client, world):
+    page = html(client_of(client, world.reviewer).get(PAGE))
+    nav = page[page.index('<nav aria-label="Main">'):page.index("</nav>")]
+    assert nav.index(f'<a href="{PAGE}" aria-current="page">My assignments</a>') < nav.index("My reviews")
