@@ -1,5 +1,6 @@
 """Permission predicates of reviewer profiles, call pool entries and bids (§3.6, §3.9, §3.10)."""
 
+from referee.core.predicates import is_read_only
 from referee.core.roles import is_manager_of
 from referee.reviewers.models import CallReviewerPool
 
@@ -7,6 +8,12 @@ from referee.reviewers.models import CallReviewerPool
 def can_edit_profile(user, profile) -> bool:
     """Change a profile or its rows (affiliations, expertise, publications): its owner or staff."""
     return bool(user.is_staff) or profile.user_id == user.pk
+
+
+def can_write_profile(user, profile) -> bool:
+    """Write from the profile page: never support (read-only everywhere); `profile` is None before
+    the user has one, and creating one's own (`me/`) needs only write access."""
+    return not is_read_only(user) and (profile is None or can_edit_profile(user, profile))
 
 
 def can_manage_pool_entry(user, entry) -> bool:

@@ -4,10 +4,20 @@ field or action they concern, in the API's words."""
 from contextlib import contextmanager
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from referee.core.errors import DomainError, FieldError
 
 signed_in = login_required  # anonymous visitors go to the sign-in page and come back
+
+
+def require(allowed: bool, *, hidden: bool = False) -> None:
+    """Refuse what a permission predicate did not allow, as the API does: 404 where the thing must
+    not be known to exist for this user (`hidden`), else 403. Views ask predicates and pass the
+    answer here, so no view module decides or raises a refusal itself."""
+    if not allowed:
+        raise Http404 if hidden else PermissionDenied
 
 
 @contextmanager

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from referee.assignments import domain
 from referee.assignments.item_views import ACCEPTED_MESSAGE, DECLINED_MESSAGE
 from referee.assignments.models import AssignmentItem
+from referee.assignments.predicates import can_respond_to_item
 from referee.assignments.queries import my_batches
 from referee.assignments.serializers import MAX_REASON
 from referee.calls.disclosure import readable_by
 from referee.calls.models import Proposal
-from referee.web.assignments.access import require_responder
 from referee.web.assignments.forms import AcceptForm, DeclineForm
-from referee.web.pages import refusals_on, signed_in
+from referee.web.pages import refusals_on, require, signed_in
 
 PAGE = "web/assignments/my_assignments.html"
 BATCH = "web/assignments/batch.html"
@@ -85,7 +85,7 @@ def _respondable(request, uuid) -> AssignmentItem:
     """The item as the API's accept/decline load it: invisible → 404, not the reviewer's → 403."""
     items = AssignmentItem.objects.visible_to(request.user).select_related("batch__call", "pool_entry__reviewer")
     item = get_object_or_404(items, uuid=uuid)
-    require_responder(request.user, item)
+    require(can_respond_to_item(request.user, item))  # the item's reviewer answers it, as in the API
     return item
 
 

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from referee.calls import disclosure
 from referee.core.errors import FieldError
+from referee.core.predicates import is_read_only
 from referee.reviewers import bids, domain
 from referee.reviewers.enums import BidValue
 from referee.reviewers.models import CallReviewerPool
+from referee.reviewers.predicates import can_bid, can_respond_to_invitation
 from referee.reviewers.queries import bidding_sheet, declarable_proposals
-from referee.web.pages import refusals_on, signed_in
-from referee.web.pool.access import require_bidder, require_invited, require_writer
+from referee.web.pages import refusals_on, require, signed_in
 from referee.web.pool.forms import AcceptForm, BidForm, DeclineForm
 
 ACCEPTED = "Invitation accepted successfully."  # the API's words (reviewers.views)
@@ -32,7 +33,7 @@ def invitation_for(request, token) -> CallReviewerPool:
     included, the personal link does not exist (404; they see the entry through the API)."""
     entries = CallReviewerPool.objects.visible_to(request.user).select_related("call", "reviewer", "invited_by")
     entry = get_object_or_404(entries, invitation_token=token)
-    require_invited(request.user, entry)
+    require(can_respond_to_invitation(request.user, entry), hidden=True)  # the link is its reviewer's own
     return entry
 
 
@@ -69,7 +70,7 @@ def respond(request, token, form_name, make_form, act, words):
     """An answer to the invitation: `make_form(entry)` bound to the POST, then `act(entry, data)`,
     the one domain call; a refusal is shown on the form it concerns (400)."""
     entry = invitation_for(request, token)
-    require_writer(request.user)
+    require(not is_read_only(request.user))
     form = make_form(entry)
     if form.is_valid():
         with refusals_on(form):
@@ -111,10 +112,10 @@ def decline_invitation(request, token):
 @signed_in
 @require_http_methods(["GET", "HEAD", "POST"])
 def bids_page(request):
-    require_bidder(request.user)
+    require(can_bid(request.user), hidden=True)  # no bids page outside a pool
     if request.method != "POST":
         return render(request, "web/pool/bids.html", {"sheet": bidding_sheet(request.user), "bid_values": BID_VALUES})
-    require_writer(request.user)
+    require(not is_read_only(request.user))
     form = BidForm(request.POST)
     if form.is_valid():
         with refusals_on(form):

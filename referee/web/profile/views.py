@@ -1,6 +1,6 @@
 """My profile: the signed-in user's own reviewer profile and its affiliations, expertise and
 publications. Each view loads through `visible_to` (and the user's own profile only, so another
-user's rows are 404), checks `access.require_write`, calls one function of
+user's rows are 404), checks `can_write_profile`, calls one function of
 `referee.reviewers.domain` (as `/api/reviewer-profiles/me/` and the nested row endpoints do), and
 renders. With htmx a change answers the fragment it changed; without, a redirect (PRG). A refusal
 answers 400 with the form and the domain's words beside the field."""
@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from referee.reviewers import domain
 from referee.reviewers.models import ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication
+from referee.reviewers.predicates import can_write_profile
 from referee.reviewers.serializers_profiles import with_profile_details
-from referee.web.pages import refusals_on, signed_in
-from referee.web.profile.access import may_write, require_write
+from referee.web.pages import refusals_on, require, signed_in
 from referee.web.profile.forms import AffiliationForm, ExpertiseForm, ProfileForm, PublicationForm
 
 
@@ -74,7 +74,7 @@ def _edit_form(kind, row, data=None):
 
 
 def _page(request, profile, status=200, profile_form=None, new_forms=None):
-    writable = may_write(request.user, profile)
+    writable = can_write_profile(request.user, profile)
     if profile_form is None and writable:
         initial = model_to_dict(profile, fields=ProfileForm.base_fields) if profile else {}
         profile_form = ProfileForm(initial=initial)
@@ -100,7 +100,7 @@ def my_profile(request):
     profile = _own_profile(request.user)
     if request.method == "GET":
         return _page(request, profile)
-    require_write(request.user, profile)
+    require(can_write_profile(request.user, profile))
     form = ProfileForm(request.POST)
     if form.is_valid():
         with refusals_on(form):
@@ -122,7 +122,7 @@ def publish(request):
     profile = _own_profile(request.user, with_rows=False)
     if profile is None:
         raise Http404
-    require_write(request.user, profile)
+    require(can_write_profile(request.user, profile))
     if request.POST.get("published") not in ("1", "0"):
         return HttpResponseBadRequest("published must be 1 or 0")
     profile = domain.set_published(request.user, request.POST["published"] == "1")
@@ -139,7 +139,7 @@ def add_row(request, key):
     profile = _own_profile(request.user, with_rows=False)
     if profile is None:
         raise Http404
-    require_write(request.user, profile)
+    require(can_write_profile(request.user, profile))
     form = _new_form(kind, request.POST)
     if form.is_valid():
         with refusals_on(form):
@@ -177,7 +177,7 @@ def _row_response(request, kind, item, status_text="", focus=""):
     """The row as shown; `focus` names the control the keyboard's focus returns to ("edit",
     "exclude") after the row is swapped in."""
     return render(request, "web/profile/row.html", {
-        "kind": kind, "row": item, "writable": may_write(request.user, item.profile), "status_text": status_text,
+        "kind": kind, "row": item, "writable": can_write_profile(request.user, item.profile), "status_text": status_text,
         "focus": focus})
 
 
@@ -188,7 +188,7 @@ def edit_row(request, key, uuid):
     (`PATCH .../<rows>/<uuid>/`: `domain.update_profile_item`)."""
     kind = _kind(key)
     item = _own_row(request, kind, uuid)
-    require_write(request.user, item.profile)
+    require(can_write_profile(request.user, item.profile))
     if request.method == "GET":
         return _edit_response(request, kind, item, _edit_form(kind, item))
     form = _edit_form(kind, item, request.POST)
@@ -214,7 +214,7 @@ def exclude_publication(request, uuid):
     publication's `is_excluded_from_matching`, through `domain.update_profile_item`."""
     kind = KINDS["publications"]
     item = _own_row(request, kind, uuid)
-    require_write(request.user, item.profile)
+    require(can_write_profile(request.user, item.profile))
     if request.POST.get("excluded") not in ("1", "0"):
         return HttpResponseBadRequest("excluded must be 1 or 0")
     item = domain.update_profile_item(item, {"is_excluded_from_matching": request.POST["excluded"] == "1"},
@@ -231,7 +231,7 @@ def remove_row(request, key, uuid):
     """Remove a row (`DELETE .../<rows>/<uuid>/`: `domain.delete_profile_item`)."""
     kind = _kind(key)
     item = _own_row(request, kind, uuid)
-    require_write(request.user, item.profile)
+    require(can_write_profile(request.user, item.profile))
     domain.delete_profile_item(item, actor=request.user)
     if request.htmx:
         return _section_response(request, kind, _own_profile(request.user), None, f"{kind.noun.capitalize()} removed.")
