@@ -2,9 +2,6 @@
 
 from django.urls import include, path
 
-from referee.web import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
 ]
