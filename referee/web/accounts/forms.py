@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from referee.web.accounts import throttle
+from referee.web.accounts.backends import accounts_named
 
 
 class SignInForm(AuthenticationForm):
@@ -17,7 +18,12 @@ class SignInForm(AuthenticationForm):
     retry_at = None
 
     def limits(self) -> list[throttle.Limit]:
-        return [throttle.Limit("account", self.data.get("username", ""), settings.REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT),
+        """The account's count is the account's however it is named (username or address);
+        a name of no one account is counted as typed."""
+        identifier = self.data.get("username", "")
+        found = accounts_named(identifier)
+        account = f"user:{found[0].pk}" if len(found) == 1 else f"name:{identifier.strip().lower()}"
+        return [throttle.Limit("account", account, settings.REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT),
                 throttle.Limit("address", throttle.client_address(self.request),
                                settings.REFEREE_SIGN_IN_FAILURES_PER_ADDRESS)]
 

@@ -88,5 +88,5 @@ def seconds_until(until: datetime) -> int:
 def refusal(until: datetime) -> str:
     """The refusal in plain words: how long to wait and until when (UTC)."""
     minutes = math.ceil(seconds_until(until) / 60)
-    return (f"Too many failed attempts. Please try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+    return (f"Too many attempts. Please try again in {minutes} minute{'s' if minutes != 1 else ''}, "
             f"after {until.astimezone(UTC):%H:%M} UTC.")
