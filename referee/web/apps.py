@@ -15,4 +15,6 @@ class WebConfig(AppConfig):
     verbose_name = "Web pages"
 
     def ready(self):
-        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="referee.web.create_cache_table")
+        # Django signals post_migrate only for apps with models, which this one has not: after core's.
+        post_migrate.connect(create_cache_table, sender=self.apps.get_app_config("core"),
+                             dispatch_uid="referee.web.create_cache_table")

@@ -8,6 +8,8 @@ import sys
 import pytest
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
+from django.core.management.sql import emit_post_migrate_signal
+from django.db import connection
 
 from referee.settings import cache_settings
 from referee.web.accounts import throttle
@@ -164,3 +166,10 @@ def test_secure_cookies_follow_the_environment_and_default_to_https_site_urls():
     assert flags(SITE_URL="https://referee.example.org") == ["True", "True", "True", "True"]
     assert flags(SITE_URL="https://referee.example.org", SECURE_COOKIES="0")[:2] == ["False", "False"]
     assert flags(SECURE_COOKIES="1")[:2] == ["True", "True"]
+
+
+def test_migrate_creates_the_cache_table_the_limits_count_in():
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE referee_cache")  # rolled back with the test's transaction (PostgreSQL)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert "referee_cache" in connection.introspection.table_names()
