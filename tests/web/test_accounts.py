@@ -52,7 +52,8 @@ def test_every_role_signs_in_by_username_or_address_and_goes_on_to_my_assignment
     assert client.get("/")["Location"] == "/reviews/assignments/"
 
 
-@role_matrix({"anonymous": 200, "reviewer": 302, "manager": 302, "staff": 302})
+@role_matrix({"anonymous": 200, "stranger": 302, "reviewer": 302, "other_manager": 302, "manager": 302,
+              "support": 302, "staff": 302})
 def test_the_sign_in_page_sends_who_is_signed_in_on(client, world, role, expected):
     user = role_user(world, role)
     if user is not None:

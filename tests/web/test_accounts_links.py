@@ -14,7 +14,7 @@ from referee.core.sign_in_links import digest, issue_sign_in_link
 from referee.notifications import mails
 from referee.notifications.models import OutboxMessage
 from tests import factories as f
-from tests.helpers import role_matrix, role_user
+from tests.helpers import ROLES, role_matrix, role_user
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +142,16 @@ def test_another_users_spent_link_gives_a_fresh_link_landing_home(client, world)
     client.post("/signin/fresh/", {"email": "str@example.org", "link": path.split("/")[2]})
     fresh = LINK.search(OutboxMessage.objects.get().body_text).group(1)
     assert client.get(fresh)["Location"] == "/"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_fresh_link_form_answers_every_role_alike(client, world, role):
+    user = role_user(world, role)
+    if user is not None:
+        client.force_login(user)
+    assert client.get("/signin/fresh/").status_code == 200
+    response = client.post("/signin/fresh/", {"email": "reviewer@example.org"}, follow=True)
+    assert response.status_code == 200 and SAME_ANSWER in response.content.decode()
 
 
 def test_the_fresh_link_form_refuses_a_bad_address_beside_the_field(client):
