@@ -74,6 +74,10 @@ POOL = {
     )
     for level in Level
 }
+# An invited reviewer, before answering, is shown the titles of the call's open proposals: enough to
+# declare a conflict with one while accepting (§3.6), nothing more until they are in the pool.
+INVITEE = ProposalDisclosure(
+    Level.TITLES_ONLY, "Until you accept, the call shows you only the titles of its proposals open for review.")
 CONFLICT = ProposalDisclosure(BLOCKED, "A conflict of interest blocks this reviewer from the proposal: its title only.")
 ANONYMOUS = ProposalDisclosure(HIDDEN, "Proposals are read only after signing in.")
 UNRELATED = ProposalDisclosure(

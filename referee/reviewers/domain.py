@@ -228,6 +228,16 @@ def _check_open(entry) -> None:
         raise InvitationRefusal(*EXPIRED)
 
 
+def why_closed(entry) -> str | None:
+    """Why the invitation can no longer be answered, in the words accept and decline refuse with
+    (already responded, expired), or None while it is open: what a page shows instead of the forms."""
+    try:
+        _check_open(entry)
+    except InvitationRefusal as refusal:
+        return refusal.message
+    return None
+
+
 @transaction.atomic
 def accept_invitation(entry, *, actor, declarations) -> list:
     """The reviewer accepts, declaring conflicts `[{proposal_uuid, coi_type, severity, description}]`.

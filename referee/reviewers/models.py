@@ -16,6 +16,8 @@ ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can
 orcid_validator = RegexValidator(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$", ORCID_MESSAGE)
 # A pool entry's `max_assignments` (§2: 5, within 1–50), for the model, the API and the import schema.
 MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MIN, MAX_ASSIGNMENTS_MAX = 5, 1, 50
+# Longest biography and abstract the API and the pages take (the columns are unbounded text).
+BIOGRAPHY_MAX_LENGTH, ABSTRACT_MAX_LENGTH = 10000, 20000
 
 
 class ReviewerProfile(UUIDModel):

@@ -1,14 +1,18 @@
 """Read models of reviewers: a profile's `stats` and `profile_completeness` (§3.10), the numbers
-the API's `ReviewerProfile` shows and a page about a reviewer would show."""
+the API's `ReviewerProfile` shows and a page about a reviewer would show; the proposals a reviewer
+bids on (`bidding_sheet`) and those an invitation lists for declaring conflicts."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
 from referee.api.queries import InSubquery
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
-from referee.reviewers.models import CallReviewerPool
+from referee.calls.disclosure import ProposalDisclosure, readable_by
+from referee.calls.models import Call, Proposal
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
 from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
@@ -78,3 +82,34 @@ def profile_completeness(profile) -> dict:
     return {"is_complete": not missing, "missing_fields": missing, "mandatory_fields": list(COMPLETENESS_FIELDS),
             "enforcement_enabled": False,
             "percentage": round(100 * (len(COMPLETENESS_FIELDS) - len(missing)) / len(COMPLETENESS_FIELDS))}
+
+
+@dataclass(frozen=True)
+class BidRow:
+    proposal: Proposal
+    disclosure: ProposalDisclosure  # what the reviewer is shown of it
+    bid: ReviewerBid | None  # theirs, if any
+
+
+def bidding_sheet(user) -> list[tuple[Call, list[BidRow]]]:
+    """The calls whose pool `user` accepted, each with the proposals of it they may bid on: those
+    they see (`Proposal.visible_to`) still open for review (`bids.submit_bid` refuses the others),
+    as the call discloses them (`readable_by`), with their bid. Six queries for any number of calls,
+    proposals and bids."""
+    pooled = CallReviewerPool.objects.accepted().filter(reviewer__user_id=user.pk).values("call_id")
+    calls = list(Call.objects.filter(pk__in=pooled).order_by("name", "pk"))
+    proposals = list(Proposal.objects.visible_to(user).open_for_review().filter(call_id__in=[c.pk for c in calls])
+                     .order_by("name", "pk"))
+    disclosures = readable_by(user, proposals)
+    bids = {bid.proposal_id: bid for bid in ReviewerBid.objects.visible_to(user).filter(
+        reviewer__user_id=user.pk, proposal_id__in=[p.pk for p in proposals])}
+    rows = defaultdict(list)
+    for proposal in proposals:
+        rows[proposal.call_id].append(BidRow(proposal, disclosures[proposal.pk], bids.get(proposal.pk)))
+    return [(call, rows[call.pk]) for call in calls]
+
+
+def declarable_proposals(entry) -> list[Proposal]:
+    """The proposals an invitation lists for declaring conflicts while accepting: the call's
+    proposals open for review, by title (shown as `disclosure.INVITEE`: titles only)."""
+    return list(Proposal.objects.filter(call_id=entry.call_id).open_for_review().order_by("name", "pk"))

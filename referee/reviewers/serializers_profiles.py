@@ -14,6 +14,8 @@ from referee.api.rows import ModelSerializer
 from referee.core.models import Customer
 from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
 from referee.reviewers.models import (
+    ABSTRACT_MAX_LENGTH,
+    BIOGRAPHY_MAX_LENGTH,
     ReviewerAffiliation,
     ReviewerExpertise,
     ReviewerProfile,
@@ -149,7 +151,7 @@ class ReviewerPublicationSerializer(ModelSerializer):
         model = ReviewerPublication
         fields = ["uuid", "title", "publication_year", "venue", "doi", "venue_type", "abstract", "coauthors",
                   "external_ids", "is_excluded_from_matching", "created", "modified"]
-        extra_kwargs = {"abstract": {"max_length": 20000}}
+        extra_kwargs = {"abstract": {"max_length": ABSTRACT_MAX_LENGTH}}
 
 
 class ReviewerStatsSerializer(serializers.Serializer):
@@ -192,7 +194,7 @@ class ReviewerProfileSerializer(ModelSerializer):
     )
     orcid_connected = serializers.SerializerMethodField()
     orcid_last_sync = serializers.SerializerMethodField()
-    biography = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    biography = serializers.CharField(required=False, allow_blank=True, max_length=BIOGRAPHY_MAX_LENGTH)
     alternative_names = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, max_length=100)
     # Instances come from `with_profile_details`.

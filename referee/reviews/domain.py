@@ -64,9 +64,23 @@ def _has_active_review(proposal, reviewer) -> bool:
 
 
 def review_deadline(review):
-    """`review_end_date` of one review (§4.5): the batch deadline counts for a review from an item."""
+    """`review_end_date` of one review (§4.5): the batch deadline counts for a review from an item.
+    A review read through `queries.with_deadline` brings that batch deadline along (no query)."""
+    if hasattr(review, "batch_expires_at"):
+        return review.review_end_date(review.batch_expires_at)
     expires_at = AssignmentBatch.objects.filter(items__review=review).values_list("expires_at", flat=True).first()
     return review.review_end_date(expires_at)
+
+
+def submit_refusal(review, now=None) -> str | None:
+    """Why `review` cannot be submitted at `now` (the words `submit_review` refuses with), or None.
+    `submit_review` asks it under lock; the pages ask it to show a closed review read-only."""
+    if review.state != ReviewState.IN_REVIEW:
+        return ONLY_IN_REVIEW_SUBMITTED
+    end = review_deadline(review)
+    if end is not None and (now or timezone.now()) >= end:  # the same instant the overdue job rejects it
+        return DEADLINE_PASSED
+    return None
 
 
 def _lock(review) -> Review:
@@ -100,12 +114,10 @@ def submit_review(review, *, actor, coi_confirmed: bool | None = None, **fields)
     """in_review → submitted, before `review_end_date`; the body's summary fields are saved with it."""
     with transaction.atomic():
         review = _lock(review)
-        if review.state != ReviewState.IN_REVIEW:
-            raise DomainError(ONLY_IN_REVIEW_SUBMITTED)
-        end = review_deadline(review)
         now = timezone.now()
-        if end is not None and now >= end:  # the same instant the overdue job rejects it
-            raise DomainError(DEADLINE_PASSED)
+        refusal = submit_refusal(review, now)
+        if refusal:
+            raise DomainError(refusal)
         changed = _apply(review, fields)
         if coi_confirmed is not None and coi_confirmed != review.coi_confirmed:
             review.coi_confirmed, review.coi_confirmed_at = coi_confirmed, now if coi_confirmed else None

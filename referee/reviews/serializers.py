@@ -16,7 +16,6 @@ MAX_COMMENT = 2000  # §7 bounds: reasons/comments
 COMMENT_FIELDS = ["comment_project_title", "comment_project_summary", "comment_project_description",
                   "comment_project_supporting_documentation", "comment_resource_requests", "comment_team"]
 SUMMARY_FIELDS = ["summary_score", "summary_public_comment", "summary_private_comment"]
-NOT_ANNOTATED = object()
 
 
 def with_details(queryset):
@@ -40,10 +39,7 @@ class ReviewEndDateField(serializers.DateTimeField):
         super().__init__(read_only=True, source="*", **kwargs)
 
     def get_attribute(self, review):
-        expires_at = getattr(review, "batch_expires_at", NOT_ANNOTATED)
-        if expires_at is NOT_ANNOTATED:
-            return review_deadline(review)
-        return review.review_end_date(expires_at)
+        return review_deadline(review)
 
 
 class ProposalReviewSerializer(ProposalFields, ModelSerializer):

@@ -26,10 +26,10 @@ def context(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    path = request.path
-    nav = []
-    for entry in ENTRIES:
-        if entry.shown_to(user):
-            url = reverse(entry.url_name)
-            nav.append({"url": url, "label": entry.label, "current": path.startswith(url)})
+    nav = [{"url": reverse(entry.url_name), "label": entry.label} for entry in ENTRIES if entry.shown_to(user)]
+    # The current entry is the longest that the path starts with (/reviews/assignments/ is "My
+    # assignments", not also "My reviews" at /reviews/).
+    here = max((e["url"] for e in nav if request.path.startswith(e["url"])), key=len, default=None)
+    for e in nav:
+        e["current"] = e["url"] == here
     return {"nav": nav}

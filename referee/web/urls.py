@@ -4,4 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("referee.web.accounts.urls")),
+    path("", include("referee.web.reviews.urls")),
+    path("", include("referee.web.pool.urls")),
+    path("", include("referee.web.profile.urls")),
 ]

@@ -123,12 +123,10 @@ class TestCreate:
         second = client.post(URL, {"name": "Twin"}, format="json").json()
         assert first["slug"] == "twin" and second["slug"] == "twin-2"
 
-    @pytest.mark.parametrize("role,status", [
-        ("anonymous", 401), ("stranger", 403), ("reviewer", 403), ("manager", 403), ("support", 403),
-    ])
-    def test_only_staff_create(self, world, role, status):
+    @role_matrix({"anonymous": 401, "stranger": 403, "reviewer": 403, "manager": 403, "support": 403})
+    def test_only_staff_create(self, world, role, expected):
         response = client_for(role_user(world, role)).post(URL, {"name": "X"}, format="json")
-        assert response.status_code == status
+        assert response.status_code == expected
 
     @pytest.mark.parametrize("body,field", [
         ({}, "name"),
@@ -152,14 +150,14 @@ class TestCreate:
 
 @pytest.mark.django_db
 class TestUpdate:
-    @pytest.mark.parametrize("role,status", [
-        ("anonymous", 401), ("stranger", 404), ("other_manager", 404), ("reviewer", 403), ("support", 403),
-        ("manager", 200), ("staff", 200),
-    ])
-    def test_patch_by_role(self, world, role, status):
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403, "manager": 200,
+        "staff": 200,
+    })
+    def test_patch_by_role(self, world, role, expected):
         response = client_for(role_user(world, role)).patch(detail(world.call), {"name": "Renamed"}, format="json")
-        assert response.status_code == status
-        if status == 200:
+        assert response.status_code == expected
+        if expected == 200:
             assert parsed(response.json()).name == "Renamed"
 
     def test_state_change_is_audited(self, world):

@@ -264,8 +264,9 @@ class TestSuggestAlternatives:
         assert (response.status_code, response.json()) == (400, {
             "detail": "Alternatives can only be suggested for declined, expired or COI-blocked items."})
 
-    @pytest.mark.parametrize("role,expected", [("anonymous", 401), ("stranger", 404), ("other_manager", 404),
-                                               ("reviewer", 403), ("support", 200), ("staff", 200)])
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 200, "staff": 200,
+    })
     def test_roles(self, world, sent, role, expected):
         item = f.item(sent, world.proposal, status="declined")
         assert client_for(role_user(world, role)).get(url(item, "suggest_alternatives")).status_code == expected

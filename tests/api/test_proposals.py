@@ -194,10 +194,10 @@ class TestCreate:
         assert set(response.json()["team_uuids"]) == {world.reviewer.uuid.hex, world.stranger.uuid.hex}
         assert response.json()["organization_uuid"] == customer.uuid.hex
 
-    @pytest.mark.parametrize("role,status", [("anonymous", 401), ("support", 403)])
-    def test_refused_roles(self, world, role, status):
+    @role_matrix({"anonymous": 401, "support": 403})
+    def test_refused_roles(self, world, role, expected):
         body = {"name": "X", "round_uuid": world.round.uuid.hex}
-        assert client_for(role_user(world, role)).post(URL, body, format="json").status_code == status
+        assert client_for(role_user(world, role)).post(URL, body, format="json").status_code == expected
 
     def test_round_of_inactive_call_is_refused(self, world):
         draft_call = f.call(state="draft")
@@ -228,14 +228,14 @@ class TestUpdate:
     def draft(self, world):
         return f.proposal(world.round, created_by=world.applicant, state="draft")
 
-    @pytest.mark.parametrize("role,status", [
-        ("anonymous", 401), ("stranger", 404), ("other_manager", 404), ("support", 403),
-        ("manager", 200), ("staff", 200), ("applicant", 200),
-    ])
-    def test_patch_draft_by_role(self, world, draft, role, status):
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "support": 403, "manager": 200, "staff": 200,
+        "applicant": 200,
+    })
+    def test_patch_draft_by_role(self, world, draft, role, expected):
         response = client_for(role_user(world, role)).patch(detail(draft), {"name": "New"}, format="json")
-        assert response.status_code == status
-        if status == 200:
+        assert response.status_code == expected
+        if expected == 200:
             assert parsed(response.json()).name == "New"
 
     def test_pool_member_and_team_member_get_403(self, world, draft):
@@ -276,15 +276,15 @@ class TestUpdate:
 
 @pytest.mark.django_db
 class TestSubmit:
-    @pytest.mark.parametrize("role,status", [
-        ("anonymous", 401), ("stranger", 404), ("other_manager", 404), ("support", 403),
-        ("manager", 403), ("staff", 403), ("applicant", 200),
-    ])
-    def test_by_role(self, world, role, status):
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "support": 403, "manager": 403, "staff": 403,
+        "applicant": 200,
+    })
+    def test_by_role(self, world, role, expected):
         draft = f.proposal(world.round, created_by=world.applicant, state="draft")
         response = client_for(role_user(world, role)).post(f"{detail(draft)}submit/")
-        assert response.status_code == status
-        if status == 200:
+        assert response.status_code == expected
+        if expected == 200:
             assert parsed(response.json()).state.value == "submitted"
             assert AuditEvent.objects.filter(event_type="PROPOSAL_SUBMITTED", object_uuid=draft.uuid).exists()
 

@@ -13,7 +13,7 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import AuditEvent
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.helpers import ROLES, assert_constant_queries, client_for, role_user
+from tests.helpers import ROLES, assert_constant_queries, client_for, role_matrix, role_user
 
 LIST = "/api/proposal-reviews/"
 WORKLOAD = ("Reviewer has 1 open assignments (limit 1); this request would add 1. "
@@ -167,8 +167,7 @@ class TestCreate:
         body = {"proposal": str(world.proposal.uuid), "reviewer": world.stranger.uuid.hex}
         assert create(world.staff, body).status_code == 201
 
-    @pytest.mark.parametrize("role,expected", [("anonymous", 401), ("stranger", 403), ("reviewer", 403),
-                                               ("support", 403), ("other_manager", 400)])
+    @role_matrix({"anonymous": 401, "stranger": 403, "reviewer": 403, "support": 403, "other_manager": 400})
     def test_roles(self, world, role, expected):
         body = {"proposal": world.proposal.uuid.hex, "reviewer": world.stranger.uuid.hex}
         response = create(role_user(world, role), body)
@@ -239,8 +238,9 @@ class TestPatch:
         response = client_for(world.reviewer).patch(url(review), {"comment_team": None}, format="json")
         assert response.json()["comment_team"] is None
 
-    @pytest.mark.parametrize("role,expected", [("anonymous", 401), ("stranger", 404), ("other_manager", 404),
-                                               ("manager", 403), ("support", 403), ("staff", 403)])
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "manager": 403, "support": 403, "staff": 403,
+    })
     def test_only_the_reviewer(self, world, review, role, expected):
         response = client_for(role_user(world, role)).patch(url(review), {"summary_score": 3}, format="json")
         assert response.status_code == expected
@@ -272,8 +272,9 @@ class TestSubmit:
         assert parsed.coi_confirmed_at is not None and parsed.summary_private_comment == "Fund it"
         assert AuditEvent.objects.filter(event_type="REVIEW_SUBMITTED").count() == 1
 
-    @pytest.mark.parametrize("role,expected", [("anonymous", 401), ("stranger", 404), ("other_manager", 404),
-                                               ("manager", 403), ("support", 403), ("staff", 403)])
+    @role_matrix({
+        "anonymous": 401, "stranger": 404, "other_manager": 404, "manager": 403, "support": 403, "staff": 403,
+    })
     def test_only_the_reviewer(self, world, review, role, expected):
         assert client_for(role_user(world, role)).post(url(review, "submit")).status_code == expected
         assert Review.objects.get(pk=review.pk).state == "in_review"
@@ -315,8 +316,7 @@ class TestReject:
         assert response.status_code == 200
         assert ProposalReview.from_dict(response.json()).state.value == "rejected"
 
-    @pytest.mark.parametrize("role,expected", [("anonymous", 401), ("stranger", 404), ("other_manager", 404),
-                                               ("support", 403)])
+    @role_matrix({"anonymous": 401, "stranger": 404, "other_manager": 404, "support": 403})
     def test_refused(self, world, review, role, expected):
         assert client_for(role_user(world, role)).post(url(review, "reject")).status_code == expected
 
