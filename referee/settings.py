@@ -76,6 +76,19 @@ AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Username or e-mail address (an address two accounts share signs neither in; docs/decisions.md).
+AUTHENTICATION_BACKENDS = ["referee.web.accounts.backends.UsernameOrEmailBackend"]
+# Failed sign-ins allowed per account and per client address in each window (referee.web.accounts.throttle).
+REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT", "5"))
+REFEREE_SIGN_IN_FAILURES_PER_ADDRESS = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ADDRESS", "20"))
+REFEREE_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("REFEREE_SIGN_IN_WINDOW_SECONDS", "900"))
+# Session and CSRF cookies: HttpOnly, SameSite=Lax (Strict would drop the session on arriving from a
+# mail's link), and Secure when served over https: SECURE_COOKIES=1, or by default when SITE_URL is
+# https. The embedded default serves plain http on 127.0.0.1, where a Secure cookie would not come back.
+SECURE_COOKIES = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://") and not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True  # pages send the CSRF token from the page, not the cookie
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 
 TEMPLATES = [
     {
@@ -181,6 +194,19 @@ SPECTACULAR_SETTINGS = {
         "AssignmentItemStatusEnum": "referee.assignments.models.AssignmentItem.Status",
     },
 }
+
+
+def cache_settings(redis_url: str) -> dict:
+    """Django's CACHES: Redis when `redis_url` names one (REDIS_URL, else a Redis CELERY_BROKER_URL),
+    else a table of the database, which every web process shares (a per-process memory cache
+    would let each gunicorn worker count sign-in attempts of its own). `referee migrate` creates it."""
+    if redis_url.startswith(("redis://", "rediss://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
+                            "KEY_PREFIX": "referee"}}
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "referee_cache"}}
+
+
+CACHES = cache_settings(os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL") or "")
 
 
 def email_settings(url: str) -> dict:

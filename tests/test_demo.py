@@ -132,3 +132,19 @@ def test_every_demo_user_signs_in_with_the_password_printed_and_keeps_it(var_dir
     assert again["manager"]["password"] != accounts["manager"]["password"]
     assert User.objects.get(username="manager").check_password(again["manager"]["password"])
     assert {k: v for k, v in again.items() if k != "manager"} == {k: v for k, v in accounts.items() if k != "manager"}
+
+
+def test_the_printed_sign_in_link_signs_a_reviewer_in_on_my_assignments_once(var_dir, capsys, client):
+    call_command("load_demo")
+    out = capsys.readouterr().out
+    match = re.search(r"^Sign in as (reviewer\d), .*\n  http://127\.0\.0\.1:\d+(/signin/\S+/) \(one use, until ([^)]+)\)$",
+                      out, re.MULTILINE)
+    assert match, out
+    username, path, until = match.groups()
+    batch = AssignmentBatch.objects.get(reviewer_pool_entry__reviewer__user__username=username, status="sent")
+    assert until == batch.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == "/reviews/assignments/"
+    assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
+    client.logout()
+    assert client.get(path).status_code == 410

@@ -97,3 +97,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SignInLink(models.Model):
+    """A personal one-time sign-in link (referee.core.sign_in_links): only the SHA-256 of its random
+    token is kept, so whoever reads the database cannot sign in with what they read."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    target_path = models.CharField(max_length=500)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"sign-in link of {self.user_id} to {self.target_path}"

@@ -19,7 +19,10 @@ from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.models import Call, Proposal
 from referee.core.accounts import token_for
 from referee.core.models import User
+from referee.core.sign_in_links import issue_sign_in_link, lifetime_until
 from referee.imports import import_data
+from referee.notifications.mails import REVIEWS_PATH
+from referee.notifications.outbox import when
 from referee.reviewers.models import CallReviewerPool
 from referee.reviews.models import Review
 
@@ -52,6 +55,8 @@ BATCHES = [
     # Cancelled before it was ever sent: no sent_at, items expired.
     ("reviewer8", "cancelled", "algorithm", None, None, None, [("arctic-sea-ice-ensembles", "expired", 0.39)]),
 ]
+# The reviewer whose one-time sign-in link `load_demo` prints: a sent batch waits for their answer.
+LINK_REVIEWER = "reviewer2"
 DECLINE_REASON = "Outside my area of expertise; I would not be a fair judge of this proposal."
 ROLES = {"manager": "call manager", "staff": "staff"}
 
@@ -130,3 +135,15 @@ def demo_users(known_passwords: dict[str, str] | None = None) -> list[dict]:
         role = ROLES.get(user.username) or user.username.rstrip("0123456789")
         rows.append({"username": user.username, "role": role, "token": token_for(user), "password": password})
     return rows
+
+
+@transaction.atomic
+def reviewer_sign_in_link() -> tuple[str, str]:
+    """(username, line) for a new one-time link that signs the demo reviewer in on My assignments,
+    valid until their open batch's deadline (14 days when it has passed: the demo may be old)."""
+    user = User.objects.get(username=LINK_REVIEWER)
+    batch = (AssignmentBatch.objects.filter(reviewer_pool_entry__reviewer__user=user, status=AssignmentBatch.Status.SENT)
+             .order_by("-expires_at").first())
+    deadline = batch.expires_at if batch and batch.expires_at > timezone.now() else None
+    expires_at = lifetime_until(deadline)
+    return user.username, f"{issue_sign_in_link(user, REVIEWS_PATH, expires_at)} (one use, until {when(expires_at)})"

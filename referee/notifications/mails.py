@@ -13,6 +13,14 @@ from django.utils import timezone
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import in_invitation
 from referee.calls.models import Call
+from referee.core.models import User
+from referee.core.sign_in_links import (
+    FRESH_LINK_LIFETIME,
+    issue_sign_in_link,
+    lifetime_until,
+    target_for_fresh_link,
+    user_by_email,
+)
 from referee.notifications import ics
 from referee.notifications.models import OutboxMessage
 from referee.notifications.outbox import iso, link, queue_mail, when
@@ -81,6 +89,16 @@ def _deadline_event(batch: AssignmentBatch) -> ics.Event:
     )
 
 
+def _sign_in(user: User, target_path: str, deadline) -> dict:
+    """The personal one-time link of a mail to `user` about `target_path`, due at `deadline`."""
+    expires_at = lifetime_until(deadline)
+    return {"sign_in_url": issue_sign_in_link(user, target_path, expires_at), "sign_in_until": when(expires_at)}
+
+
+def _batch_sign_in(batch: AssignmentBatch) -> dict:
+    return _sign_in(batch.reviewer_pool_entry.reviewer.user, REVIEWS_PATH, batch.expires_at)
+
+
 def _batch_context(batch: AssignmentBatch, **extra) -> dict:
     return {
         "call_name": batch.call.name,
@@ -107,7 +125,7 @@ def invitation_for_batch(batch: AssignmentBatch) -> Mail:
     proposals = [_proposal(item, level) for item in items]
     pending = [p for p in proposals if not p["blocked"]]
     context = _batch_context(batch, proposals=pending, pending_count=len(pending), manager_notes=batch.manager_notes,
-                             blocked=[p for p in proposals if p["blocked"]])
+                             blocked=[p for p in proposals if p["blocked"]], **_batch_sign_in(batch))
     return queue_mail("reviewer_assignment_invitation", to=[context["reviewer"]["email"]], context=context,
                       dedupe_key=f"invitation:{batch.uuid.hex}:{iso(batch.sent_at)}", event=_deadline_event(batch))
 
@@ -115,7 +133,7 @@ def invitation_for_batch(batch: AssignmentBatch) -> Mail:
 def reminder_for_batch(batch: AssignmentBatch) -> Mail:
     """`assignment_expiry_reminder`: the reminder job."""
     batch = _batch(batch)
-    context = _batch_context(batch, pending_count=_pending_count(batch))
+    context = _batch_context(batch, pending_count=_pending_count(batch), **_batch_sign_in(batch))
     return queue_mail("assignment_expiry_reminder", to=[context["reviewer"]["email"]], context=context,
                       dedupe_key=f"reminder:{batch.uuid.hex}:{iso(batch.expires_at)}", event=_deadline_event(batch))
 
@@ -137,7 +155,8 @@ def batch_cancelled(batch: AssignmentBatch) -> Mail:
 def deadline_extended(batch: AssignmentBatch, previous_expires_at=None) -> Mail:
     """`assignment_deadline_extended`: extend-deadline; `previous_expires_at` is the old deadline."""
     batch = _batch(batch)
-    context = _batch_context(batch, pending_count=_pending_count(batch), previous_deadline=when(previous_expires_at))
+    context = _batch_context(batch, pending_count=_pending_count(batch), previous_deadline=when(previous_expires_at),
+                             **_batch_sign_in(batch))
     return queue_mail("assignment_deadline_extended", to=[context["reviewer"]["email"]], context=context,
                       dedupe_key=f"extended:{batch.uuid.hex}:{iso(batch.expires_at)}", event=_deadline_event(batch))
 
@@ -155,6 +174,7 @@ def item_unblocked(item: AssignmentItem, at=None) -> Mail:
 def pool_invitation(entry: CallReviewerPool) -> Mail:
     """`reviewer_invitation`: pool POST and resend-invitation (a new token each time)."""
     entry = _entry(entry)
+    invitation_path = f"/reviewer-invitation/{entry.invitation_token}/"
     context = {
         "call_name": entry.call.name,
         "reviewer": _reviewer(entry),
@@ -162,10 +182,25 @@ def pool_invitation(entry: CallReviewerPool) -> Mail:
         "message": entry.invitation_message,
         "max_assignments": entry.max_assignments,
         "expires_at": when(entry.invitation_expires_at),
-        "invitation_url": link(f"/reviewer-invitation/{entry.invitation_token}/"),
+        "invitation_url": link(invitation_path),
+        **_sign_in(entry.reviewer.user, invitation_path, entry.invitation_expires_at),
     }
     return queue_mail("reviewer_invitation", to=[context["reviewer"]["email"]], context=context,
                       dedupe_key=f"pool-invitation:{entry.uuid.hex}:{entry.invitation_token}")
+
+
+def fresh_sign_in_link(email: str, old_token: str = "") -> Mail:
+    """`sign_in_link`: a new link asked for on the page of a used or expired one (`old_token`),
+    landing where that one did. Nothing when no one active user has the address `email`."""
+    user = user_by_email(email)
+    if user is None:
+        return None
+    target_path = target_for_fresh_link(user, old_token)
+    expires_at = timezone.now() + FRESH_LINK_LIFETIME
+    context = {"name": user.full_name, "sign_in_url": issue_sign_in_link(user, target_path, expires_at),
+               "sign_in_until": when(expires_at), "target_url": link(target_path)}
+    return queue_mail("sign_in_link", to=[user.email], context=context,
+                      dedupe_key=f"sign-in-link:{user.uuid.hex}:{iso(timezone.now())}")
 
 
 # --- manager mails ------------------------------------------------------------------------------

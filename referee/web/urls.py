@@ -2,10 +2,7 @@
 
 from django.urls import include, path
 
-from referee.web import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
     path("", include("referee.web.accounts.urls")),
     path("", include("referee.web.assignments.urls")),  # first: the navigation follows this order
     path("", include("referee.web.reviews.urls")),

@@ -1,5 +1,6 @@
-"""What a newcomer meets first, in a real browser against `referee serve` with no internet: the
-home page, and from it the API documentation (Swagger UI from the pinned sidecar package)."""
+"""What a newcomer meets first, in a real browser against `referee serve` with no internet: `/`
+leads to the sign-in page, which says what Referee is below its form, and from it the API
+documentation (Swagger UI from the pinned sidecar package)."""
 
 import pytest
 
@@ -13,7 +14,8 @@ def server(embedded_module):
 
 def test_home_page_says_what_referee_is_and_leads_to_the_api_documentation(server, page):
     page.goto(f"{server.url}/")
-    assert page.inner_text("h1") == "Referee"
+    assert page.url == f"{server.url}/login/"
+    assert page.inner_text("h1") == "Sign in" and page.inner_text("#about-referee") == "About Referee"
     assert "assigns reviewers to the proposals of a call for proposals" in page.inner_text("main")
     links = {a.inner_text(): a.get_attribute("href") for a in page.query_selector_all(".links a")}
     assert links == {"API documentation": "/api/docs/", "OpenAPI schema": "/api/schema/",

@@ -10,7 +10,7 @@ from referee.imports import ImportInvalid, format_summary
 
 class Command(BaseCommand):
     help = ("Load the demo call, proposals, reviewers and assignment batches (safe to run again), "
-            "then print every demo user's password and API token.")
+            "then print every demo user's password and API token, and a sign-in link for a reviewer.")
 
     def handle(self, *args, **options):
         try:
@@ -38,3 +38,5 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(f"{u[c]:<{widths[c]}}" for c in columns[:-1]) + f"  {u['token']}")
         self.stdout.write(f"\nPasswords and tokens written to {path}. Sign in to {settings.SITE_URL}/admin/ "
                           "(staff) with a password; call the API with `Authorization: Token <token>`.")
+        username, link = demo.reviewer_sign_in_link()
+        self.stdout.write(f"\nSign in as {username}, a reviewer with invitations to answer, with this link:\n  {link}")
