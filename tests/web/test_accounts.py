@@ -65,7 +65,7 @@ def test_an_address_two_accounts_share_signs_neither_in(client):
     ann = with_password(f.user("ann"), email="shared@example.org")
     with_password(f.user("bob"), email="shared@example.org")
     response = sign_in(client, "shared@example.org")
-    assert response.status_code == 200 and REFUSED in response.content.decode()
+    assert response.status_code == 400 and REFUSED in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert sign_in(client, "ann").status_code == 302  # the username still says which account
     assert client.session["_auth_user_id"] == str(ann.pk)
@@ -74,7 +74,7 @@ def test_an_address_two_accounts_share_signs_neither_in(client):
 def test_a_username_that_is_another_accounts_address_signs_neither_in(client):
     with_password(f.user("carol@example.org", email="c@example.org"))
     with_password(f.user("dave"), email="carol@example.org")
-    assert sign_in(client, "carol@example.org").status_code == 200 and "_auth_user_id" not in client.session
+    assert sign_in(client, "carol@example.org").status_code == 400 and "_auth_user_id" not in client.session
 
 
 def test_an_inactive_account_is_refused_like_a_wrong_password(client):
@@ -82,14 +82,14 @@ def test_an_inactive_account_is_refused_like_a_wrong_password(client):
     user.is_active = False
     user.save()
     response = sign_in(client, "eve@example.org")
-    assert response.status_code == 200 and REFUSED in response.content.decode()
+    assert response.status_code == 400 and REFUSED in response.content.decode()
 
 
 def test_an_account_is_refused_after_five_failures_and_says_when_to_try_again(client, settings, time_machine):
     time_machine.move_to("2026-03-10 12:01:00+00:00", tick=False)
     with_password(f.user("ann"), email="ann@example.org")
     for attempt in range(5):  # from different addresses, and by username or address alike
-        assert sign_in(client, "ann" if attempt % 2 else "ann@example.org", "wrong", f"10.0.0.{attempt}").status_code == 200
+        assert sign_in(client, "ann" if attempt % 2 else "ann@example.org", "wrong", f"10.0.0.{attempt}").status_code == 400
     response = sign_in(client, "ann", address="10.9.9.9")  # even the right password, from elsewhere
     assert response.status_code == 429 and response["Retry-After"] == "840"
     assert ("Too many attempts. Please try again in 14 minutes, after 12:15 UTC."
@@ -111,7 +111,7 @@ def test_the_account_count_is_per_account_so_another_account_still_signs_in(clie
 def test_a_client_address_is_refused_after_twenty_failures_on_any_accounts(client):
     with_password(f.user("ann"))
     for n in range(20):
-        assert sign_in(client, f"guess{n}", "wrong", "10.0.0.7").status_code == 200
+        assert sign_in(client, f"guess{n}", "wrong", "10.0.0.7").status_code == 400
     assert sign_in(client, "ann", address="10.0.0.7").status_code == 429
     assert sign_in(client, "ann", address="10.0.0.8").status_code == 302
 
@@ -123,14 +123,14 @@ def test_a_success_clears_the_accounts_count(client):
     assert sign_in(client, "ann").status_code == 302
     client.logout()
     for _ in range(4):
-        assert sign_in(client, "ann", "wrong").status_code == 200
+        assert sign_in(client, "ann", "wrong").status_code == 400
     assert sign_in(client, "ann").status_code == 302
 
 
 def test_a_cache_that_does_not_answer_refuses_nobody(client, monkeypatch):
     monkeypatch.setattr(throttle, "cache", RedisCache("redis://127.0.0.1:1/0", {}))  # nothing listens there
     with_password(f.user("ann"))
-    assert sign_in(client, "ann", "wrong").status_code == 200
+    assert sign_in(client, "ann", "wrong").status_code == 400
     assert sign_in(client, "ann").status_code == 302
 
 

@@ -30,7 +30,7 @@ def test_signing_in_returns_to_the_page_that_asked(client, ann):
 
 def test_a_wrong_password_is_refused_on_the_form_without_saying_which_part_was_wrong(client, ann):
     response = client.post("/login/", {"username": "ann", "password": "wrong"})
-    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert response.status_code == 400 and "_auth_user_id" not in client.session
     assert 'class="error" role="alert">Please enter a correct username and password.' in response.content.decode()
 
 

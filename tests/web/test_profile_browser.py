@@ -41,7 +41,7 @@ def test_editing_my_profile_in_place(live_server, page):
     refusal.wait_for()
     assert refusal.inner_text() == "This expertise keyword is already in your profile."
     expect_refusal_logged(page)
-    assert page.evaluate("document.activeElement.id") == "id_expertise-new-expertise_keyword"  # back to the field
+    page.wait_for_function("document.activeElement.id === 'id_expertise-new-expertise_keyword'")  # back to the field
     screenshots(page, "profile-refused")
 
     page.fill("#id_publications-new-title", "Edge turbulence in small tokamaks")
@@ -50,10 +50,10 @@ def test_editing_my_profile_in_place(live_server, page):
     page.locator("#publications .status", has_text="Publication added.").wait_for()
     page.get_by_role("button", name="Exclude from matching Edge turbulence in small tokamaks").click()
     page.locator("#publications .badge", has_text="Left out of matching").wait_for()
-    assert page.evaluate("document.activeElement.id").startswith("exclude-")  # focus stays on the toggle
+    page.wait_for_function("document.activeElement.id.startsWith('exclude-')")  # focus stays on the toggle
     page.get_by_role("link", name="Edit Tokamaks").click()
     page.locator("#expertise legend", has_text="Edit keyword").wait_for()
-    assert page.evaluate("document.activeElement.name").endswith("-expertise_keyword")  # focus follows the swap
+    page.wait_for_function("(document.activeElement.name || '').endsWith('-expertise_keyword')")  # focus follows the swap
     screenshots(page, "profile-editing")
     assert serious_accessibility_violations(page) == []
     assert page.url == f"{live_server.url}/profile/"  # every change in place, no reload

@@ -40,6 +40,7 @@ class SignInView(auth_views.LoginView):
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
+        response.status_code = 400  # a refused form, its message on the page (house rule: bad input is a 400)
         if form.retry_at is not None:
             response.status_code = 429
             response["Retry-After"] = throttle.seconds_until(form.retry_at)
