@@ -92,6 +92,12 @@ class AssignmentBatch(UUIDModel):
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
+    @property
+    def accepts_answers(self) -> bool:
+        """Its items can still be answered (or reopened): neither expired nor cancelled, and the
+        deadline not passed (§4.2). Asked by the item actions, the COI effects and the pages."""
+        return self.status not in (enums.BatchStatus.EXPIRED, enums.BatchStatus.CANCELLED) and not self.is_expired
+
 
 class AssignmentItem(UUIDModel):
     Status = enums.ItemStatus

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch
 
-from referee.assignments.domain.items import takes_answers
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import in_invitation
@@ -123,7 +122,7 @@ def my_batches(user, *, batch_id=None) -> MyBatches:
     batches = list(batches.prefetch_related(Prefetch("items", queryset=items))
                    .order_by(F("expires_at").desc(nulls_last=True), "-sent_at", "uuid"))
     for batch in batches:
-        batch.takes_answers = batch.status == BatchStatus.SENT and takes_answers(batch)
+        batch.takes_answers = batch.status == BatchStatus.SENT and batch.accepts_answers
         level = batch.call.coi_config.invitation_proposal_disclosure
         rows = batch.items.all()
         # Counted from the items read anyway: `with_counts()` would add four subqueries per batch.

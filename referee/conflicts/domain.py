@@ -194,7 +194,7 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
     if blocking.filter(reviewer_id=reviewer_profile.pk, proposal_id=proposal.pk).exists():
         return []
     now = timezone.now()
-    reopened = [item for item in items if _answerable(item.batch, now)]
+    reopened = [item for item in items if item.batch.accepts_answers]
     expired = [item for item in items if item not in reopened]
     move_items(reopened, ItemStatus.PENDING, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_UNBLOCKED)
     move_items(expired, ItemStatus.EXPIRED, actor=actor, event_type=AuditEventType.ASSIGNMENT_ITEM_EXPIRED)
@@ -203,12 +203,6 @@ def unblock_pair_items(reviewer_profile, proposal, *, actor) -> list[AssignmentI
         if item.batch.status == BatchStatus.SENT:
             mails.item_unblocked(item, at=now)
     return reopened + expired
-
-
-def _answerable(batch, now) -> bool:
-    if batch.status == BatchStatus.DRAFT:
-        return True
-    return batch.status in (BatchStatus.SENT, BatchStatus.RESPONDED) and (batch.expires_at is None or now < batch.expires_at)
 
 
 def _pair_items(pairs: set, statuses) -> list[AssignmentItem]:

@@ -41,11 +41,6 @@ RECUSED_BLOCKS = "Item is blocked by a recused conflict and cannot be unblocked.
 REASON_REQUIRED = "This field may not be blank."
 
 
-def takes_answers(batch) -> bool:
-    """The batch still takes answers: neither expired nor cancelled, deadline not passed (§4.2)."""
-    return batch.status not in (BatchStatus.EXPIRED, BatchStatus.CANCELLED) and not batch.is_expired
-
-
 # --- accept -----------------------------------------------------------------------------------
 
 def accept_item(item, *, actor) -> Review:
@@ -60,7 +55,7 @@ def accept_item(item, *, actor) -> Review:
     with transaction.atomic():
         batch = lock_batch(item.batch)
         item = lock_item(item)
-        if not takes_answers(batch):
+        if not batch.accepts_answers:
             raise DomainError(ACCEPT_EXPIRED)
         blocked = _blocked_by_conflict(batch, item, actor)
         if not blocked:
@@ -135,7 +130,7 @@ def decline_item(item, *, actor, reason: str = "") -> CallReviewerPool | None:
             config = lock_call_for_reassign(item.batch.call_id, lock_entries=True)
         batch = lock_batch(item.batch)
         item = lock_item(item)
-        if not takes_answers(batch):
+        if not batch.accepts_answers:
             raise DomainError(DECLINE_EXPIRED)
         if item.status != ItemStatus.PENDING or batch.status == BatchStatus.DRAFT:
             raise DomainError(DECLINE_NOT_PENDING)
