@@ -2,14 +2,31 @@
 field or action they concern, in the API's words."""
 
 from contextlib import contextmanager
+from functools import wraps
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django_htmx.http import HttpResponseClientRedirect
 
 from referee.core.errors import DomainError, FieldError
 
-signed_in = login_required  # anonymous visitors go to the sign-in page and come back
+
+def signed_in(view):
+    """Anonymous visitors go to the sign-in page and come back. An htmx request from a page whose
+    session has ended is answered with HX-Redirect, so the whole window goes to sign-in (and back
+    to that page), instead of the sign-in page being swapped into a fragment."""
+
+    @wraps(view)
+    def page(request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            back = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back)["Location"])
+        return redirect_to_login(request.get_full_path())
+
+    return page
 
 
 def require(allowed: bool, *, hidden: bool = False) -> None:

@@ -38,3 +38,11 @@ def test_signing_out_takes_a_post(client, ann):
     client.force_login(ann)
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/").status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_a_page_fragment_asked_without_a_session_sends_the_whole_window_to_sign_in(client):
+    """htmx asks for a fragment of the page the reviewer had open; the session has ended meanwhile."""
+    response = client.post("/reviews/assignments/", HTTP_HX_REQUEST="true",
+                           HTTP_HX_CURRENT_URL="http://testserver/reviews/assignments/?page=2")
+    assert response.status_code == 200 and response["HX-Redirect"] == "/login/?next=/reviews/assignments/%3Fpage%3D2"
+    assert client.get("/reviews/assignments/")["Location"] == "/login/?next=/reviews/assignments/"
