@@ -7,7 +7,7 @@ from rest_framework.authtoken.models import Token
 from referee.core.audit import record
 from referee.core.enums import AuditEventType
 from referee.core.errors import FieldError
-from referee.core.models import User
+from referee.core.models import UNKNOWN_TIME_ZONE, User, time_zones
 
 ROLE_FLAGS = ("is_staff", "is_support", "is_active")
 OWN_FLAG_REFUSALS = {
@@ -73,4 +73,14 @@ def update_user(user: User, *, actor: User | None, changes: dict) -> User:
     changed = {flag: getattr(user, flag) for flag in ROLE_FLAGS if getattr(user, flag) != before[flag]}
     if changed:
         record(AuditEventType.USER_ROLES_CHANGED, user, actor=actor, message=f"{user.username}: {changed}", changes=changed)
+    return user
+
+
+def set_time_zone(user: User, zone: str) -> User:
+    """The zone the pages show `user` times in ("" for UTC). A display preference, not a state
+    change of the subsystem: no audit event."""
+    if zone and zone not in time_zones():
+        raise FieldError("time_zone", UNKNOWN_TIME_ZONE)
+    user.time_zone = zone
+    user.save(update_fields=["time_zone"])
     return user

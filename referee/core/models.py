@@ -1,8 +1,11 @@
 """Users, organisations, the shared base model and the audit trail."""
 
+import functools
 import uuid
+import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -33,11 +36,27 @@ class CustomerQuerySet(models.QuerySet):
         return self.all()
 
 
+UNKNOWN_TIME_ZONE = "Unknown time zone: choose one from the list, such as Europe/Tallinn."
+
+
+@functools.cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zones this machine knows, sorted: the choices of `User.time_zone`."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zones():
+        raise ValidationError(UNKNOWN_TIME_ZONE)
+
+
 class User(AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     is_support = models.BooleanField(
         default=False, help_text="Reads everything staff can read; every write is refused."
     )
+    time_zone = models.CharField(max_length=64, blank=True, default="", validators=[validate_time_zone],
+                                 help_text="The IANA time zone the pages show times in; empty is UTC.")
 
     objects = RefereeUserManager()
 

@@ -2,11 +2,13 @@
 field or action they concern, in the API's words."""
 
 from contextlib import contextmanager
+from datetime import UTC
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from referee.core.errors import DomainError, FieldError
@@ -20,7 +22,9 @@ def signed_in(view):
     @wraps(view)
     def page(request, *args, **kwargs):
         if request.user.is_authenticated:
-            return view(request, *args, **kwargs)
+            # Times on the pages read in the user's zone (UTC when none is set); the API stays in UTC.
+            with timezone.override(request.user.time_zone or UTC):
+                return view(request, *args, **kwargs)
         if request.htmx:
             back = request.htmx.current_url_abs_path or request.get_full_path()
             return HttpResponseClientRedirect(redirect_to_login(back)["Location"])

@@ -5,6 +5,7 @@ before the start or a taken ORCID is refused by the domain, in the API's words, 
 
 from django import forms
 
+from referee.core.models import time_zones
 from referee.reviewers.models import (
     ABSTRACT_MAX_LENGTH,
     BIOGRAPHY_MAX_LENGTH,
@@ -57,3 +58,14 @@ PublicationForm = model_form(
             "is_excluded_from_matching": "Leave out of matching"},
     abstract=forms.CharField(required=False, max_length=ABSTRACT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})),
 )
+
+
+class TimeZoneForm(forms.Form):
+    """The zone the pages show times in (a setting of the user, not of the reviewer profile)."""
+
+    time_zone = forms.ChoiceField(label="Time zone", required=False,
+                                  help_text="Deadlines and other times on these pages are shown in this zone.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", "UTC"), *((zone, zone) for zone in time_zones())]

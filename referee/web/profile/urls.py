@@ -6,6 +6,7 @@ from referee.web.profile import views
 urlpatterns = [
     path("profile/", views.my_profile, name="my-profile"),
     path("profile/publishing/", views.publish, name="profile-publish"),
+    path("profile/time-zone/", views.time_zone, name="profile-time-zone"),
     path("profile/publications/<uuid:uuid>/exclusion/", views.exclude_publication, name="profile-publication-exclusion"),
     path("profile/<str:key>/", views.add_row, name="profile-rows"),
     path("profile/<str:key>/<uuid:uuid>/", views.row, name="profile-row"),

@@ -14,12 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from referee.core.accounts import set_time_zone
+from referee.core.predicates import is_read_only
 from referee.reviewers import domain
 from referee.reviewers.models import ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 from referee.reviewers.predicates import can_write_profile
 from referee.reviewers.serializers_profiles import with_profile_details
 from referee.web.pages import refusals_on, require, signed_in
-from referee.web.profile.forms import AffiliationForm, ExpertiseForm, ProfileForm, PublicationForm
+from referee.web.profile.forms import AffiliationForm, ExpertiseForm, ProfileForm, PublicationForm, TimeZoneForm
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def _page(request, profile, status=200, profile_form=None, new_forms=None):
     sections = [_section(kind, profile, new_forms.get(kind.key), writable) for kind in KINDS.values()] if profile else []
     return render(request, "web/profile/page.html", {
         "profile": profile, "writable": writable, "profile_form": profile_form, "sections": sections,
+        "zone_form": TimeZoneForm(initial={"time_zone": request.user.time_zone}),
+        "zone_writable": not is_read_only(request.user),
     }, status=status)
 
 
@@ -129,6 +133,23 @@ def publish(request):
     if request.htmx:
         return render(request, "web/profile/publishing.html", {"profile": profile, "writable": True, "saved": True})
     return redirect("my-profile")
+
+
+@signed_in
+@require_POST
+def time_zone(request):
+    """The zone the pages show this user's times in (`core.accounts.set_time_zone`)."""
+    require(not is_read_only(request.user))
+    form = TimeZoneForm(request.POST)
+    if form.is_valid():
+        with refusals_on(form):
+            set_time_zone(request.user, form.cleaned_data["time_zone"])
+        if not form.refused:
+            if request.htmx:
+                return render(request, "web/profile/time_zone.html", {"zone_form": TimeZoneForm(
+                    initial={"time_zone": request.user.time_zone}), "zone_writable": True, "saved": True})
+            return redirect("my-profile")
+    return render(request, "web/profile/time_zone.html", {"zone_form": form, "zone_writable": True}, status=400)
 
 
 @signed_in

@@ -1,5 +1,5 @@
-"""Moments as people read them: in the user's time zone (the active one; UTC until users have a
-zone of their own, docs/decisions.md), the UTC date in a tooltip, and the time left before one."""
+"""Moments as people read them: in the user's time zone (the active one: `web.pages.signed_in`
+activates `User.time_zone`, UTC when unset), the UTC date in a tooltip, and the time left before one."""
 
 from datetime import UTC
 
