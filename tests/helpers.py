@@ -66,6 +66,17 @@ def assert_visible(client, role, list_url, rows: dict, visible: set, detail, par
         assert client.get(detail(row)).status_code == expected, (role, name)
 
 
+def signed_in(client, user):
+    """A page test client with `user`'s session (anonymous when None)."""
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
 def events(event_type) -> list[AuditEvent]:
     """The audit events of one type, in the order they were recorded."""
     return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))

@@ -1,9 +1,11 @@
-"""Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`) and
-a reviewer's batches as the My assignments page shows them."""
+"""Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`),
+a reviewer's batches as the My assignments page shows them, and the round-up counts of calls
+the console shows."""
 
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, ExpressionWrapper, F, Prefetch
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch
 
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
@@ -13,6 +15,7 @@ from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import BLOCKING
 from referee.reviewers.models import CallReviewerPool
+from referee.reviews.models import Review
 
 # "Most relevant" COI of a pair (§3.5): by status, then by severity; lower ranks first.
 STATUS_RANK = {ConflictStatus.RECUSED: 0, ConflictStatus.PENDING: 1, ConflictStatus.WAIVED: 2, ConflictStatus.DISMISSED: 3}
@@ -136,3 +139,39 @@ def my_batches(user, *, batch_id=None) -> MyBatches:
             item.description = item.shown.description_of(item.proposal)
     return MyBatches(open=[batch for batch in batches if batch.takes_answers],
                      past=[batch for batch in batches if not batch.takes_answers])
+
+
+@dataclass
+class RoundUp:
+    """How far a call's review round has come: counts by status of each kind of row."""
+
+    proposals: Counter = field(default_factory=Counter)  # by proposal state
+    pool: Counter = field(default_factory=Counter)  # by invitation status
+    batches: Counter = field(default_factory=Counter)  # by batch status
+    items: Counter = field(default_factory=Counter)  # by item status
+    reviews: Counter = field(default_factory=Counter)  # by review state
+
+    @property
+    def proposals_all(self) -> int:  # templates cannot call Counter.total(): a key lookup answers first
+        return self.proposals.total()
+
+    @property
+    def proposals_open(self) -> int:
+        return sum(self.proposals[state] for state in Proposal.OPEN_FOR_REVIEW)
+
+
+def round_up(call_ids) -> dict[int, RoundUp]:
+    """The round-up of each of `call_ids`, in five grouped queries whatever the number of calls."""
+    ids = list(call_ids)
+    result = defaultdict(RoundUp)
+    counted = (
+        ("proposals", Proposal.objects.filter(call_id__in=ids), "call_id", "state"),
+        ("pool", CallReviewerPool.objects.filter(call_id__in=ids), "call_id", "invitation_status"),
+        ("batches", AssignmentBatch.objects.filter(call_id__in=ids), "call_id", "status"),
+        ("items", AssignmentItem.objects.filter(batch__call_id__in=ids), "batch__call_id", "status"),
+        ("reviews", Review.objects.filter(proposal__call_id__in=ids), "proposal__call_id", "state"),
+    )
+    for name, rows, call_key, status_key in counted:
+        for call_id, status, n in rows.order_by().values_list(call_key, status_key).annotate(n=Count("pk")):
+            getattr(result[call_id], name)[status] = n
+    return {call_id: result[call_id] for call_id in ids}

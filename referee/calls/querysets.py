@@ -50,6 +50,11 @@ class CallQuerySet(models.QuerySet):
         )
         return self.filter(Q(pk__in=managed_calls(user)) | Exists(pooled) | Exists(proposing))
 
+    def readable_for_management(self, user):
+        """The calls whose management `calls.predicates.can_read_call_management` lets the user read:
+        all for staff and support, else the ones they manage (the console's list)."""
+        return self.all() if sees_everything(user) else self.filter(pk__in=managed_calls(user))
+
 
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("referee.web.reviews.urls")),
     path("", include("referee.web.pool.urls")),
     path("", include("referee.web.profile.urls")),
+    path("", include("referee.web.console.urls")),
 ]

@@ -8,7 +8,7 @@ from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.reviews.models import Review
 from referee.web.assignments.forms import DeclineForm
 from tests import factories as f
-from tests.helpers import count_queries, outbox, role_matrix, role_user
+from tests.helpers import count_queries, html, outbox, role_matrix, role_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -26,16 +26,6 @@ def disclose(call, level):
     call.coi_config.save()
 
 
-def client_of(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def html(response) -> str:
-    return response.content.decode()
-
-
 def action(item, name):
     return f"{PAGE}items/{item.uuid}/{name}/"
 
@@ -44,7 +34,7 @@ def action(item, name):
               "support": 200, "staff": 200})
 def test_everyone_signed_in_has_the_page_and_only_the_reviewer_sees_the_batch(client, world, role, expected):
     sent_batch(world.entry, [world.proposal])
-    response = client_of(client, role_user(world, role)).get(PAGE)
+    response = signed_in(client, role_user(world, role)).get(PAGE)
     assert response.status_code == expected
     if role == "anonymous":
         assert response["Location"] == f"/login/?next={PAGE}"
@@ -57,13 +47,13 @@ def test_another_reviewer_of_the_same_call_never_sees_my_batch(client, world):
     sent_batch(world.entry, [world.proposal])
     other = f.user("otherreviewer")
     sent_batch(f.pool_entry(world.call, f.profile(other)), [world.proposal2])
-    page = html(client_of(client, other).get(PAGE))
+    page = html(signed_in(client, other).get(PAGE))
     assert world.proposal2.name in page and world.proposal.name not in page
 
 
 def test_the_batch_shows_its_call_deadline_in_the_readers_zone_with_utc_tooltip_and_time_left(client, world):
     batch, _ = sent_batch(world.entry, [world.proposal])
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     assert world.call.name in page and "1 of 1 waiting for your answer" in page
     assert f'title="{batch.expires_at:%Y-%m-%d %H:%M} UTC"' in page and " left)" in page
 
@@ -72,7 +62,7 @@ def test_the_batch_shows_its_call_deadline_in_the_readers_zone_with_utc_tooltip_
               "support": 403, "staff": 403})
 def test_only_the_reviewer_answers_an_item(client, world, role, expected):
     _, (item,) = sent_batch(world.entry, [world.proposal])
-    response = client_of(client, role_user(world, role)).post(action(item, "accept"))
+    response = signed_in(client, role_user(world, role)).post(action(item, "accept"))
     assert response.status_code == expected
     item.refresh_from_db()
     assert item.status == ("accepted" if role == "reviewer" else "pending")
@@ -83,7 +73,7 @@ def test_only_the_reviewer_answers_an_item(client, world, role, expected):
 
 def test_accepting_in_place_redraws_the_batch_with_its_status(client, world):
     batch, (item,) = sent_batch(world.entry, [world.proposal])
-    response = client_of(client, world.reviewer).post(action(item, "accept"), **HTMX)
+    response = signed_in(client, world.reviewer).post(action(item, "accept"), **HTMX)
     assert response.status_code == 200
     fragment = html(response)
     assert '<p class="message" role="status">Assignment accepted. Review created.</p>' in fragment
@@ -96,7 +86,7 @@ def test_accepting_in_place_redraws_the_batch_with_its_status(client, world):
 
 def test_declining_in_place_keeps_the_reason_and_queues_the_managers_notice(client, world):
     _, (item, other) = sent_batch(world.entry, [world.proposal, world.proposal2])
-    response = client_of(client, world.reviewer).post(
+    response = signed_in(client, world.reviewer).post(
         action(item, "decline"), {f"{item.uuid.hex}-reason": "Outside my field."}, **HTMX)
     assert response.status_code == 200 and "Assignment declined." in html(response)
     assert "Your reason: Outside my field." in html(response) and "1 of 2 waiting" in html(response)
@@ -108,7 +98,7 @@ def test_declining_in_place_keeps_the_reason_and_queues_the_managers_notice(clie
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
 def test_a_decline_without_a_reason_is_refused_beside_the_field_and_writes_nothing(client, world, headers):
     _, (item,) = sent_batch(world.entry, [world.proposal])
-    response = client_of(client, world.reviewer).post(action(item, "decline"), {f"{item.uuid.hex}-reason": "  "},
+    response = signed_in(client, world.reviewer).post(action(item, "decline"), {f"{item.uuid.hex}-reason": "  "},
                                                       **headers)
     assert response.status_code == 400
     assert (f'<p class="error" id="id_{item.uuid.hex}-reason-error" role="alert">This field may not be blank.</p>'
@@ -119,13 +109,13 @@ def test_a_decline_without_a_reason_is_refused_beside_the_field_and_writes_nothi
 
 def test_the_decline_field_written_out_in_the_template_is_the_forms_own(client, world):
     _, (item,) = sent_batch(world.entry, [world.proposal])
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     assert str(DeclineForm(prefix=item.uuid.hex)["reason"]).replace("\n", "") in page
 
 
 def test_accepting_twice_shows_the_domains_refusal_beside_the_item(client, world):
     _, (item, _other) = sent_batch(world.entry, [world.proposal, world.proposal2])
-    client_of(client, world.reviewer).post(action(item, "accept"))
+    signed_in(client, world.reviewer).post(action(item, "accept"))
     response = client.post(action(item, "accept"))
     assert response.status_code == 400
     page = html(response)
@@ -140,7 +130,7 @@ def test_a_conflicted_item_never_shows_its_summary(client, world):
     batch = f.batch(world.entry, status="sent")
     f.item(batch, world.proposal, status="coi_blocked")
     f.item(batch, world.proposal2)
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     assert world.proposal.project_summary not in page and world.proposal.description not in page
     assert world.proposal2.project_summary in page and "Conflict of interest" in page
     assert page.count("Accept<span") == 1  # only the pending item takes an answer
@@ -151,7 +141,7 @@ def test_a_conflicted_item_never_shows_its_summary(client, world):
 def test_an_invitation_shows_no_more_than_the_call_discloses(client, world, level, summary, description):
     disclose(world.call, level)
     sent_batch(world.entry, [world.proposal])
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     assert world.proposal.name in page
     assert (world.proposal.project_summary in page, world.proposal.description in page) == (summary, description)
 
@@ -161,13 +151,13 @@ def test_past_batches_are_listed_below_read_only(client, world):
     expired = f.batch(world.entry, status="expired")
     f.item(expired, world.proposal2, status="expired")
     f.batch(world.entry, status="cancelled")
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     assert page.index("Waiting for your answer") < page.index("Past batches") < page.index(world.proposal2.name)
     assert page.count("Accept<span") == 1 and page.count('<article class="batch"') == 2
 
 
 def test_the_page_reads_the_same_number_of_queries_for_1_or_20_batches_of_10_items(client, world):
-    client_of(client, world.reviewer)
+    signed_in(client, world.reviewer)
     sent_batch(world.entry, [world.proposal])
     client.get(PAGE)  # warm per-process caches
     one = count_queries(client, PAGE)
@@ -183,16 +173,16 @@ def test_the_page_reads_the_same_number_of_queries_for_1_or_20_batches_of_10_ite
               "support": 200, "staff": 200, "applicant": 200})
 def test_the_proposal_is_read_by_whom_the_disclosure_policy_allows(client, world, role, expected):
     _, (item,) = sent_batch(world.entry, [world.proposal])
-    client_of(client, world.reviewer).post(action(item, "accept"))
+    signed_in(client, world.reviewer).post(action(item, "accept"))
     client.logout()
-    response = client_of(client, role_user(world, role)).get(f"/proposals/{world.proposal.uuid}/")
+    response = signed_in(client, role_user(world, role)).get(f"/proposals/{world.proposal.uuid}/")
     assert response.status_code == expected
     if expected == 200:  # each of these reads it in full
         assert world.proposal.description in html(response) and "Team" in html(response)
 
 
 def test_a_pool_reviewer_without_a_review_reads_no_more_than_the_call_discloses(client, world):
-    page = html(client_of(client, world.reviewer).get(f"/proposals/{world.proposal.uuid}/"))
+    page = html(signed_in(client, world.reviewer).get(f"/proposals/{world.proposal.uuid}/"))
     assert world.proposal.name in page
     assert world.proposal.project_summary not in page and world.proposal.description not in page
     assert "Team" not in page
@@ -201,16 +191,16 @@ def test_a_pool_reviewer_without_a_review_reads_no_more_than_the_call_discloses(
 def test_a_conflict_leaves_a_pool_reviewer_the_title_only(client, world):
     disclose(world.call, "full_details")
     f.conflict(world.profile, world.proposal)
-    page = html(client_of(client, world.reviewer).get(f"/proposals/{world.proposal.uuid}/"))
+    page = html(signed_in(client, world.reviewer).get(f"/proposals/{world.proposal.uuid}/"))
     assert world.proposal.name in page and world.proposal.project_summary not in page
 
 
 def test_an_unknown_proposal_is_a_404(client, world):
-    assert client_of(client, world.reviewer).get("/proposals/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert signed_in(client, world.reviewer).get("/proposals/00000000-0000-0000-0000-000000000000/").status_code == 404
 
 
 def test_the_proposal_page_reads_a_constant_number_of_queries(client, world):
-    client_of(client, world.manager)
+    signed_in(client, world.manager)
     url = f"/proposals/{world.proposal.uuid}/"
     client.get(url)
     one = count_queries(client, url)
@@ -219,6 +209,6 @@ def test_the_proposal_page_reads_a_constant_number_of_queries(client, world):
 
 
 def test_my_assignments_comes_first_in_the_navigation_and_is_current(client, world):
-    page = html(client_of(client, world.reviewer).get(PAGE))
+    page = html(signed_in(client, world.reviewer).get(PAGE))
     nav = page[page.index('<nav aria-label="Main">'):page.index("</nav>")]
     assert nav.index(f'<a href="{PAGE}" aria-current="page">My assignments</a>') < nav.index("My reviews")
