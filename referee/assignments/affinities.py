@@ -331,3 +331,31 @@ def _copy_out(call):
                                              for spec in ((f"{name}_size", ">i4"), (name, kind))])
     rows = np.frombuffer(body, dtype=dtype)
     return tuple(rows[name].astype(np.int64 if kind == ">i8" else float) for name, kind in COPY_OUT_COLUMNS)
+
+
+# --- what the console shows of the cache (issue 13) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheState:
+    """When the call's scores were computed (None: never) and whether they are stale: an input
+    changed since, or a current pair has no score (what `current_affinities` would recompute)."""
+
+    computed_at: datetime | None
+    stale: bool
+
+
+def cache_state(call) -> CacheState:
+    entries = list(scored_entries(call))
+    n_pairs = scored_proposals(call).count() * len(entries)
+    computed_at = AffinityScore.objects.filter(call=call).aggregate(m=Max("computed_at"))["m"]
+    return CacheState(computed_at, _changed_since_cached(call, entries, n_pairs=n_pairs))
+
+
+def cached_matrix(call) -> AffinityMatrix | None:
+    """The cached scores of the call's current pairs as they stand, stale or not (never
+    recomputed here), or None while a current pair has no score."""
+    proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
+    entries = list(scored_entries(call))
+    cached = _read_cache(call, proposal_ids, entries)
+    return None if cached is None else AffinityMatrix(proposal_ids, entries, *cached)

@@ -2,11 +2,15 @@
 a reviewer's batches as the My assignments page shows them, and the round-up counts of calls
 the console shows."""
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
+from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch
 
+from referee.assignments.affinities import cached_matrix, scored_entries, scored_proposals
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import in_invitation
@@ -14,7 +18,8 @@ from referee.calls.models import Proposal
 from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import BLOCKING
-from referee.reviewers.models import CallReviewerPool
+from referee.matching.ordering import best_columns, block_edges, block_means, cluster_order
+from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 from referee.reviews.models import Review
 
 # "Most relevant" COI of a pair (§3.5): by status, then by severity; lower ranks first.
@@ -175,3 +180,124 @@ def round_up(call_ids) -> dict[int, RoundUp]:
         for call_id, status, n in rows.order_by().values_list(call_key, status_key).annotate(n=Count("pk")):
             getattr(result[call_id], name)[status] = n
     return {call_id: result[call_id] for call_id in ids}
+
+
+# --- the console's affinity heatmap and best reviewers (issue 13) ------------------------------
+
+HEATMAP_BLOCKS = 60  # at most this many rows and columns of cells, whatever the call's size
+BEST_REVIEWERS = 5
+LAYOUT_SECONDS = 7 * 24 * 3600  # a layout is keyed by its cache's moment: a newer one never reads it
+
+
+@dataclass(frozen=True)
+class AffinityLayout:
+    """The cached scores arranged for the heatmap (`matching.ordering`): proposal and reviewer
+    profile ids in cluster order, the block means between `row_edges` × `column_edges`, and per
+    proposal (same order) the positions in `reviewer_ids` of its best reviewers with their scores.
+    Costly for a large call (the whole matrix is read and clustered), so kept in Django's cache
+    for as long as the scores it was made from."""
+
+    proposal_ids: list
+    reviewer_ids: list
+    row_edges: np.ndarray
+    column_edges: np.ndarray
+    blocks: np.ndarray
+    best: np.ndarray
+    best_scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class HeatmapCells:
+    """The heatmap as shown: a label per row and column of cells (a proposal or reviewer, or a
+    block of them named by its first), and the scores (block means when aggregated)."""
+
+    row_labels: list
+    column_labels: list
+    values: list
+    aggregated: bool
+
+
+@dataclass(frozen=True)
+class BestReviewers:
+    """One proposal and its best reviewers: (name, score, conflict status or None) each."""
+
+    proposal_uuid: str
+    proposal_name: str
+    reviewers: list
+
+
+def affinity_layout(call, state) -> AffinityLayout | None:
+    """The layout of the call's cached scores (`state`: `affinities.cache_state(call)`), None when
+    no complete cache exists. Computed once per computation of the scores and current pool."""
+    if state.computed_at is None:
+        return None
+    proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
+    reviewer_ids = list(scored_entries(call).values_list("reviewer_id", flat=True))
+    digest = hashlib.sha256(np.asarray(proposal_ids + [-1] + reviewer_ids, dtype=np.int64).tobytes()).hexdigest()
+    # The call's uuid, not its id: ids come round again in a fresh test database, uuids do not.
+    key = f"affinity-layout:{call.uuid.hex}:{state.computed_at.timestamp()}:{digest[:16]}"
+    layout = cache.get(key)
+    if layout is None:
+        layout = _arrange(cached_matrix(call))
+        cache.set(key, layout, LAYOUT_SECONDS)
+    return layout
+
+
+def _arrange(matrix) -> AffinityLayout | None:
+    if matrix is None:
+        return None
+    rows, columns = cluster_order(matrix.affinity)
+    ordered = matrix.affinity[rows][:, columns]
+    row_edges = block_edges(len(rows), HEATMAP_BLOCKS)
+    column_edges = block_edges(len(columns), HEATMAP_BLOCKS)
+    best, best_scores = best_columns(ordered, BEST_REVIEWERS)
+    reviewer_ids = [matrix.entries[j].reviewer_id for j in columns]
+    return AffinityLayout([matrix.proposal_ids[i] for i in rows], reviewer_ids, row_edges, column_edges,
+                          block_means(ordered, row_edges, column_edges), best, best_scores)
+
+
+def heatmap_cells(layout: AffinityLayout) -> HeatmapCells:
+    """The cells of the heatmap with their labels: two queries (the names of each block's first
+    proposal and reviewer)."""
+    first_rows = [layout.proposal_ids[i] for i in layout.row_edges[:-1]]
+    first_columns = [layout.reviewer_ids[j] for j in layout.column_edges[:-1]]
+    proposals = dict(Proposal.objects.filter(id__in=first_rows).values_list("id", "name"))
+    reviewers = _reviewer_names(first_columns)
+    return HeatmapCells(
+        _block_labels(layout.row_edges, [proposals.get(i, "") for i in first_rows]),
+        _block_labels(layout.column_edges, [reviewers.get(j, "") for j in first_columns]),
+        layout.blocks.round(4).tolist(),
+        aggregated=len(layout.row_edges) <= len(layout.proposal_ids) or len(layout.column_edges) <= len(layout.reviewer_ids),
+    )
+
+
+def _block_labels(edges, first_names) -> list[str]:
+    return [name if end - start == 1 else f"{name} and {end - start - 1} more"
+            for name, start, end in zip(first_names, edges[:-1], edges[1:], strict=True)]
+
+
+def _reviewer_names(profile_ids) -> dict:
+    rows = ReviewerProfile.objects.filter(id__in=profile_ids).values_list(
+        "id", "user__first_name", "user__last_name", "user__username")
+    return {pid: f"{first} {last}".strip() or username for pid, first, last, username in rows}
+
+
+def best_reviewers(call, layout: AffinityLayout, positions) -> list[BestReviewers]:
+    """The best reviewers of the proposals at `positions` of the layout (a page of them), with
+    the status of the most relevant conflict of each pair: three queries however many."""
+    best = {layout.proposal_ids[i]: [(layout.reviewer_ids[j], float(score))
+                                     for j, score in zip(layout.best[i], layout.best_scores[i], strict=True)]
+            for i in positions}
+    proposals = Proposal.objects.filter(id__in=best).values_list("id", "uuid", "name")
+    names = _reviewer_names({reviewer_id for pairs in best.values() for reviewer_id, _ in pairs})
+    conflicts = _pair_conflicts(call, [(None, reviewer_id, proposal_id) for proposal_id, pairs in best.items()
+                                       for reviewer_id, _ in pairs])
+
+    def conflict_status(reviewer_id, proposal_id):
+        most_relevant, _ = conflicts.get((reviewer_id, proposal_id), (None, False))
+        return most_relevant and most_relevant[3]
+
+    found = {pid: (key.hex, name) for pid, key, name in proposals}  # a proposal deleted since is left out
+    return [BestReviewers(*found[pid], [(names.get(rid, ""), round(score, 4), conflict_status(rid, pid))
+                                        for rid, score in best[pid]])
+            for pid in best if pid in found]

@@ -1,0 +1,20 @@
+"""The Matching tab's routes (its actions and the detection progress fragment) and its tab."""
+
+from django.urls import path
+
+from referee.web.console import tabs
+from referee.web.console.matching import conflict_views, views
+
+BASE = "call/<uuid:uuid>/manage/matching/"
+
+urlpatterns = [
+    path(f"{BASE}configuration/", views.matching_configuration, name="console-matching-configuration"),
+    path(f"{BASE}coi-configuration/", views.coi_configuration, name="console-matching-coi-configuration"),
+    path(f"{BASE}affinities/", views.compute, name="console-matching-affinities"),
+    path(f"{BASE}detection/", conflict_views.detect, name="console-matching-detect"),
+    path(f"{BASE}detection/<uuid:job_uuid>/", conflict_views.detection_progress, name="console-matching-detection"),
+    *(path(f"{BASE}conflicts/<uuid:coi_uuid>/{action}/", conflict_views.act_on_conflict, {"action": action},
+           name=f"console-matching-{action}") for action in conflict_views.ACTIONS),
+]
+
+tabs.register("matching", "Matching", views.tab, order=30)

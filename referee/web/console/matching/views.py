@@ -1,0 +1,126 @@
+"""The Matching tab: the call's matching and COI configurations, its affinities (computed on
+demand, drawn as a clustered heatmap, and each proposal's best reviewers), conflict detection
+with its progress, and the conflicts with their review actions (`conflict_views`).
+
+Each action loads the call through the console's access decorators (`visible_to`, then
+`can_read_call_management` / `can_manage_call`), calls the one domain function the API calls
+(`calls.domain.update_*_configuration`, `assignments.affinities.compute_affinities`), and
+answers the section it changed (htmx) or redirects to the tab (plain POST); a refusal answers
+400 with the API's words beside the field."""
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from referee.assignments.affinities import cache_state, compute_affinities
+from referee.assignments.queries import affinity_layout, best_reviewers, heatmap_cells
+from referee.calls import domain
+from referee.calls.predicates import can_manage_call
+from referee.web.console.access import manages_call
+from referee.web.console.matching.forms import COI_RULE_COLUMNS, COIConfigurationForm, MatchingConfigurationForm
+from referee.web.console.matching.sections import conflicts_section, detection_section, page_links
+from referee.web.console.views import render_tab
+from referee.web.pages import refusals_on
+from referee.web.plots import heatmap
+
+TEMPLATE = "web/console/matching/tab.html"
+BEST_PER_PAGE = 20
+
+
+def tab(request, call, *, status: int = 200, **replaced):
+    """The whole tab; `replaced` puts a refused form (and its errors) in place of a fresh one."""
+    read_only = not can_manage_call(request.user, call)
+    context = {
+        "matching_form": MatchingConfigurationForm.of(call.matching_config, read_only=read_only),
+        "coi_form": COIConfigurationForm.of(call.coi_config, read_only=read_only),
+        "coi_rules": COI_RULE_COLUMNS,
+        **affinities_section(request, call),
+        **detection_section(call),
+        **conflicts_section(request, call),
+    }
+    return render_tab(request, call, TEMPLATE, {**context, **replaced}, status=status)
+
+
+def tab_url(call, anchor: str) -> str:
+    return f"{reverse('console', args=[call.uuid])}?tab=matching#{anchor}"
+
+
+def refused(form) -> bool:
+    """Whether a bound form was refused: by its own checks or by the domain (`refusals_on`)."""
+    return bool(form.errors) or getattr(form, "refused", False)
+
+
+def answer(request, call, *, form, refused: bool, key: str, section: str, context: dict, done: str):
+    """What every action of the tab answers. Refused: 400 with `form` under `key`, as its section
+    (htmx) or the whole tab. Done: the section with `done` as its status line (htmx), else a
+    redirect to the tab at the section (PRG) with `done` as the page's message."""
+    if request.htmx:
+        return render(request, f"web/console/matching/{section}.html", {
+            "call": call, "can_manage": True, key: form, "done": "" if refused else done, **context,
+        }, status=400 if refused else 200)
+    if refused:
+        return tab(request, call, status=400, **{key: form})
+    messages.success(request, done)
+    return redirect(tab_url(call, section))
+
+
+def _configuration(request, call, form_class, key, section, update, done):
+    form = form_class(request.POST)
+    if form.is_valid():
+        with refusals_on(form):
+            config = update(call, actor=request.user, changes=form.cleaned_data)
+    was_refused = refused(form)
+    if not was_refused:
+        form = form_class.of(config)  # as saved (the domain may have normalised the lists)
+    return answer(request, call, form=form, refused=was_refused, key=key, section=section, done=done,
+                  context={"coi_rules": COI_RULE_COLUMNS})
+
+
+@manages_call
+def matching_configuration(request, call):
+    return _configuration(request, call, MatchingConfigurationForm, "matching_form", "configuration",
+                          domain.update_matching_configuration, "Matching configuration saved.")
+
+
+@manages_call
+def coi_configuration(request, call):
+    return _configuration(request, call, COIConfigurationForm, "coi_form", "coi_configuration",
+                          domain.update_coi_configuration, "Conflict of interest rules saved.")
+
+
+# --- affinities ----------------------------------------------------------------------------------
+
+
+def affinities_section(request, call) -> dict:
+    """When the cache was computed and whether it is stale; the heatmap of the cached scores and
+    one page of proposals with their best reviewers (`best_page`), in the heatmap's order."""
+    state = cache_state(call)
+    layout = affinity_layout(call, state)
+    if layout is None:
+        return {"affinity_state": state, "heatmap": None}
+    cells = heatmap_cells(layout)
+    n_proposals, n_reviewers = len(layout.proposal_ids), len(layout.reviewer_ids)
+    title = f"Affinity of {n_proposals} proposals × {n_reviewers} reviewers, similar ones together"
+    if cells.aggregated:
+        title += f" (each cell the mean of a block of about {max(1, n_proposals // len(cells.row_labels))} × "\
+                 f"{max(1, n_reviewers // len(cells.column_labels))})"
+    page = Paginator(range(n_proposals), BEST_PER_PAGE).get_page(request.GET.get("best_page"))
+    return {
+        "affinity_state": state,
+        "heatmap": heatmap("affinity-heatmap", title, cells.row_labels, cells.column_labels, cells.values),
+        "best_page": page,
+        "best": best_reviewers(call, layout, page.object_list),
+        "best_links": page_links(request, call, page, "best_page", "best-reviewers"),
+    }
+
+
+@manages_call
+def compute(request, call):
+    """Recompute every pair's affinity (what `compute-affinities/` does)."""
+    form = forms.Form(request.POST)
+    with refusals_on(form):
+        compute_affinities(call)  # becomes matching_jobs.start_affinity_job(call, user=request.user)
+    return answer(request, call, form=form, refused=refused(form), key="compute_form", section="affinities",
+                  context=affinities_section(request, call), done="Affinities computed.")
