@@ -36,14 +36,20 @@ PROPOSALS, REVIEWERS = 1000, 500
 MANAGER = "bench-matrix-manager"
 
 
-@transaction.atomic
-def fill() -> None:
-    call = f.call(managers=[f.user(MANAGER)])
+def call_with_proposals(manager: str, n: int) -> Call:
+    """A call that `manager` (a new user) manages, with one round of n submitted proposals."""
+    call = f.call(managers=[f.user(manager)])
     round_ = f.round_(call)
     Proposal.objects.bulk_create([
         Proposal(round=round_, call=call, name=f"bench-{i}", slug=f"bench-{i}", state="submitted")
-        for i in range(PROPOSALS)
+        for i in range(n)
     ])
+    return call
+
+
+@transaction.atomic
+def fill() -> None:
+    call = call_with_proposals(MANAGER, PROPOSALS)
     for i in range(REVIEWERS):
         f.pool_entry(call, f.profile(f.user(f"bench-matrix-{i}")))
     entries = list(CallReviewerPool.objects.filter(call=call).order_by("id"))
@@ -53,14 +59,20 @@ def fill() -> None:
     affinities._store(call, matrix, MatchingConfiguration.objects.get(call=call), timezone.now())
 
 
-def main() -> None:
+def filled_call(manager: str, fill) -> Call:
+    """The call `manager` manages in the migrated database, made by `fill()` the first time."""
     call_command("migrate", verbosity=0)
-    call = Call.objects.filter(managers__username=MANAGER).first()
+    call = Call.objects.filter(managers__username=manager).first()
     if call is None:
         fill()
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-        call = Call.objects.get(managers__username=MANAGER)
+        call = Call.objects.get(managers__username=manager)
+    return call
+
+
+def main() -> None:
+    call = filled_call(MANAGER, fill)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(call.managers.get())}")
     url = f"/api/proposal-protected-calls/{call.uuid.hex}/affinity-matrix/"

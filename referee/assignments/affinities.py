@@ -126,7 +126,13 @@ def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
         return True
     if not n_pairs:
         return False
-    profile_ids = [e.reviewer_id for e in entries]
+    return summary["oldest"] < _last_input_change(call, [e.reviewer_id for e in entries])
+
+
+def _last_input_change(call, profile_ids) -> datetime:
+    """When an input of the scores last changed: the configuration, a proposal, a pool entry, a
+    profile or its keywords and publications (the configuration always exists). `profile_ids`: a
+    list or a subquery."""
     changes = [
         MatchingConfiguration.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
         Proposal.objects.filter(call=call).aggregate(m=Max("modified"))["m"],
@@ -135,7 +141,7 @@ def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
         ReviewerExpertise.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],
         ReviewerPublication.objects.filter(profile_id__in=profile_ids).aggregate(m=Max("modified"))["m"],
     ]
-    return summary["oldest"] < max(c for c in changes if c is not None)
+    return max(c for c in changes if c is not None)
 
 
 def _read_cache(call, proposal_ids, entries):
@@ -338,18 +344,23 @@ def _copy_out(call):
 
 @dataclass(frozen=True)
 class CacheState:
-    """When the call's scores were computed (None: never) and whether they are stale: an input
-    changed since, or a current pair has no score (what `current_affinities` would recompute)."""
+    """When the call's scores were computed (None: never) and whether an input changed since."""
 
     computed_at: datetime | None
     stale: bool
 
 
 def cache_state(call) -> CacheState:
-    entries = list(scored_entries(call))
-    n_pairs = scored_proposals(call).count() * len(entries)
-    computed_at = AffinityScore.objects.filter(call=call).aggregate(m=Max("computed_at"))["m"]
-    return CacheState(computed_at, _changed_since_cached(call, entries, n_pairs=n_pairs))
+    """What the console says of the cache, without counting or scanning its rows (millions in a
+    large call; a refresh stamps them all with one moment, so any row tells it). A pair missing
+    from the cache comes with a changed input (a proposal or reviewer added), so it reads stale."""
+    any_row = AffinityScore.objects.filter(call=call).order_by().values_list("computed_at", flat=True)[:1]
+    computed_at = next(iter(any_row), None)  # no ORDER BY: `first()` would sort the call's rows by id
+    if computed_at is None:
+        return CacheState(None, stale=False)
+    # A subquery: a list of a large pool's ids costs more to send than the three lookups take.
+    profile_ids = scored_entries(call).values("reviewer_id")
+    return CacheState(computed_at, stale=computed_at < _last_input_change(call, profile_ids))
 
 
 def cached_matrix(call) -> AffinityMatrix | None:

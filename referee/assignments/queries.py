@@ -10,7 +10,7 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch
 
-from referee.assignments.affinities import cached_matrix, scored_entries, scored_proposals
+from referee.assignments.affinities import cache_state, cached_matrix, scored_entries, scored_proposals
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AffinityScore, AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import in_invitation
@@ -184,7 +184,7 @@ def round_up(call_ids) -> dict[int, RoundUp]:
 
 # --- the console's affinity heatmap and best reviewers (issue 13) ------------------------------
 
-HEATMAP_BLOCKS = 60  # at most this many rows and columns of cells, whatever the call's size
+HEATMAP_BLOCKS = 40  # at most this many rows and columns of cells, whatever the call's size
 BEST_REVIEWERS = 5
 LAYOUT_SECONDS = 7 * 24 * 3600  # a layout is keyed by its cache's moment: a newer one never reads it
 
@@ -194,16 +194,18 @@ class AffinityLayout:
     """The cached scores arranged for the heatmap (`matching.ordering`): proposal and reviewer
     profile ids in cluster order, the block means between `row_edges` × `column_edges`, and per
     proposal (same order) the positions in `reviewer_ids` of its best reviewers with their scores.
-    Costly for a large call (the whole matrix is read and clustered), so kept in Django's cache
-    for as long as the scores it was made from."""
+    Not `complete` (and empty) when a current pair has no score. Costly for a large call (every
+    score is read and clustered), so made by a worker (`arrange_affinities`) and kept in Django's
+    cache for as long as the scores and the pool it was made from."""
 
-    proposal_ids: list
-    reviewer_ids: list
-    row_edges: np.ndarray
-    column_edges: np.ndarray
-    blocks: np.ndarray
-    best: np.ndarray
-    best_scores: np.ndarray
+    complete: bool
+    proposal_ids: list = field(default_factory=list)
+    reviewer_ids: list = field(default_factory=list)
+    row_edges: np.ndarray = None
+    column_edges: np.ndarray = None
+    blocks: np.ndarray = None
+    best: np.ndarray = None
+    best_scores: np.ndarray = None
 
 
 @dataclass(frozen=True)
@@ -226,34 +228,39 @@ class BestReviewers:
     reviewers: list
 
 
-def affinity_layout(call, state) -> AffinityLayout | None:
-    """The layout of the call's cached scores (`state`: `affinities.cache_state(call)`), None when
-    no complete cache exists. Computed once per computation of the scores and current pool."""
-    if state.computed_at is None:
-        return None
+def layout_key(call, state) -> str:
+    """Where the layout of the call's scores (`state`: `affinities.cache_state`) is kept: the
+    call's uuid (ids come round again in a fresh test database, uuids do not), the moment of the
+    scores and a digest of the current proposals and reviewers. Two small queries."""
     proposal_ids = list(scored_proposals(call).values_list("id", flat=True))
     reviewer_ids = list(scored_entries(call).values_list("reviewer_id", flat=True))
     digest = hashlib.sha256(np.asarray(proposal_ids + [-1] + reviewer_ids, dtype=np.int64).tobytes()).hexdigest()
-    # The call's uuid, not its id: ids come round again in a fresh test database, uuids do not.
-    key = f"affinity-layout:{call.uuid.hex}:{state.computed_at.timestamp()}:{digest[:16]}"
-    layout = cache.get(key)
-    if layout is None:
-        layout = _arrange(cached_matrix(call))
-        cache.set(key, layout, LAYOUT_SECONDS)
-    return layout
+    return f"affinity-layout:{call.uuid.hex}:{state.computed_at.timestamp()}:{digest[:16]}"
 
 
-def _arrange(matrix) -> AffinityLayout | None:
+def affinity_layout(call, state) -> AffinityLayout | None:
+    """The layout of the call's scores as arranged, None while it is not (or never computed)."""
+    return None if state.computed_at is None else cache.get(layout_key(call, state))
+
+
+def arrange_affinities(call) -> None:
+    """Read every cached score of the call, arrange them for the heatmap and keep the layout
+    (what the worker's `tasks.arrange_affinity_heatmap` runs)."""
+    state = cache_state(call)
+    if state.computed_at is not None:
+        cache.set(layout_key(call, state), _arrange(cached_matrix(call)), LAYOUT_SECONDS)
+
+
+def _arrange(matrix) -> AffinityLayout:
     if matrix is None:
-        return None
+        return AffinityLayout(complete=False)
     rows, columns = cluster_order(matrix.affinity)
     ordered = matrix.affinity[rows][:, columns]
     row_edges = block_edges(len(rows), HEATMAP_BLOCKS)
     column_edges = block_edges(len(columns), HEATMAP_BLOCKS)
     best, best_scores = best_columns(ordered, BEST_REVIEWERS)
-    reviewer_ids = [matrix.entries[j].reviewer_id for j in columns]
-    return AffinityLayout([matrix.proposal_ids[i] for i in rows], reviewer_ids, row_edges, column_edges,
-                          block_means(ordered, row_edges, column_edges), best, best_scores)
+    return AffinityLayout(True, [matrix.proposal_ids[i] for i in rows], [matrix.entries[j].reviewer_id for j in columns],
+                          row_edges, column_edges, block_means(ordered, row_edges, column_edges), best, best_scores)
 
 
 def heatmap_cells(layout: AffinityLayout) -> HeatmapCells:

@@ -1,9 +1,11 @@
 """Celery entry points of the batch jobs (§6): one call each; beat runs them on
-settings.CELERY_BEAT_SCHEDULE, `referee serve` without a broker on its embedded timer."""
+settings.CELERY_BEAT_SCHEDULE, `referee serve` without a broker on its embedded timer. And the
+console's heatmap layout, made once per computation of a call's scores (issue 13)."""
 
 from celery import shared_task
 
-from referee.assignments import jobs
+from referee.assignments import jobs, queries
+from referee.calls.models import Call
 from referee.notifications.tasks import RETRY
 
 
@@ -20,3 +22,11 @@ def send_assignment_reminders() -> int:
 @shared_task(acks_late=True, **RETRY)
 def notify_expired_assignment_batches() -> int:
     return jobs.notify_expired_batches()
+
+
+@shared_task
+def arrange_affinity_heatmap(call_id: int) -> None:
+    """The console's heatmap layout of a call's scores (`heatmap_requests.request_layout`)."""
+    call = Call.objects.filter(pk=call_id).first()
+    if call is not None:  # deleted since it was asked for: nothing to arrange
+        queries.arrange_affinities(call)

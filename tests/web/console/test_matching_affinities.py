@@ -5,13 +5,16 @@ proposal's best reviewers, and a query count that does not grow with the call.""
 import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
-from referee.assignments.affinities import compute_affinities
+from referee.assignments.affinities import cache_state, compute_affinities
 from referee.assignments.models import AffinityScore
+from referee.assignments.queries import HEATMAP_BLOCKS, layout_key
+from referee.assignments.tasks import arrange_affinity_heatmap
 from tests import factories as f
 from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
-from tests.web.console.helpers import acting, tab_url
+from tests.web.console.helpers import READ, acting, tab_url
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +107,7 @@ def test_a_large_call_is_drawn_as_blocks_and_its_best_reviewers_paged(client, wo
     page = html(client.get(tab_url(call, "matching")))
     assert "Affinity of 70 proposals × 3 reviewers, similar ones together (each cell the mean of a block of about 1 × 1)" in page
     svg = page.split('id="affinity-heatmap"', 1)[1].split("</svg>", 1)[0]
-    assert svg.count("<rect") == 60 * 3  # 60 rows of blocks, some of two proposals
+    assert HEATMAP_BLOCKS == 40 and svg.count("<rect") == 40 * 3  # 40 rows of blocks, most of two proposals
     assert " and 1 more × " in svg
     assert len(best_reviewer_rows(page)) == 20 and "Page 1 of 4" in page
     last = html(client.get(tab_url(call, "matching"), {"best_page": 4}))
@@ -112,6 +115,40 @@ def test_a_large_call_is_drawn_as_blocks_and_its_best_reviewers_paged(client, wo
     shown = {p for n in range(1, 5) for p, _ in best_reviewer_rows(
         html(client.get(tab_url(call, "matching"), {"best_page": n})))}
     assert shown == {p.name for p in proposals}
+
+
+def heatmap_url(call) -> str:
+    return f"/call/{call.uuid}/manage/matching/heatmap/?tab=matching"
+
+
+@role_matrix(READ)
+def test_the_affinities_section_alone_is_for_those_who_read_the_console(client, world, role, expected):
+    compute_affinities(world.call)
+    response = signed_in(client, role_user(world, role)).get(heatmap_url(world.call))
+    assert response.status_code == expected
+    if expected == 200:
+        assert 'id="affinity-heatmap"' in html(response)
+        assert ("Compute affinities</button>" in html(response)) == (role != "support")
+
+
+def test_while_a_worker_arranges_the_scores_the_section_polls_until_the_heatmap_is_there(client, world):
+    compute_affinities(world.call)
+    cache.add(f"{layout_key(world.call, cache_state(world.call))}:asked", True)  # a worker has it in hand
+    signed_in(client, world.manager)
+    page = html(client.get(tab_url(world.call, "matching")))
+    assert "Preparing the heatmap of these scores in the background" in page
+    assert f'hx-get="{heatmap_url(world.call)}" hx-trigger="every 2s"' in page and "affinity-heatmap" not in page
+    arrange_affinity_heatmap(world.call.id)  # what the worker runs
+    section = html(client.get(heatmap_url(world.call), **HTMX))
+    assert 'id="affinity-heatmap"' in section and "every 2s" not in section and "<h1>" not in section
+
+
+def test_without_a_background_worker_the_page_says_why_there_is_no_heatmap(client, world, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # as in a served process, where no worker has reported
+    compute_affinities(world.call)
+    page = html(signed_in(client, world.manager).get(tab_url(world.call, "matching")))
+    assert "The heatmap is drawn by a background worker, and none is running" in page
+    assert "affinity-heatmap" not in page and "every 2s" not in page
 
 
 def test_a_best_reviewer_in_conflict_says_so(client, world):

@@ -11,6 +11,7 @@ urlpatterns = [
     path(f"{BASE}configuration/", views.matching_configuration, name="console-matching-configuration"),
     path(f"{BASE}coi-configuration/", views.coi_configuration, name="console-matching-coi-configuration"),
     path(f"{BASE}affinities/", views.compute, name="console-matching-affinities"),
+    path(f"{BASE}heatmap/", views.affinities, name="console-matching-heatmap"),
     path(f"{BASE}detection/", conflict_views.detect, name="console-matching-detect"),
     path(f"{BASE}detection/<uuid:job_uuid>/", conflict_views.detection_progress, name="console-matching-detection"),
     *(path(f"{BASE}conflicts/<uuid:coi_uuid>/{action}/", conflict_views.act_on_conflict, {"action": action},

@@ -13,12 +13,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from referee.assignments.affinities import cache_state, compute_affinities
+from referee.assignments.heatmap_requests import request_layout
 from referee.assignments.queries import affinity_layout, best_reviewers, heatmap_cells
 from referee.calls import domain
 from referee.calls.predicates import can_manage_call
-from referee.web.console.access import manages_call
+from referee.web.console.access import manages_call, reads_call
 from referee.web.console.matching.forms import COI_RULE_COLUMNS, COIConfigurationForm, MatchingConfigurationForm
 from referee.web.console.matching.sections import conflicts_section, detection_section, page_links
 from referee.web.console.views import render_tab
@@ -94,12 +96,17 @@ def coi_configuration(request, call):
 
 
 def affinities_section(request, call) -> dict:
-    """When the cache was computed and whether it is stale; the heatmap of the cached scores and
-    one page of proposals with their best reviewers (`best_page`), in the heatmap's order."""
+    """When the scores were computed and whether they are stale; their heatmap and one page of
+    proposals with their best reviewers (`best_page`), in the heatmap's order, once a worker has
+    arranged them (`preparing` until then: the section polls itself)."""
     state = cache_state(call)
     layout = affinity_layout(call, state)
-    if layout is None:
-        return {"affinity_state": state, "heatmap": None}
+    if layout is None and state.computed_at is not None:
+        if not request_layout(call, state):
+            return {"affinity_state": state, "no_worker": True}
+        layout = affinity_layout(call, state)  # made already where tasks run eagerly
+    if layout is None or not layout.complete:
+        return {"affinity_state": state, "preparing": layout is None and state.computed_at is not None}
     cells = heatmap_cells(layout)
     n_proposals, n_reviewers = len(layout.proposal_ids), len(layout.reviewer_ids)
     title = f"Affinity of {n_proposals} proposals × {n_reviewers} reviewers, similar ones together"
@@ -114,6 +121,14 @@ def affinities_section(request, call) -> dict:
         "best": best_reviewers(call, layout, page.object_list),
         "best_links": page_links(request, call, page, "best_page", "best-reviewers"),
     }
+
+
+@reads_call
+@require_GET
+def affinities(request, call):
+    """The affinities section alone: what it polls while the heatmap is being prepared."""
+    return render(request, "web/console/matching/affinities.html", {
+        "call": call, "can_manage": can_manage_call(request.user, call), **affinities_section(request, call)})
 
 
 @manages_call
