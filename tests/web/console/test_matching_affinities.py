@@ -61,7 +61,7 @@ def test_computing_affinities_is_for_managers_and_staff(client, world, role, exp
 
 def test_the_tab_says_when_affinities_were_computed_and_whether_they_are_stale(client, world):
     signed_in(client, world.manager)
-    assert "Not computed yet." in html(client.get(tab_url(world.call, "matching")))
+    assert "Not computed yet" in html(client.get(tab_url(world.call, "matching")))
     response = client.post(compute_url(world.call), **HTMX)
     assert response.status_code == 200
     section = html(response)

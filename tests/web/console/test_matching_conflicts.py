@@ -100,7 +100,8 @@ def test_the_progress_fragment_follows_the_job_from_pending_to_completed(client,
     assert "<strong class=\"job-state\">Pending</strong>, waiting for a background worker." in fragment
     assert POLLING in fragment and f'hx-get="{progress_url(job)}"' in fragment
     assert '<progress id="detection-bar" max="1">' in fragment  # no total yet: indeterminate
-    assert 'aria-live="polite"' in fragment
+    tab = html(client.get(tab_url(world.call, "matching")))
+    assert '<div aria-live="polite"><div id="detection-progress"' in tab  # the region stays as it is redrawn
 
     COIDetectionJob.objects.filter(pk=job.pk).update(state="running", total_pairs=10, processed_pairs=4)
     fragment = html(client.get(progress_url(job), **HTMX))
