@@ -24,7 +24,7 @@ def _bounds(field) -> str:
     return f"From {low} to {high}." if low is not None and high is not None else ""
 
 
-def _form_field(name: str, field, model_field) -> forms.Field:
+def _form_field(field, model_field) -> forms.Field:
     """The page's control for one writable field of the API's serializer. Values are passed on
     as typed (CharField), so that what the API would refuse is refused in its words."""
     label = model_field.verbose_name.capitalize()
@@ -51,17 +51,25 @@ class ConfigurationForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.serializer_class().fields.items():
             if not field.read_only:
-                self.fields[name] = _form_field(name, field, self.model._meta.get_field(name))
+                self.fields[name] = _form_field(field, self.model._meta.get_field(name))
                 self.fields[name].disabled = read_only  # support reads the settings
 
     @classmethod
     def of(cls, config, **kwargs):
         return cls(initial={name: getattr(config, name) for name in cls().fields}, **kwargs)
 
+    def _posted(self, name: str):
+        """A field's value as posted, for the serializer: a list of checked codes, a box's state,
+        or the text typed."""
+        field = self.fields[name]
+        if isinstance(field.widget, forms.CheckboxSelectMultiple):
+            return self.data.getlist(name)
+        if isinstance(field, forms.BooleanField):
+            return self.cleaned_data.get(name, False)
+        return self.data.get(name, "")
+
     def clean(self):
-        raw = {name: self.data.getlist(name) if isinstance(self.fields[name].widget, forms.CheckboxSelectMultiple)
-               else self.cleaned_data.get(name) if isinstance(self.fields[name], forms.BooleanField)
-               else self.data.get(name, "") for name in self.fields}
+        raw = {name: self._posted(name) for name in self.fields}
         return checked_by(self, self.serializer_class, raw, {name: name for name in self.fields}) or {}
 
 
