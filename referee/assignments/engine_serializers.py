@@ -57,6 +57,11 @@ class AffinityMatrixQuerySerializer(serializers.Serializer):
         return value if value in MATRIX_SCOPES else "pool"
 
 
+class PairExplanationQuerySerializer(serializers.Serializer):
+    proposal_uuid = serializers.UUIDField(help_text="A proposal of this call.")
+    reviewer_uuid = serializers.UUIDField(help_text="The reviewer profile's uuid, as in `affinity-matrix/` rows.")
+
+
 # --- answers ------------------------------------------------------------------------------------
 
 class ComputeAffinitiesResponseSerializer(serializers.Serializer):
@@ -123,6 +128,35 @@ class GenerateAssignmentsResponseSerializer(serializers.Serializer):
         allow_null=True,
         help_text="A dry run's preview, to pass to `deploy-preview/`; for a deployed preview, that preview; "
                   "null for a generation run without dry_run.")
+
+
+class MatchedKeywordSerializer(serializers.Serializer):
+    keyword = serializers.CharField()
+    proficiency = serializers.CharField()
+
+
+class BestPublicationSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    year = serializers.IntegerField()
+    similarity = ScoreField(help_text="Raw TF-IDF cosine of the publication with the proposal (§5.1).")
+
+
+class PairExplanationSerializer(serializers.Serializer):
+    """Why the reviewer fits the proposal (or not): `assignments.explanations.PairExplanation`."""
+
+    proposal_uuid = serializers.CharField()
+    reviewer_uuid = serializers.CharField()
+    affinity = ScoreField(allow_null=True, help_text=AFFINITY_SCALE + " Null if not computed.")
+    keyword_score = ScoreField(allow_null=True, help_text=RAW_SIMILARITY.format(source="keyword"))
+    text_score = ScoreField(allow_null=True, help_text=RAW_SIMILARITY.format(source="text"))
+    matched_keywords = MatchedKeywordSerializer(
+        many=True, help_text="The reviewer's keywords found in the proposal's name, summary or description.")
+    keywords = serializers.IntegerField(help_text="How many keywords the reviewer lists.")
+    best_publication = BestPublicationSerializer(
+        allow_null=True, help_text="The reviewer's publication most similar to the proposal when the affinities "
+                                   "were computed; null when none shares a term with it or none is cached.")
+    bid = serializers.CharField(allow_null=True, help_text="The reviewer's bid on the proposal, null if none.")
+    summary = serializers.CharField(help_text="The same in one sentence of plain words.")
 
 
 class SendAllAssignmentsResponseSerializer(serializers.Serializer):
