@@ -14,7 +14,8 @@ reviewer →(cap_r) sink; the solvers fill exactly F slots (§5.3, level 1). Wha
   A is the smallest such set (any other set with a shortfall contains it), so the fix is said
   for these proposals and reviewers only.
 
-Each fix is the least of its kind, found by max-flows (so it is checked, not estimated): raising
+Each fix is the least of its kind, found by max-flows (so it is checked, not estimated; the lower
+bound ⌈D / |B|⌉ or ⌈D / min(c, |A|)⌉ is usually it, so mostly one solve each): raising
 the capacity of every reviewer of B by `raise_by` covers A (raising them to e(A, r) always does),
 and so do `invite` new reviewers eligible for all of A with the capacity a new reviewer gets
 (D of them always do). Both fixes together with the first part's invitations cover the call.
@@ -65,21 +66,22 @@ def diagnose(demand, capacity, proposal_idx, reviewer_idx, *, new_capacity: int)
     demand, capacity = np.asarray(demand, dtype=np.int64), np.asarray(capacity, dtype=np.int64)
     p, r = np.asarray(proposal_idx, dtype=np.int64), np.asarray(reviewer_idx, dtype=np.int64)
     network = _Network(len(demand), len(capacity), p, r)
+    degree = np.bincount(p, minlength=len(demand))
+    # A proposal gets at most one unit per eligible pair, so capping its demand at its degree
+    # leaves the max-flow unchanged: one solve gives F and the capacity part's cut.
+    reachable = np.minimum(demand, degree)
+    flow, side = network.solve(reachable, capacity) if reachable.any() else (0, None)
     total = int(demand.sum())
-    flow = network.solve(demand, capacity)[0] if total else 0
     if flow == total:
         return Diagnosis(total, flow, None, None)
-    degree = np.bincount(p, minlength=len(demand))
     short = np.flatnonzero(degree < demand)
     too_few = None
     if len(short):
         missing = demand[short] - degree[short]
         too_few = TooFewEligible(short, missing, reviewers_to_invite(missing, new_capacity))
-    reachable = np.minimum(demand, degree)
-    capped_flow, side = network.solve(reachable, capacity)
     cut = None
-    if capped_flow < reachable.sum():
-        cut = _capacity_cut(network, reachable, capacity, side, int(reachable.sum()) - capped_flow, new_capacity)
+    if flow < reachable.sum():
+        cut = _capacity_cut(network, reachable, capacity, side, int(reachable.sum()) - flow, new_capacity)
     return Diagnosis(total, flow, too_few, cut)
 
 
@@ -106,7 +108,7 @@ def _capacity_cut(network, demand, capacity, side, missing: int, new_capacity: i
         return network.solve(demand, more)[0] == target
 
     def invited(n):
-        return network.solve(demand, capacity, extra=(proposals, n, new_capacity))[0] == target
+        return network.solve(demand, capacity, invited=(proposals, n, new_capacity))[0] == target
 
     raise_by = _least(raised, math.ceil(missing / len(reviewers)), int(into_b.max()))
     invite = _least(invited, math.ceil(missing / min(new_capacity, len(proposals))), missing)
@@ -114,39 +116,42 @@ def _capacity_cut(network, demand, capacity, side, missing: int, new_capacity: i
 
 
 def _least(covers, low: int, high: int) -> int:
-    """The least x in [low, high] with covers(x), which holds at high (monotone: more helps)."""
-    low = max(1, min(low, high))
-    while low < high:
-        middle = (low + high) // 2
-        if covers(middle):
-            high = middle
-        else:
-            low = middle + 1
-    return high
+    """The least x in [low, high] with covers(x), which holds at high (monotone: more helps).
+    The lower bound is usually it, so steps grow from there (each step is a max-flow)."""
+    fails, x, step = max(1, min(low, high)) - 1, max(1, min(low, high)), 1
+    while x < high and not covers(x):
+        fails, x, step = x, min(high, x + step), step * 2
+    while fails + 1 < x:  # covers(x), not covers(fails)
+        middle = (fails + x) // 2
+        fails, x = (fails, middle) if covers(middle) else (middle, x)
+    return x
 
 
 class _Network:
-    """source → proposal (d_p) → reviewer (1 per eligible pair) → sink (cap_r); optionally n new
-    reviewers joined to a set of proposals. Pairs of zero capacity stay in the network, so a
-    reviewer with no place left is still found on the cut's source side."""
+    """source → proposal (d_p) → reviewer (1 per eligible pair) → sink (cap_r). Pairs of zero
+    capacity stay in the network, so a reviewer with no place left is still found on the cut's
+    source side."""
 
     def __init__(self, n_p: int, n_r: int, p: np.ndarray, r: np.ndarray):
         self.n_p, self.n_r, self.p, self.r = n_p, n_r, p, r
 
-    def solve(self, demand, capacity, extra=None) -> tuple[int, np.ndarray]:
-        """(max-flow value, source side of the minimal minimum cut as a mask over the nodes)."""
+    def solve(self, demand, capacity, invited=None) -> tuple[int, np.ndarray]:
+        """(max-flow value, source side of the minimal minimum cut as a mask over the nodes).
+
+        `invited` = (proposals, n, c) adds n new reviewers, each eligible for all those proposals
+        and taking c, as one node: proposal →(n) new →(n·c) sink. Identical reviewers eligible for
+        the same proposals can carry any such flow (each proposal gets at most one unit from each,
+        and at most n in all), so the one node is exact and adds |proposals| arcs, not n times that."""
         n_p, n_r = self.n_p, self.n_r
-        proposals, n_new, new_capacity = extra if extra is not None else (np.zeros(0, dtype=np.int64), 0, 0)
-        source, sink = n_p + n_r + n_new, n_p + n_r + n_new + 1
-        new = n_p + n_r + np.arange(n_new)
+        proposals, n_new, new_capacity = invited if invited is not None else (np.zeros(0, dtype=np.int64), 0, 0)
+        new, source, sink = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2
         flow = max_flow.SimpleMaxFlow()
         flow.add_arcs_with_capacity(
-            np.concatenate([np.full(n_p, source), self.p, n_p + np.arange(n_r), np.repeat(proposals, n_new),
-                            new]).astype(np.int32),
-            np.concatenate([np.arange(n_p), n_p + self.r, np.full(n_r, sink), np.tile(new, len(proposals)),
-                            np.full(n_new, sink)]).astype(np.int32),
-            np.concatenate([demand, np.ones(len(self.p)), capacity, np.ones(len(proposals) * n_new),
-                            np.full(n_new, new_capacity)]).astype(np.int64))
+            np.concatenate([np.full(n_p, source), self.p, n_p + np.arange(n_r), proposals, [new]]).astype(np.int32),
+            np.concatenate([np.arange(n_p), n_p + self.r, np.full(n_r, sink), np.full(len(proposals), new),
+                            [sink]]).astype(np.int32),
+            np.concatenate([demand, np.ones(len(self.p)), capacity, np.full(len(proposals), n_new),
+                            [n_new * new_capacity]]).astype(np.int64))
         if flow.solve(source, sink) != flow.OPTIMAL:
             raise RuntimeError("max-flow failed")
         side = np.zeros(sink + 1, dtype=bool)
