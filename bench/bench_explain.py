@@ -8,7 +8,8 @@ Pure library only, on bench.bench_affinity's texts and bench.instances' clustere
   what explaining pairs on demand would cost at least: fitting the call's TF-IDF again (every text
   tokenised), however few pairs are asked;
 * `matched_keywords` for a page of 300 pairs (what `explain_pairs` computes besides its 5 queries);
-* `diagnose` on a dense call that cannot be covered (demand 3, loads of 1 and 2).
+* `diagnose` on calls that cannot be covered (demand 3, load 1): every pair a candidate, and each
+  proposal's best 50 (as a threshold leaves them).
 """
 
 from __future__ import annotations
@@ -54,12 +55,13 @@ def main(argv=None) -> None:
                     strict=True))
     _, keywords = timed(matched_keywords, proposals, reviewers, page)
     rows.append((f"matched_keywords for {PAGE} pairs", keywords))
-    for load in (1, 2):
-        problem = clustered(args.proposals, args.reviewers, demand=3, max_load=load).problem
+    for top_k in (None, 50):
+        problem = clustered(args.proposals, args.reviewers, demand=3, max_load=1, top_k=top_k).problem
         found, seconds = timed(diagnose, problem.demand, problem.capacity, problem.proposal_idx,
                                problem.reviewer_idx, new_capacity=5)
         cut = found.capacity
-        rows.append((f"diagnose, dense, demand 3, load {load}: {problem.n_pairs:,} pairs, deficiency "
+        rows.append((f"diagnose, {'dense' if top_k is None else f'top-{top_k}'}, demand 3, load 1: "
+                     f"{problem.n_pairs:,} pairs, deficiency "
                      f"{found.deficiency:,}, cut {len(cut.proposals) if cut else 0} proposals × "
                      f"{len(cut.reviewers) if cut else 0} reviewers, raise by {cut.raise_by if cut else 0}", seconds))
     print(f"{args.proposals} proposals × {args.reviewers} reviewers, {args.publications} publications each\n")

@@ -10,6 +10,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import maximum_flow
 
 from referee.matching.coverage import diagnose, reviewers_to_invite
+from referee.matching.problem import Problem
+from referee.matching.solvers import solve
 
 
 def flow_value(demand, capacity, pairs, new=()) -> int:
@@ -60,6 +62,18 @@ def test_six_saturated_reviewers_raised_by_one():
     assert fixed(diagnosis, [3] * 4, [1] * 6, pairs, 2) == 12
     assert fixed(diagnosis, [3] * 4, [1] * 6, pairs, 2, invite=3) == 12
     assert fixed(diagnosis, [3] * 4, [1] * 6, pairs, 2, invite=2) < 12
+
+
+@pytest.mark.parametrize("algorithm", ["minmax", "fairflow", "hungarian"])
+def test_the_solvers_cover_the_call_once_the_fix_is_applied(algorithm):
+    scores = np.full((4, 6), 0.5)
+    before = solve(Problem.from_dense(scores, demand=[3] * 4, capacity=[1] * 6), algorithm)
+    cut = run([3] * 4, [1] * 6, [(i, j) for i in range(4) for j in range(6)]).capacity
+    assert sum(s.required - s.assigned for s in before.shortfalls) == cut.missing
+    raised = np.ones(6, dtype=np.int64)
+    raised[cut.reviewers] += cut.raise_by
+    after = solve(Problem.from_dense(scores, demand=[3] * 4, capacity=raised), algorithm)
+    assert after.shortfalls == [] and after.assigned.tolist() == [3] * 4
 
 
 def test_the_cut_names_only_the_short_group():
