@@ -49,7 +49,8 @@ def fill() -> None:
     entries = list(CallReviewerPool.objects.filter(call=call).order_by("id"))
     scores = np.random.default_rng(0).random((PROPOSALS, REVIEWERS))
     proposal_ids = list(Proposal.objects.filter(call=call).order_by("id").values_list("id", flat=True))
-    matrix = AffinityMatrix(proposal_ids, entries, scores, np.zeros_like(scores), scores)
+    none = np.zeros_like(scores)  # no keyword score, no best publication
+    matrix = AffinityMatrix(proposal_ids, entries, scores, none, scores, none.astype(np.int64), none)
     affinities._store(call, matrix, MatchingConfiguration.objects.get(call=call), timezone.now())
 
 
