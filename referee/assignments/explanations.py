@@ -8,6 +8,7 @@ publication and its cosine were found for every pair when the affinities were co
 (`affinities`); the matched keywords are found here for the asked pairs only (cheap: their texts
 are tokenised once each)."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import reduce
@@ -50,9 +51,13 @@ def explain_pairs(call, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int
         return {}
     proposal_ids = sorted({p for p, _ in pairs})
     profile_ids = sorted({r for _, r in pairs})
+    reviewers_of = defaultdict(list)
+    for p, r in pairs:
+        reviewers_of[p].append(r)
+    # One branch per proposal (a page lists a proposal's reviewers together), each an index range.
     scores = {
         (row[0], row[1]): row[2:] for row in AffinityScore.objects.filter(
-            reduce(or_, (Q(proposal_id=p, reviewer_id=r) for p, r in pairs)), call=call,
+            reduce(or_, (Q(proposal_id=p, reviewer_id__in=rs) for p, rs in reviewers_of.items())), call=call,
         ).values_list("proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score",
                       "best_publication_pk", "best_publication_similarity")
     }
