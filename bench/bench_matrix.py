@@ -78,15 +78,21 @@ def main() -> None:
     }
     print("| case (page_size 300) | median (ms) | SQL statements | X-Result-Count |\n|---|---:|---:|---:|")
     for name, params in cases.items():
-        times = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                response = client.get(url, params)
-                times.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.content
-        print(f"| {name} | {statistics.median(times) * 1000:.0f} | {len(queries)} | {response['X-Result-Count']} |")
+        ms, statements, response = median_of_5(lambda params=params: client.get(url, params))
+        assert response.status_code == 200, response.content
+        print(f"| {name} | {ms:.0f} | {statements} | {response['X-Result-Count']} |")
     explain(client, call, proposal, reviewer)
+
+
+def median_of_5(run):
+    """(median milliseconds, SQL statements of the last run, its answer)."""
+    times = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            answer = run()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, len(queries), answer
 
 
 def explain(client, call, proposal, reviewer) -> None:
@@ -104,13 +110,8 @@ def explain(client, call, proposal, reviewer) -> None:
              "GET pair-explanation/": lambda: client.get(url, params)}
     print("\n| case | median (ms) | SQL statements |\n|---|---:|---:|")
     for name, run in cases.items():
-        times = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-        print(f"| {name} | {statistics.median(times) * 1000:.0f} | {len(queries)} |")
+        ms, statements, _ = median_of_5(run)
+        print(f"| {name} | {ms:.0f} | {statements} |")
 
 
 if __name__ == "__main__":

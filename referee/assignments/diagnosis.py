@@ -24,7 +24,6 @@ RULE_WORDS = {
     "team_membership": "team membership", "conflict_bids": "conflict bids",
     "conflicts": "blocking conflicts of interest", "unavailable_reviewers": "unavailability",
     "existing_assignments": "earlier assignments of the proposal", "threshold": "min_affinity_threshold",
-    "capacity": "no capacity left",
 }
 # Every fix has every key, null where its cause does not use it.
 FIX_KEYS = ("missing_reviews", "invite_reviewers", "raise_max_assignments_by", "max_assignments",
@@ -74,7 +73,8 @@ def _eligibility(c: Candidates, config, rows, missing, new_capacity) -> dict:
     for i in rows:
         for rule, count in c.proposal_funnel(int(i)).items():
             removed[rule] += count
-    removed = {rule: count for rule, count in removed.items() if count}
+    # Pairs of reviewers without places stay candidates (the capacity part counts them), not removed.
+    removed = {rule: count for rule, count in removed.items() if count and rule != "capacity"}
     thresholds = [threshold_that_passes(c, int(i), int(c.problem.demand[i])) for i in rows]
     lower = min(thresholds) if removed.get("threshold") and None not in thresholds else None
     why = ", ".join(f"{RULE_WORDS[rule]} {count}" for rule, count in removed.items())

@@ -76,6 +76,15 @@ def test_a_reviewer_with_nothing_in_common_and_a_pair_without_scores(texts):
                                                     "3 keywords occurs in the proposal;")
 
 
+def test_a_publication_excluded_from_matching_is_never_the_best(texts):
+    later = publication(texts.profile, "Reef fish census", 2023, "Coral reef fish counts.")
+    ReviewerPublication.objects.filter(id=texts.paper.id).update(is_excluded_from_matching=True)
+    compute_affinities(texts.call)
+    pair = (texts.proposal.id, texts.profile.id)
+    assert explain_pairs(texts.call, [pair])[pair].best_publication["title"] == "Reef fish census"
+    assert AffinityScore.objects.get(proposal=texts.proposal, reviewer=texts.profile).best_publication_pk == later.id
+
+
 def test_a_proposal_of_another_call_is_not_explained_from_this_one(texts):
     foreign = f.proposal(f.round_(texts.other_call))
     [explained] = explain_pairs(texts.call, [(foreign.id, texts.profile.id)]).values()
