@@ -1,0 +1,55 @@
+"""The Batches tab's forms: the API's batch filters with a page's widgets, and the bodies of the
+actions (the API's serializers' fields)."""
+
+from django import forms
+
+from referee.assignments.filters import AssignmentBatchFilter
+from referee.reviewers.models import CallReviewerPool
+
+# The API's `o` keys (`assignments.filters.BATCH_ORDERING`) in words.
+ORDER_CHOICES = [
+    ("-created", "Newest first"), ("created", "Oldest first"),
+    ("-sent_at", "Sent most recently"), ("sent_at", "Sent longest ago"),
+    ("expires_at", "Deadline soonest"), ("-expires_at", "Deadline latest"),
+    ("status", "Status (A–Z)"), ("-status", "Status (Z–A)"),
+]
+MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class BatchFilter(AssignmentBatchFilter):
+    """`/api/assignment-batches/`'s filterset, its fields shown for a page: statuses and sources
+    as checkboxes, the reviewer chosen among the call's pool, moments in the reader's zone. The
+    call is the console's own (`call_uuid` and the pool entry's uuid are not shown)."""
+
+    SHOWN = ("status", "source", "reviewer_uuid", "sent_after", "sent_before")
+
+    def __init__(self, data, *, call, **kwargs):
+        super().__init__(data, **kwargs)
+        fields = self.form.fields
+        for name in ("status", "source"):
+            fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
+        reviewers = (CallReviewerPool.objects.filter(call=call).select_related("reviewer__user")
+                     .order_by("reviewer__user__last_name", "reviewer__user__first_name", "pk"))
+        fields["reviewer_uuid"].label = "Reviewer"
+        fields["reviewer_uuid"].widget = forms.Select(choices=[("", "Every reviewer"), *(
+            (str(entry.reviewer.uuid), entry.reviewer.user.full_name) for entry in reviewers)])
+        for name, label in (("sent_after", "Sent from"), ("sent_before", "Sent until")):
+            fields[name].label, fields[name].widget = label, MOMENT
+
+    def shown_fields(self):
+        return [self.form[name] for name in self.SHOWN]
+
+
+class ActionForm(forms.Form):
+    """Send and cancel take no input: the domain's refusals land on the form (`refusals_on`)."""
+
+
+class ExtendForm(forms.Form):
+    expires_at = forms.DateTimeField(label="New deadline", widget=MOMENT)
+
+
+class ReassignForm(forms.Form):
+    """One alternative's button: the API's body but for the notes (the draft batch's own)."""
+
+    reviewer_pool_entry_uuid = forms.UUIDField(widget=forms.HiddenInput)
+    override_workload_limit = forms.BooleanField(label="Even beyond their maximum load", required=False)
