@@ -48,3 +48,18 @@ def ordered(request, queryset, fields: dict, default: list):
         return OrderingBackend().filter_queryset(SimpleNamespace(query_params=request.GET), queryset, view), None
     except ValidationError as error:
         return queryset.none(), str(error.detail["o"][0])
+
+
+class ShownFilters:
+    """Mixed into a filterset a page shows: its fields in `SHOWN` are on the page's form; the
+    others (query parameters the API takes, typed into the address by hand) still filter, and
+    their errors are listed with the parameter's name."""
+
+    SHOWN: tuple = ()
+
+    def shown_fields(self):
+        return [self.form[name] for name in self.SHOWN]
+
+    def other_errors(self) -> list[str]:
+        return [f"{name}: {error}" for name, errors in self.form.errors.items()
+                if name not in self.SHOWN and name != "__all__" for error in errors]

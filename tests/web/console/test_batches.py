@@ -176,6 +176,7 @@ def test_the_orderings_are_the_apis(client, world):
     ({"status": "lost"}, "Select a valid choice. lost is not one of the available choices."),
     ({"reviewer_uuid": "nobody"}, "Enter a valid UUID."),
     ({"sent_after": "yesterday"}, "Enter a valid date/time."),
+    ({"reviewer_pool_entry_uuid": "x"}, "reviewer_pool_entry_uuid: Enter a valid UUID."),
     ({"o": "reviewer"}, "Unknown ordering key 'reviewer'. Allowed: created, expires_at, sent_at, status."),
 ])
 def test_bad_filter_input_is_a_400_with_the_message_beside_the_field(client, world, params, message):

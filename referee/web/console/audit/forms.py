@@ -6,11 +6,12 @@ from django import forms
 from django.db.models import Q
 
 from referee.core.events import EventFilter
+from referee.web.console.paging import ShownFilters
 
 DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class CallEventFilter(EventFilter):
+class CallEventFilter(ShownFilters, EventFilter):
     actor = django_filters.CharFilter(method="by_actor", label="Actor (user name or name)")
     created_after = django_filters.DateFilter(field_name="created", lookup_expr="date__gte", label="From", widget=DAY)
     created_before = django_filters.DateFilter(field_name="created", lookup_expr="date__lte", label="Until", widget=DAY)
@@ -29,6 +30,3 @@ class CallEventFilter(EventFilter):
         words = Q(actor__username__icontains=value) | Q(actor__first_name__icontains=value) | Q(
             actor__last_name__icontains=value)
         return queryset.filter(words)
-
-    def shown_fields(self):
-        return [self.form[name] for name in self.SHOWN]

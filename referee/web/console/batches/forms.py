@@ -5,6 +5,7 @@ from django import forms
 
 from referee.assignments.filters import AssignmentBatchFilter
 from referee.reviewers.models import CallReviewerPool
+from referee.web.console.paging import ShownFilters
 
 # The API's `o` keys (`assignments.filters.BATCH_ORDERING`) in words.
 ORDER_CHOICES = [
@@ -16,7 +17,7 @@ ORDER_CHOICES = [
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class BatchFilter(AssignmentBatchFilter):
+class BatchFilter(ShownFilters, AssignmentBatchFilter):
     """`/api/assignment-batches/`'s filterset, its fields shown for a page: statuses and sources
     as checkboxes, the reviewer chosen among the call's pool, moments in the reader's zone. The
     call is the console's own (`call_uuid` and the pool entry's uuid are not shown)."""
@@ -35,9 +36,6 @@ class BatchFilter(AssignmentBatchFilter):
             (str(entry.reviewer.uuid), entry.reviewer.user.full_name) for entry in reviewers)])
         for name, label in (("sent_after", "Sent from"), ("sent_before", "Sent until")):
             fields[name].label, fields[name].widget = label, MOMENT
-
-    def shown_fields(self):
-        return [self.form[name] for name in self.SHOWN]
 
 
 class ActionForm(forms.Form):
