@@ -53,18 +53,12 @@ def tab(request, call):
 
 @manages_call
 def send(request, call, batch_uuid):
-    batch, form = _batch(request, call, batch_uuid), ActionForm(request.POST)
-    with refusals_on(form):
-        domain.send_batch(batch, actor=request.user)
-    return _acted(request, call, batch, Refusal(batch.pk, "send", form), SENT_MESSAGE)
+    return _without_input(request, call, batch_uuid, "send", domain.send_batch, SENT_MESSAGE)
 
 
 @manages_call
 def cancel(request, call, batch_uuid):
-    batch, form = _batch(request, call, batch_uuid), ActionForm(request.POST)
-    with refusals_on(form):
-        domain.cancel_batch(batch, actor=request.user)
-    return _acted(request, call, batch, Refusal(batch.pk, "cancel", form), CANCELLED_MESSAGE)
+    return _without_input(request, call, batch_uuid, "cancel", domain.cancel_batch, CANCELLED_MESSAGE)
 
 
 @manages_call
@@ -97,6 +91,13 @@ def reassign(request, call, item_uuid):
         # The form targets the batch's rows (redrawn after a reassign); a refusal stays in the list.
         return reswap(retarget(response, f"#alternatives-{item.uuid.hex}"), "innerHTML") if request.htmx else response
     return _done(request, call, item.batch_id, REASSIGNED_MESSAGE)
+
+
+def _without_input(request, call, batch_uuid, name: str, act, message: str):
+    batch, form = _batch(request, call, batch_uuid), ActionForm(request.POST)
+    with refusals_on(form):
+        act(batch, actor=request.user)
+    return _acted(request, call, batch, Refusal(batch.pk, name, form), message)
 
 
 def _batch(request, call, batch_uuid) -> AssignmentBatch:
