@@ -49,19 +49,24 @@ def test_the_batches_tab_is_for_the_calls_managers_support_and_staff(client, wor
         assert (action(batch, "send").split("?")[0] in page) == (role != "support")  # support sees no action
 
 
+MESSAGES = {"send": SENT_MESSAGE, "cancel": CANCELLED_MESSAGE, "extend": EXTENDED_MESSAGE}
+
+
+@pytest.mark.parametrize("name", MESSAGES)
 @role_matrix(acting(302))
-def test_sending_a_draft_is_for_managers_and_staff(client, world, role, expected):
-    batch = f.batch(world.entry)
+def test_each_batch_action_is_for_managers_and_staff(client, world, name, role, expected):
+    batch = f.batch(world.entry, status="sent" if name == "extend" else "draft")
     f.item(batch, world.proposal)
-    response = signed_in(client, role_user(world, role)).post(action(batch, "send"))
+    before = (batch.status, batch.expires_at)
+    data = {f"{batch.uuid.hex}-expires_at": later()} if name == "extend" else {}
+    response = signed_in(client, role_user(world, role)).post(action(batch, name), data)
     assert response.status_code == expected
     acted = role in ("manager", "staff")
     batch.refresh_from_db()
-    assert batch.status == (BatchStatus.SENT if acted else BatchStatus.DRAFT)
+    assert ((batch.status, batch.expires_at) != before) == acted
     if acted:
         assert response["Location"] == tab_url(world.call, "batches")
-        assert SENT_MESSAGE in html(client.get(response["Location"]))
-        assert len(outbox("reviewer_assignment_invitation")) == 1
+        assert MESSAGES[name] in html(client.get(response["Location"]))
 
 
 def test_a_sent_batch_is_sent_in_place_and_redrawn_with_its_new_status(client, world):
@@ -72,6 +77,7 @@ def test_a_sent_batch_is_sent_in_place_and_redrawn_with_its_new_status(client, w
     page = html(response)
     assert page.startswith(f'<tbody id="batch-{batch.uuid.hex}">') or f'<tbody id="batch-{batch.uuid.hex}">' in page
     assert SENT_MESSAGE in page and BatchStatus.SENT.label in page
+    assert len(outbox("reviewer_assignment_invitation")) == 1
 
 
 @pytest.mark.parametrize(("status", "name", "data", "refusal"), [
