@@ -209,3 +209,12 @@ def test_the_tab_costs_the_same_queries_for_many_batches_and_items(client, world
     add_batches(30)
     assert count_queries(client, url, {"tab": "batches"}) == before
     assert count_queries(client, url, {"tab": "batches", "page": 2}) == before
+
+
+def test_the_reviewer_filter_offers_the_pool_by_name_and_keeps_the_choice(client, world):
+    eve = f.pool_entry(world.call, f.profile(f.user("eve", first_name="<Eve>", last_name="Evil")))
+    f.pool_entry(world.other_call, f.profile(f.user("olga", first_name="Olga", last_name="Other")))
+    page = html(signed_in(client, world.manager).get(tab_url(world.call), {
+        "tab": "batches", "reviewer_uuid": str(eve.reviewer.uuid)}))
+    assert f'<option value="{eve.reviewer.uuid}" selected>&lt;Eve&gt; Evil</option>' in page
+    assert f'<option value="{world.profile.uuid}">' in page and "Olga" not in page
