@@ -9,7 +9,7 @@ from referee.assignments.domain import reassign as rules
 from referee.assignments.item_views import REASSIGNED_MESSAGE
 from referee.assignments.models import AffinityScore, AssignmentItem
 from tests import factories as f
-from tests.helpers import html, role_matrix, role_user, signed_in
+from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
 from tests.web.console.helpers import READ, acting
 
 pytestmark = pytest.mark.django_db
@@ -145,3 +145,16 @@ def test_a_full_reviewer_can_be_chosen_beyond_their_maximum(client, world, decli
                                                        "override_workload_limit": "on"})
     assert response.status_code == 302
     assert AssignmentItem.objects.get(reassigned_from=declined).pool_entry == world.ada
+
+
+def test_the_alternatives_cost_the_same_queries_for_a_bigger_pool(client, world, declined):
+    signed_in(client, world.manager)
+    alternatives = url(declined, "alternatives").split("?")[0]
+    client.get(alternatives)
+    before = count_queries(client, alternatives)
+    for _ in range(12):
+        entry = f.pool_entry(world.call, f.profile(f.user()))
+        AffinityScore.objects.create(call=world.call, reviewer=entry.reviewer, proposal=world.proposal,
+                                     affinity_score=0.5, method="combined", keyword_weight=0.4, text_weight=0.6)
+    assert count_queries(client, alternatives) == before
+    assert html(client.get(alternatives)).count('name="reviewer_pool_entry_uuid"') == 10  # the API's ten best
