@@ -22,18 +22,21 @@ def tab(request, call):
         "tables": [
             ("Proposals", _by(counts.proposals, ProposalState)),
             ("Reviewer pool", _by(counts.pool, InvitationStatus)),
-            ("Batches", _by(counts.batches, BatchStatus)),
+            ("Batches", _by(counts.batches, BatchStatus, link="?tab=batches&status=")),
             ("Proposals offered to reviewers (items)", _by(counts.items, ItemStatus)),
             ("Reviews", [*_by(counts.reviews, ReviewState),
-                         ("of them in review past their deadline", overview.overdue_reviews)]),
+                         ("of them in review past their deadline", overview.overdue_reviews,
+                          "?tab=reviews#overdue" if overview.overdue_reviews else "")]),
         ],
         "chart": _chart(overview.timeline),
     })
 
 
-def _by(counter, choices) -> list[tuple[str, int]]:
-    """Every status of `choices` with its count (zeros too: "0 declined" is news as well)."""
-    return [(label, counter[value]) for value, label in choices.choices]
+def _by(counter, choices, *, link: str = "") -> list[tuple[str, int, str]]:
+    """Every status of `choices` with its count (zeros too: "0 declined" is news as well) and,
+    given `link`, where the rows counted are listed (the status appended)."""
+    return [(label, counter[value], f"{link}{value}" if link and counter[value] else "")
+            for value, label in choices.choices]
 
 
 def _chart(timeline):
