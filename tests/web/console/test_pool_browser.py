@@ -37,6 +37,7 @@ def test_inviting_by_search_and_by_email_then_force_accepting_with_a_reason(live
     sign_in(page, live_server.url, manager)
 
     page.goto(live_server.url + tab_url(call, "pool"))
+    page.evaluate("window.stayed = true")  # gone if a form reloads the whole page
     page.get_by_label("Keyword").fill("radio")
     page.get_by_role("button", name="Search").click()
     page.get_by_role("button", name="Invite Grace Hopper").click()
@@ -65,5 +66,6 @@ def test_inviting_by_search_and_by_email_then_force_accepting_with_a_reason(live
     entry.refresh_from_db()
     assert (entry.invitation_status, entry.override_reason) == ("accepted", "Agreed on the phone")
     assert page.locator(f"#entry-{accepted.uuid} meter").get_attribute("value") == "1"
+    assert page.evaluate("window.stayed") is True  # every answer was swapped in place by htmx
     screenshots(page, "console-pool")
     assert_clean(page)
