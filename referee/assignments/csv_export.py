@@ -37,17 +37,26 @@ def lines(header, rows: Iterable) -> Iterator[str]:
         yield writer.writerow(row)
 
 
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): names come from applicants
+# and reviewers, so such a cell is written with a leading apostrophe, which spreadsheets hide.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _score(value):
     return "" if value is None else f"{value:.4f}"
 
 
 def _proposals(call) -> dict:
-    return {pk: (key, name) for pk, key, name in Proposal.objects.filter(call=call).values_list("id", "uuid", "name")}
+    return {pk: (key, _text(name)) for pk, key, name in Proposal.objects.filter(call=call).values_list("id", "uuid", "name")}
 
 
 def _reviewers(entries, key: str) -> dict:
     """(e-mail, full name) of the entries' reviewers, by `key` (an attribute of the entry)."""
-    return {getattr(e, key): (e.reviewer.user.email, e.reviewer.user.full_name)
+    return {getattr(e, key): (e.reviewer.user.email, _text(e.reviewer.user.full_name))
             for e in entries.select_related("reviewer__user").only(
                 "id", "reviewer_id", "reviewer__user__email", "reviewer__user__first_name",
                 "reviewer__user__last_name", "reviewer__user__username")}

@@ -84,6 +84,14 @@ def test_the_matrix_export_lists_the_accepted_pools_pairs_in_long_format(client,
                                (str(world.proposal2.uuid), "reviewer@example.org", "0.1000", "", "")]
 
 
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_exported_as_text(client, world):
+    world.proposal.name = "=HYPERLINK(\"http://evil.example\")"
+    world.proposal.save()
+    f.item(f.batch(world.entry), world.proposal)
+    (row,) = read_csv(signed_in(client, world.manager).get(page_url(world.call, "assignments.csv")))
+    assert row["proposal"] == "'=HYPERLINK(\"http://evil.example\")"
+
+
 def queries_of_download(client, url) -> int:
     with CaptureQueriesContext(connection) as ctx:
         b"".join(client.get(url).streaming_content)

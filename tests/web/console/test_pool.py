@@ -193,3 +193,10 @@ def test_the_search_costs_the_same_queries_for_many_hits(client, world, candidat
         profile = f.profile(f.user(), is_published=True)
         ReviewerExpertise.objects.create(profile=profile, expertise_keyword="Sorting")
     assert count_queries(client, url, {"user_name": "Tester"}) == before
+
+
+def test_an_action_returns_to_the_tab_as_it_was(client, world):
+    entry = f.pool_entry(world.call, f.profile(f.user()), status="expired")
+    query = "tab=pool&invitation_status=expired&page=1"
+    response = signed_in(client, world.manager).post(f"/call/{world.call.uuid}/manage/pool/{entry.uuid}/resend/?{query}")
+    assert response.status_code == 302 and response["Location"] == f"/call/{world.call.uuid}/manage/?{query}"

@@ -71,8 +71,9 @@ def pool_page(call, params):
     return Paginator(entries, PAGE_SIZE).get_page(params.get("page"))
 
 
-def back_to_tab(call):
-    return redirect(reverse("console", args=[call.uuid]) + "?tab=pool")
+def back_to_tab(request, call):
+    """The tab as it was (its search, filter and page ride on the action's query string)."""
+    return redirect(reverse("console", args=[call.uuid]) + "?" + (request.GET.urlencode() or "tab=pool"))
 
 
 @manages_call
@@ -87,7 +88,7 @@ def invite(request, call):
             messages.success(request, f"{entries[0].reviewer.user.full_name} is invited.")
         else:
             messages.info(request, domain.ALREADY_IN_POOL)
-        return back_to_tab(call)
+        return back_to_tab(request, call)
     return render_pool(request, call, status=400, invite_form=form)
 
 
@@ -102,7 +103,7 @@ def invite_by_email(request, call):
                                            invitation_message=data["invitation_message"])
         if not form.refused:
             messages.success(request, f"{entry.reviewer.user.full_name} ({data['email']}) is invited.")
-            return back_to_tab(call)
+            return back_to_tab(request, call)
     return render_pool(request, call, status=400, email_form=form)
 
 
@@ -122,7 +123,7 @@ def resend(request, call, entry_uuid):
     if form.refused:
         return render_pool(request, call, status=400, row_form=form, row_entry=entry.uuid)
     messages.success(request, f"The invitation to {entry.reviewer.user.full_name} is sent again.")
-    return back_to_tab(call)
+    return back_to_tab(request, call)
 
 
 @manages_call
@@ -134,5 +135,5 @@ def force_accept(request, call, entry_uuid):
             domain.force_accept(entry, actor=request.user, reason=form.cleaned_data["override_reason"])
         if not form.refused:
             messages.success(request, f"{entry.reviewer.user.full_name} is accepted into the pool on your authority.")
-            return back_to_tab(call)
+            return back_to_tab(request, call)
     return render_pool(request, call, status=400, row_form=form, row_entry=entry.uuid)
