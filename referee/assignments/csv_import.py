@@ -162,7 +162,10 @@ def check(call, rows: list[ImportRow], override_workload_limit: bool) -> ImportP
 
 def _find_proposals(call, rows) -> None:
     keys = {row.proposal_key: _uuid(row.proposal_key) for row in rows}
-    found = {p.uuid: p for p in Proposal.objects.filter(call=call, uuid__in={k for k in keys.values() if k})}
+    # Only what the checks and the preview read: not the texts of a thousand proposals.
+    proposals = Proposal.objects.filter(call=call, uuid__in={k for k in keys.values() if k}).only(
+        "id", "uuid", "name", "state", "created_by_id")
+    found = {p.uuid: p for p in proposals}
     for row in rows:
         row.proposal = found.get(keys[row.proposal_key])
         reason = refusal_for(row.proposal)
@@ -182,7 +185,9 @@ def _find_entries(call, rows) -> None:
     entry wins over another one with the same address."""
     emails = {row.reviewer_email.lower() for row in rows}
     entries = with_open_assignments(CallReviewerPool.objects.filter(call=call)).annotate(
-        email=Lower("reviewer__user__email")).filter(email__in=emails).select_related("reviewer__user")
+        email=Lower("reviewer__user__email")).filter(email__in=emails).select_related("reviewer__user").only(
+        "id", "uuid", "call_id", "reviewer_id", "invitation_status", "max_assignments", "reviewer__user__email",
+        "reviewer__user__first_name", "reviewer__user__last_name", "reviewer__user__username")
     by_email = {}
     for entry in entries.order_by("pk"):
         best = by_email.get(entry.email)
