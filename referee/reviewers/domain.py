@@ -341,13 +341,16 @@ def force_accept(entry, *, actor, reason: str) -> CallReviewerPool:
     return entry
 
 
+RESENDABLE = (Status.PENDING, Status.EXPIRED)  # the statuses whose invitation can be sent again
+
+
 @transaction.atomic
 def resend_invitation(entry, *, actor) -> CallReviewerPool:
     """pending/expired → pending with a new token and a fresh expiry (the old link stops working)."""
     days = CallAssignmentConfiguration.objects.values_list("assignment_expiration_days", flat=True).get(
         call_id=entry.call_id)
     entry = _lock_entry(entry)
-    if entry.invitation_status not in (Status.PENDING, Status.EXPIRED):
+    if entry.invitation_status not in RESENDABLE:
         raise DomainError("Only pending or expired invitations can be resent.")
     before = entry.invitation_status
     entry.invitation_status = Status.PENDING

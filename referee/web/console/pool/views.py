@@ -24,7 +24,6 @@ from referee.web.pages import refusals_on, require
 PAGE_SIZE = 50  # pool rows per page: a call can have 1,500 reviewers
 SEARCH_LIMIT = 20  # profiles shown per search; narrow the search for more
 Status = CallReviewerPool.Status
-RESENDABLE = (Status.PENDING, Status.EXPIRED)  # as `resend_invitation` allows
 
 
 def tab(request, call):
@@ -48,7 +47,7 @@ def render_pool(request, call, *, status=200, **forms):
         "statuses": Status.choices,
         "chosen_statuses": request.GET.getlist("invitation_status"),
         "page": pool_page(call, request.GET),
-        "resendable": RESENDABLE,
+        "resendable": domain.RESENDABLE,  # offer Resend where `resend_invitation` allows it
     }, status=status)
 
 
