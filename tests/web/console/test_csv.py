@@ -188,3 +188,11 @@ def test_the_preview_costs_the_same_queries_for_more_rows(client, world):
         f.item(f.batch(entry), world.proposal)
         rows += [(f.proposal(world.round), f"many{n}@example.org"), (world.proposal, f"many{n}@example.org")]
     assert preview_queries(rows) == before
+
+
+def test_a_file_over_the_limit_is_refused_beside_the_field_and_over_the_body_limit_still_a_400(client, world):
+    signed_in(client, world.manager)
+    response = upload(client, world.call, "proposal_uuid,reviewer_email\n" + "x" * 930_000)
+    assert response.status_code == 400 and "The file is larger than 900 KiB: split it." in html(response)
+    assert upload(client, world.call, "x" * 1_100_000).status_code == 400
+    assert not AssignmentItem.objects.exists()

@@ -6,7 +6,7 @@ from referee.assignments.csv_import import MAX_FILE_BYTES
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(required=False, label="CSV file",
+    file = forms.FileField(required=False, label="CSV file", widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
                            help_text="Columns proposal_uuid and reviewer_email (others are ignored: an exported "
                                      f"assignments file can be edited and imported). At most {MAX_FILE_BYTES // 1024} KiB.")
     # The previewed file's text, posted back by the apply button: applying checks it all again.
