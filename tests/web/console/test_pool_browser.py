@@ -40,6 +40,9 @@ def test_inviting_by_search_and_by_email_then_force_accepting_with_a_reason(live
     page.evaluate("window.stayed = true")  # gone if a form reloads the whole page
     page.get_by_label("Keyword").fill("radio")
     page.get_by_role("button", name="Search").click()
+    page.locator("#search-results").wait_for()
+    screenshots(page, "console-pool-search")
+    assert_clean(page)
     page.get_by_role("button", name="Invite Grace Hopper").click()
     page.get_by_text("Grace Hopper is invited.").wait_for()
     assert CallReviewerPool.objects.get(call=call, reviewer=grace).invitation_status == "pending"
