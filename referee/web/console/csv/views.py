@@ -5,6 +5,7 @@ read, and the import's preview and apply through `assignments.csv_import.import_
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET
 
 from referee.assignments import csv_export
@@ -69,8 +70,9 @@ def import_file(request, call):
                 raise
         if not form.refused:
             if applying:
-                messages.success(request, f"{plan.items_created} assignments created in draft batches "
-                                          f"({plan.counts['unchanged']} rows already assigned).")
+                unchanged = plan.counts["unchanged"]
+                messages.success(request, f"{plan.items_created} assignments created in draft batches; "
+                                          f"{unchanged} line{pluralize(unchanged)} already assigned, unchanged.")
                 return redirect("console-csv", uuid=call.uuid)
             return render_page(request, call, plan=plan, checked=checked)
     return render_page(request, call, form=form, plan=plan, checked=checked, status=400)
