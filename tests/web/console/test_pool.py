@@ -30,13 +30,17 @@ def candidate(world):
 
 @role_matrix(READ)
 def test_the_pool_tab_is_for_managers_support_and_staff(client, world, role, expected):
+    f.pool_entry(world.call, f.profile(f.user("penny")), status="pending")
     response = signed_in(client, role_user(world, role)).get(tab_url(world.call, "pool"))
     assert response.status_code == expected
     if expected == 200:
         page = html(response)
-        assert world.reviewer.full_name in page
+        assert world.reviewer.full_name in page and "Penny Tester" in page
         # Support reads: no invitation forms, no action buttons.
-        assert ("Invite by e-mail" in page) == (role != "support")
+        for action in ("Invite by e-mail", "Resend", "Force-accept", "/manage/pool/"):
+            assert (action in page) == (role != "support"), action
+    else:
+        assert "Penny Tester" not in html(response)
 
 
 @role_matrix(acting(302))
