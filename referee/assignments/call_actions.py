@@ -9,13 +9,14 @@ from rest_framework.response import Response
 
 from referee.api.permissions import require_manager
 from referee.assignments import domain
+from referee.assignments.csv_actions import CsvImportCallActions
 from referee.assignments.engine_actions import EngineCallActions
 from referee.assignments.serializers import ManualAssignmentResultSerializer, ManualAssignmentSerializer
 
 
-class AssignmentCallActions(EngineCallActions):
+class AssignmentCallActions(CsvImportCallActions, EngineCallActions):
     """Manual assignment here; the engine's actions (generation, affinities, send-all) come
-    from `EngineCallActions`."""
+    from `EngineCallActions`, the CSV import from `CsvImportCallActions`."""
 
     @extend_schema(request=ManualAssignmentSerializer, responses=ManualAssignmentResultSerializer,
                    operation_id="proposal_protected_calls_create_manual_assignment")  # the client's name
