@@ -82,8 +82,8 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         result = GenerationResult()
         candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
         progress.check()
-        solution = solve(candidates.problem, config.algorithm)
-        progress.check()
+        # The solver reports each pricing round: a job cancelled meanwhile stops it there.
+        solution = solve(candidates.problem, config.algorithm, progress=lambda done, total: progress.check())
         pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:

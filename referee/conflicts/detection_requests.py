@@ -16,7 +16,7 @@ from referee.core.workers import require_worker
 ALREADY_RUNNING = "A conflict detection job is already pending or running for this call."
 NOT_ACTIVE = "This detection job has already {state}: only a pending or running job can be cancelled."
 CANCELLED = ("Cancelled by {name} after {processed} of {total} reviewer × proposal pairs were checked. The "
-             "{found} conflicts found in them are kept; the other pairs were not checked. Start a new detection "
+             "conflicts found in them ({found}) are kept; the other pairs were not checked. Start a new detection "
              "to check every pair.")
 
 
