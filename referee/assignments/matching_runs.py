@@ -31,12 +31,13 @@ AFFINITY_STEP = "Bringing the affinity scores up to date"
 STEPS = {MatchingJobKind.AFFINITIES: affinities.STEPS, MatchingJobKind.GENERATION: 2}
 
 
-def run_job(job_id: int) -> MatchingJob:
+def run_job(job_id: int) -> MatchingJob | None:
     """What the task runs: pending → running → completed (or failed; cancelled meanwhile stays)."""
     with transaction.atomic():
-        job = MatchingJob.objects.select_for_update(of=("self",)).select_related("call", "created_by").get(pk=job_id)
-        if job.state != State.PENDING:
-            return job  # cancelled or failed before it started, or a redelivered task
+        job = (MatchingJob.objects.select_for_update(of=("self",)).select_related("call", "created_by")
+               .filter(pk=job_id).first())
+        if job is None or job.state != State.PENDING:
+            return job  # deleted (with its call); cancelled or failed before it started; or a redelivered task
         job.state, job.started_at = State.RUNNING, timezone.now()
         job.save(update_fields=["state", "started_at", "modified"])
     progress = JobProgress(job)

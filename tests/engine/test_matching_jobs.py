@@ -143,6 +143,11 @@ class TestCancel:
         assert (event.actor, event.from_state, event.to_state, event.call) == (
             scored.manager, "pending", "cancelled", scored.call)
 
+    def test_the_task_of_a_deleted_job_does_nothing(self, world):
+        job = MatchingJob.objects.create(call=world.call, kind="affinities")
+        job.delete()
+        assert matching_runs.run_job(job.id) is None
+
     @pytest.mark.parametrize("state", ["completed", "failed", "cancelled"])
     def test_a_finished_job_is_refused_in_words(self, world, state):
         job = MatchingJob.objects.create(call=world.call, kind="generation", state=state)
