@@ -6,6 +6,7 @@ result in one transaction, at whose end `JobProgress.finish` locks the job row a
 completed. A cancellation that comes first stops the work there and rolls that transaction back,
 so nothing is written; one that comes later waits for the lock and finds the job completed."""
 
+import json
 import logging
 import uuid
 
@@ -109,12 +110,17 @@ class JobProgress(Progress):
             raise Cancelled
         now = timezone.now()
         MatchingJob.objects.filter(pk=job.pk).update(state=State.COMPLETED, processed=job.total, stage="",
-                                                     result=result, completed_at=now, modified=now)
+                                                     result=_plain(result), completed_at=now, modified=now)
 
     def _write(self, **fields) -> None:
         if not MatchingJob.objects.filter(pk=self.job.pk, state=State.RUNNING).update(**fields,
                                                                                      modified=timezone.now()):
             raise Cancelled
+
+
+def _plain(result: dict) -> dict:
+    """The result as JSON holds it: numbers the engine computed with numpy become plain ones."""
+    return json.loads(json.dumps(result, default=lambda value: value.item()))
 
 
 class AffinityStep(Progress):

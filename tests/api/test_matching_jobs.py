@@ -3,6 +3,8 @@
 commit do not run here (the test's transaction never commits), so started jobs stay pending."""
 
 import pytest
+import yaml
+from django.core.management import call_command
 
 from referee.assignments.models import MatchingJob
 from referee.core.models import AuditEvent, WorkerHeartbeat
@@ -184,3 +186,15 @@ class TestCancel:
         assert response.status_code == 400
         assert response.json() == {
             "detail": f"This job has already {state}: only a pending or running job can be cancelled."}
+
+
+def test_the_schema_documents_the_jobs(tmp_path):
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    paths = yaml.safe_load(target.read_text())["paths"]
+    assert {"get"} <= set(paths["/api/matching-jobs/"]) and "get" in paths["/api/matching-jobs/{uuid}/"]
+    for path in ("/api/matching-jobs/{uuid}/cancel/", "/api/coi-detection-jobs/{uuid}/cancel/"):
+        assert set(paths[path]["post"]["responses"]) >= {"200", "400", "403", "404"}, path
+    for action in ("start-affinity-job", "start-generation-job"):
+        responses = paths[f"/api/proposal-protected-calls/{{uuid}}/{action}/"]["post"]["responses"]
+        assert responses["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchingJob"}

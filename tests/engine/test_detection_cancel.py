@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from waldur_api_client.models import COIDetectionJob as ClientJob
 
 from referee.conflicts.detection import run_detection
 from referee.conflicts.detection_requests import cancel_detection
@@ -34,6 +35,7 @@ class TestCancelEndpoint:
         job = COIDetectionJob.objects.create(call=world.call, state="running", total_pairs=10, processed_pairs=4,
                                              conflicts_found=1)
         body = client_for(world.manager).post(url(job)).json()
+        assert ClientJob.from_dict(body).state.value == "cancelled"  # Waldur's client parses the answer
         assert body["state"] == "cancelled" and body["completed_at"] is not None
         assert body["error_message"] == (
             "Cancelled by Manager Tester after 4 of 10 reviewer × proposal pairs were checked. The conflicts "

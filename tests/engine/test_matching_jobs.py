@@ -4,11 +4,13 @@ work before it writes. Runs here are the task's own code, run after commit (eage
 
 import threading
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test import TestCase
 
 from referee.assignments import matching_runs
+from referee.assignments.engine_serializers import GenerateAssignmentsResponseSerializer
 from referee.assignments.matching_jobs import (
     ALREADY_RUNNING,
     NAMES,
@@ -30,7 +32,7 @@ from referee.core.errors import DomainError
 from referee.reviewers.models import ReviewerExpertise
 from tests import factories as f
 from tests.engine.test_generation import build_call
-from tests.helpers import events
+from tests.helpers import client_for, events
 
 pytestmark = pytest.mark.django_db
 AFFINITY_ALREADY = "The affinity computation is already pending or running for this call."
@@ -96,6 +98,19 @@ class TestGenerationJob:
         assert item.proposal == w.proposals[0] and item.batch.created_by == w.manager
         [generated] = events("ASSIGNMENTS_GENERATED")
         assert generated.actor == w.manager
+
+    def test_its_result_reads_as_generate_assignments_answer(self):
+        w = build_call(2, 2)
+        job = run_now(start_generation_job, w.call, user=w.manager)
+        body = client_for(w.manager).get(f"/api/matching-jobs/{job.uuid.hex}/").json()
+        assert set(body["result"]) == set(GenerateAssignmentsResponseSerializer().fields)
+        assert body["result"]["preview_uuid"] == GenerationPreview.objects.get().uuid.hex
+
+    def test_numbers_computed_with_numpy_are_stored_as_plain_json(self, world):
+        job = MatchingJob.objects.create(call=world.call, kind="affinities", state="running", total=3)
+        matching_runs.JobProgress(job).finish({"computed_count": np.int64(4), "share": np.float32(0.5)})
+        job.refresh_from_db()
+        assert (job.state, job.processed, job.result) == ("completed", 3, {"computed_count": 4, "share": 0.5})
 
     def test_an_error_fails_the_job_in_words_and_writes_nothing(self):
         w = build_call(2, 2)
