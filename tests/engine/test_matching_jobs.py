@@ -244,29 +244,31 @@ class TestCancelWhileRunning:
             assert not model.objects.exists(), model
         assert not events("ASSIGNMENTS_GENERATED")
 
-    def test_each_step_is_committed_as_the_run_goes(self, scored):
-        """What another connection reads while the job runs: processed growing step by step."""
-        job = MatchingJob.objects.create(call=scored.call, kind="affinities", total=3, created_by=scored.manager)
-        seen = []
 
-        def watch(execute, sql, params, many, context):
-            result = execute(sql, params, many, context)
-            if sql.startswith('UPDATE "assignments_matchingjob"') and not connection.in_atomic_block:
-                seen.append(MatchingJob.objects.values_list("state", "processed", "stage").get(pk=job.pk))
-            return result
-
-        with connection.execute_wrapper(watch):
-            matching_runs.run_job(job.id)
-        assert seen == [("running", 0, "Loading the proposals' and reviewers' texts"),
-                        ("running", 1, "Scoring 2 proposals × 1 reviewers"), ("running", 2, "Writing 2 scores")]
-        job.refresh_from_db()
-        assert (job.state, job.processed, job.stage) == ("completed", 3, "")
-
-
-def test_a_generation_reports_the_affinities_it_brings_up_to_date_as_its_first_step(scored):
+def test_a_generation_brings_a_stale_affinity_cache_up_to_date_first(scored):
     job = run_now(start_generation_job, scored.call, user=scored.manager)
     assert job.state == "completed" and AffinityScore.objects.filter(call=scored.call).count() == 2
     assert job.result["proposals_processed"] == 2
     f.proposal(scored.round, created_by=scored.applicant)  # the cache is stale again
     job = run_now(start_generation_job, scored.call, user=scored.manager)
     assert job.state == "completed" and AffinityScore.objects.filter(call=scored.call).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_step_is_committed_as_the_run_goes(scored):
+    """What another connection reads while the job runs: processed growing step by step."""
+    job = MatchingJob.objects.create(call=scored.call, kind="affinities", total=3, created_by=scored.manager)
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith('UPDATE "assignments_matchingjob"') and not connection.in_atomic_block:
+            seen.append(MatchingJob.objects.values_list("state", "processed", "stage").get(pk=job.pk))
+        return result
+
+    with connection.execute_wrapper(watch):
+        matching_runs.run_job(job.id)
+    assert seen == [("running", 0, "Loading the proposals' and reviewers' texts"),
+                    ("running", 1, "Scoring 2 proposals × 1 reviewers"), ("running", 2, "Writing 2 scores")]
+    job.refresh_from_db()
+    assert (job.state, job.processed, job.stage) == ("completed", 3, "")

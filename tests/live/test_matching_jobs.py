@@ -1,6 +1,7 @@
 """Matching jobs in the production topology (issue 13): gunicorn and a separate Celery worker on
 PostgreSQL and Redis. Starting a job answers 202 at once; the worker runs it while its progress
-is read over HTTP, step after step up to the total; a cancelled job leaves nothing written."""
+is read over HTTP, step after step up to the total; a cancelled job leaves nothing written. (On
+`referee serve`, the embedded default: tests/live/test_jobs.py.)"""
 
 import time
 
@@ -85,3 +86,4 @@ def test_a_deployment_cancelled_while_it_scores_writes_nothing(served):
     wait_until(lambda: MatchingJob.objects.get(uuid=again.json()["uuid"]).state == "completed", 120,
                what="the next generation to complete")
     assert ProposedAssignment.objects.filter(call=call, is_deployed=False).exists()
+
