@@ -16,6 +16,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from referee.assignments.models import AffinityScore
+from referee.assignments.progress import SILENT, Progress
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.matching.affinity import ReviewerText, compute_affinity
 from referee.reviewers.enums import InvitationStatus
@@ -82,11 +83,13 @@ def _reviewer_texts(entries) -> tuple[list[ReviewerText], list[list[int]]]:
             [publication_ids[e.reviewer_id] for e in entries])
 
 
-def _compute(call, config) -> AffinityMatrix:
+def _compute(call, config, progress: Progress = SILENT) -> AffinityMatrix:
+    progress.step("Loading the proposals' and reviewers' texts")
     proposals = list(scored_proposals(call).only("id", "name", "project_summary", "description"))
     entries = list(scored_entries(call))
     texts = [proposal_text(p.name, p.project_summary, p.description) for p in proposals]
     reviewers, publication_ids = _reviewer_texts(entries)
+    progress.step(f"Scoring {len(proposals)} proposals × {len(entries)} reviewers")
     if proposals and entries:
         result = compute_affinity(
             texts, reviewers, method=config.affinity_method,
@@ -110,9 +113,13 @@ def _publication_ids(positions: np.ndarray, ids_per_entry: list[list[int]]) -> n
     return table[np.arange(positions.shape[1]), positions]
 
 
-def compute_affinities(call) -> int:
+# The steps `_refresh` reports: texts loaded, pairs scored, scores written.
+STEPS = 3
+
+
+def compute_affinities(call, progress: Progress = SILENT) -> int:
     """`compute-affinities`: recompute every pair and return how many scores are stored."""
-    return _refresh(call).affinity.size
+    return _refresh(call, progress).affinity.size
 
 
 def current_affinities(call) -> AffinityMatrix:
@@ -132,13 +139,13 @@ def current_affinities(call) -> AffinityMatrix:
     return _refresh(call)
 
 
-def refresh_if_stale(call) -> None:
+def refresh_if_stale(call, progress: Progress = SILENT) -> None:
     """Bring the cache up to date before a caller takes the call's locks (generation), so that
     the scoring runs outside them; the caller's own `current_affinities` then only reads it."""
     entries = list(scored_entries(call))
     n_pairs = scored_proposals(call).count() * len(entries)
     if _changed_since_cached(call, entries, n_pairs=n_pairs):
-        _refresh(call)
+        _refresh(call, progress)
 
 
 def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
@@ -209,7 +216,7 @@ def _positions(ids, values: np.ndarray) -> np.ndarray:
     return np.where(keys[order][at] == values, order[at], -1)
 
 
-def _refresh(call) -> AffinityMatrix:
+def _refresh(call, progress: Progress = SILENT) -> AffinityMatrix:
     """Compute all pairs, replace the call's rows, set each entry's `expertise_match_score` to
     its mean affinity.
 
@@ -218,9 +225,13 @@ def _refresh(call) -> AffinityMatrix:
     rather than lost. Only the replacement is serialised per call by the MatchingConfiguration lock
     (§7): two refreshes at once would otherwise both insert every pair. On SQLite a write lock is
     the whole database's, and scoring a large call inside it stalled every other writer for as
-    long as the scoring took."""
+    long as the scoring took.
+
+    `progress` hears of each step (STEPS); its `finish`, inside the transaction that replaces the
+    rows, is the last moment a job may stop it: a cancelled job leaves the old rows in place."""
     computed_at = timezone.now()
-    matrix = _compute(call, MatchingConfiguration.objects.get(call=call))
+    matrix = _compute(call, MatchingConfiguration.objects.get(call=call), progress)
+    progress.step(f"Writing {matrix.affinity.size} scores")
     with transaction.atomic():
         config = MatchingConfiguration.objects.select_for_update().get(call=call)
         if config.modified > computed_at:  # the method or weights changed while we scored
@@ -230,6 +241,7 @@ def _refresh(call) -> AffinityMatrix:
         for entry, mean in zip(matrix.entries, means, strict=True):
             entry.expertise_match_score = None if mean is None else round(float(mean), 4)
         CallReviewerPool.objects.bulk_update(matrix.entries, ["expertise_match_score"], batch_size=1000)
+        progress.finish({"computed_count": int(matrix.affinity.size)})
         return matrix
 
 

@@ -9,7 +9,7 @@ call rather than by lists of ids), so the query count does not grow with proposa
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from django.db import IntegrityError, transaction
@@ -21,6 +21,7 @@ from referee.assignments.candidates import Candidates, build_candidates
 from referee.assignments.diagnosis import Findings, diagnose_generation
 from referee.assignments.enums import BatchSource, BatchStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.progress import SILENT, Progress
 from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
@@ -72,16 +73,20 @@ class Pair:
 
 
 def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_proposal=None,
-                         dry_run=False) -> GenerationResult:
+                         dry_run=False, progress: Progress = SILENT) -> GenerationResult:
     """Assign reviewers to the call's open proposals (or to `proposal_uuids`), topping up what
     active items already cover. With `dry_run` only the preview rows are replaced, and the
-    preview is stored so that `deploy_preview` can create exactly them."""
+    preview is stored so that `deploy_preview` can create exactly them. A job's `progress` may
+    stop the run until its result is written (progress.py)."""
     refresh_if_stale(call)  # scoring is the slow part: not under the locks below
+    progress.step("Choosing the assignments: candidates, solve, write")
     with transaction.atomic():
         config = _lock(call)
         result = GenerationResult()
         candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
-        solution = solve(candidates.problem, config.algorithm)
+        progress.check()
+        # The solver reports each pricing round: a job cancelled meanwhile stops it there.
+        solution = solve(candidates.problem, config.algorithm, progress=lambda done, total: progress.check())
         pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
@@ -93,10 +98,12 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
                 report={key: getattr(result, key) for key in REPORTED},
                 proposal_uuids=proposal_uuids, reviewers_per_proposal=reviewers_per_proposal)
             result.preview_uuid = preview.uuid.hex
+            progress.finish(asdict(result))
             return result
         previews.discard(call)  # its rows were just replaced
         result.batches_created, result.items_created = _deploy(call, pairs, user)
         _record_generated(call, user, config, result)
+        progress.finish(asdict(result))
         return result
 
 
