@@ -60,7 +60,7 @@ def test_inviting_by_search_is_for_managers_and_staff(client, world, candidate, 
                                     {"affiliation": "navy"}, {"affiliation": "computing"}])
 def test_the_search_finds_profiles_by_name_keyword_or_affiliation(client, world, candidate, search):
     other = f.profile(f.user("alan", first_name="Alan", last_name="Turing"), is_published=True)
-    page = html(signed_in(client, world.manager).get(tab_url(world.call, "pool"), search))
+    page = html(signed_in(client, world.manager).get(tab_url(world.call), {"tab": "pool", **search}))
     results = page[page.index('id="search-results"'):]
     assert "Grace Hopper" in results and f'value="{candidate.uuid}"' in results
     assert other.user.full_name not in results
@@ -68,7 +68,7 @@ def test_the_search_finds_profiles_by_name_keyword_or_affiliation(client, world,
 
 def test_the_search_shows_members_with_their_status_instead_of_an_invite_button(client, world, candidate):
     f.pool_entry(world.call, candidate, status="declined")
-    page = html(signed_in(client, world.manager).get(tab_url(world.call, "pool"), {"user_name": "Grace"}))
+    page = html(signed_in(client, world.manager).get(tab_url(world.call), {"tab": "pool", "user_name": "Grace"}))
     results = page[page.index('id="search-results"'):]
     assert "Declined" in results and f'value="{candidate.uuid}"' not in results
 
@@ -76,7 +76,7 @@ def test_the_search_shows_members_with_their_status_instead_of_an_invite_button(
 def test_an_unpublished_profile_is_not_found(client, world, candidate):
     candidate.is_published = False
     candidate.save()
-    page = html(signed_in(client, world.manager).get(tab_url(world.call, "pool"), {"user_name": "Grace"}))
+    page = html(signed_in(client, world.manager).get(tab_url(world.call), {"tab": "pool", "user_name": "Grace"}))
     assert "No profile matches" in page
 
 
@@ -172,7 +172,7 @@ def test_each_reviewer_shows_the_open_load_the_workload_rule_counts(client, worl
 
 def test_the_pool_filters_by_status(client, world):
     pending = f.pool_entry(world.call, f.profile(f.user("penny")), status="pending")
-    page = html(signed_in(client, world.manager).get(tab_url(world.call, "pool"), {"invitation_status": "pending"}))
+    page = html(signed_in(client, world.manager).get(tab_url(world.call), {"tab": "pool", "invitation_status": "pending"}))
     listed = page[page.index('id="pool-list"'):]
     assert f"entry-{pending.uuid}" in listed and f"entry-{world.entry.uuid}" not in listed
 
@@ -185,18 +185,18 @@ def test_the_pool_is_paged_at_a_constant_query_count(client, world):
         entry = f.pool_entry(world.call, f.profile(f.user()))
         f.item(f.batch(entry), world.proposal)
     assert count_queries(client, url) == before
-    page = html(client.get(url, {"page": 2}))
+    page = html(client.get(url, {"tab": "pool", "page": 2}))
     assert "page 2 of 2" in page
 
 
 def test_the_search_costs_the_same_queries_for_many_hits(client, world, candidate):
-    url = tab_url(world.call, "pool")
-    signed_in(client, world.manager).get(url, {"user_name": "Tester"})
-    before = count_queries(client, url, {"user_name": "Tester"})
+    url, search = tab_url(world.call), {"tab": "pool", "user_name": "Tester"}
+    signed_in(client, world.manager).get(url, search)
+    before = count_queries(client, url, search)
     for _ in range(5):
         profile = f.profile(f.user(), is_published=True)
         ReviewerExpertise.objects.create(profile=profile, expertise_keyword="Sorting")
-    assert count_queries(client, url, {"user_name": "Tester"}) == before
+    assert count_queries(client, url, search) == before
 
 
 def test_an_action_returns_to_the_tab_as_it_was(client, world):
