@@ -1,0 +1,142 @@
+"""What the console's Assignments tab shows of a call's preview (issue 13): its pairs, a page of
+proposals at a time, each pair with why it was chosen; and the numbers of its plots (each
+proposal's total affinity, the reviewers' loads against their bounds, coverage).
+
+Every query reads whole sets (the page's proposals, the call's rows grouped), so the count does
+not grow with the preview."""
+
+from dataclasses import dataclass, field
+
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Sum
+
+from referee.assignments.models import AffinityScore, GenerationPreview, ProposedAssignment
+from referee.assignments.workload import subquery_count, with_open_assignments
+from referee.calls.models import Proposal
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
+
+PROPOSALS_PER_PAGE = 20
+
+
+@dataclass
+class PairExplanation:
+    """Why a pair: the fields of `explanations.explain_pairs`, filled here with what the
+    affinity cache and the bids hold (no matched keywords or publication yet)."""
+
+    affinity: float | None
+    keyword_score: float | None
+    text_score: float | None
+    matched_keywords: list = field(default_factory=list)
+    best_publication: dict | None = None
+    bid: str | None = None
+    summary: str = ""
+
+
+@dataclass
+class PreviewPair:
+    row: ProposedAssignment
+    why: PairExplanation
+
+
+@dataclass
+class PreviewProposal:
+    proposal: Proposal
+    total: float
+    pairs: list[PreviewPair]
+
+
+@dataclass
+class PreviewPage:
+    preview: GenerationPreview
+    page: object  # the Paginator page of proposal ids
+    proposals: list[PreviewProposal]
+
+
+@dataclass
+class ReviewerLoad:
+    entry: CallReviewerPool
+    open_assignments: int
+    previewed: int
+    minimum: int
+    maximum: int
+
+    @property
+    def load(self) -> int:
+        return self.open_assignments + self.previewed
+
+
+def current_preview(call) -> GenerationPreview | None:
+    return GenerationPreview.objects.filter(call=call).first()
+
+
+def preview_page(call, preview: GenerationPreview, number) -> PreviewPage:
+    """One page of the preview's proposals (by name) with their pairs, best first."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=preview.deployed_at is not None)
+    if preview.deployed_at is not None:  # the rows this preview's deployment marked
+        rows = rows.filter(deployed_at__range=(preview.created, preview.deployed_at))
+    ids = (Proposal.objects.filter(id__in=rows.values("proposal_id")).order_by("name", "id")
+           .values_list("id", flat=True))
+    page = Paginator(ids, PROPOSALS_PER_PAGE).get_page(number)
+    on_page = list(page.object_list)
+    pairs = list(rows.filter(proposal_id__in=on_page).select_related("reviewer__user").order_by("proposal_id", "rank"))
+    why = explain_pairs(call, [(r.proposal_id, r.reviewer_id) for r in pairs])
+    proposals = Proposal.objects.in_bulk(on_page)
+    grouped = {key: [] for key in on_page}
+    for row in pairs:
+        grouped[row.proposal_id].append(PreviewPair(row, why[(row.proposal_id, row.reviewer_id)]))
+    return PreviewPage(preview, page, [
+        PreviewProposal(proposals[key], round(sum(p.row.affinity_score for p in grouped[key]), 4), grouped[key])
+        for key in on_page])
+
+
+def explain_pairs(call, pairs) -> dict:
+    """{(proposal id, profile id): PairExplanation} in two queries, whatever the number of pairs."""
+    pairs = list(pairs)
+    proposal_ids = {p for p, _ in pairs}
+    scores = {(p, r): (a, k, t) for p, r, a, k, t in AffinityScore.objects.filter(
+        call=call, proposal_id__in=proposal_ids).values_list(
+        "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score")}
+    bids = {(p, r): bid for p, r, bid in ReviewerBid.objects.filter(proposal_id__in=proposal_ids).values_list(
+        "proposal_id", "reviewer_id", "bid")}
+    found = {}
+    for pair in pairs:
+        affinity, keyword, text = scores.get(pair, (None, None, None))
+        bid = bids.get(pair)
+        found[pair] = PairExplanation(affinity, keyword, text, bid=bid, summary=_summary(affinity, keyword, text, bid))
+    return found
+
+
+def _summary(affinity, keyword, text, bid) -> str:
+    if affinity is None:
+        return "No affinity was computed for this pair."
+    parts = [f"Affinity {affinity:.2f}"]
+    if keyword is not None and text is not None:
+        parts.append(f"from keywords {keyword:.2f} and text {text:.2f}")
+    sentence = " ".join(parts)
+    return sentence + (f"; the reviewer bid “{ReviewerBid.Bid(bid).label}”." if bid else "; no bid.")
+
+
+def proposal_totals(call, preview: GenerationPreview) -> list[tuple[str, float]]:
+    """(proposal name, total affinity of its previewed reviewers), the proposals the run left
+    without any reviewer included at 0."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False).values("proposal_id", "proposal__name")
+    totals = {(r["proposal_id"], r["proposal__name"]): r["total"] for r in rows.annotate(total=Sum("affinity_score"))}
+    named = {name for _, name in totals}
+    empty = [(s["proposal_name"], 0.0) for s in preview.report.get("skipped_proposals", [])
+             if s.get("required") and not s.get("assigned") and s["proposal_name"] not in named]
+    return [(name, float(total)) for (_, name), total in totals.items()] + empty
+
+
+def reviewer_loads(call, config) -> list[ReviewerLoad]:
+    """Every accepted reviewer's load once the preview is deployed, against the bounds
+    generation uses: the call's minimum and min(call maximum, their own max_assignments)."""
+    previewed = ProposedAssignment.objects.filter(call=call, is_deployed=False, reviewer=OuterRef("reviewer"))
+    entries = (with_open_assignments(CallReviewerPool.objects.filter(
+        call=call, invitation_status=CallReviewerPool.Status.ACCEPTED))
+        .annotate(previewed=subquery_count(previewed, "reviewer")).select_related("reviewer__user").order_by("id"))
+    return [ReviewerLoad(e, e.current_assignments, e.previewed, config.min_proposals_per_reviewer,
+                         min(config.max_proposals_per_reviewer, e.max_assignments)) for e in entries]
+
+
+def pair_count(call) -> int:
+    return ProposedAssignment.objects.filter(call=call, is_deployed=False).aggregate(n=Count("id"))["n"]
