@@ -92,11 +92,12 @@ def preview_page(call, preview: GenerationPreview, number) -> PreviewPage:
 def explain_pairs(call, pairs) -> dict:
     """{(proposal id, profile id): PairExplanation} in two queries, whatever the number of pairs."""
     pairs = list(pairs)
-    proposal_ids = {p for p, _ in pairs}
-    scores = {(p, r): (a, k, t) for p, r, a, k, t in AffinityScore.objects.filter(
-        call=call, proposal_id__in=proposal_ids).values_list(
+    # Both sides narrow the rows (the page's proposals × the page's reviewers), not a whole row
+    # of the affinity matrix per proposal.
+    among = {"proposal_id__in": {p for p, _ in pairs}, "reviewer_id__in": {r for _, r in pairs}}
+    scores = {(p, r): (a, k, t) for p, r, a, k, t in AffinityScore.objects.filter(call=call, **among).values_list(
         "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score")}
-    bids = {(p, r): bid for p, r, bid in ReviewerBid.objects.filter(proposal_id__in=proposal_ids).values_list(
+    bids = {(p, r): bid for p, r, bid in ReviewerBid.objects.filter(**among).values_list(
         "proposal_id", "reviewer_id", "bid")}
     found = {}
     for pair in pairs:

@@ -17,6 +17,7 @@ from referee.assignments.domain.undo import undo_generation
 from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
+from referee.calls.models import MatchingConfiguration
 from referee.web import plots
 from referee.web.console.access import manages_call, reads_call
 from referee.web.console.assignments.forms import ActionForm, AddForm, GenerateForm, PreviewForm, RemoveForm, SwapForm
@@ -44,74 +45,80 @@ def compare(request, call):
 
 @manages_call
 def generate(request, call):
-    form = GenerateForm(request.POST, config=call.matching_config)
-    if form.is_valid():
-        with refusals_on(form):
-            # engine-jobs: becomes start_generation_job(call, user=..., dry_run=True, ...) once it lands.
-            generate_preview(call, user=request.user, algorithm=form.cleaned_data["algorithm"],
-                             reviewers_per_proposal=form.cleaned_data["reviewers_per_proposal"])
-    return _answered(request, call, form, "generate_form", "Preview ready: nothing is sent until you deploy it.")
+    def act(data):
+        # engine-jobs: becomes start_generation_job(call, user=..., dry_run=True, ...) once it lands.
+        generate_preview(call, user=request.user, algorithm=data["algorithm"],
+                         reviewers_per_proposal=data["reviewers_per_proposal"])
+        return "Preview ready: nothing is sent until you deploy it."
+
+    return _act(request, call, GenerateForm(request.POST, config=call.matching_config), "generate_form", act)
 
 
 @manages_call
 def deploy(request, call):
-    form = PreviewForm(request.POST)
-    if form.is_valid():
-        with refusals_on(form):
-            result = deploy_preview(call, user=request.user, preview_uuid=form.cleaned_data["preview"])
-            form.done = f"Deployed: {result.items_created} draft items, {result.batches_created} new draft batches."
-    return _answered(request, call, form, "deploy_form", getattr(form, "done", ""))
+    def act(data):
+        result = deploy_preview(call, user=request.user, preview_uuid=data["preview"])
+        return f"Deployed: {result.items_created} draft items, {result.batches_created} new draft batches."
+
+    return _act(request, call, PreviewForm(request.POST), "deploy_form", act)
 
 
 @manages_call
 def undo(request, call):
-    form = ActionForm(request.POST)
-    with refusals_on(form):
+    def act(data):
         result = undo_generation(call, actor=request.user)
-        form.done = (f"Undone: {result.items_withdrawn} draft items withdrawn, {result.batches_deleted} draft "
-                     "batches deleted. The preview is back and can be edited or deployed again.")
-    return _answered(request, call, form, "undo_form", getattr(form, "done", ""))
+        return (f"Undone: {result.items_withdrawn} draft items withdrawn, {result.batches_deleted} draft batches "
+                "deleted. The preview is back and can be edited or deployed again.")
+
+    return _act(request, call, ActionForm(request.POST), "undo_form", act)
 
 
 @manages_call
 def send_all(request, call):
-    form = ActionForm(request.POST)
-    with refusals_on(form):
+    def act(data):
         result = send_all_batches(call, actor=request.user)
-        form.done = f"Sent {result['batches_sent']} batches" + (
+        return f"Sent {result['batches_sent']} batches" + (
             f"; {result['skipped']} could not be sent (see the Batches tab)." if result["skipped"] else ".")
-    return _answered(request, call, form, "send_form", getattr(form, "done", ""))
+
+    return _act(request, call, ActionForm(request.POST), "send_form", act)
 
 
 @manages_call
 def remove(request, call):
-    form = RemoveForm(request.POST)
-    if form.is_valid():
-        with refusals_on(form):
-            remove_pair(call, actor=request.user, pair_uuid=form.cleaned_data["pair"], reason=form.cleaned_data["reason"])
-    return _answered(request, call, form, "remove_form", "Pair removed from the preview.")
+    def act(data):
+        remove_pair(call, actor=request.user, pair_uuid=data["pair"], reason=data["reason"])
+        return "Pair removed from the preview."
+
+    return _act(request, call, RemoveForm(request.POST), "remove_form", act)
 
 
 @manages_call
 def add(request, call):
-    form = AddForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        with refusals_on(form):
-            add_pair(call, actor=request.user, proposal_uuid=data["proposal"], pool_entry_uuid=data["reviewer"],
-                     reason=data["reason"])
-    return _answered(request, call, form, "add_form", "Pair added to the preview.")
+    def act(data):
+        add_pair(call, actor=request.user, proposal_uuid=data["proposal"], pool_entry_uuid=data["reviewer"],
+                 reason=data["reason"])
+        return "Pair added to the preview."
+
+    return _act(request, call, AddForm(request.POST), "add_form", act)
 
 
 @manages_call
 def swap(request, call):
-    form = SwapForm(request.POST)
+    def act(data):
+        swap_pairs(call, actor=request.user, first_uuid=data["first"], second_uuid=data["second"], reason=data["reason"])
+        return "Reviewers swapped."
+
+    return _act(request, call, SwapForm(request.POST), "swap_form", act)
+
+
+def _act(request, call, form, name: str, act):
+    """Validate `form`, then `act(cleaned_data)` (one domain call; returns the success message)
+    with its refusals beside the form, named `name` in the tab's context."""
+    message = ""
     if form.is_valid():
-        data = form.cleaned_data
         with refusals_on(form):
-            swap_pairs(call, actor=request.user, first_uuid=data["first"], second_uuid=data["second"],
-                       reason=data["reason"])
-    return _answered(request, call, form, "swap_form", "Reviewers swapped.")
+            message = act(form.cleaned_data)
+    return _answered(request, call, form, name, message)
 
 
 def _answered(request, call, form, name: str, message: str):
@@ -135,7 +142,7 @@ def _show(request, call, *, status: int = 200, page=None, **context):
 
 
 def _context(call, page_number) -> dict:
-    config = call.matching_config
+    config = MatchingConfiguration.objects.get(call=call)  # an action may just have changed the algorithm
     preview = current_preview(call)
     context = {
         "generate_form": GenerateForm(config=config, initial={
