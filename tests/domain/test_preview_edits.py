@@ -169,3 +169,9 @@ def test_generating_with_another_algorithm_makes_it_the_calls_setting(w):
     w.call.matching_config.refresh_from_db()
     assert w.call.matching_config.algorithm == "fairflow"
     assert set(ProposedAssignment.objects.filter(call=w.call).values_list("algorithm_used", flat=True)) == {"fairflow"}
+
+
+def test_a_proposal_the_preview_does_not_assign_is_refused(w):
+    late = f.proposal(w.round, created_by=w.applicant, state="draft")
+    with pytest.raises(DomainError, match="is not one of the proposals this preview assigns"):
+        add_pair(w.call, actor=w.manager, proposal_uuid=late.uuid, pool_entry_uuid=w.entries[2].uuid, reason="x")

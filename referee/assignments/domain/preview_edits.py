@@ -26,6 +26,7 @@ from referee.assignments.domain.manual import ALREADY_ASSIGNED, CONFLICT_BID, IN
 from referee.assignments.generation import generate_assignments
 from referee.assignments.models import AffinityScore, GenerationPreview, ProposedAssignment
 from referee.assignments.previews import ALREADY_DEPLOYED
+from referee.assignments.requested import NOT_IN_CALL
 from referee.calls.domain import update_matching_configuration
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import record
@@ -59,6 +60,8 @@ OVERRIDE = " Give a reason to override."
 
 @dataclass
 class PairWanted:
+    """A pair an edit adds or removes."""
+
     proposal: Proposal
     entry: CallReviewerPool
 
@@ -80,9 +83,10 @@ def remove_pair(call, *, actor, pair_uuid, reason: str = "") -> None:
         if entry is None:  # left the pool since: the preview is out of date and cannot be deployed anyway
             raise DomainError(NOT_ACCEPTED)
         proposal = Proposal.objects.get(pk=row.proposal_id)
-        overrides = _check(call, config, preview, [], {entry.id: -1}, [(proposal, entry)], reason)
+        removed = [PairWanted(proposal, entry)]
+        overrides = _check(call, config, preview, [], {entry.id: -1}, removed, reason)
         row.delete()
-        _record(preview, actor, "remove", removed=[(proposal, entry)], added=[], overrides=overrides, reason=reason)
+        _record(preview, actor, "remove", removed=removed, added=[], overrides=overrides, reason=reason)
 
 
 def add_pair(call, *, actor, proposal_uuid, pool_entry_uuid, reason: str = "") -> None:
@@ -93,11 +97,11 @@ def add_pair(call, *, actor, proposal_uuid, pool_entry_uuid, reason: str = "") -
             raise FieldError("reviewer", NOT_ACCEPTED)
         proposal = Proposal.objects.filter(call=call, uuid=proposal_uuid).first()
         if proposal is None:
-            raise FieldError("proposal", "Proposal not found in this call")
+            raise FieldError("proposal", NOT_IN_CALL)
         wanted = [PairWanted(proposal, entry)]
         overrides = _check(call, config, preview, wanted, {entry.id: 1}, [], reason)
         _write(call, wanted, _affinities(wanted))
-        _record(preview, actor, "add", removed=[], added=[(proposal, entry)], overrides=overrides, reason=reason)
+        _record(preview, actor, "add", removed=[], added=wanted, overrides=overrides, reason=reason)
 
 
 def swap_pairs(call, *, actor, first_uuid, second_uuid, reason: str = "") -> None:
@@ -114,14 +118,12 @@ def swap_pairs(call, *, actor, first_uuid, second_uuid, reason: str = "") -> Non
         proposals = Proposal.objects.in_bulk([first.proposal_id, second.proposal_id])
         wanted = [PairWanted(proposals[first.proposal_id], entries[second.reviewer_id]),
                   PairWanted(proposals[second.proposal_id], entries[first.reviewer_id])]
-        overrides = _check(call, config, preview, wanted, {}, [(first.proposal_id, first.reviewer_id),
-                                                            (second.proposal_id, second.reviewer_id)], reason)
+        removed = [PairWanted(proposals[first.proposal_id], entries[first.reviewer_id]),
+                   PairWanted(proposals[second.proposal_id], entries[second.reviewer_id])]
+        overrides = _check(call, config, preview, wanted, {}, removed, reason)
         ProposedAssignment.objects.filter(pk__in=[first.pk, second.pk]).delete()
         _write(call, wanted, _affinities(wanted))
-        removed = [(proposals[first.proposal_id], entries[first.reviewer_id]),
-                   (proposals[second.proposal_id], entries[second.reviewer_id])]
-        _record(preview, actor, "swap", removed=removed, added=[(w.proposal, w.entry) for w in wanted],
-                overrides=overrides, reason=reason)
+        _record(preview, actor, "swap", removed=removed, added=wanted, overrides=overrides, reason=reason)
 
 
 def _lock(call) -> tuple[MatchingConfiguration, GenerationPreview]:
@@ -167,21 +169,23 @@ def _affinities(wanted: list[PairWanted]) -> AffinityMatrix:
     return AffinityMatrix(proposal_ids, entries, affinity, keyword, text)
 
 
-def _check(call, config, preview, wanted: list[PairWanted], load_change: dict, leaving: list, reason: str) -> list[str]:
+def _check(call, config, preview, wanted: list[PairWanted], load_change: dict, leaving: list[PairWanted],
+           reason: str) -> list[str]:
     """Refuse a new pair that generation would not have made, or a load out of bounds; return
     the overridden refusals (a reason was given). `leaving` are the pairs the edit removes."""
     hard, soft = [], []
     previewed = set(ProposedAssignment.objects.filter(call=call, is_deployed=False).values_list(
-        "proposal_id", "reviewer_id")) - {_ids(pair) for pair in leaving}
+        "proposal_id", "reviewer_id")) - {(w.proposal.id, w.entry.reviewer_id) for w in leaving}
     for w in wanted:
         if not _considered(preview, w.proposal):
             hard.append(NOT_CONSIDERED.format(proposal=w.proposal.name))
         elif (w.proposal.id, w.entry.reviewer_id) in previewed:
             hard.append(ALREADY_PREVIEWED.format(reviewer=_name(w.entry), proposal=w.proposal.name))
-    pairs = wanted or [PairWanted(*pair) for pair in leaving]
+    pairs = wanted or leaving  # a removal checks the leaving pair's reviewer (their minimum)
     matrix = _affinities(pairs)
+    proposals = {w.proposal.id: w.proposal for w in pairs}
     # The same rules as a generation; `wanted` is 0 because no demand is asked of these pairs.
-    candidates = build_candidates(call, config, [Proposal.objects.get(pk=p) for p in matrix.proposal_ids],
+    candidates = build_candidates(call, config, [proposals[p] for p in matrix.proposal_ids],
                                   matrix, 0)
     row_of = {p: i for i, p in enumerate(matrix.proposal_ids)}
     column_of = {e.id: j for j, e in enumerate(matrix.entries)}
@@ -228,11 +232,6 @@ def _considered(preview: GenerationPreview, proposal: Proposal) -> bool:
     return preview.proposal_uuids is None or proposal.uuid.hex in preview.proposal_uuids
 
 
-def _ids(pair) -> tuple[int, int]:
-    proposal, reviewer = pair
-    return (getattr(proposal, "id", proposal), getattr(reviewer, "reviewer_id", reviewer))
-
-
 def _write(call, wanted: list[PairWanted], matrix: AffinityMatrix) -> None:
     """The new pairs as undeployed rows, last in their proposal's ranking. A pair with a
     deployed row of an earlier run (its item expired in a cancelled batch) reuses that row, as
@@ -255,9 +254,9 @@ def _write(call, wanted: list[PairWanted], matrix: AffinityMatrix) -> None:
 
 
 def _record(preview, actor, edit: str, *, removed, added, overrides: list[str], reason: str) -> None:
-    def named(pairs):
-        return [{"proposal_uuid": p.uuid.hex, "proposal_name": p.name, "pool_entry_uuid": e.uuid.hex,
-                 "reviewer_name": _name(e)} for p, e in pairs]
+    def named(pairs: list[PairWanted]):
+        return [{"proposal_uuid": w.proposal.uuid.hex, "proposal_name": w.proposal.name,
+                 "pool_entry_uuid": w.entry.uuid.hex, "reviewer_name": _name(w.entry)} for w in pairs]
 
     record(AuditEventType.ASSIGNMENT_PREVIEW_EDITED, preview, actor=actor, call=preview.call,
            message=f"Preview edited ({edit})", edit=edit, removed=named(removed), added=named(added),
