@@ -6,7 +6,7 @@ import pytest
 
 from referee.assignments.domain.preview_edits import generate_preview
 from referee.assignments.generation import deploy_preview
-from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.calls.models import MatchingConfiguration
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
@@ -180,3 +180,14 @@ def test_a_refused_removal_asks_for_its_reason_in_a_form_of_its_own(client, read
     assert f'value="{body["remove-pair"]}"' in page  # the same pair, with a reason field beside it
     assert client.post(action(ready.call, "remove"), {**body, "remove-reason": "Away in June"}).status_code == 302
     assert not ProposedAssignment.objects.filter(call=ready.call, proposal=ready.proposal, is_deployed=False).exists()
+
+
+def test_proposals_that_fall_short_are_named_with_what_would_fix_it(client, ready):
+    MatchingConfiguration.objects.filter(call=ready.call).update(max_proposals_per_reviewer=1)
+    signed_in(client, ready.manager)
+    assert client.post(action(ready.call, "generate"), {"algorithm": "minmax", "reviewers_per_proposal": 2}).status_code == 302
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert "Proposals that fall short" in page
+    short = GenerationPreview.objects.get(call=ready.call).report["skipped_proposals"]
+    assert len(short) == 2 and all(s["suggestion"] in page.replace("&#x27;", "'") for s in short)
+    assert ": 1 of 2 reviewers." in page
