@@ -8,6 +8,8 @@ beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in pl
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from referee.assignments.comparison import compare_algorithms
@@ -137,8 +139,18 @@ def _show(request, call, *, status: int = 200, page=None, **context):
     query = request.GET.copy()
     query["tab"] = KEY
     request.GET = query
-    return render_tab(request, call, PANEL if request.htmx else TAB, {**_context(call, page), **context},
-                      status=status)
+    context = {**_context(call, page), **context}
+    context["reviewer_options"] = _reviewer_options(context.get("loads", []), context["add_form"])
+    return render_tab(request, call, PANEL if request.htmx else TAB, context, status=status)
+
+
+def _reviewer_options(loads, form) -> str:
+    """The add form's reviewer options, written here: 1,500 options through the template
+    language (or `format_html` each) took most of the tab's time. Only the names need escaping."""
+    chosen = str(form["reviewer"].value() or "")
+    return mark_safe("".join(
+        f'<option value="{x.entry_uuid}"{" selected" if str(x.entry_uuid) == chosen else ""}>{escape(x.name)} '
+        f'({x.load} of {x.maximum})</option>' for x in loads))
 
 
 def _context(call, page_number) -> dict:
@@ -169,7 +181,7 @@ def _plots(call, preview, loads, report, short) -> list:
     totals = proposal_totals(call, preview)
     values = [total for _, total in totals]
     worst = min(range(len(values)), key=values.__getitem__) if values else None
-    shown = sorted(loads, key=lambda x: (x.load, x.entry.id))
+    shown = sorted(loads, key=lambda x: (x.load, x.entry_id))
     if len(shown) > 2 * LOADS_SHOWN:
         shown = shown[:LOADS_SHOWN] + shown[-LOADS_SHOWN:]
     processed = report.get("proposals_processed", 0)
@@ -178,7 +190,7 @@ def _plots(call, preview, loads, report, short) -> list:
                            values, [name for name, _ in totals], value_name="total affinity", highlight=worst),
         plots.bars("preview-loads", "Reviewer loads once deployed, against their minimum and maximum"
                    + (f" ({LOADS_SHOWN} least and {LOADS_SHOWN} most loaded)" if len(loads) > 2 * LOADS_SHOWN else ""),
-                   [plots.Bar(x.entry.reviewer.user.full_name, x.load, x.minimum, x.maximum,
+                   [plots.Bar(x.name, x.load, x.minimum, x.maximum,
                               highlight=not x.minimum <= x.load <= x.maximum) for x in shown],
                    value_name="assignments"),
         plots.bars("preview-coverage", "Coverage: proposals with all their reviewers, and short ones", [
