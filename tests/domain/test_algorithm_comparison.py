@@ -35,6 +35,8 @@ def test_each_algorithm_reports_what_its_generation_would_and_nothing_is_written
 
 def test_the_fifth_percentile_is_of_the_proposal_totals():
     w = build_call(40, 10, seed=3, min_reviewers_per_proposal=2)
-    for row in compare_algorithms(w.call, reviewers_per_proposal=1):
+    steps = []
+    for row in compare_algorithms(w.call, reviewers_per_proposal=1, progress=lambda *step: steps.append(step)):
         assert row.worst_off <= row.fifth_percentile and row.pairs == 40
         assert row.fifth_percentile <= np.median(w.scores.max(axis=1))
+    assert steps == [(1, 4), (2, 4), (3, 4), (4, 4)]
