@@ -77,8 +77,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Username or e-mail address (an address two accounts share signs neither in; docs/decisions.md).
-AUTHENTICATION_BACKENDS = ["referee.web.accounts.backends.UsernameOrEmailBackend"]
-# Failed sign-ins allowed per account and per client address in each window (referee.web.accounts.throttle).
+AUTHENTICATION_BACKENDS = ["referee.core.backends.UsernameOrEmailBackend"]
+# Failed sign-ins allowed per account and per client address in each window (referee.core.sign_in_limits).
 REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT", "5"))
 REFEREE_SIGN_IN_FAILURES_PER_ADDRESS = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ADDRESS", "20"))
 REFEREE_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("REFEREE_SIGN_IN_WINDOW_SECONDS", "900"))

@@ -1,6 +1,7 @@
 """`generate-assignments` (§5.2–§5.5): the candidate pairs from the database (candidates.py),
 one solve by referee.matching, then proposed assignments and draft-batch items in one
-transaction; with the reasons for every shortfall (shortfalls.py). `deploy-preview` turns a dry
+transaction; with the reasons for every shortfall (shortfalls.py) and, when the call cannot be
+covered, the diagnosis of the flow's minimum cut (diagnosis.py). `deploy-preview` turns a dry
 run's pairs into items without solving again (previews.py).
 
 Every step reads or writes whole sets of the call (one query per kind of row, filtered by the
@@ -17,6 +18,7 @@ from django.utils import timezone
 from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
 from referee.assignments.candidates import Candidates, build_candidates
+from referee.assignments.diagnosis import Findings, diagnose_generation
 from referee.assignments.enums import BatchSource, BatchStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
 from referee.assignments.requested import named_proposals, skip_row, take_named
@@ -50,12 +52,13 @@ class GenerationResult:
     candidate_pairs: int = 0
     removed_pairs: dict = field(default_factory=dict)
     eligible_pairs: int = 0
+    diagnosis: list = field(default_factory=list)  # why the call is not covered and what would (diagnosis.py)
     preview_uuid: str | None = field(default=None, compare=False)
 
 
 # What a deployed preview reports again: everything but the counters of what was written.
 REPORTED = ("proposals_processed", "skipped_proposals", "total_affinity", "min_proposal_affinity",
-            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs")
+            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs", "diagnosis")
 
 
 @dataclass
@@ -160,7 +163,8 @@ def _record_generated(call, user, config, result: GenerationResult) -> None:
            items_created=result.items_created, batches_created=result.batches_created,
            total_affinity=result.total_affinity, skipped=len(result.skipped_proposals),
            candidate_pairs=result.candidate_pairs, removed_pairs=result.removed_pairs,
-           eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, preview_uuid=result.preview_uuid)
+           eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, diagnosis=result.diagnosis,
+           preview_uuid=result.preview_uuid)
 
 
 def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
@@ -175,6 +179,8 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
     """Fill the result's figures from the solution, with the rule that left each short proposal
     short and what would change it; return the chosen pairs."""
     problem, proposals, entries = candidates.problem, candidates.proposals, candidates.entries
+    findings = diagnose_generation(candidates, config) if solution.shortfalls else Findings()
+    result.diagnosis = findings.diagnosis
     for shortfall in solution.shortfalls:
         proposal = proposals[shortfall.proposal]
         if not entries:
@@ -182,6 +188,8 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
         else:
             reason = NO_ELIGIBLE if shortfall.reason == "no_eligible" else NOT_ENOUGH
         rule, suggestion = explain(candidates, shortfall.proposal, config)
+        if rule == "capacity" and shortfall.proposal in findings.cut_notes:
+            suggestion = f"{suggestion} {findings.cut_notes[shortfall.proposal]}"
         result.skipped_proposals.append(skip_row(
             proposal.uuid, proposal.name, reason, required=shortfall.required, assigned=shortfall.assigned,
             blocking_rule=rule, suggestion=suggestion))

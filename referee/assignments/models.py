@@ -29,6 +29,11 @@ class AffinityScore(UUIDModel):
     affinity_score = models.FloatField()
     keyword_score = models.FloatField(null=True, blank=True)
     text_score = models.FloatField(null=True, blank=True)
+    # The reviewer's ReviewerPublication most similar to the proposal when computed (the text
+    # score's publication part) and their cosine; 0 when none shares a term. A plain number, not a foreign key:
+    # written by the same COPY as the rest, where every row must have the same layout (no NULL).
+    best_publication_pk = models.BigIntegerField(default=0)
+    best_publication_similarity = models.FloatField(default=0.0)  # its raw TF-IDF cosine
     method = models.CharField(max_length=16)
     keyword_weight = models.FloatField()
     text_weight = models.FloatField()
