@@ -1,37 +1,25 @@
 """What the console's Assignments tab shows of a call's preview (issue 13): its pairs, a page of
 proposals at a time, each pair with why it was chosen; and the numbers of its plots (each
-proposal's total affinity, the reviewers' loads against their bounds, coverage).
+proposal's total affinity, the reviewers' loads against their bounds, coverage). Why a pair is
+the engine's `explanations.explain_pairs`, asked once for the page's pairs.
 
 Every query reads whole sets (the page's proposals, the call's rows grouped), so the count does
 not grow with the preview."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Sum
+from django.db.models import OuterRef, Sum
 
-from referee.assignments.models import AffinityScore, GenerationPreview, ProposedAssignment
+from referee.assignments.explanations import PairExplanation, explain_pairs
+from referee.assignments.models import GenerationPreview, ProposedAssignment
 from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import Proposal
 from referee.core.models import User
-from referee.reviewers.models import CallReviewerPool, ReviewerBid
+from referee.reviewers.models import CallReviewerPool
 
 PROPOSALS_PER_PAGE = 20
-
-
-@dataclass
-class PairExplanation:
-    """Why a pair: the fields of `explanations.explain_pairs`, filled here with what the
-    affinity cache and the bids hold (no matched keywords or publication yet)."""
-
-    affinity: float | None
-    keyword_score: float | None
-    text_score: float | None
-    matched_keywords: list = field(default_factory=list)
-    best_publication: dict | None = None
-    bid: str | None = None
-    summary: str = ""
 
 
 @dataclass
@@ -93,34 +81,6 @@ def preview_page(call, preview: GenerationPreview, number) -> PreviewPage:
         for key in on_page])
 
 
-def explain_pairs(call, pairs) -> dict:
-    """{(proposal id, profile id): PairExplanation} in two queries, whatever the number of pairs."""
-    pairs = list(pairs)
-    # Both sides narrow the rows (the page's proposals × the page's reviewers), not a whole row
-    # of the affinity matrix per proposal.
-    among = {"proposal_id__in": {p for p, _ in pairs}, "reviewer_id__in": {r for _, r in pairs}}
-    scores = {(p, r): (a, k, t) for p, r, a, k, t in AffinityScore.objects.filter(call=call, **among).values_list(
-        "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score")}
-    bids = {(p, r): bid for p, r, bid in ReviewerBid.objects.filter(**among).values_list(
-        "proposal_id", "reviewer_id", "bid")}
-    found = {}
-    for pair in pairs:
-        affinity, keyword, text = scores.get(pair, (None, None, None))
-        bid = bids.get(pair)
-        found[pair] = PairExplanation(affinity, keyword, text, bid=bid, summary=_summary(affinity, keyword, text, bid))
-    return found
-
-
-def _summary(affinity, keyword, text, bid) -> str:
-    if affinity is None:
-        return "No affinity was computed for this pair."
-    parts = [f"Affinity {affinity:.2f}"]
-    if keyword is not None and text is not None:
-        parts.append(f"from keywords {keyword:.2f} and text {text:.2f}")
-    sentence = " ".join(parts)
-    return sentence + (f"; the reviewer bid “{ReviewerBid.Bid(bid).label}”." if bid else "; no bid.")
-
-
 def proposal_totals(call, preview: GenerationPreview) -> list[tuple[str, float]]:
     """(proposal name, total affinity of its previewed reviewers), the proposals the run left
     without any reviewer included at 0."""
@@ -146,7 +106,3 @@ def reviewer_loads(call, config) -> list[ReviewerLoad]:
     return [ReviewerLoad(key, uuid, name(SimpleNamespace(first_name=first, last_name=last, username=username)), current,
                          previewed, config.min_proposals_per_reviewer, min(config.max_proposals_per_reviewer, limit))
             for key, uuid, first, last, username, current, previewed, limit in rows]
-
-
-def pair_count(call) -> int:
-    return ProposedAssignment.objects.filter(call=call, is_deployed=False).aggregate(n=Count("id"))["n"]

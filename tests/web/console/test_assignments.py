@@ -81,7 +81,9 @@ def test_actions_answer_only_posts(client, ready, route):
 
 def test_the_preview_shows_each_pair_with_why_and_the_plots(client, ready):
     page = html(signed_in(client, ready.manager).get(tab_url(ready.call, "assignments")))
-    assert "Affinity 0.90 from keywords 0.00 and text 0.90; the reviewer bid “Eager”." in page
+    # The engine's explanation of each pair (explanations.explain_pairs), and its parts.
+    assert "Affinity 0.90 (1 = the proposal&#x27;s best-fitting reviewer in the pool)" in page
+    assert "they bid “eager”." in page and "<dt>Text part</dt><dd>0.900</dd>" in page
     for plot in ("preview-totals", "preview-loads", "preview-coverage"):
         assert f'id="{plot}"' in page
     assert 'id="algorithm-comparison"' not in page  # three solves only when asked
@@ -167,7 +169,7 @@ def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
     before = count_queries(client, tab_url(small.call, "assignments"))
     signed_in(client, large.manager)
     assert count_queries(client, tab_url(large.call, "assignments")) == before
-    assert count_queries(client, tab_url(large.call, "assignments"), {"page": 3}) == before
+    assert count_queries(client, tab_url(large.call), {"tab": "assignments", "page": 3}) == before
 
 
 def test_a_refused_removal_asks_for_its_reason_in_a_form_of_its_own(client, ready):
@@ -188,6 +190,9 @@ def test_proposals_that_fall_short_are_named_with_what_would_fix_it(client, read
     assert client.post(action(ready.call, "generate"), {"algorithm": "minmax", "reviewers_per_proposal": 2}).status_code == 302
     page = html(client.get(tab_url(ready.call, "assignments")))
     assert "Proposals that fall short" in page
-    short = GenerationPreview.objects.get(call=ready.call).report["skipped_proposals"]
-    assert len(short) == 2 and all(s["suggestion"] in page.replace("&#x27;", "'") for s in short)
+    report = GenerationPreview.objects.get(call=ready.call).report
+    short, diagnosis = report["skipped_proposals"], report["diagnosis"]
+    shown = page.replace("&#x27;", "'").replace("&quot;", '"')
+    assert len(short) == 2 and all(s["suggestion"] in shown for s in short)
+    assert diagnosis and all(finding["message"] in shown for finding in diagnosis)  # the minimum cut's words
     assert ": 1 of 2 reviewers." in page

@@ -49,8 +49,9 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     sign_in(page, live_server.url, manager)
     generate(page, live_server, call)
 
-    page.get_by_text("Affinity 0.90 from keywords 0.00 and text 0.90").click()  # open the pair's why
-    assert page.get_by_text("“Eager”").first.is_visible()
+    page.get_by_text("Affinity 0.90 (1 = the proposal's best-fitting reviewer").click()  # open the pair's why
+    assert page.get_by_text("they bid “eager”").first.is_visible()
+    assert page.get_by_text("Best-matching publication").first.is_visible()
     screenshots(page, "console-assignments")
     assert serious_accessibility_violations(page) == []
 
