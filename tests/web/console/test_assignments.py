@@ -196,3 +196,9 @@ def test_proposals_that_fall_short_are_named_with_what_would_fix_it(client, read
     assert len(short) == 2 and all(s["suggestion"] in shown for s in short)
     assert diagnosis and all(finding["message"] in shown for finding in diagnosis)  # the minimum cut's words
     assert ": 1 of 2 reviewers." in page
+
+
+def test_before_any_preview_the_tab_offers_generation_only(client, world):
+    page = html(signed_in(client, world.manager).get(tab_url(world.call, "assignments")))
+    assert "Generate preview" in page and 'id="preview-title"' not in page and "Deploy to draft batches" not in page
+    assert "0 draft batches waiting." in page
