@@ -83,7 +83,7 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
     with transaction.atomic():
         config = _lock(call)
         result = GenerationResult()
-        candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
+        candidates = considered_candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
         progress.check()
         # The solver reports each pricing round: a job cancelled meanwhile stops it there.
         solution = solve(candidates.problem, config.algorithm, progress=lambda done, total: progress.check())
@@ -115,7 +115,7 @@ def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:
         config = _lock(call)
         preview = previews.find(call, preview_uuid)
         asked = None if preview.proposal_uuids is None else [uuid.UUID(key) for key in preview.proposal_uuids]
-        candidates = _candidates(call, config, GenerationResult(), asked, preview.reviewers_per_proposal)
+        candidates = considered_candidates(call, config, GenerationResult(), asked, preview.reviewers_per_proposal)
         previews.check_unchanged(preview, candidates.fingerprint)
         # The same problem: the preview's report is what a solve would report now.
         result = GenerationResult(**preview.report, preview_uuid=preview.uuid.hex)
@@ -138,8 +138,9 @@ def _lock(call) -> MatchingConfiguration:
     return config
 
 
-def _candidates(call, config, result: GenerationResult, proposal_uuids, reviewers_per_proposal) -> Candidates:
-    """The considered proposals' candidate pairs; fills the result's counts of them."""
+def considered_candidates(call, config, result: GenerationResult, proposal_uuids, reviewers_per_proposal) -> Candidates:
+    """The considered proposals' candidate pairs; fills the result's counts of them. Also what
+    the console's comparison of the algorithms solves (assignments.comparison)."""
     proposals = _considered_proposals(call, proposal_uuids, result.skipped_proposals)
     result.proposals_processed = len(proposals)
     wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
