@@ -25,6 +25,7 @@ django.setup()
 
 from django.db import connection
 from django.test import Client
+from django.urls import get_resolver
 
 from bench.bench_generation import bench_database, build_call, vacuum
 from bench.bench_pages import measure
@@ -62,6 +63,7 @@ def main() -> None:
         call, manager = prepare(args)
         client = Client(HTTP_HOST="localhost")
         client.force_login(manager)
+        get_resolver().check()  # imports the URLconf: the tabs register themselves then
         pages = {"`/health/`": "/health/", "Manage calls (`/manage/`)": "/manage/"}
         pages |= {f"{tab.label} tab": f"/call/{call.uuid}/manage/?tab={tab.key}" for tab in tabs.in_order()}
         rows = {name: measure(client, path, args.runs) for name, path in pages.items()}
