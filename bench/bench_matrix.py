@@ -1,4 +1,5 @@
-"""`affinity-matrix` pages on a 1,000 × 500 affinity cache (issue 10).
+"""`affinity-matrix` pages on a 1,000 × 500 affinity cache (issue 10), and pair explanations
+(issue 13).
 
     createdb -h 127.0.0.1 -U postgres referee_bench_matrix
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/referee_bench_matrix python -m bench.bench_matrix
@@ -27,6 +28,7 @@ from rest_framework.test import APIClient
 
 from referee.assignments import affinities
 from referee.assignments.affinities import AffinityMatrix
+from referee.assignments.explanations import explain_pairs
 from referee.calls.models import Call, MatchingConfiguration, Proposal
 from referee.core.accounts import token_for
 from referee.reviewers.models import CallReviewerPool
@@ -55,7 +57,8 @@ def fill() -> None:
     entries = list(CallReviewerPool.objects.filter(call=call).order_by("id"))
     scores = np.random.default_rng(0).random((PROPOSALS, REVIEWERS))
     proposal_ids = list(Proposal.objects.filter(call=call).order_by("id").values_list("id", flat=True))
-    matrix = AffinityMatrix(proposal_ids, entries, scores, np.zeros_like(scores), scores)
+    none = np.zeros_like(scores)  # no keyword score, no best publication
+    matrix = AffinityMatrix(proposal_ids, entries, scores, none, scores, none.astype(np.int64), none)
     affinities._store(call, matrix, MatchingConfiguration.objects.get(call=call), timezone.now())
 
 
@@ -87,14 +90,40 @@ def main() -> None:
     }
     print("| case (page_size 300) | median (ms) | SQL statements | X-Result-Count |\n|---|---:|---:|---:|")
     for name, params in cases.items():
-        times = []
-        for _ in range(5):
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                response = client.get(url, params)
-                times.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.content
-        print(f"| {name} | {statistics.median(times) * 1000:.0f} | {len(queries)} | {response['X-Result-Count']} |")
+        ms, statements, response = median_of_5(lambda params=params: client.get(url, params))
+        assert response.status_code == 200, response.content
+        print(f"| {name} | {ms:.0f} | {statements} | {response['X-Result-Count']} |")
+    explain(client, call, proposal, reviewer)
+
+
+def median_of_5(run):
+    """(median milliseconds, SQL statements of the last run, its answer)."""
+    times = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            answer = run()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, len(queries), answer
+
+
+def explain(client, call, proposal, reviewer) -> None:
+    """Issue 13: `explain_pairs` for a page of 300 scattered pairs, and `pair-explanation/`."""
+    rng = np.random.default_rng(1)
+    proposal_ids = list(Proposal.objects.filter(call=call).values_list("id", flat=True))
+    profile_ids = list(CallReviewerPool.objects.filter(call=call).values_list("reviewer_id", flat=True))
+    scattered = list(zip(rng.choice(proposal_ids, 300).tolist(), rng.choice(profile_ids, 300).tolist(), strict=True))
+    # As a preview page lists them: 100 proposals with their 3 reviewers each.
+    grouped = [(p, r) for p in rng.choice(proposal_ids, 100).tolist() for r in rng.choice(profile_ids, 3).tolist()]
+    url = f"/api/proposal-protected-calls/{call.uuid.hex}/pair-explanation/"
+    params = {"proposal_uuid": proposal.uuid.hex, "reviewer_uuid": reviewer.uuid.hex}
+    cases = {"explain_pairs, 300 scattered pairs": lambda: explain_pairs(call, scattered),
+             "explain_pairs, 100 proposals × 3 reviewers": lambda: explain_pairs(call, grouped),
+             "GET pair-explanation/": lambda: client.get(url, params)}
+    print("\n| case | median (ms) | SQL statements |\n|---|---:|---:|")
+    for name, run in cases.items():
+        ms, statements, _ = median_of_5(run)
+        print(f"| {name} | {ms:.0f} | {statements} |")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ It shares no code with the solvers: only the Problem arrays are read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from scipy import sparse
@@ -51,7 +52,7 @@ def _starting_set(problem: Problem) -> np.ndarray:
 
 
 def _solve_level(problem: Problem, working: np.ndarray, level: int, filled=None, on_lower=None,
-                 method="highs") -> Priced:
+                 method="highs", pair_cap: float = 1.0) -> Priced:
     """Level 1, 2 or 3 (module docstring) by column generation from `working`."""
     n_p, n_r = problem.n_proposals, problem.n_reviewers
     p_all, r_all = problem.proposal_idx, problem.reviewer_idx
@@ -78,7 +79,7 @@ def _solve_level(problem: Problem, working: np.ndarray, level: int, filled=None,
         if level >= 2:
             a_eq, b_eq = sparse.csr_matrix(np.r_[np.ones(n_s), np.zeros(n_r)][None, :]), [filled]
         c = np.r_[pair_cost[cols], -np.ones(n_r) if level == 2 else np.zeros(n_r)]
-        bounds = np.c_[np.zeros(n_s + n_r), np.r_[np.ones(n_s), problem.lower]]
+        bounds = np.c_[np.zeros(n_s + n_r), np.r_[np.full(n_s, pair_cap), problem.lower]]
         res = linprog(c, A_ub=sparse.vstack(a_ub).tocsr(), b_ub=np.concatenate([np.asarray(b, float) for b in b_ub]),
                       A_eq=a_eq, b_eq=b_eq, bounds=bounds, method=method)
         if res.status != 0:
@@ -95,20 +96,23 @@ def _solve_level(problem: Problem, working: np.ndarray, level: int, filled=None,
         working[improving[_best(p_all[improving], reduced[improving], quota)]] = True
 
 
-def lexicographic_optimum(problem: Problem, method: str = "highs-ipm") -> dict:
+def lexicographic_optimum(problem: Problem, method: str = "highs-ipm", pair_cap: Fraction = Fraction(1)) -> dict:
     """{'filled', 'on_lower', 'score', 'rounds', 'working'}: the three lexicographic optima over
     all candidate pairs, the pricing rounds they took and the final working-set size. HiGHS's
     interior point method (with crossover, so the duals are those of a vertex): its dual simplex
-    spent minutes finding a first feasible flow on the 20,000 × 20,000 instance."""
+    spent minutes finding a first feasible flow on the 20,000 × 20,000 instance. With `pair_cap`
+    k/D below 1 (the randomized solver's probability cap) every pair is bounded by it, and the
+    levels are multiples of 1/D."""
     if not problem.n_pairs:
         return {"filled": 0, "on_lower": 0, "score": 0.0, "rounds": 0, "working": 0}
-    first = _solve_level(problem, _starting_set(problem), 1, method=method)
-    filled = round(first.value)
+    cap, units = float(pair_cap), pair_cap.denominator
+    first = _solve_level(problem, _starting_set(problem), 1, method=method, pair_cap=cap)
+    filled = round(first.value * units) / units
     if problem.lower.any():
-        second = _solve_level(problem, first.working, 2, filled=filled, method=method)
+        second = _solve_level(problem, first.working, 2, filled=filled, method=method, pair_cap=cap)
     else:  # nothing counts towards a lower bound: level (2) is 0 whatever the assignment
         second = Priced(0.0, first.working, 0)
-    on_lower = round(second.value)
-    third = _solve_level(problem, second.working, 3, filled=filled, on_lower=on_lower, method=method)
+    on_lower = round(second.value * units) / units
+    third = _solve_level(problem, second.working, 3, filled=filled, on_lower=on_lower, method=method, pair_cap=cap)
     return {"filled": filled, "on_lower": on_lower, "score": third.value,
             "rounds": first.rounds + second.rounds + third.rounds, "working": int(third.working.sum())}

@@ -77,8 +77,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # Username or e-mail address (an address two accounts share signs neither in; docs/decisions.md).
-AUTHENTICATION_BACKENDS = ["referee.web.accounts.backends.UsernameOrEmailBackend"]
-# Failed sign-ins allowed per account and per client address in each window (referee.web.accounts.throttle).
+AUTHENTICATION_BACKENDS = ["referee.core.backends.UsernameOrEmailBackend"]
+# Failed sign-ins allowed per account and per client address in each window (referee.core.sign_in_limits).
 REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT", "5"))
 REFEREE_SIGN_IN_FAILURES_PER_ADDRESS = int(os.environ.get("REFEREE_SIGN_IN_FAILURES_PER_ADDRESS", "20"))
 REFEREE_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("REFEREE_SIGN_IN_WINDOW_SECONDS", "900"))
@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "RoundStatusEnum": "referee.calls.models.Round.Status",
         "AssignmentBatchStatusEnum": "referee.assignments.models.AssignmentBatch.Status",
         "AssignmentItemStatusEnum": "referee.assignments.models.AssignmentItem.Status",
+        "JobStateEnum": "referee.conflicts.enums.JobState",
     },
 }
 
@@ -286,10 +287,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-pool-invitations": periodic("referee.reviewers.tasks.expire_pool_invitations", 15 * MINUTE),
     "reject-overdue-reviews": periodic("referee.reviews.tasks.reject_overdue_reviews", HOUR),
     "fail-stalled-detection-jobs": periodic("referee.conflicts.tasks.fail_stalled_detection_jobs", 15 * MINUTE),
+    "fail-stalled-matching-jobs": periodic("referee.assignments.tasks.fail_stalled_matching_jobs", 15 * MINUTE),
 }
 # A conflict detection job that has not reported progress for this long lost its worker (a chunk of
 # 200 reviewers takes well under a minute at 6,000 proposals): it is failed so that a new one can run.
 REFEREE_DETECTION_STALL_MINUTES = int(os.environ.get("REFEREE_DETECTION_STALL_MINUTES", "15"))
+# The same for matching jobs (issue 13). They beat between steps only: a generation's solve and a
+# large call's scoring (some seconds at 3,000 × 1,500) are single steps, far inside this limit.
+REFEREE_MATCHING_JOB_STALL_MINUTES = int(os.environ.get("REFEREE_MATCHING_JOB_STALL_MINUTES", "15"))
 # Reviewers per chunk of a detection run: each chunk's findings and progress are committed together,
 # so a smaller chunk shows progress more often (and loses less to a crash) at a little more overhead.
 REFEREE_DETECTION_CHUNK_REVIEWERS = max(1, int(os.environ.get("REFEREE_DETECTION_CHUNK_REVIEWERS", "200")))

@@ -77,6 +77,15 @@ def html(response) -> str:
     return response.content.decode()
 
 
+def assert_read_only(client, role, list_url, detail_url, *, create: dict, change: dict):
+    """A collection without writes: POST to the list, PATCH and DELETE of a row answer 405 to every
+    signed-in role (before any role check) and 401 to anonymous."""
+    expected = 401 if role == "anonymous" else 405
+    assert client.post(list_url, create, format="json").status_code == expected
+    assert client.patch(detail_url, change, format="json").status_code == expected
+    assert client.delete(detail_url).status_code == expected
+
+
 def events(event_type) -> list[AuditEvent]:
     """The audit events of one type, in the order they were recorded."""
     return list(AuditEvent.objects.filter(event_type=event_type).order_by("id"))

@@ -104,12 +104,14 @@ CanChangeBid = adapt(ObjectPermission, reviewers.can_change_bid, "Only the revie
 
 # conflicts
 CanManageConflict = adapt(ObjectPermission, conflicts.can_manage_conflict, CALL_MANAGERS_ONLY)
+CanManageDetectionJob = adapt(ObjectPermission, conflicts.can_manage_detection_job, CALL_MANAGERS_ONLY)
 
 # batches and items
 CanManageBatch = adapt(ObjectPermission, assignments.can_manage_batch, CALL_MANAGERS_ONLY)
 CanManageItem = adapt(ObjectPermission, assignments.can_manage_item, CALL_MANAGERS_ONLY)
 CanReadItemSuggestions = adapt(ObjectPermission, assignments.can_read_item_suggestions, CALL_MANAGERS_ONLY)
 CanRespondToItem = adapt(ObjectPermission, assignments.can_respond_to_item, OWNER_ONLY)
+CanManageMatchingJob = adapt(ObjectPermission, assignments.can_manage_matching_job, CALL_MANAGERS_ONLY)
 
 # reviews
 CanCreateReviews = adapt(UserPermission, reviews.can_create_reviews, CALL_MANAGERS_ONLY)

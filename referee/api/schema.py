@@ -22,6 +22,8 @@ ERRORS = {
     "401": (ERROR, "No valid token (or, at password sign-in, wrong credentials)."),
     "403": (ERROR, "Visible but not allowed for the caller's role (support users never write)."),
     "404": (ERROR, "Not visible to the caller, not found, or a page past the end of a list."),
+    "429": (ERROR, "Password sign-in only: the account or the client address has spent its attempts; "
+                   "retry after the `Retry-After` seconds."),
     "414": (ERROR, "The request line (path and query) is longer than 4094 bytes."),
     "503": (ERROR, "Nothing was changed: the embedded SQLite database stayed busy with other changes for "
                    "20 s (retry after the `Retry-After` seconds), or the action queues background work "
@@ -48,10 +50,10 @@ class RefereeAutoSchema(AutoSchema):
         plain reads of a collection, which only filter; 404 but for creating in a top-level
         collection (a nested one's parent may be invisible); 414 anywhere (the server's limit on
         the request line); 503 for writes (SQLite gives up waiting for its one write lock; work for
-        the background finds no worker)."""
+        the background finds no worker); 429 for password sign-in (attempts are limited)."""
         action = getattr(self.view, "action", None)
         plain_read = self.method == "GET" and action in READS
         creates_at_top = self.method == "POST" and action == "create" and "{" not in self.path
         return ["400", "401", *([] if plain_read else ["403"]), *([] if creates_at_top else ["404"]), "414",
-                *([] if self.method == "GET" else ["503"])]
+                *(["429"] if self.path == "/api-auth/password/" else []), *([] if self.method == "GET" else ["503"])]
 

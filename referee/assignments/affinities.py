@@ -16,6 +16,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from referee.assignments.models import AffinityScore
+from referee.assignments.progress import SILENT, Progress
 from referee.calls.models import MatchingConfiguration, Proposal
 from referee.matching.affinity import ReviewerText, compute_affinity
 from referee.reviewers.enums import InvitationStatus
@@ -39,6 +40,10 @@ class AffinityMatrix:
     affinity: np.ndarray
     keyword: np.ndarray
     text: np.ndarray
+    # The most similar ReviewerPublication's id (0: none shares a term) and cosine: only when just
+    # computed, not read back (the explanations read them per pair, assignments/explanations.py).
+    best_publication: np.ndarray | None = None
+    best_publication_cosine: np.ndarray | None = None
 
 
 def scored_entries(call):
@@ -50,45 +55,71 @@ def scored_entries(call):
     )
 
 
+def proposal_text(name: str, summary: str, description: str) -> str:
+    """What a proposal's affinity is computed from (and its matched keywords are found in)."""
+    return f"{name}\n{summary}\n{description}"
+
+
 def scored_proposals(call):
     return Proposal.objects.filter(call=call).open_for_review().order_by("id")
 
 
-def _reviewer_texts(entries) -> list[ReviewerText]:
-    """What each entry's affinity is computed from, in two queries of plain tuples: model
-    instances for some ten thousand publications would cost more than the scoring."""
+def _reviewer_texts(entries) -> tuple[list[ReviewerText], list[list[int]]]:
+    """What each entry's affinity is computed from, and the ids of the publications it lists, in
+    two queries of plain tuples: model instances for some ten thousand publications would cost
+    more than the scoring."""
     profile_ids = [e.reviewer_id for e in entries]
-    keywords, publications = defaultdict(list), defaultdict(list)
+    keywords, publications, publication_ids = defaultdict(list), defaultdict(list), defaultdict(list)
     for profile_id, keyword, level in ReviewerExpertise.objects.filter(profile_id__in=profile_ids).order_by(
             "id").values_list("profile_id", "expertise_keyword", "proficiency_level"):
         keywords[profile_id].append((keyword, level))
-    for profile_id, title, abstract in ReviewerPublication.objects.filter(
+    for publication_id, profile_id, title, abstract in ReviewerPublication.objects.filter(
             profile_id__in=profile_ids, is_excluded_from_matching=False).order_by("id").values_list(
-            "profile_id", "title", "abstract"):
+            "id", "profile_id", "title", "abstract"):
         publications[profile_id].append(f"{title}\n{abstract}")
-    return [ReviewerText(biography=e.reviewer.biography, keywords=keywords[e.reviewer_id],
-                         publications=publications[e.reviewer_id]) for e in entries]
+        publication_ids[profile_id].append(publication_id)
+    return ([ReviewerText(biography=e.reviewer.biography, keywords=keywords[e.reviewer_id],
+                          publications=publications[e.reviewer_id]) for e in entries],
+            [publication_ids[e.reviewer_id] for e in entries])
 
 
-def _compute(call, config) -> AffinityMatrix:
+def _compute(call, config, progress: Progress = SILENT) -> AffinityMatrix:
+    progress.step("Loading the proposals' and reviewers' texts")
     proposals = list(scored_proposals(call).only("id", "name", "project_summary", "description"))
     entries = list(scored_entries(call))
-    texts = [f"{p.name}\n{p.project_summary}\n{p.description}" for p in proposals]
-    reviewers = _reviewer_texts(entries)
+    texts = [proposal_text(p.name, p.project_summary, p.description) for p in proposals]
+    reviewers, publication_ids = _reviewer_texts(entries)
+    progress.step(f"Scoring {len(proposals)} proposals × {len(entries)} reviewers")
     if proposals and entries:
         result = compute_affinity(
             texts, reviewers, method=config.affinity_method,
             keyword_weight=config.keyword_weight, text_weight=config.text_weight,
         )
         affinity, keyword, text = result.affinity, result.keyword, result.text
+        best = _publication_ids(result.best_publication, publication_ids)
+        cosine = result.best_publication_cosine
     else:
-        affinity = keyword = text = np.zeros((len(proposals), len(entries)))
-    return AffinityMatrix([p.id for p in proposals], entries, affinity, keyword, text)
+        affinity = keyword = text = cosine = np.zeros((len(proposals), len(entries)))
+        best = np.zeros(affinity.shape, dtype=np.int64)
+    return AffinityMatrix([p.id for p in proposals], entries, affinity, keyword, text, best, cosine)
 
 
-def compute_affinities(call) -> int:
+def _publication_ids(positions: np.ndarray, ids_per_entry: list[list[int]]) -> np.ndarray:
+    """Positions in each column's publication list (−1: none) as publication ids (0: none)."""
+    width = max(map(len, ids_per_entry), default=0)
+    table = np.zeros((len(ids_per_entry), width + 1), dtype=np.int64)  # the last column answers −1
+    for j, ids in enumerate(ids_per_entry):
+        table[j, :len(ids)] = ids
+    return table[np.arange(positions.shape[1]), positions]
+
+
+# The steps `_refresh` reports: texts loaded, pairs scored, scores written.
+STEPS = 3
+
+
+def compute_affinities(call, progress: Progress = SILENT) -> int:
     """`compute-affinities`: recompute every pair and return how many scores are stored."""
-    return _refresh(call).affinity.size
+    return _refresh(call, progress).affinity.size
 
 
 def current_affinities(call) -> AffinityMatrix:
@@ -108,13 +139,13 @@ def current_affinities(call) -> AffinityMatrix:
     return _refresh(call)
 
 
-def refresh_if_stale(call) -> None:
+def refresh_if_stale(call, progress: Progress = SILENT) -> None:
     """Bring the cache up to date before a caller takes the call's locks (generation), so that
     the scoring runs outside them; the caller's own `current_affinities` then only reads it."""
     entries = list(scored_entries(call))
     n_pairs = scored_proposals(call).count() * len(entries)
     if _changed_since_cached(call, entries, n_pairs=n_pairs):
-        _refresh(call)
+        _refresh(call, progress)
 
 
 def _changed_since_cached(call, entries, *, n_pairs: int) -> bool:
@@ -191,7 +222,7 @@ def _positions(ids, values: np.ndarray) -> np.ndarray:
     return np.where(keys[order][at] == values, order[at], -1)
 
 
-def _refresh(call) -> AffinityMatrix:
+def _refresh(call, progress: Progress = SILENT) -> AffinityMatrix:
     """Compute all pairs, replace the call's rows, set each entry's `expertise_match_score` to
     its mean affinity.
 
@@ -200,9 +231,13 @@ def _refresh(call) -> AffinityMatrix:
     rather than lost. Only the replacement is serialised per call by the MatchingConfiguration lock
     (§7): two refreshes at once would otherwise both insert every pair. On SQLite a write lock is
     the whole database's, and scoring a large call inside it stalled every other writer for as
-    long as the scoring took."""
+    long as the scoring took.
+
+    `progress` hears of each step (STEPS); its `finish`, inside the transaction that replaces the
+    rows, is the last moment a job may stop it: a cancelled job leaves the old rows in place."""
     computed_at = timezone.now()
-    matrix = _compute(call, MatchingConfiguration.objects.get(call=call))
+    matrix = _compute(call, MatchingConfiguration.objects.get(call=call), progress)
+    progress.step(f"Writing {matrix.affinity.size} scores")
     with transaction.atomic():
         config = MatchingConfiguration.objects.select_for_update().get(call=call)
         if config.modified > computed_at:  # the method or weights changed while we scored
@@ -212,6 +247,7 @@ def _refresh(call) -> AffinityMatrix:
         for entry, mean in zip(matrix.entries, means, strict=True):
             entry.expertise_match_score = None if mean is None else round(float(mean), 4)
         CallReviewerPool.objects.bulk_update(matrix.entries, ["expertise_match_score"], batch_size=1000)
+        progress.finish({"computed_count": int(matrix.affinity.size)})
         return matrix
 
 
@@ -225,7 +261,8 @@ def _store(call, matrix: AffinityMatrix, config, computed_at) -> None:
     p_idx, r_idx = np.indices(matrix.affinity.shape)
     proposal_ids = np.asarray(matrix.proposal_ids)[p_idx.ravel()]
     reviewer_ids = np.asarray([e.reviewer_id for e in matrix.entries])[r_idx.ravel()]
-    columns = (proposal_ids, reviewer_ids, matrix.affinity.ravel(), matrix.keyword.ravel(), matrix.text.ravel())
+    columns = (proposal_ids, reviewer_ids, matrix.affinity.ravel(), matrix.keyword.ravel(), matrix.text.ravel(),
+               matrix.best_publication.ravel(), matrix.best_publication_cosine.ravel())
     fixed = dict(call_id=call.id, method=config.affinity_method, keyword_weight=config.keyword_weight,
                  text_weight=config.text_weight, computed_at=computed_at)
     if connection.vendor == "postgresql":
@@ -246,10 +283,10 @@ def _insert_rows(columns, fixed) -> None:
     now = timezone.now()
     stamp, computed = (connection.ops.adapt_datetimefield_value(t) for t in (now, fixed["computed_at"]))
     names = ("uuid", "created", "modified", "call_id", "method", "keyword_weight", "text_weight", "computed_at",
-             "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score")
+             "proposal_id", "reviewer_id", "affinity_score", "keyword_score", "text_score", "best_publication_pk",
+             "best_publication_similarity")
     head = (stamp, stamp, fixed["call_id"], fixed["method"], fixed["keyword_weight"], fixed["text_weight"], computed)
-    rows = ((uuid.uuid4().hex, *head, p, r, a, k, t)
-            for p, r, a, k, t in zip(*(column.tolist() for column in columns), strict=True))
+    rows = ((uuid.uuid4().hex, *head, *values) for values in zip(*(column.tolist() for column in columns), strict=True))
     sql = (f"INSERT INTO {AffinityScore._meta.db_table} ({', '.join(names)}) "
            f"VALUES ({', '.join('?' for _ in names)})")
     with connection.cursor() as cursor:
@@ -273,7 +310,7 @@ def _copy_binary(columns, fixed, now) -> None:
     payload is a numpy structured array: no Python object per pair. It is the cheapest way into
     PostgreSQL — an INSERT … SELECT FROM unnest(arrays) spends seconds adapting and parsing the
     half-million-element arrays, row-by-row ORM inserts minutes (generation's 10 s budget)."""
-    p, r, a, k, t = columns
+    p, r, a, k, t, best, similarity = columns
     n = len(p)
     method = fixed["method"].encode()
 
@@ -286,6 +323,7 @@ def _copy_binary(columns, fixed, now) -> None:
         ("keyword_weight", ">f8", fixed["keyword_weight"]), ("text_weight", ">f8", fixed["text_weight"]),
         ("computed_at", ">i8", stamp(fixed["computed_at"])), ("proposal_id", ">i8", p), ("reviewer_id", ">i8", r),
         ("affinity_score", ">f8", a), ("keyword_score", ">f8", k), ("text_score", ">f8", t),
+        ("best_publication_pk", ">i8", best), ("best_publication_similarity", ">f8", similarity),
     ]
     dtype = np.dtype([("fields", ">i2")] + [
         spec for name, kind, _ in values for spec in ((f"{name}_size", ">i4"), (name, kind))

@@ -9,13 +9,16 @@ from rest_framework.response import Response
 
 from referee.api.permissions import require_manager
 from referee.assignments import domain
+from referee.assignments.csv_actions import CsvImportCallActions
 from referee.assignments.engine_actions import EngineCallActions
+from referee.assignments.job_views import MatchingJobCallActions
 from referee.assignments.serializers import ManualAssignmentResultSerializer, ManualAssignmentSerializer
 
 
-class AssignmentCallActions(EngineCallActions):
+class AssignmentCallActions(CsvImportCallActions, EngineCallActions, MatchingJobCallActions):
     """Manual assignment here; the engine's actions (generation, affinities, send-all) come
-    from `EngineCallActions`."""
+    from `EngineCallActions`, their background jobs from `MatchingJobCallActions`, the CSV import
+    from `CsvImportCallActions`."""
 
     @extend_schema(request=ManualAssignmentSerializer, responses=ManualAssignmentResultSerializer,
                    operation_id="proposal_protected_calls_create_manual_assignment")  # the client's name

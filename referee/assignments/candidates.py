@@ -44,6 +44,7 @@ class Candidates:
     removed_by: np.ndarray  # P×R int8
     problem: Problem
     fingerprint: dict
+    open_load: np.ndarray  # R: each entry's open assignments, which its limit counts (diagnosis.py)
 
     def removed_pairs(self) -> dict[str, int]:
         counts = np.bincount(self.removed_by.ravel(), minlength=len(RULES) + 1)
@@ -106,7 +107,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
             "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing"))),
     }
-    return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint)
+    return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r)
 
 
 def _digest(*parts) -> str:

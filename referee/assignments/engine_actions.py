@@ -1,5 +1,6 @@
 """Assignment-engine actions on a call (§3.5): `compute-affinities/`, `affinity-matrix/`,
-`generate-assignments/`, `deploy-preview/`, `proposed-assignments/`, `send-all-assignments/`.
+`generate-assignments/`, `deploy-preview/`, `proposed-assignments/`, `send-all-assignments/`,
+`pair-explanation/`.
 
 Mixed into the call viewset through `AssignmentCallActions`; each action finds the call through
 the viewset's visibility (`get_object`: unknown or invisible → 404), requires a manager (403;
@@ -21,14 +22,20 @@ from referee.assignments.engine_serializers import (
     DeployPreviewSerializer,
     GenerateAssignmentsResponseSerializer,
     GenerateAssignmentsSerializer,
+    PairExplanationQuerySerializer,
+    PairExplanationSerializer,
     ProposedAssignmentFilter,
     ProposedAssignmentSerializer,
     SendAllAssignmentsResponseSerializer,
     SendAllAssignmentsSerializer,
     proposed_queryset,
 )
+from referee.assignments.explanations import explain_pairs
 from referee.assignments.models import ProposedAssignment
 from referee.assignments.queries import matrix_rows, render_matrix
+from referee.calls.models import Proposal
+from referee.core.errors import FieldError
+from referee.reviewers.models import ReviewerProfile
 
 PAGE_PARAMETERS = [OpenApiParameter("page", OpenApiTypes.INT), OpenApiParameter("page_size", OpenApiTypes.INT)]
 MATRIX_PARAMETERS = [
@@ -39,6 +46,8 @@ MATRIX_PARAMETERS = [
                      description="Only this reviewer's column (the reviewer profile's uuid)."),
     *PAGE_PARAMETERS,
 ]
+NOT_IN_CALL = "No proposal of this call has this uuid."
+NO_REVIEWER = "No reviewer profile has this uuid."
 PROPOSED_PARAMETERS = [OpenApiParameter("is_deployed", OpenApiTypes.BOOL), *PAGE_PARAMETERS]
 
 
@@ -108,3 +117,23 @@ class EngineCallActions:
         require_manager(request, call)
         data = self.validated(SendAllAssignmentsSerializer)
         return Response(send_all_batches(call, actor=request.user, batch_uuids=data.get("batch_uuids")))
+
+    @extend_schema(responses=PairExplanationSerializer, filters=False, parameters=[PairExplanationQuerySerializer],
+                   operation_id="proposal_protected_calls_pair_explanation_retrieve")
+    @action(detail=True, methods=["get"], url_path="pair-explanation")
+    def pair_explanation(self, request, *args, **kwargs):
+        """Why a reviewer fits a proposal of the call: the affinity's parts, matched keywords, the
+        closest publication and the bid (the read model the console's preview rows use)."""
+        call = self.get_object()
+        require_manager(request, call)
+        query = PairExplanationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        proposal = Proposal.objects.filter(call=call, uuid=query.validated_data["proposal_uuid"]).first()
+        if proposal is None:
+            raise FieldError("proposal_uuid", NOT_IN_CALL)
+        profile = ReviewerProfile.objects.filter(uuid=query.validated_data["reviewer_uuid"]).first()
+        if profile is None:
+            raise FieldError("reviewer_uuid", NO_REVIEWER)
+        explanation = explain_pairs(call, [(proposal.id, profile.id)])[(proposal.id, profile.id)]
+        body = {"proposal_uuid": proposal.uuid.hex, "reviewer_uuid": profile.uuid.hex, **explanation.as_dict()}
+        return Response(PairExplanationSerializer(body).data)

@@ -57,6 +57,11 @@ class AffinityMatrixQuerySerializer(serializers.Serializer):
         return value if value in MATRIX_SCOPES else "pool"
 
 
+class PairExplanationQuerySerializer(serializers.Serializer):
+    proposal_uuid = serializers.UUIDField(help_text="A proposal of this call.")
+    reviewer_uuid = serializers.UUIDField(help_text="The reviewer profile's uuid, as in `affinity-matrix/` rows.")
+
+
 # --- answers ------------------------------------------------------------------------------------
 
 class ComputeAffinitiesResponseSerializer(serializers.Serializer):
@@ -103,6 +108,46 @@ class UnmetMinimumSerializer(serializers.Serializer):
     assigned = serializers.IntegerField()
 
 
+class DiagnosisFixSerializer(serializers.Serializer):
+    """The numbers of a finding's fix; null where its cause does not use them."""
+
+    missing_reviews = serializers.IntegerField(help_text="Reviews these proposals lack.")
+    invite_reviewers = serializers.IntegerField(
+        help_text="New pool reviewers, each eligible for all these proposals (with the call's default load), that "
+                  "cover them.")
+    raise_max_assignments_by = serializers.IntegerField(
+        allow_null=True,
+        help_text="capacity: raising each listed reviewer's max_assignments by this covers the proposals (null when "
+                  "it would pass the limit of 50).")
+    max_assignments = serializers.DictField(
+        child=serializers.IntegerField(), allow_null=True,
+        help_text="capacity: per pool entry uuid, the max_assignments that gives it that raise.")
+    max_proposals_per_reviewer = serializers.IntegerField(
+        allow_null=True,
+        help_text="capacity: the call's max_proposals_per_reviewer needed too, null if it suffices.")
+    min_affinity_threshold = serializers.FloatField(
+        allow_null=True,
+        help_text="eligibility: a threshold at which each of these proposals has enough eligible reviewers, when "
+                  "the threshold is what removed them; null otherwise.")
+    removed_by = serializers.DictField(
+        child=serializers.IntegerField(), allow_null=True,
+        help_text="eligibility: reviewers of these proposals each rule removed (the keys of removed_pairs).")
+
+
+class DiagnosisSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(
+        choices=["pool", "eligibility", "capacity"],
+        help_text="pool: the proposals need more reviewers than the pool has accepted; eligibility: the rules "
+                  "leave them too few eligible reviewers; capacity: their eligible reviewers are all at their "
+                  "maximum load (the minimum cut's proposals and reviewers).")
+    proposal_uuids = serializers.ListField(child=serializers.CharField())
+    reviewer_uuids = serializers.ListField(
+        child=serializers.CharField(), help_text="capacity: the saturated reviewers' profile uuids; else empty.")
+    pool_entry_uuids = serializers.ListField(child=serializers.CharField(), help_text="The same reviewers' pool entries.")
+    message = serializers.CharField(help_text="What falls short, why and what fixes it, in plain words.")
+    fix = DiagnosisFixSerializer()
+
+
 class GenerateAssignmentsResponseSerializer(serializers.Serializer):
     """Client `GenerateAssignmentsResponse` + extras `total_affinity`, `min_proposal_affinity`
     (null when no proposal wanted reviewers), `unmet_reviewer_minimums`, the candidate-pair counts
@@ -119,10 +164,43 @@ class GenerateAssignmentsResponseSerializer(serializers.Serializer):
         help_text="Considered proposals × accepted pool reviewers: every pair the rules were applied to.")
     removed_pairs = RemovedPairsSerializer()
     eligible_pairs = serializers.IntegerField(help_text="candidate_pairs minus every removed pair.")
+    diagnosis = DiagnosisSerializer(
+        many=True, help_text="Empty when the call is covered. Else computed from the max-flow's minimum cut: which "
+                             "proposals fall short, why, and the least fix of each part; all fixes applied cover the "
+                             "call.")
     preview_uuid = serializers.CharField(
         allow_null=True,
         help_text="A dry run's preview, to pass to `deploy-preview/`; for a deployed preview, that preview; "
                   "null for a generation run without dry_run.")
+
+
+class MatchedKeywordSerializer(serializers.Serializer):
+    keyword = serializers.CharField()
+    proficiency = serializers.CharField()
+
+
+class BestPublicationSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    year = serializers.IntegerField()
+    similarity = ScoreField(help_text="Raw TF-IDF cosine of the publication with the proposal (§5.1).")
+
+
+class PairExplanationSerializer(serializers.Serializer):
+    """Why the reviewer fits the proposal (or not): `assignments.explanations.PairExplanation`."""
+
+    proposal_uuid = serializers.CharField()
+    reviewer_uuid = serializers.CharField()
+    affinity = ScoreField(allow_null=True, help_text=AFFINITY_SCALE + " Null if not computed.")
+    keyword_score = ScoreField(allow_null=True, help_text=RAW_SIMILARITY.format(source="keyword"))
+    text_score = ScoreField(allow_null=True, help_text=RAW_SIMILARITY.format(source="text"))
+    matched_keywords = MatchedKeywordSerializer(
+        many=True, help_text="The reviewer's keywords found in the proposal's name, summary or description.")
+    keywords = serializers.IntegerField(help_text="How many keywords the reviewer lists.")
+    best_publication = BestPublicationSerializer(
+        allow_null=True, help_text="The reviewer's publication most similar to the proposal when the affinities "
+                                   "were computed; null when none shares a term with it or none is cached.")
+    bid = serializers.CharField(allow_null=True, help_text="The reviewer's bid on the proposal, null if none.")
+    summary = serializers.CharField(help_text="The same in one sentence of plain words.")
 
 
 class SendAllAssignmentsResponseSerializer(serializers.Serializer):

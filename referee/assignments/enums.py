@@ -26,3 +26,11 @@ class ItemStatus(models.TextChoices):
     COI_BLOCKED = "coi_blocked", "Blocked due to COI"
     EXPIRED = "expired", "Expired without response"
     REASSIGNED = "reassigned", "Reassigned to another reviewer"
+
+
+class MatchingJobKind(models.TextChoices):
+    """The engine's long actions run as background jobs (issue 13); their states are detection's
+    (`conflicts.enums.JobState`)."""
+
+    AFFINITIES = "affinities", "Compute affinities"
+    GENERATION = "generation", "Generate assignments"

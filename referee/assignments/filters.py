@@ -7,6 +7,9 @@ from referee.api.filters import IsoDateTimeFilter, MultipleChoiceFilter
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.querysets import REVIEWER_VISIBLE_BATCH_STATUSES
 
+# `o` of `/api/assignment-batches/` and of the console's Batches tab.
+BATCH_ORDERING = {"created": "created", "sent_at": "sent_at", "expires_at": "expires_at", "status": "status"}
+
 
 class AssignmentBatchFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")

@@ -1,6 +1,7 @@
 """`generate-assignments` (§5.2–§5.5): the candidate pairs from the database (candidates.py),
 one solve by referee.matching, then proposed assignments and draft-batch items in one
-transaction; with the reasons for every shortfall (shortfalls.py). `deploy-preview` turns a dry
+transaction; with the reasons for every shortfall (shortfalls.py) and, when the call cannot be
+covered, the diagnosis of the flow's minimum cut (diagnosis.py). `deploy-preview` turns a dry
 run's pairs into items without solving again (previews.py).
 
 Every step reads or writes whole sets of the call (one query per kind of row, filtered by the
@@ -8,7 +9,7 @@ call rather than by lists of ids), so the query count does not grow with proposa
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from django.db import IntegrityError, transaction
@@ -17,8 +18,10 @@ from django.utils import timezone
 from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
 from referee.assignments.candidates import Candidates, build_candidates
+from referee.assignments.diagnosis import Findings, diagnose_generation
 from referee.assignments.enums import BatchSource, BatchStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.progress import SILENT, Progress
 from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
 from referee.calls.models import MatchingConfiguration, Proposal
@@ -50,12 +53,13 @@ class GenerationResult:
     candidate_pairs: int = 0
     removed_pairs: dict = field(default_factory=dict)
     eligible_pairs: int = 0
+    diagnosis: list = field(default_factory=list)  # why the call is not covered and what would (diagnosis.py)
     preview_uuid: str | None = field(default=None, compare=False)
 
 
 # What a deployed preview reports again: everything but the counters of what was written.
 REPORTED = ("proposals_processed", "skipped_proposals", "total_affinity", "min_proposal_affinity",
-            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs")
+            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs", "diagnosis")
 
 
 @dataclass
@@ -69,16 +73,20 @@ class Pair:
 
 
 def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_proposal=None,
-                         dry_run=False) -> GenerationResult:
+                         dry_run=False, progress: Progress = SILENT) -> GenerationResult:
     """Assign reviewers to the call's open proposals (or to `proposal_uuids`), topping up what
     active items already cover. With `dry_run` only the preview rows are replaced, and the
-    preview is stored so that `deploy_preview` can create exactly them."""
+    preview is stored so that `deploy_preview` can create exactly them. A job's `progress` may
+    stop the run until its result is written (progress.py)."""
     refresh_if_stale(call)  # scoring is the slow part: not under the locks below
+    progress.step("Choosing the assignments: candidates, solve, write")
     with transaction.atomic():
         config = _lock(call)
         result = GenerationResult()
-        candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
-        solution = solve(candidates.problem, config.algorithm)
+        candidates = considered_candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
+        progress.check()
+        # The solver reports each pricing round: a job cancelled meanwhile stops it there.
+        solution = solve(candidates.problem, config.algorithm, progress=lambda done, total: progress.check())
         pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
@@ -90,10 +98,12 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
                 report={key: getattr(result, key) for key in REPORTED},
                 proposal_uuids=proposal_uuids, reviewers_per_proposal=reviewers_per_proposal)
             result.preview_uuid = preview.uuid.hex
+            progress.finish(asdict(result))
             return result
         previews.discard(call)  # its rows were just replaced
         result.batches_created, result.items_created = _deploy(call, pairs, user)
         _record_generated(call, user, config, result)
+        progress.finish(asdict(result))
         return result
 
 
@@ -105,7 +115,7 @@ def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:
         config = _lock(call)
         preview = previews.find(call, preview_uuid)
         asked = None if preview.proposal_uuids is None else [uuid.UUID(key) for key in preview.proposal_uuids]
-        candidates = _candidates(call, config, GenerationResult(), asked, preview.reviewers_per_proposal)
+        candidates = considered_candidates(call, config, GenerationResult(), asked, preview.reviewers_per_proposal)
         previews.check_unchanged(preview, candidates.fingerprint)
         # The same problem: the preview's report is what a solve would report now.
         result = GenerationResult(**preview.report, preview_uuid=preview.uuid.hex)
@@ -128,8 +138,9 @@ def _lock(call) -> MatchingConfiguration:
     return config
 
 
-def _candidates(call, config, result: GenerationResult, proposal_uuids, reviewers_per_proposal) -> Candidates:
-    """The considered proposals' candidate pairs; fills the result's counts of them."""
+def considered_candidates(call, config, result: GenerationResult, proposal_uuids, reviewers_per_proposal) -> Candidates:
+    """The considered proposals' candidate pairs; fills the result's counts of them. Also what
+    the console's comparison of the algorithms solves (assignments.comparison)."""
     proposals = _considered_proposals(call, proposal_uuids, result.skipped_proposals)
     result.proposals_processed = len(proposals)
     wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
@@ -159,7 +170,8 @@ def _record_generated(call, user, config, result: GenerationResult) -> None:
            items_created=result.items_created, batches_created=result.batches_created,
            total_affinity=result.total_affinity, skipped=len(result.skipped_proposals),
            candidate_pairs=result.candidate_pairs, removed_pairs=result.removed_pairs,
-           eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, preview_uuid=result.preview_uuid)
+           eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, diagnosis=result.diagnosis,
+           preview_uuid=result.preview_uuid)
 
 
 def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
@@ -174,6 +186,8 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
     """Fill the result's figures from the solution, with the rule that left each short proposal
     short and what would change it; return the chosen pairs."""
     problem, proposals, entries = candidates.problem, candidates.proposals, candidates.entries
+    findings = diagnose_generation(candidates, config) if solution.shortfalls else Findings()
+    result.diagnosis = findings.diagnosis
     for shortfall in solution.shortfalls:
         proposal = proposals[shortfall.proposal]
         if not entries:
@@ -181,6 +195,8 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
         else:
             reason = NO_ELIGIBLE if shortfall.reason == "no_eligible" else NOT_ENOUGH
         rule, suggestion = explain(candidates, shortfall.proposal, config)
+        if rule == "capacity" and shortfall.proposal in findings.cut_notes:
+            suggestion = f"{suggestion} {findings.cut_notes[shortfall.proposal]}"
         result.skipped_proposals.append(skip_row(
             proposal.uuid, proposal.name, reason, required=shortfall.required, assigned=shortfall.assigned,
             blocking_rule=rule, suggestion=suggestion))

@@ -1,4 +1,5 @@
-"""Periodic jobs on assignment batches (§6): expiry, reminders and the managers' expiry notice.
+"""Periodic jobs on assignment batches (§6): expiry, reminders and the managers' expiry notice;
+and the sweep of matching jobs whose worker was lost (issue 13).
 
 Each is a plain function (the Celery tasks in tasks.py call it): one
 query selects the candidates, then `each_locked` locks each batch, re-checks the condition,
@@ -7,16 +8,18 @@ batch once and send one mail, and the outbox's dedupe key would drop a second on
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from referee.assignments.domain import expire_batch
 from referee.assignments.enums import BatchStatus, ItemStatus
-from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.assignments.models import AssignmentBatch, AssignmentItem, MatchingJob
 from referee.calls.models import CallAssignmentConfiguration
+from referee.conflicts.enums import JobState
 from referee.core.audit import record
 from referee.core.enums import AuditEventType
-from referee.core.jobs import each_locked
+from referee.core.jobs import each_locked, fail_silent_jobs
 from referee.notifications import mails
 
 DAY = timedelta(days=1)
@@ -84,3 +87,29 @@ def _notify(batch) -> bool:
     record(AuditEventType.ASSIGNMENT_BATCH_EXPIRY_NOTIFIED, batch, from_state=BatchStatus.EXPIRED, to_state=BatchStatus.EXPIRED,
            mailed=mail is not None, expires_at=batch.expires_at.isoformat() if batch.expires_at else None)
     return True
+
+
+def stalled_matching_job_message(minutes: int) -> str:
+    return (f"No progress for {minutes} minutes: the worker running this job was lost. "
+            "Nothing was written; start the job again.")
+
+
+def never_started_matching_job_message(minutes: int) -> str:
+    return (f"No worker started this job within {minutes} minutes: its queued task was lost. "
+            "Nothing was done; start the job again.")
+
+
+def fail_stalled_matching_jobs() -> int:
+    """Matching jobs (issue 13) whose worker or queued task was lost, as detection's: running or
+    pending → failed once silent for REFEREE_MATCHING_JOB_STALL_MINUTES, so that the call's next
+    job of that kind may start. A run that then reaches its next step stops, writing nothing."""
+    minutes = settings.REFEREE_MATCHING_JOB_STALL_MINUTES
+    reasons = {JobState.RUNNING: ("stalled", stalled_matching_job_message(minutes)),
+               JobState.PENDING: ("never_started", never_started_matching_job_message(minutes))}
+
+    def audit(job, before, reason) -> None:
+        record(AuditEventType.MATCHING_JOB_FAILED, job, from_state=before, to_state=JobState.FAILED, reason=reason,
+               kind=job.kind, processed=job.processed, total=job.total)
+
+    return fail_silent_jobs(MatchingJob.objects.select_related("call"), minutes=minutes, reasons=reasons,
+                            failed=JobState.FAILED, audit=audit)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from referee.assignments import enums
 from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
 from referee.calls.models import Call, Proposal
+from referee.conflicts.enums import JobState
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.models import User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
@@ -29,6 +30,11 @@ class AffinityScore(UUIDModel):
     affinity_score = models.FloatField()
     keyword_score = models.FloatField(null=True, blank=True)
     text_score = models.FloatField(null=True, blank=True)
+    # The reviewer's ReviewerPublication most similar to the proposal when computed (the text
+    # score's publication part) and their cosine; 0 when none shares a term. A plain number, not a foreign key:
+    # written by the same COPY as the rest, where every row must have the same layout (no NULL).
+    best_publication_pk = models.BigIntegerField(default=0)
+    best_publication_similarity = models.FloatField(default=0.0)  # its raw TF-IDF cosine
     method = models.CharField(max_length=16)
     keyword_weight = models.FloatField()
     text_weight = models.FloatField()
@@ -159,3 +165,46 @@ class GenerationPreview(UUIDModel):
     report = models.JSONField()
     deployed_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class MatchingJob(UUIDModel):
+    """A long engine action of a call run by a background worker (issue 13): computing the call's
+    affinities, or a generation (a preview or a deployment), so that no request waits for it.
+    Progress is `processed` of `total` steps with the step under way named in `stage`; a job is
+    cancelled by its managers until its work writes, and a job a lost worker left is failed by
+    `assignments.jobs.fail_stalled_matching_jobs`. One pending or running job per call and kind."""
+
+    Kind = enums.MatchingJobKind
+    State = JobState
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="matching_jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    # What a generation was asked: dry_run, proposal_uuids (hex or null), reviewers_per_proposal.
+    parameters = models.JSONField(default=dict, blank=True)
+    stage = models.CharField(max_length=200, blank=True, default="")
+    processed = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    # Affinities: {"computed_count"}; generation: the generate-assignments answer. Null until completed.
+    result = models.JSONField(null=True, blank=True, default=None)
+    error_message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ManagedCallRowsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "kind"], condition=Q(state__in=["pending", "running"]),
+                                    name="one_active_matching_job_per_call_and_kind")
+        ]
+
+    @property
+    def progress_percentage(self) -> float:
+        return round(100.0 * self.processed / self.total, 1) if self.total else 0.0
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (JobState.PENDING, JobState.RUNNING)

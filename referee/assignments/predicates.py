@@ -21,3 +21,8 @@ def can_read_item_suggestions(user, item) -> bool:
 def can_respond_to_item(user, item) -> bool:
     """Accept or decline an item: its reviewer alone."""
     return item.pool_entry.reviewer.user_id == user.pk
+
+
+def can_manage_matching_job(user, job) -> bool:
+    """Cancel a matching job (issue 13): the call's managers."""
+    return is_manager_of(user, job.call_id)

@@ -1,14 +1,16 @@
 """Read models of the assignment engine: the call's affinity matrix (§3.5 `affinity-matrix/`),
-a reviewer's batches as the My assignments page shows them, and the round-up counts of calls
-the console shows."""
+a reviewer's batches as the My assignments page shows them, the round-up counts of calls the
+console shows, and what its Overview and Batches tabs read."""
 
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q
+from django.db.models.functions import TruncDate
 
 from referee.assignments.affinities import cache_state, cached_matrix, scored_entries, scored_proposals
 from referee.assignments.enums import BatchStatus, ItemStatus
@@ -20,7 +22,9 @@ from referee.conflicts.models import ConflictOfInterest
 from referee.conflicts.rules import BLOCKING
 from referee.matching.ordering import best_columns, block_edges, block_means, cluster_order
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
+from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
+from referee.reviews.queries import overdue_reviews
 
 # "Most relevant" COI of a pair (§3.5): by status, then by severity; lower ranks first.
 STATUS_RANK = {ConflictStatus.RECUSED: 0, ConflictStatus.PENDING: 1, ConflictStatus.WAIVED: 2, ConflictStatus.DISMISSED: 3}
@@ -180,6 +184,71 @@ def round_up(call_ids) -> dict[int, RoundUp]:
         for call_id, status, n in rows.order_by().values_list(call_key, status_key).annotate(n=Count("pk")):
             getattr(result[call_id], name)[status] = n
     return {call_id: result[call_id] for call_id in ids}
+
+
+# --- the call manager's console (issue 13): Overview and Batches ---------------------------------
+
+@dataclass
+class Timeline:
+    """Answers to invitations and submitted reviews, cumulative per day (the reader's zone), from
+    the first day with one to the last; empty when there is none yet."""
+
+    days: list = field(default_factory=list)  # dates
+    accepted: list = field(default_factory=list)
+    declined: list = field(default_factory=list)
+    submitted: list = field(default_factory=list)
+
+
+@dataclass
+class Overview:
+    counts: RoundUp
+    overdue_reviews: int  # in review past their deadline, until the overdue-review job rejects them
+    timeline: Timeline
+
+
+def call_overview(call, now) -> Overview:
+    """The call's round-up, its overdue reviews and its timeline: eight grouped queries."""
+    return Overview(counts=round_up([call.id])[call.id],
+                    overdue_reviews=overdue_reviews(now).filter(proposal__call=call).count(),
+                    timeline=_timeline(call))
+
+
+def _timeline(call) -> Timeline:
+    """Per day: items answered (`responded_at`; an accepted one is the one that got a review,
+    whatever happened to it since), and reviews submitted (a submitted review is frozen, so its
+    `modified` is when it was submitted, as `reviewers.queries.reviewer_stats` reads it)."""
+    got_review = ExpressionWrapper(Q(review__isnull=False), output_field=BooleanField())
+    answers = (AssignmentItem.objects.filter(batch__call=call, responded_at__isnull=False).order_by()
+               .annotate(day=TruncDate("responded_at"), accepted=got_review)
+               .values_list("day", "accepted").annotate(n=Count("pk")))
+    reviews = (Review.objects.filter(proposal__call=call, state=ReviewState.SUBMITTED).order_by()
+               .annotate(day=TruncDate("modified")).values_list("day").annotate(n=Count("pk")))
+    per_day = defaultdict(Counter)
+    for day, accepted, n in answers:
+        per_day[day]["accepted" if accepted else "declined"] += n
+    for day, n in reviews:
+        per_day[day]["submitted"] += n
+    timeline = Timeline()
+    if not per_day:
+        return timeline
+    day, last, total = min(per_day), max(per_day), Counter()
+    while day <= last:
+        total.update(per_day.get(day, {}))
+        timeline.days.append(day)
+        for series in ("accepted", "declined", "submitted"):
+            getattr(timeline, series).append(total[series])
+        day += timedelta(days=1)
+    return timeline
+
+
+def batch_rows(batches):
+    """A page of the console's batch table: `batches` with their reviewers, and their items with
+    their proposals, best affinity first (two queries for the page, once sliced)."""
+    items = AssignmentItem.objects.select_related("proposal").only(
+        "uuid", "batch_id", "status", "affinity_score", "has_coi", "responded_at", "decline_reason", "proposal__uuid",
+        "proposal__name").order_by(*ITEM_ORDER)
+    return batches.select_related("reviewer_pool_entry__reviewer__user").prefetch_related(
+        Prefetch("items", queryset=items))
 
 
 # --- the console's affinity heatmap and best reviewers (issue 13) ------------------------------

@@ -28,7 +28,7 @@ def take_named(keys, found: dict, skipped: list, *, refusals=(), **details) -> l
     taken = []
     for key in keys:
         proposal = found.get(key)
-        reason = _refusal(proposal, refusals)
+        reason = refusal_for(proposal, refusals)
         if reason is None:
             taken.append(proposal)
         else:
@@ -36,7 +36,8 @@ def take_named(keys, found: dict, skipped: list, *, refusals=(), **details) -> l
     return taken
 
 
-def _refusal(proposal, refusals) -> str | None:
+def refusal_for(proposal, refusals=()) -> str | None:
+    """Why a named proposal (None: not found in the call) is not taken, or None."""
     if proposal is None:
         return NOT_IN_CALL
     if not proposal.is_open_for_review:

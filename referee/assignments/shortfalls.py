@@ -38,7 +38,7 @@ def explain(candidates: Candidates, i: int, config) -> tuple[str, str]:
     pool = len(candidates.entries)
     if pool < demand:
         return POOL_SIZE, (
-            f"The pool has {_reviewers(pool)} who accepted and this proposal needs {demand} more: invite more "
+            f"The pool has {reviewers(pool)} who accepted and this proposal needs {demand} more: invite more "
             f"reviewers to the pool, or ask for fewer reviewers_per_proposal "
             f"(min_reviewers_per_proposal is {config.min_reviewers_per_proposal})."
         )
@@ -56,7 +56,8 @@ def explain(candidates: Candidates, i: int, config) -> tuple[str, str]:
     return "capacity", _taken_elsewhere(candidates, config, left=left)
 
 
-def _reviewers(n: int) -> str:
+def reviewers(n: int) -> str:
+    """"1 reviewer", "3 reviewers"."""
     return f"{n} reviewer" + ("" if n == 1 else "s")
 
 
@@ -69,14 +70,23 @@ def _who(removed: int, before: int, pool: int) -> str:
 
 
 def _left(left: int, demand: int) -> str:
-    return f"{_reviewers(left)} {'is' if left == 1 else 'are'} left for {demand} place{'' if demand == 1 else 's'}"
+    return f"{reviewers(left)} {'is' if left == 1 else 'are'} left for {demand} place{'' if demand == 1 else 's'}"
+
+
+def threshold_that_passes(c: Candidates, i: int, demand: int) -> float | None:
+    """The highest min_affinity_threshold (4 decimals, rounded down so that it does pass) at which
+    `demand` of the reviewers the rules before the threshold leave for proposal row `i` pass;
+    None when those rules leave fewer."""
+    earlier = np.flatnonzero((c.removed_by[i] == 0) | (c.removed_by[i] >= RULES.index("threshold") + 1))
+    if len(earlier) < demand or demand < 1:
+        return None
+    scores = np.sort(c.affinity[i, earlier])[::-1]
+    return math.floor(scores[demand - 1] * 10_000) / 10_000
 
 
 def _threshold(c, i, config, *, who, removed, before, demand) -> str:
     """Names the highest threshold at which `demand` of the reviewers the earlier rules left pass."""
-    earlier = np.flatnonzero((c.removed_by[i] == 0) | (c.removed_by[i] >= RULES.index("threshold") + 1))
-    scores = np.sort(c.affinity[i, earlier])[::-1]
-    enough = math.floor(scores[demand - 1] * 10_000) / 10_000  # rounded down, so `enough` still passes
+    enough = threshold_that_passes(c, i, demand)
     return (f"{who} score{'s' if removed == 1 else ''} below min_affinity_threshold "
             f"({config.min_affinity_threshold:g}) for this proposal; {_left(before - removed, demand)}. "
             f"A min_affinity_threshold of {enough:g} would make {demand} of the {before} eligible.")
@@ -87,7 +97,7 @@ def _taken_elsewhere(c, config, *, left) -> str:
     wanted, places = int(problem.demand.sum()), int(problem.capacity.sum())
     overall = (f"the call needs {wanted} more reviews and its reviewers have {places} places left"
                if places < wanted else "other proposals needed the same reviewers")
-    return (f"{_reviewers(left)} could review this proposal, but too few of them had a place left once other "
+    return (f"{reviewers(left)} could review this proposal, but too few of them had a place left once other "
             f"proposals had theirs: {overall}. Raise max_proposals_per_reviewer "
             f"(now {config.max_proposals_per_reviewer}) or the reviewers' max_assignments, lower "
             f"min_affinity_threshold (now {config.min_affinity_threshold:g}) to make more reviewers eligible, "

@@ -1,10 +1,12 @@
 """Celery entry points of the batch jobs (§6): one call each; beat runs them on
 settings.CELERY_BEAT_SCHEDULE, `referee serve` without a broker on its embedded timer. And the
-console's heatmap layout, made once per computation of a call's scores (issue 13)."""
+run of one matching job (issue 13), queued by `matching_jobs` after commit, and the console's
+heatmap layout, made once per computation of a call's scores (issue 13)."""
 
 from celery import shared_task
 
 from referee.assignments import jobs, queries
+from referee.assignments.matching_runs import run_job
 from referee.calls.models import Call
 from referee.notifications.tasks import RETRY
 
@@ -22,6 +24,16 @@ def send_assignment_reminders() -> int:
 @shared_task(acks_late=True, **RETRY)
 def notify_expired_assignment_batches() -> int:
     return jobs.notify_expired_batches()
+
+
+@shared_task(acks_late=True, **RETRY)
+def fail_stalled_matching_jobs() -> int:
+    return jobs.fail_stalled_matching_jobs()
+
+
+@shared_task(acks_late=True)
+def run_matching_job(job_id: int) -> None:
+    run_job(job_id)
 
 
 @shared_task

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from referee.api.permissions import CanManageBatch
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments import domain
-from referee.assignments.filters import AssignmentBatchFilter, MyAssignmentBatchFilter
+from referee.assignments.filters import BATCH_ORDERING, AssignmentBatchFilter, MyAssignmentBatchFilter
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.serializers import (
     AssignmentBatchListSerializer,
@@ -50,7 +50,7 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     queryset = AssignmentBatch.objects
     serializer_class = AssignmentBatchSerializer
     filterset_class = AssignmentBatchFilter
-    ordering_fields = {"created": "created", "sent_at": "sent_at", "expires_at": "expires_at", "status": "status"}
+    ordering_fields = BATCH_ORDERING
     ordering = ["-created"]
     action_permissions = {name: [CanManageBatch] for name in MANAGER_ACTIONS}
 

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 
 class Abandoned(Exception):
-    """The job stopped being `running` under this run (failed as stalled by the sweep)."""
+    """The job stopped being `running` under this run: cancelled by a manager
+    (`detection_requests.cancel_detection`) or failed as stalled by the sweep."""
 
 
 def run_detection(job_id: int) -> COIDetectionJob:
@@ -42,8 +43,8 @@ def run_detection(job_id: int) -> COIDetectionJob:
     # The job reads `running` from here on, also while the call's people and papers load. Loading
     # only reads, outside any transaction: on SQLite a transaction holds the one write lock, and
     # every request that writes would wait for a large call to load.
-    # Every state change below is conditional on `running`: the stalled-job sweep (jobs.py) may
-    # have failed the job meanwhile, and its verdict stands.
+    # Every state change below is conditional on `running`: a manager may have cancelled the job,
+    # or the stalled-job sweep (jobs.py) failed it, meanwhile, and that verdict stands.
     try:
         entries, proposals = _entries(call), list(_proposals(call))
         reviewer_scope, proposal_scope = _incremental_scope(job, entries, proposals)
@@ -52,7 +53,7 @@ def run_detection(job_id: int) -> COIDetectionJob:
                                                                          modified=timezone.now())
         result = _detect(job, config, entries, proposals, reviewer_scope, proposal_scope)
     except Abandoned:
-        logger.warning("Conflict detection job %s was failed as stalled while running; stopped", job.uuid)
+        logger.warning("Conflict detection job %s was cancelled or failed as stalled while running; stopped", job.uuid)
     except Exception as exc:  # the job records the failure; findings so far are kept
         logger.exception("Conflict detection job %s failed", job.uuid)
         COIDetectionJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(

@@ -6,16 +6,13 @@ broker leaves it `pending` with no worker ever starting it. One pending or runni
 blocks every new detection, so without this the call could never be checked again. Jobs silent
 for `REFEREE_DETECTION_STALL_MINUTES` are failed, their findings kept (§4)."""
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.utils import timezone
 
 from referee.conflicts.enums import JobState
 from referee.conflicts.models import COIDetectionJob
-from referee.core import audit
+from referee.core.audit import record
 from referee.core.enums import AuditEventType
-from referee.core.jobs import each_locked
+from referee.core.jobs import fail_silent_jobs
 
 
 def stalled_message(minutes: int) -> str:
@@ -32,20 +29,11 @@ def fail_stalled_detection_jobs() -> int:
     """running or pending → failed once `modified` (the last beat, or the creation of a job never
     started) is older than the stall limit; returns how many."""
     minutes = settings.REFEREE_DETECTION_STALL_MINUTES
-    cutoff = timezone.now() - timedelta(minutes=minutes)
-    ids = list(COIDetectionJob.objects.filter(state__in=[JobState.PENDING, JobState.RUNNING], modified__lt=cutoff)
-               .order_by("pk").values_list("pk", flat=True))
     reasons = {JobState.RUNNING: ("stalled", stalled_message(minutes)), JobState.PENDING: ("never_started", never_started_message(minutes))}
 
-    def fail(job) -> bool:
-        if job.state not in reasons or job.modified >= cutoff:  # it started or beat meanwhile
-            return False
-        before = job.state
-        reason, job.error_message = reasons[before]
-        job.state, job.completed_at = JobState.FAILED, timezone.now()
-        job.save(update_fields=["state", "completed_at", "error_message", "modified"])
-        audit.record(AuditEventType.COI_DETECTION_FAILED, job, from_state=before, to_state=JobState.FAILED, reason=reason,
-                     processed_pairs=job.processed_pairs, total_pairs=job.total_pairs)
-        return True
+    def audit(job, before, reason) -> None:
+        record(AuditEventType.COI_DETECTION_FAILED, job, from_state=before, to_state=JobState.FAILED, reason=reason,
+               processed_pairs=job.processed_pairs, total_pairs=job.total_pairs)
 
-    return each_locked(COIDetectionJob.objects.select_related("call"), ids, fail, job="stalled detection jobs")
+    return fail_silent_jobs(COIDetectionJob.objects.select_related("call"), minutes=minutes, reasons=reasons,
+                            failed=JobState.FAILED, audit=audit)

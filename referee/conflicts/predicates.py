@@ -7,3 +7,8 @@ from referee.core.roles import is_manager_of
 def can_manage_conflict(user, conflict) -> bool:
     """Change the notes, dismiss, waive, recuse: the call's managers."""
     return is_manager_of(user, conflict.call_id)
+
+
+def can_manage_detection_job(user, job) -> bool:
+    """Cancel a detection job (issue 13): the call's managers."""
+    return is_manager_of(user, job.call_id)

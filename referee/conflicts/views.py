@@ -6,9 +6,10 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from referee.api.permissions import CanManageConflict
+from referee.api.permissions import CanManageConflict, CanManageDetectionJob
 from referee.api.viewsets import RefereeViewSet
 from referee.conflicts import domain
+from referee.conflicts.detection_requests import cancel_detection
 from referee.conflicts.filters import (
     COI_DEFAULT_ORDERING,
     COI_ORDERING,
@@ -84,13 +85,22 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
 
 
 class COIDetectionJobViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
-    """Read-only: jobs are started by the call action `detect-conflicts/` (§3.5)."""
+    """Read, and cancel (issue 13): jobs are started by the call action `detect-conflicts/` (§3.5)."""
 
     queryset = COIDetectionJob.objects
     serializer_class = COIDetectionJobSerializer
     filterset_class = DetectionJobFilter
     ordering_fields = JOB_ORDERING
     ordering = ["-created"]
+    action_permissions = {"cancel": [CanManageDetectionJob]}
 
     def get_queryset(self):
         return super().get_queryset().select_related("call")
+
+    @extend_schema(request=None, responses=COIDetectionJobSerializer, operation_id="coi_detection_jobs_cancel")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, uuid=None):
+        """Pending or running → cancelled: the run stops before its next chunk of reviewers; the
+        conflicts already found are kept (`error_message` says how far it got). A finished job: 400."""
+        job = cancel_detection(self.get_object(), user=request.user)
+        return Response(self.get_serializer(COIDetectionJob.objects.select_related("call").get(pk=job.pk)).data)

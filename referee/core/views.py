@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from referee.api.permissions import CanChangeUser, CanManageUsers
 from referee.api.viewsets import RefereeViewSet
-from referee.core import accounts
+from referee.core import accounts, sign_in_limits
 from referee.core.accounts import token_for
 from referee.core.models import Customer, User
 from referee.core.predicates import can_manage_users
@@ -18,14 +18,25 @@ from referee.core.serializers import CustomerSerializer, PasswordLoginSerializer
 @authentication_classes([])
 @permission_classes([])
 def obtain_token(request):
-    """The only anonymous endpoint: username + password → the user's token, else 401."""
+    """The only anonymous endpoint: username (or e-mail address) + password → the user's token,
+    else 401; 429 with Retry-After once the account or the client address has spent its attempts
+    (the sign-in page's counters: `core.sign_in_limits`)."""
     serializer = PasswordLoginSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
-    user = authenticate(request, **serializer.validated_data)
-    if user is None or not user.is_active:
+    credentials = serializer.validated_data
+    try:
+        user = sign_in_limits.attempt(request, credentials["username"], lambda: _active(authenticate(request, **credentials)))
+    except sign_in_limits.TooManyAttempts as refused:
+        return Response({"detail": str(refused)}, status=429,
+                        headers={"Retry-After": str(sign_in_limits.seconds_until(refused.retry_at))})
+    if user is None:
         # No authenticator runs here, so DRF would turn AuthenticationFailed into 403; answer 401 directly.
         return Response({"detail": "Invalid username or password."}, status=401)
     return Response({"token": token_for(user)})
+
+
+def _active(user):
+    return user if user is not None and user.is_active else None
 
 
 class UserViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, RefereeViewSet):

@@ -51,6 +51,10 @@ class AffinityResult:
     affinity: np.ndarray  # the configured method's calibrated score: 1 = the proposal's best reviewer
     keyword: np.ndarray  # raw keyword score (§5.1)
     text: np.ndarray  # raw text score (§5.1)
+    # P×R: position in the reviewer's `publications` of the one most similar to the proposal (its
+    # cosine is the text score's publication part), −1 when none shares a term with it.
+    best_publication: np.ndarray = None
+    best_publication_cosine: np.ndarray = None  # P×R its cosine (uncorrected, as in `text`)
     count_exponent: float = 0.0  # b of the publication-count correction fitted on this call
 
 
@@ -60,6 +64,7 @@ class _TextParts:
 
     profile: np.ndarray  # P×R cosine with the profile text
     best_publication: np.ndarray  # P×R best cosine with one publication
+    best_index: np.ndarray  # P×R position of that publication among the reviewer's, −1 if none
     has_profile: np.ndarray  # R booleans: the profile text has tokens
     publication_counts: np.ndarray  # R: publications with tokens
 
@@ -112,7 +117,8 @@ def compute_affinity(
             (text_weight, share_of_best(text), present(has_text, text)),
         ]))
     return AffinityResult(affinity=_finish(affinity), keyword=_finish(keyword), text=_finish(parts.blend()),
-                          count_exponent=exponent)
+                          best_publication=parts.best_index,
+                          best_publication_cosine=_finish(parts.best_publication), count_exponent=exponent)
 
 
 def profile_text(reviewer: ReviewerText) -> str:
@@ -132,43 +138,54 @@ def _finish(scores: np.ndarray) -> np.ndarray:
     return np.clip(np.round(scores, 12), 0.0, 1.0)
 
 
-def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> tuple[np.ndarray, np.ndarray]:
-    """(proposals × keyword n-grams incidence) @ (n-grams × reviewers weights) / total weights,
-    and which reviewers have a keyword at all.
+class KeywordGrams:
+    """Keywords as token n-grams, and which of them occur in a text: the one matching rule of the
+    keyword score, also used to list a pair's matched keywords (explanation.py).
 
-    Keywords without tokens (e.g. "C", "2024") can never match and are left out of the total.
-    """
-    vocab: dict[tuple[str, ...], int] = {}
-    rows, cols, weights = [], [], []
-    for r, reviewer in enumerate(reviewers):
-        for keyword, level in reviewer.keywords:
-            weight = PROFICIENCY_WEIGHTS[_level(level)]
-            if gram := tuple(tokenize(keyword)):
-                rows.append(r)
-                cols.append(vocab.setdefault(gram, len(vocab)))
-                weights.append(weight)
-    shape = (len(proposal_texts), len(reviewers))
-    if not vocab:
-        return np.zeros(shape), np.zeros(len(reviewers), dtype=bool)
-    weight_matrix = sparse.csr_array((weights, (rows, cols)), shape=(len(reviewers), len(vocab)))
+    Keywords without tokens (e.g. "C", "2024") can never match and get no gram."""
 
-    # Only positions holding some keyword's first token are worth slicing n-grams from.
-    lengths_by_first: dict[str, set[int]] = {}
-    for gram in vocab:
-        lengths_by_first.setdefault(gram[0], set()).add(len(gram))
-    hit_rows, hit_cols = [], []
-    for p, text in enumerate(proposal_texts):
+    def __init__(self, keywords):
+        self.gram_of: list[int | None] = []  # per keyword, its gram's index (None: no tokens)
+        self.vocab: dict[tuple[str, ...], int] = {}
+        for keyword in keywords:
+            gram = tuple(tokenize(keyword))
+            self.gram_of.append(self.vocab.setdefault(gram, len(self.vocab)) if gram else None)
+        # Only positions holding some keyword's first token are worth slicing n-grams from.
+        self._lengths_by_first: dict[str, set[int]] = {}
+        for gram in self.vocab:
+            self._lengths_by_first.setdefault(gram[0], set()).add(len(gram))
+
+    def found(self, text: str) -> set[int]:
+        """Indices of the grams that occur, as contiguous tokens, in `text`."""
         tokens = tokenize(text)
         found = {
-            vocab.get(tuple(tokens[i : i + n]))
+            self.vocab.get(tuple(tokens[i : i + n]))
             for i, token in enumerate(tokens)
-            for n in lengths_by_first.get(token, ())
+            for n in self._lengths_by_first.get(token, ())
         }
         found.discard(None)
+        return found
+
+
+def _keyword_scores(proposal_texts: Sequence[str], reviewers: Reviewers) -> tuple[np.ndarray, np.ndarray]:
+    """(proposals × keyword n-grams incidence) @ (n-grams × reviewers weights) / total weights,
+    and which reviewers have a keyword at all. Keywords without tokens are left out of the total."""
+    pairs = [(r, keyword, PROFICIENCY_WEIGHTS[_level(level)])
+             for r, reviewer in enumerate(reviewers) for keyword, level in reviewer.keywords]
+    grams = KeywordGrams(keyword for _, keyword, _ in pairs)
+    shape = (len(proposal_texts), len(reviewers))
+    if not grams.vocab:
+        return np.zeros(shape), np.zeros(len(reviewers), dtype=bool)
+    kept = [(r, gram, weight) for (r, _, weight), gram in zip(pairs, grams.gram_of, strict=True) if gram is not None]
+    rows, cols, weights = zip(*kept, strict=True)
+    weight_matrix = sparse.csr_array((weights, (rows, cols)), shape=(len(reviewers), len(grams.vocab)))
+    hit_rows, hit_cols = [], []
+    for p, text in enumerate(proposal_texts):
+        found = grams.found(text)
         hit_rows += [p] * len(found)
         hit_cols += found
     incidence = sparse.csr_array(
-        (np.ones(len(hit_rows)), (hit_rows, hit_cols)), shape=(len(proposal_texts), len(vocab))
+        (np.ones(len(hit_rows)), (hit_rows, hit_cols)), shape=(len(proposal_texts), len(grams.vocab))
     )
     matched = (incidence @ weight_matrix.T).toarray()
     total = weight_matrix.sum(axis=1)
@@ -189,30 +206,39 @@ def _text_parts(proposal_texts: Sequence[str], reviewers: Reviewers) -> _TextPar
         matrix = vectorizer.fit_transform(documents).tocsr()
     except ValueError:  # "empty vocabulary": no text has a single token
         zeros = np.zeros((n_props, n_revs))
-        return _TextParts(zeros, zeros, np.zeros(n_revs, dtype=bool), np.zeros(n_revs, dtype=int))
+        return _TextParts(zeros, zeros, np.full((n_props, n_revs), -1), np.zeros(n_revs, dtype=bool),
+                          np.zeros(n_revs, dtype=int))
     props = matrix[:n_props]
     profiles = matrix[n_props : n_props + n_revs]
     publication_vectors = matrix[n_props + n_revs :]
     profile_cos = (props @ profiles.T).toarray()
-    publication_cos = _best_publication_cosine(props, publication_vectors, owners, n_revs)
+    publication_cos, best_index = _best_publications(props, publication_vectors, owners, n_revs)
 
     with_tokens = np.diff(publication_vectors.indptr) > 0
-    return _TextParts(profile=profile_cos, best_publication=publication_cos,
+    return _TextParts(profile=profile_cos, best_publication=publication_cos, best_index=best_index,
                       has_profile=np.diff(profiles.indptr) > 0,
                       publication_counts=np.bincount(owners[with_tokens], minlength=n_revs))
 
 
-def _best_publication_cosine(props, publications, owners: np.ndarray, n_revs: int) -> np.ndarray:
-    """Max over each reviewer's publications of the cosine with each proposal (0 without any)."""
+def _best_publications(props, publications, owners: np.ndarray, n_revs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max over each reviewer's publications of the cosine with each proposal (0 without any),
+    and which of the reviewer's publications gives it (the first of equals; −1 when the max is 0)."""
     best = np.zeros((props.shape[0], n_revs))
+    which = np.full((props.shape[0], n_revs), -1)
     if not len(owners):
-        return best
+        return best, which
     # Publications are listed reviewer by reviewer, so each reviewer owns one column segment.
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     segment_owner = owners[starts]
+    segment_of_column = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(owners)]))
+    columns = np.arange(len(owners))
     publications_t = publications.T.tocsr()
     step = max(1, _BLOCK_CELLS // len(owners))
     for lo in range(0, props.shape[0], step):
         cosines = (props[lo : lo + step] @ publications_t).toarray()
-        best[lo : lo + step, segment_owner] = np.maximum.reduceat(cosines, starts, axis=1)
-    return best
+        maxima = np.maximum.reduceat(cosines, starts, axis=1)
+        at_max = np.where(cosines == maxima[:, segment_of_column], columns, len(owners))
+        first = np.minimum.reduceat(at_max, starts, axis=1) - starts
+        best[lo : lo + step, segment_owner] = maxima
+        which[lo : lo + step, segment_owner] = np.where(maxima > 0, first, -1)
+    return best, which

@@ -219,6 +219,26 @@ def invite_reviewers(call, *, actor, reviewer_uuids, max_assignments=MAX_ASSIGNM
     return entries
 
 
+NO_PROFILE_WITH_EMAIL = ("No reviewer profile belongs to this e-mail address: its owner must first sign in and "
+                         "create one (My profile).")
+ALREADY_IN_POOL = "This reviewer is already in the call's pool."
+
+
+@transaction.atomic
+def invite_by_email(call, *, actor, email: str, max_assignments=MAX_ASSIGNMENTS_DEFAULT,
+                    invitation_message="") -> CallReviewerPool:
+    """Invite the profile of the user with this address (case-insensitive; the oldest account if
+    two share it), through `invite_reviewers`: a pool entry is always a profile's (§2)."""
+    profile = ReviewerProfile.objects.filter(user__email__iexact=email.strip()).order_by("user_id").first()
+    if profile is None:
+        raise FieldError("email", NO_PROFILE_WITH_EMAIL)
+    entries = invite_reviewers(call, actor=actor, reviewer_uuids=[profile.uuid], max_assignments=max_assignments,
+                               invitation_message=invitation_message)
+    if not entries:
+        raise FieldError("email", ALREADY_IN_POOL)
+    return entries[0]
+
+
 def _check_open(entry) -> None:
     """Guards shared by accept and decline: only a pending, unexpired invitation can be answered."""
     if entry.invitation_status in (Status.ACCEPTED, Status.DECLINED):
@@ -321,13 +341,16 @@ def force_accept(entry, *, actor, reason: str) -> CallReviewerPool:
     return entry
 
 
+RESENDABLE = (Status.PENDING, Status.EXPIRED)  # the statuses whose invitation can be sent again
+
+
 @transaction.atomic
 def resend_invitation(entry, *, actor) -> CallReviewerPool:
     """pending/expired → pending with a new token and a fresh expiry (the old link stops working)."""
     days = CallAssignmentConfiguration.objects.values_list("assignment_expiration_days", flat=True).get(
         call_id=entry.call_id)
     entry = _lock_entry(entry)
-    if entry.invitation_status not in (Status.PENDING, Status.EXPIRED):
+    if entry.invitation_status not in RESENDABLE:
         raise DomainError("Only pending or expired invitations can be resent.")
     before = entry.invitation_status
     entry.invitation_status = Status.PENDING

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from referee.api.filters import BooleanFilter, MultipleChoiceFilter
-from referee.reviewers.models import CallReviewerPool, ReviewerExpertise, ReviewerProfile
+from referee.reviewers.models import CallReviewerPool, ReviewerAffiliation, ReviewerExpertise, ReviewerProfile
 
 
 def with_user_name(queryset):
@@ -22,6 +22,7 @@ class ProfileFilter(django_filters.FilterSet):
     user_name = django_filters.CharFilter(method="filter_user_name")
     has_orcid = BooleanFilter(method="filter_has_orcid")
     expertise_keyword = django_filters.CharFilter(method="filter_expertise_keyword")
+    affiliation = django_filters.CharFilter(method="filter_affiliation")
 
     class Meta:
         model = ReviewerProfile
@@ -39,6 +40,12 @@ class ProfileFilter(django_filters.FilterSet):
     def filter_expertise_keyword(self, queryset, name, value):
         # EXISTS rather than a join: a profile with two matching keywords is listed once.
         matching = ReviewerExpertise.objects.filter(profile=OuterRef("pk"), expertise_keyword__icontains=value)
+        return queryset.filter(Exists(matching))
+
+    def filter_affiliation(self, queryset, name, value):
+        # Substring of an affiliation's organisation or department, current or past; EXISTS as above.
+        matching = ReviewerAffiliation.objects.filter(
+            Q(organization_name__icontains=value) | Q(department__icontains=value), profile=OuterRef("pk"))
         return queryset.filter(Exists(matching))
 
 

@@ -77,6 +77,10 @@ def submit_refusal(review, now=None) -> str | None:
     `submit_review` asks it under lock; the pages ask it to show a closed review read-only."""
     if review.state != ReviewState.IN_REVIEW:
         return ONLY_IN_REVIEW_SUBMITTED
+    return _deadline_refusal(review, now)
+
+
+def _deadline_refusal(review, now=None) -> str | None:
     end = review_deadline(review)
     if end is not None and (now or timezone.now()) >= end:  # the same instant the overdue job rejects it
         return DEADLINE_PASSED
@@ -97,11 +101,14 @@ def _apply(review, fields: dict) -> list[str]:
 
 
 def update_review(review, *, actor, **fields) -> Review:
-    """The reviewer's summary and comments, while the review is in review."""
+    """The reviewer's summary and comments, while the review is in review and its deadline has not
+    passed (after it, the overdue job rejects the review: text saved in between would be lost)."""
     with transaction.atomic():
         review = _lock(review)
         if review.state != ReviewState.IN_REVIEW:
             raise DomainError(ONLY_IN_REVIEW_CHANGED)
+        if refusal := _deadline_refusal(review):
+            raise DomainError(refusal)
         changed = _apply(review, fields)
         if changed:
             review.save(update_fields=[*changed, "modified"])

@@ -94,7 +94,9 @@ def test_reviewers_without_places_left_are_removed_by_capacity():
     assert skip["suggestion"] == (
         "1 of the 2 reviewers not already excluded has no capacity left (max_proposals_per_reviewer is 1, or their own "
         "max_assignments, is reached); 1 reviewer is left for 2 places. Raise max_proposals_per_reviewer or their "
-        "max_assignments or invite more reviewers to the pool.")
+        "max_assignments or invite more reviewers to the pool. From the minimum cut: it needs 1 more review than "
+        "the 1 reviewer eligible for it has places left; raise the maximum load (max_assignments) of this reviewer "
+        "by 1 and max_proposals_per_reviewer to 2, or invite 1 more reviewer eligible for it.")
 
 
 def test_enough_eligible_reviewers_taken_by_other_proposals_is_capacity_too():

@@ -260,6 +260,18 @@ class TestPatch:
         response = client_for(world.reviewer).patch(url(review), {"summary_score": 3}, format="json")
         assert response.json() == {"detail": "Only reviews in review can be changed."}
 
+    def test_nothing_is_saved_once_the_deadline_has_passed_even_before_the_overdue_job_runs(self, world, review):
+        world.round.review_duration_in_days = 2
+        world.round.save()
+        client = client_for(world.reviewer)
+        with time_machine.travel(review.created + timedelta(days=2) - timedelta(seconds=1), tick=False):
+            assert client.patch(url(review), {"summary_score": 3}, format="json").status_code == 200
+        with time_machine.travel(review.created + timedelta(days=2), tick=False):
+            response = client.patch(url(review), {"summary_score": 4}, format="json")
+        assert (response.status_code, response.json()) == (400, {"detail": "Review deadline has passed."})
+        review.refresh_from_db()
+        assert (review.state, review.summary_score) == ("in_review", 3)
+
 
 @pytest.mark.django_db
 class TestSubmit:

@@ -26,6 +26,7 @@ def test_beat_schedule_of_the_contract():
         "expire-pool-invitations": (pool_tasks.expire_pool_invitations.name, 15 * MINUTE),
         "reject-overdue-reviews": (review_tasks.reject_overdue_reviews.name, HOUR),
         "fail-stalled-detection-jobs": (coi_tasks.fail_stalled_detection_jobs.name, 15 * MINUTE),
+        "fail-stalled-matching-jobs": (batch_tasks.fail_stalled_matching_jobs.name, 15 * MINUTE),
     }
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in app.tasks, name
@@ -48,5 +49,6 @@ def test_tasks_run_the_jobs(world, clock):
 def test_tasks_acknowledge_late():
     for task in (batch_tasks.expire_assignment_batches, batch_tasks.send_assignment_reminders,
                  batch_tasks.notify_expired_assignment_batches, pool_tasks.expire_pool_invitations,
-                 review_tasks.reject_overdue_reviews, coi_tasks.fail_stalled_detection_jobs):
+                 review_tasks.reject_overdue_reviews, coi_tasks.fail_stalled_detection_jobs,
+                 batch_tasks.fail_stalled_matching_jobs, batch_tasks.run_matching_job):
         assert task.acks_late is True

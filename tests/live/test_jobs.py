@@ -14,6 +14,7 @@ import pytest
 from bench.burst import Scenario, letters
 from tests.live.conftest import Embedded, referee, stopped
 from tests.live.processes import Stack
+from tests.live.test_matching_jobs import watch
 
 pytestmark = pytest.mark.live
 REVIEWERS, PROPOSALS = 100, 400
@@ -112,3 +113,18 @@ def test_without_a_worker_detection_is_refused_and_no_job_waits_for_ever(served_
     assert response.json()["detail"].startswith("Conflict detection was not started: no background worker is running")
     jobs = httpx.get(f"{server.url}/api/coi-detection-jobs/", params={"call_uuid": call}, headers=headers, timeout=10)
     assert jobs.json() == []
+
+
+def test_on_referee_serve_the_embedded_worker_runs_an_affinity_job(served_jobs):
+    """Issue 13: an affinity computation as a background job, on SQLite with the embedded worker."""
+    embedded, token = served_jobs
+    server = embedded.start("serve-matching-jobs")
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Token {token}"}, timeout=10) as client:
+        call = call_uuid(server.url, token)
+        response = client.post(f"/api/proposal-protected-calls/{call}/start-affinity-job/")
+        assert response.status_code == 202, response.text
+        assert response.json()["state"] == "pending"
+        seen = watch(client, response.json()["uuid"])
+    assert seen[-1]["state"] == "completed", seen
+    assert (seen[-1]["processed"], seen[-1]["total"]) == (3, 3)
+    assert seen[-1]["result"] == {"computed_count": REVIEWERS * PROPOSALS}

@@ -174,7 +174,10 @@ def naive_keyword(proposal: str, rev: ReviewerText) -> float:
     return matched / total if total else 0.0
 
 
-def naive_tfidf(proposals, reviewers) -> np.ndarray:
+def naive_cosines(proposals, reviewers):
+    """Per (proposal, reviewer): the cosine with the profile text and the list of cosines with each
+    publication, by the §5.1 formulas written out term by term."""
+
     def profile(rev):
         repeated = [kw for kw, level in rev.keywords for _ in range(KEYWORD_REPEATS[level])]
         return tokenize(" ".join([rev.biography, *repeated]))
@@ -194,15 +197,20 @@ def naive_tfidf(proposals, reviewers) -> np.ndarray:
         va, vb = vector(a), vector(b)
         return sum(w * vb.get(t, 0.0) for t, w in va.items())
 
+    return {(p, r): (cosine(doc, profile_docs[r]), [cosine(doc, pub) for pub in publication_docs[r]],
+                     bool(profile_docs[r]), any(publication_docs[r]))
+            for p, doc in enumerate(proposal_docs) for r in range(len(reviewers))}
+
+
+def naive_tfidf(proposals, reviewers) -> np.ndarray:
     scores = np.zeros((len(proposals), len(reviewers)))
-    for p, doc in enumerate(proposal_docs):
-        for r, rev_profile in enumerate(profile_docs):
-            profile_cos = cosine(doc, rev_profile)
-            if not any(publication_docs[r]):
-                scores[p, r] = profile_cos
-            else:
-                best = max(cosine(doc, pub) for pub in publication_docs[r])
-                scores[p, r] = 0.5 * profile_cos + 0.5 * best if rev_profile else best
+    for (p, r), (profile_cos, publication_cos, has_profile, has_publications) in naive_cosines(
+            proposals, reviewers).items():
+        if not has_publications:
+            scores[p, r] = profile_cos
+        else:
+            best = max(publication_cos)
+            scores[p, r] = 0.5 * profile_cos + 0.5 * best if has_profile else best
     return scores
 
 

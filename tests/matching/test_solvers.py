@@ -4,6 +4,7 @@ on tiny instances, exhaustive search. Pure library tests: no database."""
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -22,8 +23,9 @@ EXACT = ("minmax", "hungarian")
 
 # --- references ------------------------------------------------------------------------------
 
-def lex_lp(pr: Problem) -> tuple[float, float, float]:
-    """(most filled slots, largest Σ min(load, lower), largest Σ score) by three LPs."""
+def lex_lp(pr: Problem, cap: Fraction = Fraction(1)) -> tuple[float, float, float]:
+    """(most filled slots, largest Σ min(load, lower), largest Σ score) by three LPs, each pair at
+    most `cap` (1: the assignment polytope; less: the randomized solver's probability cap)."""
     n_e, n_p, n_r = pr.n_pairs, pr.n_proposals, pr.n_reviewers
     if n_e == 0:
         return 0.0, 0.0, 0.0
@@ -35,7 +37,7 @@ def lex_lp(pr: Problem) -> tuple[float, float, float]:
                           sparse.hstack([by_r, sparse.csr_matrix((n_r, n_r))]),
                           sparse.hstack([-by_r, sparse.identity(n_r)])]).tocsr()
     b_ub = np.r_[pr.demand, pr.capacity, np.zeros(n_r)].astype(float)
-    bounds = np.c_[np.zeros(n_e + n_r), np.r_[np.ones(n_e), pr.lower]]
+    bounds = np.c_[np.zeros(n_e + n_r), np.r_[np.full(n_e, float(cap)), pr.lower]]
     x_part, y_part = np.r_[np.ones(n_e), np.zeros(n_r)], np.r_[np.zeros(n_e), np.ones(n_r)]
     values, a_eq, b_eq = [], [], []
     for objective in (x_part, y_part, np.r_[pr.score, np.zeros(n_r)]):
@@ -44,7 +46,7 @@ def lex_lp(pr: Problem) -> tuple[float, float, float]:
         assert res.status == 0, res.message
         values.append(-res.fun)
         a_eq.append(objective)
-        b_eq.append(round(-res.fun))  # levels (1)-(2) are integral
+        b_eq.append(round(-res.fun * cap.denominator) / cap.denominator)  # levels (1)-(2): multiples of 1/D
     return tuple(values)
 
 

@@ -78,3 +78,47 @@ def test_every_link_of_a_reviewer_mail_answers_its_recipient(mailworld, mail):
         response = browser.get(path, follow=True)
         assert response.status_code == 200, (mail, path)
         assert response.wsgi_request.user == recipient, (mail, path)
+
+
+def expired_batch(w):
+    w.batch.status = "expired"
+    w.batch.save()
+    return mails.batch_expired_notice(w.batch)
+
+
+def declined_item(w):
+    item = w.items[0]
+    item.status, item.responded_at, item.decline_reason = "declined", MAIL_NOW, "Away at sea."
+    item.save()
+    return mails.decline_notice(item)
+
+
+# The managers' mails carry Waldur's portal links (`mails.manage_path`); the console answers them
+# with the tab that shows the same thing (`web.console.tabs.WALDUR_POOL_TABS`). The pool
+# invitation expired mail (`mails.pool_invitation_expired`, `?tab=reviewer-pool` → the "pool" tab)
+# joins this list once the console's Pool tab is built.
+MANAGER_MAILS = {
+    "batch expired": (expired_batch, "Batches"),
+    "item declined": (declined_item, "Batches"),
+    "pool invitation expired": (lambda w: mails.pool_invitation_expired(w.entry), "Pool"),
+}
+
+
+@pytest.mark.parametrize("mail", MANAGER_MAILS)
+def test_every_link_of_a_manager_mail_answers_each_manager_and_the_console_shows_the_matching_tab(mailworld, mail):
+    write, tab = MANAGER_MAILS[mail]
+    message = write(mailworld)
+    recipients = [User.objects.get(email=address) for address in message.to]
+    # The call's managers (the pool expiry mail goes to the one who invited, when known).
+    assert {user.username for user in recipients} == ({"maria"} if mail == "pool invitation expired" else {"maria", "mo"})
+    paths = our_paths(message)
+    console = {path for path in paths if path.startswith(f"/call/{mailworld.call.uuid.hex}/manage/?")}
+    assert console, "the mail does not link to the call's console"
+    for recipient in recipients:
+        for path in sorted(paths):
+            browser = Client()
+            browser.force_login(recipient)
+            response = browser.get(path, follow=True)
+            assert response.status_code == 200, (mail, path)
+            if path in console:
+                assert f'aria-current="page">{tab}<' in response.content.decode(), (mail, path)

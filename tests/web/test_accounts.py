@@ -10,9 +10,10 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
+from rest_framework.test import APIClient
 
+from referee.core import sign_in_limits
 from referee.settings import cache_settings
-from referee.web.accounts import throttle
 from tests import factories as f
 from tests.helpers import ROLES, role_matrix, role_user
 
@@ -108,6 +109,35 @@ def test_the_account_count_is_per_account_so_another_account_still_signs_in(clie
     assert sign_in(client, "bob", address="10.0.0.1").status_code == 302
 
 
+def api_token(username, password=PASSWORD, address="10.0.0.1"):
+    return APIClient().post("/api-auth/password/", {"username": username, "password": password}, format="json",
+                            REMOTE_ADDR=address)
+
+
+def test_the_api_token_endpoint_counts_in_the_same_limits_as_the_sign_in_page(client, time_machine):
+    time_machine.move_to("2026-03-10 12:01:00+00:00", tick=False)
+    with_password(f.user("ann"), email="ann@example.org")
+    for attempt in range(3):
+        assert api_token("ann", "wrong", f"10.0.1.{attempt}").status_code == 401
+    for attempt in range(2):  # the page's failures and the API's add up
+        assert sign_in(client, "ann@example.org", "wrong", f"10.0.2.{attempt}").status_code == 400
+    refused = api_token("ann", address="10.9.9.9")  # even the right password
+    assert refused.status_code == 429 and refused["Retry-After"] == "840"
+    assert refused.json() == {"detail": "Too many attempts. Please try again in 14 minutes, after 12:15 UTC."}
+    assert sign_in(client, "ann", address="10.9.9.8").status_code == 429
+    time_machine.move_to("2026-03-10 12:15:00+00:00", tick=False)
+    assert api_token("ann").status_code == 200 and len(api_token("ann").json()["token"]) == 40
+
+
+def test_an_inactive_account_asking_the_api_for_its_token_is_counted_as_a_failure(client):
+    user = with_password(f.user("eve"))
+    user.is_active = False
+    user.save()
+    for _ in range(5):
+        assert api_token("eve").status_code == 401
+    assert api_token("eve").status_code == 429
+
+
 def test_a_client_address_is_refused_after_twenty_failures_on_any_accounts(client):
     with_password(f.user("ann"))
     for n in range(20):
@@ -128,7 +158,7 @@ def test_a_success_clears_the_accounts_count(client):
 
 
 def test_a_cache_that_does_not_answer_refuses_nobody(client, monkeypatch):
-    monkeypatch.setattr(throttle, "cache", RedisCache("redis://127.0.0.1:1/0", {}))  # nothing listens there
+    monkeypatch.setattr(sign_in_limits, "cache", RedisCache("redis://127.0.0.1:1/0", {}))  # nothing listens there
     with_password(f.user("ann"))
     assert sign_in(client, "ann", "wrong").status_code == 400
     assert sign_in(client, "ann").status_code == 302

@@ -31,6 +31,10 @@ NOTES_FROZEN = "Notes can only be changed while the batch is draft or sent."
 ONLY_DRAFT_OR_CANCELLED_DELETED = "Only draft or cancelled batches can be deleted."
 HAS_ACCEPTED = "Batches with accepted assignments cannot be deleted."
 MAX_EXTENSION = timedelta(days=365)
+# The statuses each action starts from (the console offers an action on these only).
+SENDABLE = (BatchStatus.DRAFT,)
+CANCELLABLE = (BatchStatus.DRAFT, BatchStatus.SENT)
+EXTENDABLE = (BatchStatus.SENT, BatchStatus.EXPIRED)
 
 
 def _save(batch, from_state: str, event: str, *, actor, fields, **context) -> None:
@@ -44,7 +48,7 @@ def send_batch(batch, *, actor, manager_notes: str | None = None):
     with transaction.atomic():
         config = CallAssignmentConfiguration.objects.select_for_update().get(call_id=batch.call_id)
         batch = lock_batch(batch)
-        if batch.status != BatchStatus.DRAFT:
+        if batch.status not in SENDABLE:
             raise DomainError(ONLY_DRAFT_SENT)
         pending = lock_items(batch, [ItemStatus.PENDING])
         blocked = block_conflicted(pending, reviewer_id=reviewer_of(batch), actor=actor, call=batch.call)
@@ -70,7 +74,7 @@ def cancel_batch(batch, *, actor):
     actionable; accepted items and their reviews are kept (Waldur differs)."""
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (BatchStatus.DRAFT, BatchStatus.SENT):
+        if batch.status not in CANCELLABLE:
             raise DomainError(ONLY_DRAFT_OR_SENT_CANCELLED)
         from_state = batch.status
         items = lock_items(batch, [ItemStatus.PENDING, ItemStatus.COI_BLOCKED])
@@ -93,7 +97,7 @@ def extend_deadline(batch, *, actor, expires_at):
         raise FieldError("expires_at", DEADLINE_TOO_FAR)
     with transaction.atomic():
         batch = lock_batch(batch)
-        if batch.status not in (BatchStatus.SENT, BatchStatus.EXPIRED):
+        if batch.status not in EXTENDABLE:
             raise DomainError(ONLY_SENT_OR_EXPIRED_EXTENDED)
         from_state, previous = batch.status, batch.expires_at
         if from_state == BatchStatus.SENT and previous is not None and expires_at <= previous:

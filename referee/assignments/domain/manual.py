@@ -27,6 +27,7 @@ NO_VALID_PROPOSALS = "No valid proposals found."
 IN_TEAM = "Reviewer is a member of the proposal team"
 CONFLICT_BID = "Reviewer declared a conflict for this proposal"
 ALREADY_ASSIGNED = "Assignment already exists for this reviewer"
+PAIR_REASONS = (IN_TEAM, CONFLICT_BID, ALREADY_ASSIGNED)  # in the order they are checked
 
 
 @dataclass
@@ -71,25 +72,41 @@ def _assignable(call, entry, proposal_uuids, skipped: list) -> list:
     keys, found = named_proposals(call, proposal_uuids)
     if not found:
         raise FieldError("proposal_uuids", NO_VALID_PROPOSALS)
-    ids = [p.id for p in found.values()]
-    user_id = CallReviewerPool.objects.values_list("reviewer__user_id", flat=True).get(pk=entry.pk)
-    memberships = Proposal.team.through.objects.filter(user_id=user_id, proposal_id__in=ids)
-    team = set(memberships.values_list("proposal_id", flat=True))
-    conflict_bids = set(
-        ReviewerBid.objects.filter(reviewer_id=entry.reviewer_id, proposal_id__in=ids, bid=ReviewerBid.Bid.CONFLICT)
-        .values_list("proposal_id", flat=True)
-    )
+    refused = pair_refusals((entry.pk, p) for p in found.values())
+    return take_named(keys, found, skipped, refusals=tuple(
+        (lambda p, reason=reason: refused.get((entry.pk, p.id)) == reason, reason) for reason in PAIR_REASONS))
+
+
+def pair_refusals(pairs) -> dict[tuple[int, int], str]:
+    """Why manual assignment refuses (pool entry id, proposal) pairs, for those it refuses, by
+    (entry id, proposal id): the first of `PAIR_REASONS` that applies. One query per kind of
+    check whatever the number of pairs or reviewers, so the CSV import checks a whole file with
+    the same rules (`assignments.csv_import`)."""
+    pairs = list(pairs)
+    entry_ids, ids = {e for e, _ in pairs}, {p.id for _, p in pairs}
+    people = {pk: (reviewer_id, user_id) for pk, reviewer_id, user_id in CallReviewerPool.objects.filter(
+        pk__in=entry_ids).values_list("pk", "reviewer_id", "reviewer__user_id")}
+    memberships = Proposal.team.through.objects.filter(
+        user_id__in={user_id for _, user_id in people.values()}, proposal_id__in=ids)
+    team = set(memberships.values_list("user_id", "proposal_id"))
+    conflict_bids = set(ReviewerBid.objects.filter(
+        reviewer_id__in={reviewer_id for reviewer_id, _ in people.values()}, proposal_id__in=ids,
+        bid=ReviewerBid.Bid.CONFLICT).values_list("reviewer_id", "proposal_id"))
     # A pair is never offered twice: any item but an expired one of a cancelled batch counts (§5.2).
     existing = set(
-        AssignmentItem.objects.filter(pool_entry=entry, proposal_id__in=ids)
+        AssignmentItem.objects.filter(pool_entry_id__in=entry_ids, proposal_id__in=ids)
         .exclude(status=ItemStatus.EXPIRED, batch__status=BatchStatus.CANCELLED)
-        .values_list("proposal_id", flat=True)
+        .values_list("pool_entry_id", "proposal_id")
     )
-    return take_named(keys, found, skipped, refusals=(
-        (lambda p: p.id in team or p.created_by_id == user_id, IN_TEAM),
-        (lambda p: p.id in conflict_bids, CONFLICT_BID),
-        (lambda p: p.id in existing, ALREADY_ASSIGNED),
-    ))
+    refused = {}
+    for entry_id, proposal in pairs:
+        reviewer_id, user_id = people[entry_id]
+        checks = ((user_id, proposal.id) in team or proposal.created_by_id == user_id,
+                  (reviewer_id, proposal.id) in conflict_bids, (entry_id, proposal.id) in existing)
+        reason = next((reason for refuses, reason in zip(checks, PAIR_REASONS, strict=True) if refuses), None)
+        if reason is not None:
+            refused[(entry_id, proposal.id)] = reason
+    return refused
 
 
 def _existing_draft(entry):

@@ -22,7 +22,7 @@ def send_all_batches(call, *, actor, batch_uuids=None) -> dict:
     for batch in batches:
         try:
             send_batch(batch, actor=actor)
-        except DomainError:
+        except (DomainError, AssignmentBatch.DoesNotExist):  # refused, or deleted since listed (undo, delete)
             skipped += 1
         else:
             sent += 1

@@ -30,12 +30,19 @@ def integer_budget(n_nodes: int) -> int:
 
 def solve_minmax(problem: Problem, progress=None) -> np.ndarray:
     """Edge indices of a lexicographically optimal assignment (coverage, lower loads, score)."""
+    edges, _ = optimal_flow(problem, progress=progress)
+    return edges
+
+
+def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """(edge indices, their flows) of a lexicographically optimal flow in which each pair carries
+    at most `pair_capacity` units (1: an assignment, flows all 1)."""
     n_p, n_r = problem.n_proposals, problem.n_reviewers
     src, low, sink, n_nodes = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
     peak = max_abs_score(problem)
-    arcs = PairArcs(problem, integer_budget(n_nodes) / peak if peak > 0 else 1.0)
+    arcs = PairArcs(problem, integer_budget(n_nodes) / peak if peak > 0 else 1.0, pair_capacity)
     if not len(arcs):
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     subset, filled, on_lower = feasible_subset(arcs)
 
     lower = problem.lower.astype(np.int64)
@@ -47,7 +54,7 @@ def solve_minmax(problem: Problem, progress=None) -> np.ndarray:
     def solve_subset(subset):
         tails = np.concatenate([arcs.tail[subset], fixed_tails])
         heads = np.concatenate([arcs.head[subset], fixed_heads])
-        caps = np.concatenate([np.ones(len(subset), dtype=np.int64), fixed_caps])
+        caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps])
         costs = np.concatenate([-arcs.gain[subset], np.zeros(len(fixed_caps), dtype=np.int64)])
         mcf = min_cost_flow.SimpleMinCostFlow()
         mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
@@ -58,8 +65,8 @@ def solve_minmax(problem: Problem, progress=None) -> np.ndarray:
         if status != mcf.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed: {status}")
         flows = mcf.flows(np.arange(len(tails)))
-        chosen = subset[flows[: len(subset)] > 0]
-        return chosen, residual_arcs(tails, heads, caps, costs, flows), n_nodes
+        used = flows[: len(subset)] > 0
+        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), n_nodes
 
-    chosen = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
-    return arcs.active[chosen]
+    chosen, flows = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
+    return arcs.active[chosen], flows

@@ -42,9 +42,11 @@ _BINS = 128  # histogram resolution of per-node score quantiles
 
 
 class PairArcs:
-    """The pairs that can carry flow (demand > 0 and capacity > 0), with integer costs."""
+    """The pairs that can carry flow (demand > 0 and capacity > 0), with integer costs. Each
+    carries at most `pair_capacity` units: 1 for an assignment; more for the scaled fractional
+    problem of the randomized solver (`randomized.py`), whose units are fractions of a pair."""
 
-    def __init__(self, problem: Problem, scale: float):
+    def __init__(self, problem: Problem, scale: float, pair_capacity: int = 1):
         p, r, score = problem.proposal_idx, problem.reviewer_idx, problem.score
         self.problem = problem
         if np.all(problem.demand > 0) and np.all(problem.capacity > 0):
@@ -55,6 +57,7 @@ class PairArcs:
         self.tail = p.astype(np.int32)
         self.head = (problem.n_proposals + r).astype(np.int32)
         self.scale = scale
+        self.pair_capacity = pair_capacity
         # Scaled, rounded scores: a solution of k pairs is within k / scale of the float optimum
         # (each of two solutions is off by at most k / (2·scale)).
         self.gain = np.rint(score * scale).astype(np.int64)
@@ -97,7 +100,7 @@ def candidate_subset(arcs: PairArcs, margins=None) -> np.ndarray | None:
 
 
 def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
-    """Max-flow value and source side of a minimum cut of: source →(d_p) proposal →(1) reviewer,
+    """Max-flow value and source side of a minimum cut of: source →(d_p) proposal →(pair capacity) reviewer,
     reviewer →(L_r) low →(to_low) end, reviewer →(cap_r − L_r) sink →(to_sink) end."""
     pr = arcs.problem
     n_p, n_r = pr.n_proposals, pr.n_reviewers
@@ -108,7 +111,7 @@ def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
         np.concatenate([np.full(n_p, src), arcs.tail[subset], reviewers, reviewers, [low, sink]]),
         np.concatenate([np.arange(n_p), arcs.head[subset], np.full(n_r, low), np.full(n_r, sink),
                         [end, end]]),
-        np.concatenate([pr.demand, np.ones(len(subset)), pr.lower, pr.capacity - pr.lower,
+        np.concatenate([pr.demand, np.full(len(subset), arcs.pair_capacity), pr.lower, pr.capacity - pr.lower,
                         [to_low, to_sink]]).astype(np.int64))
     if flow.solve(src, end) != flow.OPTIMAL:
         raise RuntimeError("max-flow failed")
@@ -201,8 +204,9 @@ def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progr
                    max_rounds: int = 12) -> np.ndarray:
     """Solve on a growing subset until no left-out pair can improve the solution.
 
-    ``solve_subset(positions)`` returns ``(chosen positions, (tails, heads, costs) of its residual
-    network, n_nodes)``. Returns the chosen positions into ``arcs``. ``subset`` None means all
+    ``solve_subset(positions)`` returns ``(chosen, (tails, heads, costs) of its residual network,
+    n_nodes)``, where ``chosen`` is what the solver reports (positions into ``arcs``, or positions
+    with their flows), and that is returned. ``subset`` None means all
     pairs (then potentials are computed only if ``certify``). After ``max_rounds`` (never reached
     on the bench instances) it solves on all pairs.
     """

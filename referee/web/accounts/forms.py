@@ -1,12 +1,10 @@
 """The sign-in form (username or e-mail address, limited attempts) and the fresh-link form."""
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from referee.web.accounts import throttle
-from referee.web.accounts.backends import accounts_named
+from referee.core import sign_in_limits
 
 
 class SignInForm(AuthenticationForm):
@@ -17,28 +15,12 @@ class SignInForm(AuthenticationForm):
                                widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
     retry_at = None
 
-    def limits(self) -> list[throttle.Limit]:
-        """The account's count is the account's however it is named (username or address);
-        a name of no one account is counted as typed."""
-        identifier = self.data.get("username", "")
-        found = accounts_named(identifier)
-        account = f"user:{found[0].pk}" if len(found) == 1 else f"name:{identifier.strip().lower()}"
-        return [throttle.Limit("account", account, settings.REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT),
-                throttle.Limit("address", throttle.client_address(self.request),
-                               settings.REFEREE_SIGN_IN_FAILURES_PER_ADDRESS)]
-
     def clean(self):
-        limits = self.limits()
-        self.retry_at = throttle.spent_until(limits)
-        if self.retry_at is not None:
-            raise ValidationError(throttle.refusal(self.retry_at), code="throttled")
         try:
-            cleaned = super().clean()
-        except ValidationError:
-            throttle.count(limits)
-            raise
-        throttle.forget(limits[:1])
-        return cleaned
+            return sign_in_limits.attempt(self.request, self.data.get("username", ""), super().clean)
+        except sign_in_limits.TooManyAttempts as refused:
+            self.retry_at = refused.retry_at
+            raise ValidationError(str(refused), code="throttled") from None
 
 
 class FreshLinkForm(forms.Form):

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from referee.core import sign_in_limits
 from referee.core.sign_in_links import redeem
 from referee.notifications.mails import REVIEWS_PATH, fresh_sign_in_link
-from referee.web.accounts import throttle
 from referee.web.accounts.forms import FreshLinkForm, SignInForm
 
 # A spent link's status: unknown (or of a deactivated user) 404; used or expired 410 (gone for
@@ -43,7 +43,7 @@ class SignInView(auth_views.LoginView):
         response.status_code = 400  # a refused form, its message on the page (house rule: bad input is a 400)
         if form.retry_at is not None:
             response.status_code = 429
-            response["Retry-After"] = throttle.seconds_until(form.retry_at)
+            response["Retry-After"] = sign_in_limits.seconds_until(form.retry_at)
         return response
 
 
@@ -70,18 +70,18 @@ def fresh_link(request):
     form = FreshLinkForm(request.POST)
     status = 400
     if form.is_valid():
-        limits = [throttle.Limit("fresh-link-email", form.cleaned_data["email"], FRESH_LINKS_PER_EMAIL),
-                  throttle.Limit("fresh-link-client", throttle.client_address(request), FRESH_LINKS_PER_CLIENT)]
-        until = throttle.spent_until(limits)
+        limits = [sign_in_limits.Limit("fresh-link-email", form.cleaned_data["email"], FRESH_LINKS_PER_EMAIL),
+                  sign_in_limits.Limit("fresh-link-client", sign_in_limits.client_address(request), FRESH_LINKS_PER_CLIENT)]
+        until = sign_in_limits.spent_until(limits)
         if until is None:
-            throttle.count(limits)
+            sign_in_limits.count(limits)
             with transaction.atomic():
                 fresh_sign_in_link(form.cleaned_data["email"], form.cleaned_data["link"])
             messages.success(request, FRESH_LINK_SENT)
             return redirect("fresh-link")
-        form.add_error(None, throttle.refusal(until))
+        form.add_error(None, sign_in_limits.refusal(until))
         status = 429
     response = render(request, "web/accounts/fresh_link.html", {"form": form}, status=status)
     if status == 429:
-        response["Retry-After"] = throttle.seconds_until(until)
+        response["Retry-After"] = sign_in_limits.seconds_until(until)
     return response

@@ -1,5 +1,7 @@
 """How many sign-in failures an account and a client address may have in a window (settings
 REFEREE_SIGN_IN_*), counted in Django's cache, which every web process shares (settings.CACHES).
+The sign-in page and the API's token endpoint count in the same counters (`attempt`), so a
+guesser gains nothing by switching between them.
 
 Fixed windows: the count of a window starts at its first failure's window start and is dropped
 when the window ends, so a refusal can say exactly when to try again."""
@@ -7,12 +9,15 @@ when the window ends, so a refusal can say exactly when to try again."""
 import hashlib
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+
+from referee.core.backends import accounts_named
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,41 @@ class Limit:
     def key(self, window: int) -> str:
         subject = hashlib.sha256(self.subject.strip().lower().encode()).hexdigest()[:32]
         return f"sign-in:{self.kind}:{subject}:{window}"
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_at: datetime):
+        super().__init__(refusal(retry_at))
+        self.retry_at = retry_at
+
+
+def password_limits(request, identifier: str) -> list[Limit]:
+    """The account's count is the account's however it is named (username or address); a name of
+    no one account is counted as typed. Then the client address's."""
+    found = accounts_named(identifier)
+    account = f"user:{found[0].pk}" if len(found) == 1 else f"name:{identifier.strip().lower()}"
+    return [Limit("account", account, settings.REFEREE_SIGN_IN_FAILURES_PER_ACCOUNT),
+            Limit("address", client_address(request), settings.REFEREE_SIGN_IN_FAILURES_PER_ADDRESS)]
+
+
+def attempt(request, identifier: str, sign_in: Callable):
+    """Run `sign_in()` (a password check) unless the account or the address has spent its
+    attempts (TooManyAttempts, before any check). A failure (None, or an exception) is counted;
+    a success clears the account's count."""
+    limits = password_limits(request, identifier)
+    retry_at = spent_until(limits)
+    if retry_at is not None:
+        raise TooManyAttempts(retry_at)
+    try:
+        result = sign_in()
+    except Exception:
+        count(limits)
+        raise
+    if result is None:
+        count(limits)
+    else:
+        forget(limits[:1])
+    return result
 
 
 def window() -> tuple[int, datetime]:

@@ -1,0 +1,56 @@
+"""Matching jobs as the API shows them (issue 13), and the body of `start-generation-job/`."""
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField
+from referee.api.parts import CallFields
+from referee.api.rows import ModelSerializer
+from referee.assignments.engine_serializers import GenerateAssignmentsResponseSerializer, GenerateAssignmentsSerializer
+from referee.assignments.models import MatchingJob
+
+
+class AffinityJobResultSerializer(serializers.Serializer):
+    computed_count = serializers.IntegerField(help_text="Affinity scores stored (proposals × reviewers).")
+
+
+class MatchingJobSerializer(CallFields, ModelSerializer):
+    url = LinkField("matching-jobs", source="*")
+    uuid = HexUUIDField(read_only=True)
+    kind_display = DisplayField("kind", labels=MatchingJob.Kind.choices)
+    progress_percentage = serializers.FloatField(read_only=True)
+    processed = serializers.IntegerField(read_only=True, help_text="Steps done of `total`.")
+    total = serializers.IntegerField(read_only=True, help_text="Steps of the job: 3 for affinities (texts loaded, "
+                                     "pairs scored, scores written), 2 for a generation (affinities brought up to "
+                                     "date; candidates, solve and write).")
+    stage = serializers.CharField(read_only=True, help_text="The step under way, in words; empty once finished.")
+    parameters = serializers.JSONField(read_only=True, help_text="A generation's request: `dry_run`, "
+                                       "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`.")
+    result = serializers.SerializerMethodField(help_text=(
+        "Null until completed. Affinities: how many scores were stored; a generation: the answer of "
+        "`generate-assignments/` (with `preview_uuid` for a preview, to pass to `deploy-preview/`)."))
+    error_message = serializers.CharField(read_only=True, help_text="Why a job failed or was cancelled, in words.")
+    created_by = LinkField("users")
+    created_by_name = NameField(source="created_by.full_name")
+
+    class Meta:
+        model = MatchingJob
+        fields = ["url", "uuid", "call", "call_uuid", "call_name", "kind", "kind_display", "state", "stage",
+                  "processed", "total", "progress_percentage", "parameters", "result", "error_message",
+                  "created_by", "created_by_name", "created", "started_at", "completed_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(PolymorphicProxySerializer(
+        component_name="MatchingJobResult", resource_type_field_name=None,
+        serializers=[AffinityJobResultSerializer, GenerateAssignmentsResponseSerializer], allow_null=True))
+    def get_result(self, job):
+        """A generation's result in `generate-assignments/`' very shape, rendered by its serializer."""
+        if job.result is None or job.kind != MatchingJob.Kind.GENERATION:
+            return job.result
+        return GenerateAssignmentsResponseSerializer(job.result).data
+
+
+class StartGenerationJobSerializer(GenerateAssignmentsSerializer):
+    """`generate-assignments/`'s body, except that a job makes a preview unless `dry_run` is false."""
+
+    dry_run = serializers.BooleanField(required=False, default=True)

@@ -1,0 +1,108 @@
+"""What the console's Assignments tab shows of a call's preview (issue 13): its pairs, a page of
+proposals at a time, each pair with why it was chosen; and the numbers of its plots (each
+proposal's total affinity, the reviewers' loads against their bounds, coverage). Why a pair is
+the engine's `explanations.explain_pairs`, asked once for the page's pairs.
+
+Every query reads whole sets (the page's proposals, the call's rows grouped), so the count does
+not grow with the preview."""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Sum
+
+from referee.assignments.explanations import PairExplanation, explain_pairs
+from referee.assignments.models import GenerationPreview, ProposedAssignment
+from referee.assignments.workload import subquery_count, with_open_assignments
+from referee.calls.models import Proposal
+from referee.core.models import User
+from referee.reviewers.models import CallReviewerPool
+
+PROPOSALS_PER_PAGE = 20
+
+
+@dataclass
+class PreviewPair:
+    row: ProposedAssignment
+    why: PairExplanation
+
+
+@dataclass
+class PreviewProposal:
+    proposal: Proposal
+    total: float
+    pairs: list[PreviewPair]
+
+
+@dataclass
+class PreviewPage:
+    preview: GenerationPreview
+    page: object  # the Paginator page of proposal ids
+    proposals: list[PreviewProposal]
+
+
+@dataclass
+class ReviewerLoad:
+    entry_id: int
+    entry_uuid: object
+    name: str
+    open_assignments: int
+    previewed: int
+    minimum: int
+    maximum: int
+
+    @property
+    def load(self) -> int:
+        return self.open_assignments + self.previewed
+
+
+def current_preview(call) -> GenerationPreview | None:
+    return GenerationPreview.objects.filter(call=call).first()
+
+
+def preview_page(call, preview: GenerationPreview, number) -> PreviewPage:
+    """One page of the preview's proposals (by name) with their pairs, best first."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=preview.deployed_at is not None)
+    if preview.deployed_at is not None:  # the rows this preview's deployment marked
+        rows = rows.filter(deployed_at__range=(preview.created, preview.deployed_at))
+    ids = (Proposal.objects.filter(id__in=rows.values("proposal_id")).order_by("name", "id")
+           .values_list("id", flat=True))
+    page = Paginator(ids, PROPOSALS_PER_PAGE).get_page(number)
+    on_page = list(page.object_list)
+    pairs = list(rows.filter(proposal_id__in=on_page).select_related("reviewer__user").order_by("proposal_id", "rank"))
+    why = explain_pairs(call, [(r.proposal_id, r.reviewer_id) for r in pairs])
+    proposals = Proposal.objects.in_bulk(on_page)
+    grouped = {key: [] for key in on_page}
+    for row in pairs:
+        grouped[row.proposal_id].append(PreviewPair(row, why[(row.proposal_id, row.reviewer_id)]))
+    return PreviewPage(preview, page, [
+        PreviewProposal(proposals[key], round(sum(p.row.affinity_score for p in grouped[key]), 4), grouped[key])
+        for key in on_page])
+
+
+def proposal_totals(call, preview: GenerationPreview) -> list[tuple[str, float]]:
+    """(proposal name, total affinity of its previewed reviewers), the proposals the run left
+    without any reviewer included at 0."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False).values("proposal_id", "proposal__name")
+    totals = {(r["proposal_id"], r["proposal__name"]): r["total"] for r in rows.annotate(total=Sum("affinity_score"))}
+    named = {name for _, name in totals}
+    empty = [(s["proposal_name"], 0.0) for s in preview.report.get("skipped_proposals", [])
+             if s.get("required") and not s.get("assigned") and s["proposal_name"] not in named]
+    return [(name, float(total)) for (_, name), total in totals.items()] + empty
+
+
+def reviewer_loads(call, config) -> list[ReviewerLoad]:
+    """Every accepted reviewer's load once the preview is deployed, against the bounds
+    generation uses: the call's minimum and min(call maximum, their own max_assignments)."""
+    previewed = ProposedAssignment.objects.filter(call=call, is_deployed=False, reviewer=OuterRef("reviewer"))
+    entries = (with_open_assignments(CallReviewerPool.objects.filter(
+        call=call, invitation_status=CallReviewerPool.Status.ACCEPTED))
+        .annotate(previewed=subquery_count(previewed, "reviewer")).order_by("id"))
+    # Plain tuples: 1,500 model instances with their profile and user cost more than the query.
+    rows = entries.values_list("id", "uuid", "reviewer__user__first_name", "reviewer__user__last_name",
+                               "reviewer__user__username", "current_assignments", "previewed", "max_assignments")
+    name = User.full_name.fget  # the user's rule, on plain values (a User instance each costs 50 µs)
+    return [ReviewerLoad(key, uuid, name(SimpleNamespace(first_name=first, last_name=last, username=username)), current,
+                         previewed, config.min_proposals_per_reviewer, min(config.max_proposals_per_reviewer, limit))
+            for key, uuid, first, last, username, current, previewed, limit in rows]

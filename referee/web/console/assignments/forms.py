@@ -1,0 +1,62 @@
+"""The Assignments tab's forms. Their refusals come from the domain (`refusals_on`); a reason is
+optional until an edit needs an override, and the domain says so beside this field."""
+
+from django import forms
+from rest_framework import serializers
+
+from referee.assignments.engine_serializers import GenerateAssignmentsSerializer
+from referee.calls.enums import Algorithm
+
+MAX_REASON = 1000
+
+
+class GenerateForm(forms.Form):
+    algorithm = forms.ChoiceField(label="Algorithm", choices=Algorithm.choices)
+    reviewers_per_proposal = forms.IntegerField(
+        label="Reviewers per proposal", min_value=1, max_value=20, required=False,
+        help_text="Empty: the call's minimum reviewers per proposal.")
+
+    def __init__(self, *args, config=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = config
+        if config is not None:
+            self.fields["reviewers_per_proposal"].widget.attrs["max"] = config.max_reviewers_per_proposal
+
+    def clean_reviewers_per_proposal(self):
+        """The API's bound on the call's configuration, in its words."""
+        value = self.cleaned_data["reviewers_per_proposal"]
+        try:
+            return GenerateAssignmentsSerializer(context={"config": self.config}).validate_reviewers_per_proposal(value)
+        except serializers.ValidationError as error:
+            raise forms.ValidationError(error.detail) from None
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason to override", max_length=MAX_REASON, required=False, strip=True)
+
+
+class RemoveForm(ReasonForm):
+    prefix = "remove"  # each edit form's fields have ids of their own on the one page
+    pair = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class AddForm(ReasonForm):
+    prefix = "add"
+    proposal = forms.UUIDField(label="Proposal")
+    reviewer = forms.UUIDField(label="Reviewer")
+
+
+class SwapForm(ReasonForm):
+    prefix = "swap"
+    first = forms.UUIDField(label="First pair")
+    second = forms.UUIDField(label="Second pair")
+
+
+class PreviewForm(forms.Form):
+    """Deploy: the preview the page showed, so a preview replaced meanwhile is refused."""
+
+    preview = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class ActionForm(forms.Form):
+    """Undo and send all: no fields; refusals of the domain land on the form."""

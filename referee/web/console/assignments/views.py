@@ -1,0 +1,201 @@
+"""The Assignments tab (issue 13). Thin, as every page: the call comes through `access` (visible,
+then the predicate), each action calls one domain function inside `refusals_on`, and the tab
+reads its numbers from `assignments.preview_queries` and `assignments.comparison`.
+
+A plain POST redirects to the tab after success (PRG) and shows the whole tab with the refusal
+beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in place."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from referee.assignments.comparison import compare_algorithms
+from referee.assignments.domain import send_all_batches
+from referee.assignments.domain.preview_edits import add_pair, generate_preview, remove_pair, swap_pairs
+from referee.assignments.domain.undo import undo_generation
+from referee.assignments.generation import deploy_preview
+from referee.assignments.models import AssignmentBatch
+from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
+from referee.calls.models import MatchingConfiguration
+from referee.web import plots
+from referee.web.console.access import manages_call, reads_call
+from referee.web.console.assignments.forms import ActionForm, AddForm, GenerateForm, PreviewForm, RemoveForm, SwapForm
+from referee.web.console.views import render_tab
+from referee.web.pages import refusals_on
+
+KEY = "assignments"
+TAB = "web/console/assignments/tab.html"
+PANEL = "web/console/assignments/panel.html"
+LOADS_SHOWN = 10  # most and least loaded reviewers in the loads plot, when there are more than twice as many
+
+
+def tab(request, call):
+    return _show(request, call)
+
+
+@reads_call
+@require_GET
+def compare(request, call):
+    """The three solvers on this call: on demand only (three solves)."""
+    form = GenerateForm(request.GET, config=call.matching_config)
+    wanted = form.cleaned_data.get("reviewers_per_proposal") if form.is_valid() else None
+    return _show(request, call, comparison=compare_algorithms(call, reviewers_per_proposal=wanted))
+
+
+@manages_call
+def generate(request, call):
+    def act(data):
+        # engine-jobs: becomes start_generation_job(call, user=..., dry_run=True, ...) once it lands.
+        generate_preview(call, user=request.user, algorithm=data["algorithm"],
+                         reviewers_per_proposal=data["reviewers_per_proposal"])
+        return "Preview ready: nothing is sent until you deploy it."
+
+    return _act(request, call, GenerateForm(request.POST, config=call.matching_config), "generate_form", act)
+
+
+@manages_call
+def deploy(request, call):
+    def act(data):
+        result = deploy_preview(call, user=request.user, preview_uuid=data["preview"])
+        return f"Deployed: {result.items_created} draft items, {result.batches_created} new draft batches."
+
+    return _act(request, call, PreviewForm(request.POST), "deploy_form", act)
+
+
+@manages_call
+def undo(request, call):
+    def act(data):
+        result = undo_generation(call, actor=request.user)
+        return (f"Undone: {result.items_withdrawn} draft items withdrawn, {result.batches_deleted} draft batches "
+                "deleted. The preview is back and can be edited or deployed again.")
+
+    return _act(request, call, ActionForm(request.POST), "undo_form", act)
+
+
+@manages_call
+def send_all(request, call):
+    def act(data):
+        result = send_all_batches(call, actor=request.user)
+        return f"Sent {result['batches_sent']} batches" + (
+            f"; {result['skipped']} could not be sent (see the Batches tab)." if result["skipped"] else ".")
+
+    return _act(request, call, ActionForm(request.POST), "send_form", act)
+
+
+@manages_call
+def remove(request, call):
+    def act(data):
+        remove_pair(call, actor=request.user, pair_uuid=data["pair"], reason=data["reason"])
+        return "Pair removed from the preview."
+
+    return _act(request, call, RemoveForm(request.POST), "remove_form", act)
+
+
+@manages_call
+def add(request, call):
+    def act(data):
+        add_pair(call, actor=request.user, proposal_uuid=data["proposal"], pool_entry_uuid=data["reviewer"],
+                 reason=data["reason"])
+        return "Pair added to the preview."
+
+    return _act(request, call, AddForm(request.POST), "add_form", act)
+
+
+@manages_call
+def swap(request, call):
+    def act(data):
+        swap_pairs(call, actor=request.user, first_uuid=data["first"], second_uuid=data["second"], reason=data["reason"])
+        return "Reviewers swapped."
+
+    return _act(request, call, SwapForm(request.POST), "swap_form", act)
+
+
+def _act(request, call, form, name: str, act):
+    """Validate `form`, then `act(cleaned_data)` (one domain call; returns the success message)
+    with its refusals beside the form, named `name` in the tab's context."""
+    message = ""
+    if form.is_valid():
+        with refusals_on(form):
+            message = act(form.cleaned_data)
+    return _answered(request, call, form, name, message)
+
+
+def _answered(request, call, form, name: str, message: str):
+    page = request.POST.get("page", "")
+    if not form.is_valid():
+        return _show(request, call, status=400, page=page, **{name: form})
+    if request.htmx:
+        return _show(request, call, page=page, message=message)
+    messages.success(request, message)
+    return redirect(reverse("console", args=[call.uuid]) + f"?tab={KEY}" + (f"&page={page}" if page else ""))
+
+
+def _show(request, call, *, status: int = 200, page=None, **context):
+    page = page or request.GET.get("page")
+    # The tab frame marks the current tab from the query string, which an action's URL lacks.
+    query = request.GET.copy()
+    query["tab"] = KEY
+    request.GET = query
+    context = {**_context(call, page), **context}
+    context["reviewer_options"] = _reviewer_options(context.get("loads", []), context["add_form"])
+    return render_tab(request, call, PANEL if request.htmx else TAB, context, status=status)
+
+
+def _reviewer_options(loads, form) -> str:
+    """The add form's reviewer options, written here: 1,500 options through the template
+    language (or `format_html` each) took most of the tab's time. Only the names need escaping."""
+    chosen = str(form["reviewer"].value() or "")
+    return mark_safe("".join(
+        f'<option value="{x.entry_uuid}"{" selected" if str(x.entry_uuid) == chosen else ""}>{escape(x.name)} '
+        f'({x.load} of {x.maximum})</option>' for x in loads))
+
+
+def _context(call, page_number) -> dict:
+    config = MatchingConfiguration.objects.get(call=call)  # an action may just have changed the algorithm
+    preview = current_preview(call)
+    context = {
+        "generate_form": GenerateForm(config=config, initial={
+            "algorithm": config.algorithm, "reviewers_per_proposal": preview.reviewers_per_proposal if preview else None}),
+        "add_form": AddForm(), "swap_form": SwapForm(), "remove_form": None,
+        "deploy_form": PreviewForm(), "undo_form": ActionForm(), "send_form": ActionForm(),
+        "preview": preview, "config": config,
+        "drafts": AssignmentBatch.objects.filter(call=call, status=AssignmentBatch.Status.DRAFT).count(),
+    }
+    if preview is None:
+        return context
+    loads = reviewer_loads(call, config)
+    report = preview.report
+    short = [s for s in report.get("skipped_proposals", []) if s.get("required")]
+    context.update({
+        "shown": preview_page(call, preview, page_number), "loads": loads, "short": short,
+        "diagnosis": report.get("diagnosis") or [],
+        "plots": [] if preview.deployed_at else _plots(call, preview, loads, report, short),
+    })
+    return context
+
+
+def _plots(call, preview, loads, report, short) -> list:
+    totals = proposal_totals(call, preview)
+    values = [total for _, total in totals]
+    worst = min(range(len(values)), key=values.__getitem__) if values else None
+    shown = sorted(loads, key=lambda x: (x.load, x.entry_id))
+    if len(shown) > 2 * LOADS_SHOWN:
+        shown = shown[:LOADS_SHOWN] + shown[-LOADS_SHOWN:]
+    processed = report.get("proposals_processed", 0)
+    return [
+        plots.distribution("preview-totals", "Each proposal's total affinity in the preview (worst-off in red)",
+                           values, [name for name, _ in totals], value_name="total affinity", highlight=worst),
+        plots.bars("preview-loads", "Reviewer loads once deployed, against their minimum and maximum"
+                   + (f" ({LOADS_SHOWN} least and {LOADS_SHOWN} most loaded)" if len(loads) > 2 * LOADS_SHOWN else ""),
+                   [plots.Bar(x.name, x.load, x.minimum, x.maximum,
+                              highlight=not x.minimum <= x.load <= x.maximum) for x in shown],
+                   value_name="assignments"),
+        plots.bars("preview-coverage", "Coverage: proposals with all their reviewers, and short ones", [
+            plots.Bar("fully assigned", processed - len(short)),
+            plots.Bar("short", len(short), highlight=bool(short))], value_name="proposals"),
+    ]
+
+

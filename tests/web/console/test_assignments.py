@@ -1,0 +1,204 @@
+"""The console's Assignments tab (issue 13): who may read and act, every action as a plain POST
+(PRG) and its refusals beside the form in the domain's words, the preview's pairs with why, the
+plots, the comparison on demand, and query counts that do not grow with the preview."""
+
+import pytest
+
+from referee.assignments.domain.preview_edits import generate_preview
+from referee.assignments.generation import deploy_preview
+from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.calls.models import MatchingConfiguration
+from referee.reviewers.models import ReviewerBid
+from tests import factories as f
+from tests.engine.test_generation import build_call, set_scores
+from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
+from tests.web.console.helpers import READ, acting, tab_url
+
+pytestmark = pytest.mark.django_db
+
+
+def action(call, name: str) -> str:
+    return f"/call/{call.uuid}/manage/assignments/{name}/"
+
+
+@pytest.fixture
+def ready(world):
+    """The world's call with two reviewers and a preview of one pair each: P1 → R1, P2 → R2."""
+    world.entry2 = f.pool_entry(world.call, f.profile(f.user("second")))
+    MatchingConfiguration.objects.filter(call=world.call).update(
+        min_reviewers_per_proposal=1, max_reviewers_per_proposal=2, min_proposals_per_reviewer=0,
+        max_proposals_per_reviewer=2, min_affinity_threshold=0.1)
+    world.call.refresh_from_db()
+    set_scores(world.call, [world.proposal, world.proposal2], [world.entry, world.entry2], [[0.9, 0.5], [0.5, 0.9]])
+    ReviewerBid.objects.create(reviewer=world.profile, proposal=world.proposal, bid=ReviewerBid.Bid.EAGER)
+    generate_preview(world.call, user=world.manager, algorithm="minmax")
+    return world
+
+
+def pair(world, proposal, entry) -> ProposedAssignment:
+    return ProposedAssignment.objects.get(call=world.call, proposal=proposal, reviewer_id=entry.reviewer_id)
+
+
+@role_matrix(READ)
+def test_the_tab_is_for_managers_support_and_staff_and_support_gets_no_actions(client, ready, role, expected):
+    response = signed_in(client, role_user(ready, role)).get(tab_url(ready.call, "assignments"))
+    assert response.status_code == expected
+    if expected != 200:
+        assert ready.proposal.name not in html(response)
+        return
+    page = html(response)
+    assert 'aria-current="page">Assignments<' in page and ready.proposal.name in page
+    assert ("Deploy to draft batches" in page) == (role != "support")
+    assert ("Generate preview" in page) == (role != "support")
+    assert "Compare the three algorithms" in page
+
+
+ROUTES = {
+    "generate": lambda w: {"algorithm": "fairflow"},
+    "deploy": lambda w: {"preview": w.call.generation_preview.uuid},
+    "undo": lambda w: deploy_preview(w.call, user=w.manager, preview_uuid=w.call.generation_preview.uuid) and {},
+    "send-all": lambda w: {},
+    "remove": lambda w: {"remove-pair": pair(w, w.proposal, w.entry).uuid},
+    "add": lambda w: {"add-proposal": w.proposal.uuid, "add-reviewer": w.entry2.uuid},
+    "swap": lambda w: {"swap-first": pair(w, w.proposal, w.entry).uuid, "swap-second": pair(w, w.proposal2, w.entry2).uuid},
+}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@role_matrix(acting(302))
+def test_every_action_is_for_managers_and_staff(client, ready, route, role, expected):
+    body = ROUTES[route](ready)
+    response = signed_in(client, role_user(ready, role)).post(action(ready.call, route), body)
+    assert response.status_code == expected, html(response)[:3000]
+    if expected == 302 and role != "anonymous":
+        assert response["Location"] == tab_url(ready.call, "assignments")
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_actions_answer_only_posts(client, ready, route):
+    assert signed_in(client, ready.manager).get(action(ready.call, route)).status_code == 405
+
+
+def test_the_preview_shows_each_pair_with_why_and_the_plots(client, ready):
+    page = html(signed_in(client, ready.manager).get(tab_url(ready.call, "assignments")))
+    # The engine's explanation of each pair (explanations.explain_pairs), and its parts.
+    assert "Affinity 0.90 (1 = the proposal&#x27;s best-fitting reviewer in the pool)" in page
+    assert "they bid “eager”." in page and "<dt>Text part</dt><dd>0.900</dd>" in page
+    for plot in ("preview-totals", "preview-loads", "preview-coverage"):
+        assert f'id="{plot}"' in page
+    assert 'id="algorithm-comparison"' not in page  # three solves only when asked
+
+
+@role_matrix(READ)
+def test_the_comparison_runs_when_asked_and_shows_the_three_algorithms(client, ready, role, expected):
+    response = signed_in(client, role_user(ready, role)).get(action(ready.call, "compare"))
+    assert response.status_code == expected
+    page = html(response)
+    assert ('id="algorithm-comparison"' in page) == (expected == 200)
+    if expected == 200:
+        for algorithm in ("minmax", "fairflow", "hungarian"):
+            assert f'<th scope="row">{algorithm}</th>' in page
+
+
+def test_a_conflicted_swap_is_refused_in_words_beside_the_form(client, ready):
+    f.conflict(ready.entry2.reviewer, ready.proposal)
+    body = ROUTES["swap"](ready)
+    response = signed_in(client, ready.manager).post(action(ready.call, "swap"), body)
+    assert response.status_code == 400
+    assert "blocking conflict of interest with this proposal" in html(response)
+    assert pair(ready, ready.proposal, ready.entry).is_deployed is False  # nothing changed
+
+
+def test_an_override_needs_a_reason_and_takes_one(client, ready):
+    MatchingConfiguration.objects.filter(call=ready.call).update(max_proposals_per_reviewer=1)
+    signed_in(client, ready.manager)
+    body = ROUTES["add"](ready)
+    refused = client.post(action(ready.call, "add"), body)
+    assert refused.status_code == 400 and "Give a reason to override." in html(refused)
+    assert 'id="id_add-reason-error"' in html(refused)  # beside the reason field
+    assert client.post(action(ready.call, "add"), {**body, "add-reason": "Agreed by phone"}).status_code == 302
+    assert ProposedAssignment.objects.filter(call=ready.call, proposal=ready.proposal, is_deployed=False).count() == 2
+
+
+def test_deploy_twice_or_a_stale_preview_is_refused_in_words(client, ready):
+    signed_in(client, ready.manager)
+    body = ROUTES["deploy"](ready)
+    f.conflict(ready.entry.reviewer, ready.proposal2)  # changes the problem the preview was solved for
+    stale = client.post(action(ready.call, "deploy"), body)
+    assert stale.status_code == 400 and "The preview is out of date" in html(stale)
+    assert not AssignmentItem.objects.filter(batch__call=ready.call).exists()
+    ready.call.conflicts.all().delete()
+    assert client.post(action(ready.call, "deploy"), body).status_code == 302
+    again = client.post(action(ready.call, "deploy"), body)
+    assert again.status_code == 400 and "This preview was already deployed" in html(again)
+
+
+def test_deploy_send_all_then_undo_is_refused_in_words(client, ready):
+    signed_in(client, ready.manager)
+    client.post(action(ready.call, "deploy"), ROUTES["deploy"](ready))
+    assert client.post(action(ready.call, "send-all"), {}).status_code == 302
+    assert set(AssignmentBatch.objects.filter(call=ready.call).values_list("status", flat=True)) == {"sent"}
+    refused = client.post(action(ready.call, "undo"), {})
+    assert refused.status_code == 400 and "already sent to reviewers" in html(refused)
+
+
+def test_htmx_actions_redraw_the_panel(client, ready):
+    response = signed_in(client, ready.manager).post(action(ready.call, "remove"), ROUTES["remove"](ready),
+                                                     HTTP_HX_REQUEST="true")
+    page = html(response)
+    assert response.status_code == 200 and page.lstrip().startswith("<div id=\"assignments-panel\"") and "<html" not in page
+    assert "Pair removed from the preview." in page
+
+
+def test_bad_input_is_a_400_beside_the_field(client, ready):
+    signed_in(client, ready.manager)
+    response = client.post(action(ready.call, "generate"), {"algorithm": "magic", "reviewers_per_proposal": "9"})
+    page = html(response)
+    assert response.status_code == 400 and "Select a valid choice." in page
+    assert "max_reviewers_per_proposal of the call&#x27;s matching configuration" in page
+    assert client.post(action(ready.call, "swap"), {"swap-first": "nonsense"}).status_code == 400
+
+
+def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
+    small = build_call(3, 3, min_reviewers_per_proposal=2)
+    large = build_call(45, 12, seed=1, min_reviewers_per_proposal=2)
+    for w in (small, large):
+        generate_preview(w.call, user=w.manager, algorithm="minmax")
+    signed_in(client, small.manager)
+    client.get(tab_url(small.call, "assignments"))
+    before = count_queries(client, tab_url(small.call, "assignments"))
+    signed_in(client, large.manager)
+    assert count_queries(client, tab_url(large.call, "assignments")) == before
+    assert count_queries(client, tab_url(large.call), {"tab": "assignments", "page": 3}) == before
+
+
+def test_a_refused_removal_asks_for_its_reason_in_a_form_of_its_own(client, ready):
+    MatchingConfiguration.objects.filter(call=ready.call).update(min_proposals_per_reviewer=1)
+    signed_in(client, ready.manager)
+    body = ROUTES["remove"](ready)
+    refused = client.post(action(ready.call, "remove"), body)
+    page = html(refused)
+    assert refused.status_code == 400 and "Remove anyway" in page and "the call&#x27;s minimum load" in page
+    assert f'value="{body["remove-pair"]}"' in page  # the same pair, with a reason field beside it
+    assert client.post(action(ready.call, "remove"), {**body, "remove-reason": "Away in June"}).status_code == 302
+    assert not ProposedAssignment.objects.filter(call=ready.call, proposal=ready.proposal, is_deployed=False).exists()
+
+
+def test_proposals_that_fall_short_are_named_with_what_would_fix_it(client, ready):
+    MatchingConfiguration.objects.filter(call=ready.call).update(max_proposals_per_reviewer=1)
+    signed_in(client, ready.manager)
+    assert client.post(action(ready.call, "generate"), {"algorithm": "minmax", "reviewers_per_proposal": 2}).status_code == 302
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert "Proposals that fall short" in page
+    report = GenerationPreview.objects.get(call=ready.call).report
+    short, diagnosis = report["skipped_proposals"], report["diagnosis"]
+    shown = page.replace("&#x27;", "'").replace("&quot;", '"')
+    assert len(short) == 2 and all(s["suggestion"] in shown for s in short)
+    assert diagnosis and all(finding["message"] in shown for finding in diagnosis)  # the minimum cut's words
+    assert ": 1 of 2 reviewers." in page
+
+
+def test_before_any_preview_the_tab_offers_generation_only(client, world):
+    page = html(signed_in(client, world.manager).get(tab_url(world.call, "assignments")))
+    assert "Generate preview" in page and 'id="preview-title"' not in page and "Deploy to draft batches" not in page
+    assert "0 draft batches waiting." in page

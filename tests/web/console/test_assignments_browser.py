@@ -1,0 +1,104 @@
+"""The Assignments tab in Chromium against a live server (issue 13): generate a preview, read a
+pair's explanation, swap pairs (a conflicted swap refused in words), deploy, send all; and the
+undo of a fresh generation. Accessible at a phone's and a laptop's width, nothing from another host."""
+
+import pytest
+
+from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.calls.models import MatchingConfiguration
+from referee.reviewers.models import ReviewerBid
+from tests import factories as f
+from tests.browser import screenshots, serious_accessibility_violations, sign_in
+from tests.engine.test_generation import set_scores
+from tests.web.console.helpers import tab_url
+from tests.web.test_profile_browser import expect_refusal_logged
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+# Three proposals, three reviewers, one reviewer each: the best pairs are on the diagonal.
+SCORES = [[0.9, 0.3, 0.4], [0.3, 0.85, 0.35], [0.45, 0.3, 0.8]]
+
+
+def round_ready():
+    manager = f.user("mia", first_name="Mia", last_name="Manager")
+    call = f.call(managers=[manager], name="Ocean sensing 2026")
+    MatchingConfiguration.objects.filter(call=call).update(
+        min_reviewers_per_proposal=1, max_reviewers_per_proposal=2, min_proposals_per_reviewer=0,
+        max_proposals_per_reviewer=2, min_affinity_threshold=0.2)
+    round_ = f.round_(call)
+    applicant = f.user("app")
+    proposals = [f.proposal(round_, name=name, created_by=applicant)
+                 for name in ("Acoustic buoys", "Benthic drones", "Coral spectra")]
+    entries = [f.pool_entry(call, f.profile(f.user(username, first_name=first, last_name="Reviewer")))
+               for username, first in (("ada", "Ada"), ("ben", "Ben"), ("cyd", "Cyd"))]
+    set_scores(call, proposals, entries, SCORES)
+    return manager, call, proposals, entries
+
+
+def generate(page, live_server, call, algorithm="fairflow"):
+    page.goto(live_server.url + tab_url(call, "assignments"))
+    page.get_by_label("Algorithm").select_option(algorithm)
+    page.get_by_role("button", name="Generate preview").click()
+    page.get_by_text("Preview ready: nothing is sent until you deploy it.").wait_for()
+
+
+def test_generate_explain_swap_deploy_and_send(live_server, page):
+    manager, call, proposals, entries = round_ready()
+    ReviewerBid.objects.create(reviewer=entries[0].reviewer, proposal=proposals[0], bid=ReviewerBid.Bid.EAGER)
+    f.conflict(entries[1].reviewer, proposals[0])  # Ben may not review Acoustic buoys
+    sign_in(page, live_server.url, manager)
+    generate(page, live_server, call)
+
+    page.get_by_text("Affinity 0.90 (1 = the proposal's best-fitting reviewer").click()  # open the pair's why
+    assert page.get_by_text("they bid “eager”").first.is_visible()
+    assert page.get_by_text("Best-matching publication").first.is_visible()
+    screenshots(page, "console-assignments")
+    assert serious_accessibility_violations(page) == []
+
+    page.get_by_role("button", name="Compare the three algorithms on this call").click()
+    page.locator("#algorithm-comparison").wait_for()
+    assert page.locator("#algorithm-comparison tbody tr").count() == 3
+
+    swap = page.locator("form[aria-labelledby=swap-title]")
+    swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
+    swap.get_by_label("Second pair").select_option(label="Benthic drones — Ben Reviewer")
+    swap.get_by_role("button", name="Swap").click()
+    refusal = page.get_by_text("Reviewer has a blocking conflict of interest with this proposal")
+    refusal.wait_for()
+    assert "Ben Reviewer for Acoustic buoys" in refusal.inner_text()
+    expect_refusal_logged(page)  # the refusal's answer is a 400, by design
+    screenshots(page, "console-assignments-swap-refused")
+
+    swap = page.locator("form[aria-labelledby=swap-title]")
+    swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
+    swap.get_by_label("Second pair").select_option(label="Coral spectra — Cyd Reviewer")
+    swap.get_by_role("button", name="Swap").click()
+    page.get_by_text("Reviewers swapped.").wait_for()
+
+    page.get_by_role("button", name="Deploy to draft batches").click()
+    page.get_by_text("Deployed: 3 draft items, 3 new draft batches.").wait_for()
+    made = {(i.proposal.name, i.pool_entry.reviewer.user.first_name)
+            for i in AssignmentItem.objects.filter(batch__call=call).select_related("proposal", "pool_entry__reviewer__user")}
+    assert made == {("Acoustic buoys", "Cyd"), ("Benthic drones", "Ben"), ("Coral spectra", "Ada")}
+    screenshots(page, "console-assignments-deployed")
+
+    page.get_by_role("button", name="Send all draft batches").click()
+    page.get_by_text("Sent 3 batches.").wait_for()
+    assert list(AssignmentBatch.objects.filter(call=call).values_list("status", flat=True)) == ["sent"] * 3
+    assert serious_accessibility_violations(page) == []
+    assert page.outside == [] and page.errors == []
+
+
+def test_undo_of_a_fresh_generation(live_server, page):
+    manager, call, _, _ = round_ready()
+    sign_in(page, live_server.url, manager)
+    generate(page, live_server, call, algorithm="minmax")
+    page.get_by_role("button", name="Deploy to draft batches").click()
+    page.get_by_text("Deployed: 3 draft items").wait_for()
+    page.get_by_role("button", name="Undo this generation (withdraw its unsent drafts)").click()
+    page.get_by_text("Undone: 3 draft items withdrawn, 3 draft batches deleted.").wait_for()
+    assert not AssignmentBatch.objects.filter(call=call).exists()
+    assert page.get_by_role("button", name="Deploy to draft batches").is_visible()  # the preview is back
+    screenshots(page, "console-assignments-undone")
+    assert serious_accessibility_violations(page) == []
+    assert page.outside == [] and page.errors == []
