@@ -110,10 +110,10 @@ def test_a_large_call_is_drawn_as_blocks_and_its_best_reviewers_paged(client, wo
     assert HEATMAP_BLOCKS == 40 and svg.count("<rect") == 40 * 3  # 40 rows of blocks, most of two proposals
     assert " and 1 more × " in svg
     assert len(best_reviewer_rows(page)) == 20 and "Page 1 of 4" in page
-    last = html(client.get(tab_url(call, "matching"), {"best_page": 4}))
+    last = html(client.get(tab_url(call, "matching"), {"tab": "matching", "best_page": 4}))
     assert len(best_reviewer_rows(last)) == 10
     shown = {p for n in range(1, 5) for p, _ in best_reviewer_rows(
-        html(client.get(tab_url(call, "matching"), {"best_page": n})))}
+        html(client.get(tab_url(call, "matching"), {"tab": "matching", "best_page": n})))}
     assert shown == {p.name for p in proposals}
 
 

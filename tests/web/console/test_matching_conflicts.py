@@ -40,6 +40,9 @@ def review_body(conflict, **fields) -> dict:
             f"{key}-management_plan": fields.get("management_plan", conflict.management_plan)}
 
 
+# A query the test client sends replaces the URL's own, so each one names the tab itself.
+
+
 def table_rows(page: str) -> list[str]:
     """The conflicts table's rows as "reviewer | proposal | type | severity | rule | status"."""
     body = page.split('class="console-table conflicts"', 1)[1].split("</tbody>", 1)[0]
@@ -149,15 +152,15 @@ def test_the_table_lists_the_calls_conflicts_under_its_filters(client, world, co
     assert len(everything) == 3  # not the other call's
     assert f"Reviewer Tester | {world.proposal.name} | Named in the proposal | Real | Recusal required | Pending review" \
         in everything
-    assert len(table_rows(html(client.get(url, {"status": "pending"})))) == 2
-    assert len(table_rows(html(client.get(url, {"status": ["pending", "dismissed"]})))) == 3
-    assert [row.split(" | ")[2] for row in table_rows(html(client.get(url, {"severity": "apparent"})))] == [
+    assert len(table_rows(html(client.get(url, {"tab": "matching", "status": "pending"})))) == 2
+    assert len(table_rows(html(client.get(url, {"tab": "matching", "status": ["pending", "dismissed"]})))) == 3
+    assert [row.split(" | ")[2] for row in table_rows(html(client.get(url, {"tab": "matching", "severity": "apparent"})))] == [
         "Former institution"]
-    assert len(table_rows(html(client.get(url, {"coi_type": "COAUTH_OLD"})))) == 1
-    assert [row.split(" | ")[0] for row in table_rows(html(client.get(url, {"reviewer_name": "olga"})))] == [
+    assert len(table_rows(html(client.get(url, {"tab": "matching", "coi_type": "COAUTH_OLD"})))) == 1
+    assert [row.split(" | ")[0] for row in table_rows(html(client.get(url, {"tab": "matching", "reviewer_name": "olga"})))] == [
         "Olga Other"]
-    assert len(table_rows(html(client.get(url, {"proposal_name": world.proposal2.name})))) == 1
-    page = html(client.get(url, {"status": "nonsense"}))
+    assert len(table_rows(html(client.get(url, {"tab": "matching", "proposal_name": world.proposal2.name})))) == 1
+    page = html(client.get(url, {"tab": "matching", "status": "nonsense"}))
     assert table_rows(page) == [] and "Select a valid choice. nonsense is not one of the available choices." in page
 
 
@@ -173,7 +176,7 @@ def test_the_table_is_paged_and_costs_the_same_queries_for_more_conflicts(client
     assert count_queries(client, url) == before
     first = html(client.get(url))
     assert len(table_rows(first)) == 25 and "33 conflicts, newest first (page 1 of 2)" in first
-    second = html(client.get(url, {"coi_page": 2, "status": "pending"}))
+    second = html(client.get(url, {"tab": "matching", "coi_page": 2, "status": "pending"}))
     assert len(table_rows(second)) == 7  # 32 pending
     assert "page 2 of 2" in second and "coi_page=1" in second and "status=pending" in second  # filters kept
 
