@@ -1,5 +1,6 @@
 """Conflict detection and the conflicts of the Matching tab: start a detection job and follow its
-progress (a fragment htmx polls every second while the job is pending or running), and dismiss,
+progress (a fragment htmx polls every second while the job is pending or running) or cancel it,
+and dismiss,
 waive or recuse a conflict through `conflicts.domain`, as `/api/conflicts-of-interest/{uuid}/…/`
 does (same body serializers, same predicate, same refusals)."""
 
@@ -10,9 +11,9 @@ from django.views.decorators.http import require_GET
 
 from referee.calls.predicates import can_manage_call
 from referee.conflicts import domain
-from referee.conflicts.detection_requests import start_detection
+from referee.conflicts.detection_requests import cancel_detection, start_detection
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
-from referee.conflicts.predicates import can_manage_conflict
+from referee.conflicts.predicates import can_manage_conflict, can_manage_detection_job
 from referee.conflicts.serializers import DismissSerializer, RecuseSerializer, WaiveSerializer, with_details
 from referee.web.console.access import manages_call, reads_call
 from referee.web.console.matching.sections import ACTIVE, action_form, conflicts_section, detection_section
@@ -45,6 +46,24 @@ def detection_progress(request, call, job_uuid):
     return render(request, "web/console/matching/progress.html", {
         "call": call, "job": job, "active": ACTIVE, "can_manage": can_manage_call(request.user, call),
     })
+
+
+@manages_call
+def cancel_detection_job(request, call, job_uuid):
+    """Cancel a pending or running detection (`coi-detection-jobs/{uuid}/cancel/`): the redrawn
+    progress (htmx) or a redirect to the tab; refused (it has ended), 400 with the reason."""
+    job = get_object_or_404(COIDetectionJob.objects.visible_to(request.user).filter(call=call), uuid=job_uuid)
+    require(can_manage_detection_job(request.user, job))
+    form = forms.Form(request.POST)
+    with refusals_on(form):
+        cancel_detection(job, user=request.user)
+    job.refresh_from_db()
+    if request.htmx:
+        return render(request, "web/console/matching/progress.html", {
+            "call": call, "job": job, "active": ACTIVE, "can_manage": True, "cancel_form": form,
+        }, status=400 if form.refused else 200)
+    return answer(request, call, form=form, refused=form.refused, key="cancel_form", section="detection",
+                  context=detection_section(call), done="Conflict detection cancelled.")
 
 
 @manages_call

@@ -14,6 +14,8 @@ urlpatterns = [
     path(f"{BASE}heatmap/", views.affinities, name="console-matching-heatmap"),
     path(f"{BASE}detection/", conflict_views.detect, name="console-matching-detect"),
     path(f"{BASE}detection/<uuid:job_uuid>/", conflict_views.detection_progress, name="console-matching-detection"),
+    path(f"{BASE}detection/<uuid:job_uuid>/cancel/", conflict_views.cancel_detection_job,
+         name="console-matching-cancel-detection"),
     *(path(f"{BASE}conflicts/<uuid:coi_uuid>/{action}/", conflict_views.act_on_conflict, {"action": action},
            name=f"console-matching-{action}") for action in conflict_views.ACTIONS),
 ]
