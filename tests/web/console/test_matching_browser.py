@@ -122,3 +122,22 @@ def test_configuring_computing_and_detecting_on_the_matching_tab(live_server, pa
     page.locator("#conflicts").scroll_into_view_if_needed()
     screenshots(page, "console-matching-conflicts")
     assert_clean(page)
+
+
+def test_cancelling_a_running_detection_from_its_progress_bar(live_server, page):
+    manager, call = a_call_with_topics()
+    job = COIDetectionJob.objects.create(call=call, created_by=manager, state="running", total_pairs=12,
+                                         processed_pairs=3)
+    sign_in(page, live_server.url, manager)
+    page.goto(f"{live_server.url}/call/{call.uuid}/manage/?tab=matching#detection")
+    page.get_by_text("3 of 12 pairs checked").wait_for()
+    page.get_by_role("button", name="Cancel detection").click()
+    page.locator("#detection-progress .job-state").get_by_text("Cancelled").wait_for()
+    assert "after 3 of 12 reviewer × proposal pairs were checked" in page.locator("#detection-progress").inner_text()
+    assert page.locator("#detection-progress").get_attribute("hx-trigger") is None
+    assert page.get_by_role("button", name="Cancel detection").count() == 0
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    page.locator("#detection").scroll_into_view_if_needed()
+    screenshots(page, "console-matching-cancelled")
+    assert_clean(page)
