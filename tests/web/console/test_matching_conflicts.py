@@ -9,6 +9,7 @@ import pytest
 
 from referee.conflicts.detection_requests import ALREADY_RUNNING
 from referee.conflicts.domain import ONLY_PENDING_DISMISSED, PLAN_REQUIRED, RECUSAL_ONLY
+from referee.conflicts.filters import ConflictFilter
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.enums import AuditEventType
 from tests import factories as f
@@ -162,6 +163,14 @@ def test_the_table_lists_the_calls_conflicts_under_its_filters(client, world, co
     assert len(table_rows(html(client.get(url, {"tab": "matching", "proposal_name": world.proposal2.name})))) == 1
     page = html(client.get(url, {"tab": "matching", "status": "nonsense"}))
     assert table_rows(page) == [] and "Select a valid choice. nonsense is not one of the available choices." in page
+
+
+def test_the_filters_are_checkboxes_even_once_the_apis_schema_has_made_its_fields(client, world):
+    made = ConflictFilter.base_filters["status"].field  # as drf-spectacular does when it lists the API's filters
+    assert type(made.widget).__name__ == "SelectMultiple"
+    page = html(signed_in(client, world.manager).get(tab_url(world.call, "matching")))
+    assert 'type="checkbox" name="status"' in page and '<select name="status"' not in page
+    assert '<label for="id_reviewer_name">Reviewer</label>' in page
 
 
 def test_the_table_is_paged_and_costs_the_same_queries_for_more_conflicts(client, world, conflicts):

@@ -122,12 +122,15 @@ class ConflictsFilter(ConflictFilter):
     proposal_name = django_filters.CharFilter(field_name="proposal__name", lookup_expr="icontains",
                                               label="Proposal")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    @property
+    def form(self):
+        # Set on the form, not on the filters: a filter's form field is made once and copied with
+        # it (the API's schema generation makes them first), so a widget given there may never show.
+        form = super().form
         for name in ("status", "severity", "coi_type"):
-            self.filters[name].extra["widget"] = forms.CheckboxSelectMultiple
-        self.filters["reviewer_name"].label = "Reviewer"
-        self.filters["coi_type"].label = "Type"
+            form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+        form.fields["reviewer_name"].label, form.fields["coi_type"].label = "Reviewer", "Type"
+        return form
 
     class Meta:
         model = ConflictOfInterest
