@@ -8,19 +8,13 @@ from referee.conflicts.detection_requests import NOT_ACTIVE
 from referee.conflicts.models import COIDetectionJob
 from tests.helpers import html, role_matrix, role_user, signed_in
 from tests.web.console.helpers import acting
+from tests.web.console.test_matching_conflicts import HTMX, POLLING, progress_url
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-POLLING = 'hx-trigger="every 1s"'
-
 
 def cancel_url(job) -> str:
-    return f"/call/{job.call.uuid}/manage/matching/detection/{job.uuid}/cancel/?tab=matching"
-
-
-def progress_url(job) -> str:
-    return f"/call/{job.call.uuid}/manage/matching/detection/{job.uuid}/"
+    return f"{progress_url(job)}cancel/?tab=matching"
 
 
 @role_matrix(acting(302))
