@@ -98,7 +98,9 @@ class DiversityRules:
 
     def outside(self, p: np.ndarray, r: np.ndarray) -> np.ndarray:
         """bool per pair: the reviewer's country is known and none of the applicants'."""
-        c = self.country[r]
+        return self.outside_country(p, self.country[r])
+
+    def outside_country(self, p: np.ndarray, c: np.ndarray) -> np.ndarray:
         return (c >= 0) & ~self.applicant_countries[p, np.maximum(c, 0)]
 
     def country_name(self, c: int) -> str:
@@ -124,16 +126,27 @@ class Family:
     depth: np.ndarray  # int64[A], depth of the head (ascending)
     pair_tail: np.ndarray  # int64[E], where each pair's arc starts
 
-    def needed_arcs(self, pairs: np.ndarray) -> np.ndarray:
-        """bool[A]: the arcs on the way from the proposals to ``pairs`` (positions)."""
-        needed = np.zeros(self.n_groups, dtype=bool)
+    def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bool[A]: the arcs a network on ``pairs`` (positions) needs, the node standing for
+        each node there). A group without pairs there is left out; so is a cap group whose pairs
+        there cannot exceed its cap: it is merged into its parent (its pairs start there), exact
+        because the cap cannot bind in that network, and the parent's potential is a valid one for
+        it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
         tails = self.pair_tail[pairs]
-        needed[tails[tails >= self.base] - self.base] = True
-        for d in np.unique(self.depth)[::-1]:
-            at = np.flatnonzero((self.depth == d) & needed[self.head - self.base])
-            inner = self.tail[at] >= self.base
-            needed[self.tail[at[inner]] - self.base] = True
-        return needed[self.head - self.base]
+        count = np.bincount(tails[tails >= self.base] - self.base, minlength=self.n_groups)
+        levels = np.unique(self.depth)
+        for d in levels[::-1]:  # pairs under each group
+            at = np.flatnonzero((self.depth == d) & (self.tail >= self.base))
+            np.add.at(count, self.tail[at] - self.base, count[self.head[at] - self.base])
+        keep = count > 0
+        cap_group = self.depth >= 3
+        keep[self.head[cap_group] - self.base] &= (count[self.head[cap_group] - self.base]
+                                                   * pair_capacity > self.cap[cap_group])
+        stand = np.arange(self.base + self.n_groups)
+        for d in levels:
+            at = np.flatnonzero((self.depth == d) & ~keep[self.head - self.base])
+            stand[self.head[at]] = stand[self.tail[at]]
+        return keep[self.head - self.base], stand
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
         """Give the groups left out of a network (no needed arc into them) the value a network
@@ -175,50 +188,78 @@ class Family:
 
 
 class _Builder:
-    def __init__(self, p: np.ndarray, demand: np.ndarray, base: int):
-        self.p, self.demand, self.base = p.astype(np.int64), demand.astype(np.int64), base
-        self.node = self.p.copy()  # each pair's current parent
+    """Builds a family level by level over *items*: cells (proposal, reviewer type) holding
+    ``weight`` pairs each, a type being what the family's levels can tell reviewers apart by.
+    A group is identified by (proposal, key), exact because each level nests in the one above
+    (checked by :func:`_layout`), so group ids come from flags over the P × keys cells."""
+
+    def __init__(self, p: np.ndarray, weight: np.ndarray, demand: np.ndarray, base: int):
+        self.p, self.weight = p, weight
+        self.demand, self.base = demand.astype(np.int64), base
+        self.node = self.p.copy()  # each item's current parent
         self.arcs: list[tuple] = []  # (tails, heads, caps, depth)
         self.n = 0
 
-    def _new(self, count: int) -> np.ndarray:
+    def _groups(self, items: np.ndarray, cell: np.ndarray, cells: int):
+        """Groups of ``items`` (positions) by ``cell`` (< cells): (each item's group, each
+        group's id, cell and parent)."""
+        present = np.zeros(cells, dtype=bool)
+        present[cell] = True
+        rank = np.cumsum(present) - 1
+        count = int(rank[-1]) + 1 if cells else 0
         ids = self.base + self.n + np.arange(count)
         self.n += count
-        return ids
+        parent = np.empty(count, dtype=np.int64)
+        parent[rank[cell]] = self.node[items]
+        return ids[rank[cell]], ids, np.flatnonzero(present), parent
 
     def reserve(self, cls: np.ndarray, reserved: np.ndarray, units: int) -> None:
-        """Reserved places by class: ``cls`` per pair, ``reserved`` per (proposal, class) as an
+        """Reserved places by class: ``cls`` per item, ``reserved`` per (proposal, class) as an
         int[P, C] array (in places; scaled by ``units``)."""
+        n_p, n_cls = reserved.shape
         total = reserved.sum(axis=1) * units
-        applies = total[self.p] > 0
-        props = np.unique(self.p[applies])
-        free = np.full(len(self.demand), -1, dtype=np.int64)
-        free[props] = self._new(len(props))
-        self.arcs.append((props, free[props], np.maximum(self.demand[props] - total[props], 0), 1))
-        n_cls = reserved.shape[1]
-        keys, inverse = np.unique(self.p[applies] * n_cls + cls[applies], return_inverse=True)
-        groups = self._new(len(keys))
-        kp, kc = keys // n_cls, keys % n_cls
+        with_places = np.flatnonzero(reserved.any(axis=0))
+        if len(with_places) == 1:
+            # One class c with places: Σ max(n − k, 0) ≤ max(d − k_c, 0) is then exactly "the
+            # other classes take at most max(d − k_c, 0)": one cap group, which a subset network
+            # can merge away where it cannot bind (Family.network_arcs).
+            items = np.flatnonzero((total[self.p] > 0) & (cls != with_places[0]))
+            group_of, ids, props, parent = self._groups(items, self.p[items], n_p)
+            self.arcs.append((parent, ids, np.maximum(self.demand[props] - total[props], 0), 3))
+            self.node[items] = group_of
+            return
+        items = np.flatnonzero(total[self.p] > 0)
+        _, free_ids, props, _ = self._groups(items, self.p[items], n_p)
+        free = np.full(n_p, -1, dtype=np.int64)
+        free[props] = free_ids
+        self.arcs.append((props, free_ids, np.maximum(self.demand[props] - total[props], 0), 1))
+        group_of, groups, cells, _ = self._groups(items, self.p[items] * n_cls + cls[items],
+                                                  n_p * n_cls)
+        kp, kc = cells // n_cls, cells % n_cls
         direct = reserved[kp, kc] > 0
         self.arcs.append((np.r_[kp[direct], free[kp]], np.r_[groups[direct], groups],
                           np.r_[reserved[kp, kc][direct] * units, self.demand[kp]], 2))
-        self.node[applies] = groups[inverse.ravel()]
+        self.node[items] = group_of
 
-    def cap(self, key: np.ndarray, limit: int, depth: int) -> None:
-        """At most ``limit`` (scaled) pairs per (current parent, key) for pairs with key ≥ 0."""
+    def cap(self, key: np.ndarray, limit: int, units: int, depth: int) -> None:
+        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group with no
+        more pairs than that can never exceed it and gets no node."""
+        width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
+        cell = self.p * width + key
         has = key >= 0
-        width = int(key.max()) + 1 if has.any() else 1
-        keys, inverse = np.unique(self.node[has] * width + key[has], return_inverse=True)
-        groups = self._new(len(keys))
-        self.arcs.append((keys // width, groups, np.full(len(keys), limit, dtype=np.int64), depth))
-        self.node[has] = groups[inverse.ravel()]
+        counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
+        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit))
+        group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
+        self.arcs.append((parent, ids, np.full(len(ids), limit * units, dtype=np.int64), depth))
+        self.node[items] = group_of
 
-    def family(self) -> Family:
+    def family(self, pair_item: np.ndarray) -> Family:
+        """The family, each pair starting where its item (``pair_item``) ends."""
         tails, heads, caps, depths = zip(*self.arcs, strict=True)
         depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
         return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
                       np.concatenate(heads).astype(np.int64),
-                      np.concatenate(caps).astype(np.int64), depth, self.node)
+                      np.concatenate(caps).astype(np.int64), depth, self.node[pair_item])
 
 
 def nests_in_countries(rules: DiversityRules) -> bool:
@@ -241,38 +282,69 @@ def n_families(rules: DiversityRules) -> int:
     return sum(_layout(rules))
 
 
+def _items(p: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
+    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and each pair's
+    cell among them: the builder works on these instead of millions of pairs."""
+    cell = p.astype(np.int64) * n_kinds + kind
+    weight = np.bincount(cell, minlength=n_p * n_kinds)
+    cells = np.flatnonzero(weight)
+    position = np.zeros(n_p * n_kinds, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    return cells // n_kinds, cells % n_kinds, weight[cells], position[cell]
+
+
+def _ids(values: np.ndarray) -> int:
+    return int(values.max()) + 1 if len(values) and values.max() >= 0 else 0
+
+
 def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarray, *,
              base: int, units: int = 1) -> list[Family]:
     """The laminar families of ``rules`` over the pairs (p, r), group ids from ``base`` on (each
     family after the previous one). ``units``: places are worth this many flow units (the
     randomized solver's 1/D); ``problem.demand`` is already in units."""
     geo, split, stages = _layout(rules)
+    n_p = problem.n_proposals
     built: list[Family] = []
 
-    def start() -> _Builder:
-        return _Builder(p, problem.demand, base + sum(f.n_groups for f in built))
+    def start(kind: np.ndarray, n_kinds: int):
+        ip, ik, weight, pair_item = _items(p, kind[r], n_p, n_kinds)
+        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, pair_item
 
-    if geo:
-        b = start()
+    with_institutions = rules.max_per_institution is not None and not split
+    if geo or with_institutions:
+        # Reviewer kinds: institution i (when institutions are capped here), else country c,
+        # else "unknown"; each kind has one institution and one country (they nest).
+        n_i = _ids(rules.institution) if with_institutions else 0
+        country = rules.country if rules.country is not None else np.full(problem.n_reviewers, -1)
+        n_c = _ids(country)
+        institution_country = np.full(n_i, -1)
+        kind = np.where(country >= 0, n_i + country, n_i + n_c)
+        if with_institutions:
+            known = rules.institution >= 0
+            institution_country[rules.institution[known]] = country[known]
+            kind = np.where(known, rules.institution, kind)
+        kind_country = np.r_[institution_country, np.arange(n_c), -1]
+        kind_institution = np.r_[np.arange(n_i), np.full(n_c + 1, -1)]
+        b, ik, pair_item = start(kind, n_i + n_c + 1)
         if rules.min_foreign > 0:
-            reserved = np.zeros((problem.n_proposals, 2), dtype=np.int64)
+            reserved = np.zeros((n_p, 2), dtype=np.int64)
             reserved[rules.applicant_countries.any(axis=1), 1] = rules.min_foreign
-            b.reserve(rules.outside(p, r).astype(np.int64), reserved, units)
+            b.reserve(rules.outside_country(b.p, kind_country[ik]).astype(np.int64), reserved, units)
         if rules.max_per_country is not None:
-            b.cap(rules.country[r], rules.max_per_country * units, 3)
-        if rules.max_per_institution is not None and not split:
-            b.cap(rules.institution[r], rules.max_per_institution * units, 4)
-        built.append(b.family())
+            b.cap(kind_country[ik], rules.max_per_country, units, 4)
+        if with_institutions:
+            b.cap(kind_institution[ik], rules.max_per_institution, units, 5)
+        built.append(b.family(pair_item))
     if split:
-        b = start()
-        b.cap(rules.institution[r], rules.max_per_institution * units, 4)
-        built.append(b.family())
+        n_i = _ids(rules.institution)
+        b, ik, pair_item = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
+        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5)
+        built.append(b.family(pair_item))
     if stages:
-        b = start()
         k = np.r_[rules.min_per_stage, 0].astype(np.int64)  # the last class: stage unknown
-        stage = np.where(rules.stage[r] >= 0, rules.stage[r], len(k) - 1)
-        b.reserve(stage, np.broadcast_to(k, (problem.n_proposals, len(k))), units)
-        built.append(b.family())
+        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, len(k) - 1), len(k))
+        b.reserve(ik, np.broadcast_to(k, (n_p, len(k))), units)
+        built.append(b.family(pair_item))
     return built
 
 
@@ -293,11 +365,19 @@ def _plural(n: int, word: str, words: str | None = None) -> str:
 def rule_shortfalls(problem: Problem, rules: DiversityRules, edges: np.ndarray) -> list[RuleShortfall]:
     """Where the solution misses an "at least" rule, or a cap leaves a proposal short, and why."""
     n_p = problem.n_proposals
-    usable = problem.capacity[problem.reviewer_idx] > 0
-    p_all, r_all = problem.proposal_idx[usable], problem.reviewer_idx[usable]
     p_sel, r_sel = problem.proposal_idx[edges], problem.reviewer_idx[edges]
     assigned = np.bincount(p_sel, minlength=n_p)
     wanted = problem.demand.astype(np.int64)
+    # Only proposals short of a place or of a rule's minimum need their eligible pool counted.
+    suspect = assigned < wanted
+    if rules.min_foreign > 0:
+        suspect |= np.bincount(p_sel, weights=rules.outside(p_sel, r_sel), minlength=n_p) < rules.min_foreign
+    if rules.min_per_stage is not None:
+        for s in np.flatnonzero(rules.min_per_stage > 0):
+            suspect |= np.bincount(p_sel[rules.stage[r_sel] == s], minlength=n_p) < rules.min_per_stage[s]
+    usable = suspect[problem.proposal_idx]
+    usable[usable] = problem.capacity[problem.reviewer_idx[usable]] > 0
+    p_all, r_all = problem.proposal_idx[usable], problem.reviewer_idx[usable]
     found: list[RuleShortfall] = []
     if rules.min_foreign > 0:
         known = rules.applicant_countries.any(axis=1)
@@ -342,8 +422,9 @@ def rule_shortfalls(problem: Problem, rules: DiversityRules, edges: np.ndarray) 
         # The most places the cap leaves each proposal if every eligible reviewer were free.
         g = key[r_all]
         width = int(key.max()) + 1 if len(key) else 1
-        cells, counts = np.unique(p_all[g >= 0] * width + g[g >= 0], return_counts=True)
-        reach = np.bincount(cells // width, weights=np.minimum(counts, limit), minlength=n_p)
+        counts = np.bincount(p_all[g >= 0] * width + g[g >= 0], minlength=n_p * width)
+        cells = np.flatnonzero(counts)
+        reach = np.bincount(cells // width, weights=np.minimum(counts[cells], limit), minlength=n_p)
         reach += np.bincount(p_all[g < 0], minlength=n_p)
         groups = np.bincount(cells // width, minlength=n_p)
         for i in np.flatnonzero((assigned < wanted) & (reach < wanted)):

@@ -66,13 +66,13 @@ def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None,
     fixed_caps = np.concatenate([problem.demand, lower, problem.capacity - lower]).astype(np.int64)
 
     def solve_subset(subset):
-        g_tails, g_heads, g_caps, _ = arcs.group_arcs(subset)
-        tails = np.concatenate([arcs.node_tail[subset], fixed_tails, g_tails])
-        heads = np.concatenate([arcs.head[subset], fixed_heads, g_heads])
+        groups = arcs.groups_for(subset)
+        tails = np.concatenate([groups.pair_tails, fixed_tails, groups.tails])
+        heads = np.concatenate([arcs.head[subset], fixed_heads, groups.heads])
         caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps,
-                               g_caps])
+                               groups.caps])
         costs = np.concatenate([-arcs.gain[subset],
-                                np.zeros(len(fixed_caps) + len(g_caps), dtype=np.int64)])
+                                np.zeros(len(fixed_caps) + len(groups.caps), dtype=np.int64)])
         mcf = min_cost_flow.SimpleMinCostFlow()
         mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         mcf.set_nodes_supplies(np.array([src, low, sink]),
@@ -83,7 +83,8 @@ def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None,
             raise RuntimeError(f"min-cost flow failed: {status}")
         flows = mcf.flows(np.arange(len(tails)))
         used = flows[: len(subset)] > 0
-        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), n_nodes
+        size = n_nodes if arcs.family is None else arcs.family.base + groups.n_nodes
+        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), size
 
     chosen, flows = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
     return arcs.active[chosen], flows

@@ -23,6 +23,8 @@ So the subset affects speed only, never the result.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from ortools.graph.python import max_flow
 
@@ -83,25 +85,54 @@ class PairArcs:
         self.slack = int(PRICING_SLACK * (hi - lo) * scale)
 
     def n_nodes(self, model_nodes: int) -> int:
-        """Nodes of a model with `model_nodes` nodes of its own (proposals, reviewers, sinks)."""
+        """Most nodes of a network of a model with `model_nodes` nodes of its own (proposals,
+        reviewers, sinks): every group node of the family may be in it."""
         return model_nodes if self.family is None else self.family.base + self.family.n_groups
 
-    def group_arcs(self, subset):
-        """(tails, heads, caps, needed) of the group arcs a network on `subset` needs."""
+    def groups_for(self, subset) -> SubsetGroups:
+        """The group arcs a network on `subset` needs, their nodes renumbered compactly after
+        the models' own nodes (OR-Tools sizes its work by the largest node id)."""
         if self.family is None:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty, None
-        needed = self.family.needed_arcs(subset)
+            return SubsetGroups(self.node_tail[subset], *([np.zeros(0, dtype=np.int64)] * 4), None)
+        cached = getattr(self, "_groups_cache", None)
+        if cached is not None and cached[0] is subset:
+            return cached[1]
         f = self.family
-        return f.tail[needed], f.head[needed], f.cap[needed], needed
+        needed, stand = f.network_arcs(subset, self.pair_capacity)
+        ids = np.unique(f.head[needed])  # every group kept is the head of a needed arc
+        compact = np.arange(f.base + f.n_groups)
+        compact[ids] = f.base + np.arange(len(ids))
+        compact = compact[stand]
+        found = SubsetGroups(compact[self.node_tail[subset]], compact[f.tail[needed]],
+                             compact[f.head[needed]], f.cap[needed], ids, needed)
+        self._groups_cache = (subset, found)
+        return found
 
-    def at_tails(self, values: np.ndarray, needed, combine) -> np.ndarray:
+    def at_tails(self, values: np.ndarray, groups: SubsetGroups, combine) -> np.ndarray:
         """``values`` (per node of a network on a subset) at every pair's tail, groups left out
         of that network included (diversity.Family.complete)."""
-        if self.family is not None:
-            values = values.copy()
-            self.family.complete(values, needed, combine)
-        return values[self.node_tail]
+        if self.family is None:
+            return values[self.node_tail]
+        f = self.family
+        full = np.zeros(f.base + f.n_groups, dtype=values.dtype)
+        full[: f.base] = values[: f.base]
+        full[groups.ids] = values[f.base: f.base + len(groups.ids)]
+        f.complete(full, groups.needed, combine)
+        return full[self.node_tail]
+
+
+@dataclass
+class SubsetGroups:
+    pair_tails: np.ndarray  # where the subset's pair arcs start, compact ids
+    tails: np.ndarray  # group arcs, compact ids
+    heads: np.ndarray
+    caps: np.ndarray
+    ids: np.ndarray | None  # the full id of each compact group node
+    needed: np.ndarray | None  # bool per family arc: in this network
+
+    @property
+    def n_nodes(self) -> int:
+        return 0 if self.ids is None else len(self.ids)
 
 
 def active_pairs(problem: Problem) -> np.ndarray | None:
@@ -154,20 +185,20 @@ def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
     n_p, n_r = pr.n_proposals, pr.n_reviewers
     src, low, sink, end = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
     reviewers = n_p + np.arange(n_r)
-    g_tails, g_heads, g_caps, needed = arcs.group_arcs(subset)
+    groups = arcs.groups_for(subset)
     flow = max_flow.SimpleMaxFlow()
     flow.add_arcs_with_capacity(
-        np.concatenate([np.full(n_p, src), g_tails, arcs.node_tail[subset], reviewers, reviewers,
+        np.concatenate([np.full(n_p, src), groups.tails, groups.pair_tails, reviewers, reviewers,
                         [low, sink]]),
-        np.concatenate([np.arange(n_p), g_heads, arcs.head[subset], np.full(n_r, low),
+        np.concatenate([np.arange(n_p), groups.heads, arcs.head[subset], np.full(n_r, low),
                         np.full(n_r, sink), [end, end]]),
-        np.concatenate([pr.demand, g_caps, np.full(len(subset), arcs.pair_capacity), pr.lower,
+        np.concatenate([pr.demand, groups.caps, np.full(len(subset), arcs.pair_capacity), pr.lower,
                         pr.capacity - pr.lower, [to_low, to_sink]]).astype(np.int64))
     if flow.solve(src, end) != flow.OPTIMAL:
         raise RuntimeError("max-flow failed")
-    side = np.zeros(arcs.n_nodes(n_p + n_r + 4), dtype=bool)
+    side = np.zeros(n_p + n_r + 4 + groups.n_nodes, dtype=bool)
     side[flow.get_source_side_min_cut()] = True
-    return int(flow.optimal_flow()), arcs.at_tails(side, needed, np.logical_or), side[arcs.head]
+    return int(flow.optimal_flow()), arcs.at_tails(side, groups, np.logical_or), side[arcs.head]
 
 
 def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
@@ -265,7 +296,7 @@ def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progr
             break
         chosen, residual, n_nodes = solve_subset(subset)
         pi = potentials(n_nodes, *residual)
-        tail_pi = arcs.at_tails(pi, arcs.group_arcs(subset)[3], np.minimum)
+        tail_pi = arcs.at_tails(pi, arcs.groups_for(subset), np.minimum)
         reduced = tail_pi - pi[arcs.head] - arcs.gain
         reduced[subset] = 0
         if progress:
