@@ -23,14 +23,12 @@ one example), and whether every cap holds and every fully covered proposal meets
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-
 import numpy as np
 
 from referee.matching.diversity import DiversityRules
 from referee.matching.solvers import solve
 
+from .bench_randomized import timed
 from .instances import CATALOGUE
 
 TARGET_RATIO = 2.0  # the rules may cost at most twice minmax's time on `dense`
@@ -88,15 +86,6 @@ def honoured(problem, rules: DiversityRules, edges) -> bool:
             if np.any(full & enough & (got < rules.min_per_stage[s])):
                 return False
     return True
-
-
-def timed(function, runs: int):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def rows(instance: str, rule_sets: list[str], algorithms: list[str], runs: int):
