@@ -23,6 +23,7 @@ one example), and whether every cap holds and every fully covered proposal meets
 from __future__ import annotations
 
 import argparse
+
 import numpy as np
 
 from referee.matching.diversity import DiversityRules
