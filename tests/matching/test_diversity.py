@@ -13,6 +13,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from referee.matching.diversity import DiversityRules
 from referee.matching.problem import Problem
+from referee.matching.randomized import cap_fraction, draw, solve_fractional
 from referee.matching.solvers import ALGORITHMS, solve
 
 from .test_solvers import (
@@ -74,9 +75,10 @@ def honours(pr: Problem, rules: DiversityRules, edges) -> bool:
     return True
 
 
-def reference(pr: Problem, rules: DiversityRules, floor: bool = False):
+def reference(pr: Problem, rules: DiversityRules, floor: bool = False, cap: float | None = None):
     """(filled, on lower, best score[, best floor]) by a MILP over x (pairs), y (lower loads) and
-    one excess variable z ≥ n_c − k_c per (proposal, class) of each reserve."""
+    one excess variable z ≥ n_c − k_c per (proposal, class) of each reserve; with ``cap``, the LP
+    with every x ≤ cap instead (the randomized solver's probabilities)."""
     n_e, n_p, n_r = pr.n_pairs, pr.n_proposals, pr.n_reviewers
     e = np.arange(n_e)
     rows = [sparse.csr_matrix((np.ones(n_e), (pr.proposal_idx, e)), shape=(n_p, n_e)),
@@ -126,8 +128,9 @@ def reference(pr: Problem, rules: DiversityRules, floor: bool = False):
     lo.append(np.full(can_get.sum(), -np.inf))
     up.append(pr.existing[can_get].astype(float))
     lo, up = np.concatenate(lo), np.concatenate(up)
-    bounds = Bounds(np.r_[np.zeros(n_e + n_r + n_z), -1e9], np.r_[np.ones(n_e), pr.lower, z_ups, 1e9])
-    integrality = np.r_[np.ones(n_e), np.zeros(n_r + n_z + 1)]
+    x_up = np.ones(n_e) if cap is None else np.full(n_e, cap)
+    bounds = Bounds(np.r_[np.zeros(n_e + n_r + n_z), -1e9], np.r_[x_up, pr.lower, z_ups, 1e9])
+    integrality = np.r_[np.full(n_e, cap is None), np.zeros(n_r + n_z + 1)]
     x_part = np.r_[np.ones(n_e), np.zeros(n_r + n_z + 1)]
     y_part = np.r_[np.zeros(n_e), np.ones(n_r), np.zeros(n_z + 1)]
     s_part = np.r_[pr.score, np.zeros(n_r + n_z + 1)]
@@ -307,3 +310,59 @@ def test_crossing_rules_beyond_the_milp_size_are_refused_in_words(monkeypatch):
                            min_per_stage=np.array([1, 0]))
     with pytest.raises(ValueError, match="these diversity rules cross"):
         solve(pr, "minmax", rules=rules)
+
+
+# --- the randomized solver -----------------------------------------------------------------------
+
+@st.composite
+def laminar_ruled_problems(draw, max_side=6):
+    """Rules a flow carries: no career stages, institutions within countries."""
+    pr, rules = draw(ruled_problems(max_side))
+    country = np.where(rules.institution >= 0, rules.institution % 3, rules.country)
+    return pr, DiversityRules(**{**rules.__dict__, "country": country, "min_per_stage": None})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(laminar_ruled_problems(), st.sampled_from([0.5, 1 / 3, 0.7]))
+def test_randomized_probabilities_are_the_lp_optimum_under_cap_and_rules(case, q):
+    pr, rules = case
+    cap = cap_fraction(q)
+    fractional = solve_fractional(pr, q, rules=rules)
+    filled, on_lower, best = reference(pr, rules, cap=float(cap))
+    x = fractional.probability
+    assert x.max(initial=0) <= float(cap) + 1e-12
+    assigned = np.bincount(pr.proposal_idx, weights=x, minlength=pr.n_proposals)
+    load = np.bincount(pr.reviewer_idx, weights=x, minlength=pr.n_reviewers)
+    assert assigned.sum() == pytest.approx(filled, abs=1e-7)
+    assert np.minimum(load, pr.lower).sum() == pytest.approx(on_lower, abs=1e-7)
+    assert fractional.expected_total_score == pytest.approx(best, rel=1e-7, abs=1e-7)
+    for seed in range(3):
+        drawn = draw(fractional, seed)
+        assert honours(pr, rules, drawn)
+        assert np.all(np.bincount(pr.proposal_idx[drawn], minlength=pr.n_proposals) <= pr.demand)
+        assert np.all(np.bincount(pr.reviewer_idx[drawn], minlength=pr.n_reviewers) <= pr.capacity)
+
+
+def test_draws_under_rules_keep_the_rules_and_the_marginals():
+    pr = clustered(12, 10, demand=2, capacity=3, seed=2)
+    rules = geography(12, 10, seed=3)
+    fractional = solve_fractional(pr, 0.5, rules=rules)
+    n = 2000
+    counts = np.zeros(pr.n_pairs)
+    for seed in range(n):
+        drawn = draw(fractional, seed)
+        assert honours(pr, rules, drawn)
+        counts[drawn] += 1
+    x = fractional.probability
+    assert (x % 1 > 0).sum() >= 10  # the draws have choices to make
+    error = np.sqrt(np.maximum(x * (1 - x), 1e-12) / n)
+    assert np.all(np.abs(counts / n - x) <= 4 * error + 1e-12)
+    np.testing.assert_array_equal(draw(fractional, 7), draw(fractional, 7))
+
+
+def test_a_cap_with_crossing_rules_is_refused_in_words():
+    pr = clustered(8, 6, demand=2, capacity=3)
+    rules = DiversityRules(institution=np.arange(6), stage=np.arange(6) % 2, country=np.zeros(6, int),
+                           max_per_country=2, min_per_stage=np.array([1, 0]))
+    with pytest.raises(ValueError, match="cannot be combined with diversity rules that cross"):
+        solve_fractional(pr, 0.5, rules=rules)
