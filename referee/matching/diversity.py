@@ -23,6 +23,10 @@ between a proposal and its pair arcs (the pair arc's tail becomes its deepest gr
     proposal →(max(d_p − Σk, 0)) free_p →(d_p) class_{p,c};  proposal →(k_c) class_{p,c}
     class (or proposal) →(n) country_{p,·} →(n) institution_{p,·} → pair arcs
 
+With one reserved class (the "outside" rule, or a single stage minimum) the reserve is exactly a
+cap, "the other classes take at most max(d_p − k, 0)": one group instead of three. A cap group
+with no more pairs than its cap gets no node (it cannot bind).
+
 The geographic rules nest (outside-or-not is a function of the country) provided every
 institution lies in one country; career stages cut across institutions and countries. So one
 family is a flow (the solvers' min-cost flow, :mod:`.solvers.network`); two families (stages with
