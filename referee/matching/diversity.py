@@ -201,6 +201,7 @@ class _Builder:
         self.p, self.weight = p, weight
         self.demand, self.base = demand.astype(np.int64), base
         self.node = self.p.copy()  # each item's current parent
+        self.bound = self.demand[self.p]  # the least cap above each item's current parent
         self.arcs: list[tuple] = []  # (tails, heads, caps, depth)
         self.n = 0
 
@@ -231,6 +232,7 @@ class _Builder:
             group_of, ids, props, parent = self._groups(items, self.p[items], n_p)
             self.arcs.append((parent, ids, np.maximum(self.demand[props] - total[props], 0), 3))
             self.node[items] = group_of
+            self.bound[items] = np.maximum(self.demand[self.p[items]] - total[self.p[items]], 0)
             return
         items = np.flatnonzero(total[self.p] > 0)
         _, free_ids, props, _ = self._groups(items, self.p[items], n_p)
@@ -246,16 +248,19 @@ class _Builder:
         self.node[items] = group_of
 
     def cap(self, key: np.ndarray, limit: int, units: int, depth: int) -> None:
-        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group with no
-        more pairs than that can never exceed it and gets no node."""
+        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group can never
+        exceed it, and gets no node, when it has no more pairs than that or a cap above it is no
+        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries")."""
         width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
         cell = self.p * width + key
         has = key >= 0
         counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
-        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit))
+        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit)
+                               & (self.bound > limit * units))
         group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
         self.arcs.append((parent, ids, np.full(len(ids), limit * units, dtype=np.int64), depth))
         self.node[items] = group_of
+        self.bound[items] = limit * units
 
     def family(self, pair_item: np.ndarray) -> Family:
         """The family, each pair starting where its item (``pair_item``) ends."""
