@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..diversity import DiversityRules, rule_shortfalls
+from ..diversity import DiversityRules
+from ..diversity_shortfalls import rule_shortfalls
 from ..problem import Problem, Solution, make_solution
 from .fairflow import solve_fairflow
 from .hungarian import solve_hungarian
