@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from referee.assignments.affinities import AffinityMatrix
+from referee.assignments.diversity_inputs import diversity_settings
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.assignments.workload import with_open_assignments
@@ -94,7 +95,8 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
-                                 config.max_proposals_per_reviewer, wanted),
+                                 config.max_proposals_per_reviewer, wanted,
+                                 *diversity_settings(config)),
         "proposals": _digest(p_ids),
         "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist(), strict=True))),
         "affinities": _digest(p_ids, e_ids, affinity),
