@@ -26,6 +26,7 @@ from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import event, record, record_many
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
+from referee.matching.diversity import RulesRefused
 from referee.matching.problem import Solution
 from referee.matching.solvers import solve
 from referee.reviewers.enums import InvitationStatus
@@ -80,7 +81,10 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         result = GenerationResult()
         candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
         rules = diversity_rules(config, candidates.proposals, candidates.entries)  # issue 14
-        solution = solve(candidates.problem, config.algorithm, rules=rules)
+        try:
+            solution = solve(candidates.problem, config.algorithm, rules=rules)
+        except RulesRefused as refused:
+            raise DomainError(str(refused)) from None
         pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:

@@ -43,6 +43,11 @@ import numpy as np
 from .problem import Problem
 
 
+class RulesRefused(ValueError):
+    """Rules a solver cannot take on this call, in words for the call manager (a bad input is a
+    plain ValueError)."""
+
+
 @dataclass(frozen=True)
 class DiversityRules:
     institution: np.ndarray | None = None  # int[R], −1 unknown

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from .diversity import DiversityRules, families, n_families
+from .diversity import DiversityRules, RulesRefused, families, n_families
 from .problem import Problem, Solution, make_solution
 from .rounding import round_flow
 from .solvers.minmax import optimal_flow
@@ -78,7 +78,7 @@ def solve_fractional(problem: Problem, q: float, progress=None,
         rules.validate(problem)
         rules = rules if rules.active else None
     if rules is not None and n_families(rules) > 1:
-        raise ValueError("a probability cap cannot be combined with diversity rules that cross "
+        raise RulesRefused("a probability cap cannot be combined with diversity rules that cross "
                          "(career-stage minimums beside institution or country rules, or "
                          "institutions spanning countries beside a country limit): the capped "
                          "optimum is computed as a flow, and crossing rules are not one; keep "

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from referee.assignments.models import AssignmentItem
+from referee.core.errors import DomainError
 from referee.reviewers.models import ReviewerAffiliation
 from tests import factories as f
 from tests.engine.test_generation import build_call, configure, generate
@@ -73,6 +74,16 @@ def test_career_stage_minimum_and_no_rules_change_nothing():
     generate(w)
     senior = w.entries[3].id
     assert all(senior in panel for panel in panels(w))
+
+
+def test_rules_the_solver_cannot_take_are_a_refusal_in_words(monkeypatch):
+    from referee.matching.solvers import crossing
+    monkeypatch.setattr(crossing, "MILP_PAIRS", 5)
+    w = build_call(3, 4, max_reviewers_per_institution=1, min_reviewers_per_career_stage={"senior": 1})
+    affiliate(w, ["A", "A", "B", "C"], ["DE", "DE", "FR", "FR"], ["senior", "postdoc", "senior", "doctoral"])
+    with pytest.raises(DomainError, match="these diversity rules cross"):
+        generate(w)
+    assert not AssignmentItem.objects.exists()
 
 
 def _queries(n_proposals, n_reviewers) -> int:

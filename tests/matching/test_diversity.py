@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from referee.matching.diversity import DiversityRules
+from referee.matching.diversity import DiversityRules, RulesRefused
 from referee.matching.problem import Problem
 from referee.matching.randomized import cap_fraction, draw, solve_fractional
 from referee.matching.solvers import ALGORITHMS, solve
@@ -308,7 +308,7 @@ def test_crossing_rules_beyond_the_milp_size_are_refused_in_words(monkeypatch):
     rules = DiversityRules(institution=np.arange(10), country=np.zeros(10, dtype=int),
                            stage=np.arange(10) % 2, max_per_institution=1, max_per_country=2,
                            min_per_stage=np.array([1, 0]))
-    with pytest.raises(ValueError, match="these diversity rules cross"):
+    with pytest.raises(RulesRefused, match="these diversity rules cross"):
         solve(pr, "minmax", rules=rules)
 
 
@@ -364,5 +364,5 @@ def test_a_cap_with_crossing_rules_is_refused_in_words():
     pr = clustered(8, 6, demand=2, capacity=3)
     rules = DiversityRules(institution=np.arange(6), stage=np.arange(6) % 2, country=np.zeros(6, int),
                            max_per_country=2, min_per_stage=np.array([1, 0]))
-    with pytest.raises(ValueError, match="cannot be combined with diversity rules that cross"):
+    with pytest.raises(RulesRefused, match="cannot be combined with diversity rules that cross"):
         solve_fractional(pr, 0.5, rules=rules)

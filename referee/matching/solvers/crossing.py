@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..diversity import DiversityRules, Family, families
+from ..diversity import DiversityRules, Family, RulesRefused, families
 from ..problem import Problem
 from .network import active_pairs
 
@@ -70,7 +70,7 @@ def solve_crossing(problem: Problem, rules: DiversityRules) -> np.ndarray:
     active = active_pairs(problem)
     pairs = np.arange(problem.n_pairs) if active is None else active
     if len(pairs) > MILP_PAIRS:
-        raise ValueError(f"these diversity rules cross, so they are solved as a MILP, which takes "
+        raise RulesRefused(f"these diversity rules cross, so they are solved as a MILP, which takes "
                          f"at most {MILP_PAIRS:,} candidate pairs; this call has {len(pairs):,}: "
                          "drop the career-stage minimums (or the country limit) to solve it as a "
                          "flow")
