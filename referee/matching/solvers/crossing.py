@@ -19,10 +19,12 @@ from ..diversity import DiversityRules, Family, RulesRefused, families
 from ..problem import Problem
 from .network import active_pairs
 
-# Largest number of candidate pairs the MILP takes on (a 300 × 150 call with every pair eligible
-# is 45,000; the bench's dense call, 4.4 million, is far beyond branch and bound).
-MILP_PAIRS = 200_000
-OPTIONS = {"mip_rel_gap": 0.0, "time_limit": 600.0}
+# Largest number of candidate pairs the MILP takes on: a 300 × 150 call with every pair eligible
+# (44,091) takes about a minute (docs/benchmarks.md); the bench's dense call, 4.4 million, is far
+# beyond branch and bound. Each of the three solves must also end within TIME_LIMIT seconds.
+MILP_PAIRS = 50_000
+TIME_LIMIT = 300.0
+OPTIONS = {"mip_rel_gap": 0.0, "time_limit": TIME_LIMIT}
 
 
 def one_family(problem: Problem, rules: DiversityRules, p, r, base: int, *, units: int = 1) -> Family:
@@ -107,8 +109,10 @@ def solve_crossing(problem: Problem, rules: DiversityRules) -> np.ndarray:
         low = np.r_[lows, [level - 0.5 for _, level in fixed]]
         result = milp(-objective, constraints=LinearConstraint(matrix, low, np.r_[ups, [np.inf] * len(fixed)]),
                       bounds=bounds, integrality=integrality, options=OPTIONS)
-        if result.x is None:
-            raise RuntimeError(f"the diversity MILP failed: {result.message}")
+        if result.status != 0:  # not proven optimal: refuse rather than hand back a guess
+            raise RulesRefused(f"these diversity rules cross, so they are solved as a MILP, which did not "
+                               f"prove its optimum within {TIME_LIMIT:.0f} s on this call: drop the "
+                               "career-stage minimums (or the country limit) to solve it as a flow")
         if level < 2:
             fixed.append((objective, round(-result.fun)))  # levels (1)-(2) are whole numbers
     chosen = np.flatnonzero(result.x[:n] > 0.5)
