@@ -26,6 +26,13 @@ def diversity_settings(config) -> tuple:
             config.min_reviewers_from_other_countries, sorted(config.min_reviewers_per_career_stage.items()))
 
 
+def rules_parts(rules: DiversityRules | None) -> tuple:
+    """What a preview's fingerprint keeps of the rules' data (institutions, countries, stages)."""
+    if rules is None:
+        return ()
+    return (rules.institution, rules.country, rules.applicant_countries, rules.stage, rules.country_names)
+
+
 def uses_rules(config) -> bool:
     return (config.max_reviewers_per_institution is not None or config.max_reviewers_per_country is not None
             or config.min_reviewers_from_other_countries > 0

@@ -17,7 +17,6 @@ from django.utils import timezone
 from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
 from referee.assignments.candidates import Candidates, build_candidates
-from referee.assignments.diversity_inputs import diversity_rules
 from referee.assignments.enums import BatchSource, BatchStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
 from referee.assignments.requested import named_proposals, skip_row, take_named
@@ -80,9 +79,8 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         config = _lock(call)
         result = GenerationResult()
         candidates = _candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
-        rules = diversity_rules(config, candidates.proposals, candidates.entries)  # issue 14
         try:
-            solution = solve(candidates.problem, config.algorithm, rules=rules)
+            solution = solve(candidates.problem, config.algorithm, rules=candidates.rules)
         except RulesRefused as refused:
             raise DomainError(str(refused)) from None
         pairs = _report(result, candidates, solution, config)

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentItem
 from referee.core.errors import DomainError
 from referee.reviewers.models import ReviewerAffiliation
@@ -83,6 +84,22 @@ def test_rules_the_solver_cannot_take_are_a_refusal_in_words(monkeypatch):
     affiliate(w, ["A", "A", "B", "C"], ["DE", "DE", "FR", "FR"], ["senior", "postdoc", "senior", "doctoral"])
     with pytest.raises(DomainError, match="these diversity rules cross"):
         generate(w)
+    assert not AssignmentItem.objects.exists()
+
+
+def test_a_preview_is_stale_once_a_rule_or_its_data_changes():
+    w = build_call(2, 4, max_reviewers_per_institution=1)
+    affiliate(w, ["A", "A", "B", "C"], ["DE", "DE", "FR", "FR"])
+    preview = generate(w, dry_run=True).preview_uuid
+    configure(w, max_reviewers_per_institution=2)
+    with pytest.raises(DomainError, match="out of date"):
+        deploy_preview(w.call, user=w.manager, preview_uuid=preview)
+    configure(w, max_reviewers_per_institution=1)
+    preview = generate(w, dry_run=True).preview_uuid
+    ReviewerAffiliation.objects.filter(profile=w.entries[1].reviewer, end_date=None).update(
+        organization=None, organization_name="Elsewhere")
+    with pytest.raises(DomainError, match="out of date"):
+        deploy_preview(w.call, user=w.manager, preview_uuid=preview)
     assert not AssignmentItem.objects.exists()
 
 
