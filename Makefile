@@ -37,6 +37,7 @@ test: lint
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.bench_diversity
 
 bench-api: install-dev
 	$(BIN)/python -m bench.bench_api

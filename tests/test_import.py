@@ -58,6 +58,9 @@ def test_example_file_imports_everything(data):
     assert profile.alternative_names == ["L. Rossi", "Lucia M. Rossi"]
     current = profile.affiliations.get(end_date=None)
     assert current.organization.name == "ETH Zurich" and current.organization_name == "ETH Zurich"
+    # Issue 14: the countries and career stages the diversity rules read.
+    assert (current.country, current.organization.country, profile.career_stage) == ("CH", "CH", "established")
+    assert profile.affiliations.get(organization_name="University of Tartu").country == ""
     assert profile.expertise_set.get(expertise_keyword="ocean modelling").proficiency_level == "expert"
     paper = profile.publications.get(doi="10.1175/JPO-D-23-0001.1")
     assert paper.coauthors[1] == {"name": "Jane Doe", "orcid": "0000-0001-5109-3700"}
@@ -246,6 +249,12 @@ INVALID = {
                              'pool[1] (reviewer "asmith"): reviewer: user "asmith" has no reviewer profile'),
     "pool without call": (mutate(["call"], ...), "pool: needs a call section"),
     "version": (mutate(["version"], 2), "version: 2 is not supported"),
+    "country": (mutate(["organisations", 0, "country"], "Estonia"),
+                'organisations[0] (name "University of Tartu"): country: "Estonia" is not an ISO 3166-1 alpha-2'),
+    "affiliation country": (mutate(["reviewers", 0, "affiliations", 0, "country"], "ch"),
+                            f'{REVIEWER}: affiliations[0] (organisation "ETH Zurich"): country: "ch" is not an ISO'),
+    "career stage": (mutate(["reviewers", 0, "career_stage"], "professor"),
+                     f'{REVIEWER}: career_stage: "professor" is not one of doctoral, postdoc, established, senior'),
 }
 
 

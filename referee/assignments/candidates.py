@@ -16,11 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from referee.assignments.affinities import AffinityMatrix
+from referee.assignments.diversity_inputs import diversity_rules, diversity_settings, rules_parts
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentItem
 from referee.assignments.workload import with_open_assignments
 from referee.calls.models import Proposal
 from referee.conflicts.models import ConflictOfInterest
+from referee.matching.diversity import DiversityRules
 from referee.matching.problem import Problem
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
 from referee.reviews.enums import ReviewState
@@ -45,6 +47,7 @@ class Candidates:
     problem: Problem
     fingerprint: dict
     open_load: np.ndarray  # R: each entry's open assignments, which its limit counts (diagnosis.py)
+    rules: DiversityRules | None = None  # the call's panel diversity rules (issue 14)
 
     def removed_pairs(self) -> dict[str, int]:
         counts = np.bincount(self.removed_by.ravel(), minlength=len(RULES) + 1)
@@ -85,6 +88,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
                       score=score[pi, ri], affinity=affinity[pi, ri], demand=demand, capacity=capacity,
                       lower=lower, existing=existing)
     p_ids, e_ids = [p.id for p in proposals], [e.id for e in entries]
+    rules = diversity_rules(config, proposals, entries)
 
     def cells(*arrays):
         """The set cells of P×R arrays by (proposal id, entry id, values): a new row or column
@@ -95,9 +99,11 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
-                                 config.max_proposals_per_reviewer, wanted),
+                                 config.max_proposals_per_reviewer, wanted,
+                                 *diversity_settings(config)),
         "proposals": _digest(p_ids),
-        "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist(), strict=True))),
+        "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist(), strict=True)),
+                        *rules_parts(rules)),
         "affinities": _digest(p_ids, e_ids, affinity),
         "teams": _digest(cells(team)),
         "conflicts": _digest(cells(conflicts)),
@@ -105,9 +111,10 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         "assignments": _digest(cells(held), [x for x in zip(p_ids, active.tolist(), existing.tolist(), strict=True) if x[1]],
                                [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]]),
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
-            "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing"))),
+            "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing")),
+            *diversity_settings(config), *rules_parts(rules)),
     }
-    return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r)
+    return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r, rules)
 
 
 def _digest(*parts) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from referee.assignments.generation import GenerationResult, considered_candidates
+from referee.assignments.generation import GenerationResult, considered_candidates, solve_candidates
 from referee.calls.models import MatchingConfiguration
-from referee.matching.solvers import ALGORITHMS, solve
+from referee.matching.solvers import ALGORITHMS
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def compare_algorithms(call, *, reviewers_per_proposal=None, progress=None) -> l
     figures = []
     for algorithm in ALGORITHMS:
         started = time.perf_counter()
-        solution = solve(problem, algorithm)
+        solution = solve_candidates(candidates, algorithm)  # under the call's diversity rules, as generation
         totals = solution.proposal_score[wanting]
         figures.append(AlgorithmFigures(
             algorithm=algorithm, total_affinity=round(float(solution.total_affinity), 4),

@@ -28,6 +28,7 @@ from referee.calls.models import MatchingConfiguration, Proposal
 from referee.core.audit import event, record, record_many
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
+from referee.matching.diversity import RulesRefused
 from referee.matching.problem import Solution
 from referee.matching.solvers import solve
 from referee.reviewers.enums import InvitationStatus
@@ -86,7 +87,7 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         candidates = considered_candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
         progress.check()
         # The solver reports each pricing round: a job cancelled meanwhile stops it there.
-        solution = solve(candidates.problem, config.algorithm, progress=lambda done, total: progress.check())
+        solution = solve_candidates(candidates, config.algorithm, progress=lambda done, total: progress.check())
         pairs = _report(result, candidates, solution, config)
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
@@ -105,6 +106,15 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         _record_generated(call, user, config, result)
         progress.finish(asdict(result))
         return result
+
+
+def solve_candidates(candidates: Candidates, algorithm: str, progress=None) -> Solution:
+    """One solve of the candidates under the call's diversity rules; rules the solver cannot take
+    (crossing rules beyond the MILP's size) are a refusal in its words."""
+    try:
+        return solve(candidates.problem, algorithm, rules=candidates.rules, progress=progress)
+    except RulesRefused as refused:
+        raise DomainError(str(refused)) from None
 
 
 def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:

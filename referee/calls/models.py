@@ -1,5 +1,6 @@
 """Calls for proposals, their configurations, rounds and proposals (§2)."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -8,6 +9,7 @@ from referee.calls import enums
 from referee.calls.querysets import OPEN_FOR_REVIEW, CallQuerySet, ProposalQuerySet, RoundQuerySet
 from referee.core.models import Customer, User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
+from referee.reviewers.enums import CareerStage
 
 COI_TYPES = [
     ("COAUTH_RECENT", "Recent co-authorship"),
@@ -34,6 +36,17 @@ COI_TYPE_CODES = [code for code, _ in COI_TYPES]
 
 def bounded(low, high):
     return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+def validate_stage_minimums(value) -> None:
+    """{career stage: least reviewers of that stage per proposal (0–20)} (issue 14)."""
+    if not isinstance(value, dict):
+        raise ValidationError("Give an object mapping career stages to numbers of reviewers.")
+    for stage, count in value.items():
+        if stage not in CareerStage.values:
+            raise ValidationError(f'"{stage}" is not a career stage: use {", ".join(CareerStage.values)}.')
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 20:
+            raise ValidationError(f"The minimum for {stage} must be a whole number from 0 to 20.")
 
 
 class Call(UUIDModel):
@@ -114,6 +127,22 @@ class MatchingConfiguration(UUIDModel):
                   "than a tenth of the best one's similarity, on every call whatever its vocabulary.")
     use_reviewer_bids = models.BooleanField(default=True)
     bid_weight = models.FloatField(default=0.3, validators=bounded(0, 1))
+    # Panel diversity rules (issue 14), honoured inside the optimisation by every algorithm.
+    max_reviewers_per_institution = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=None, validators=bounded(1, 20),
+        help_text="Most new reviewers of one proposal from one institution; null: no limit.")
+    max_reviewers_per_country = models.PositiveSmallIntegerField(
+        null=True, blank=True, default=None, validators=bounded(1, 20),
+        help_text="Most new reviewers of one proposal from one country; null: no limit.")
+    min_reviewers_from_other_countries = models.PositiveSmallIntegerField(
+        default=0, validators=bounded(0, 20),
+        help_text="Places of each proposal reserved for reviewers from a country other than its applicants' "
+                  "(where both are known); a reserved place no such reviewer can take stays empty and is "
+                  "reported.")
+    min_reviewers_per_career_stage = models.JSONField(
+        default=dict, blank=True, validators=[validate_stage_minimums],
+        help_text='Places of each proposal reserved per career stage, e.g. {"senior": 1}; stages: doctoral, '
+                  "postdoc, established, senior.")
 
 
 class Round(UUIDModel):

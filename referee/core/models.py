@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from referee.core.countries import validate_country
 from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.core.roles import sees_everything
 
@@ -69,6 +70,10 @@ class Customer(UUIDModel):
     """An organisation (Waldur's customer): a call's managing organisation, a proposal's or an affiliation's."""
 
     name = models.CharField(max_length=255, db_index=True)
+    country = models.CharField(
+        max_length=2, blank=True, default="", validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code of the organisation's country (DE, FR …); empty: unknown. "
+                  "Read by the matching's diversity rules.")
 
     objects = CustomerQuerySet.as_manager()
 

@@ -38,7 +38,7 @@ class CustomerSerializer(ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["url", "uuid", "name"]
+        fields = ["url", "uuid", "name", "country"]
 
 
 class PasswordLoginSerializer(serializers.Serializer):

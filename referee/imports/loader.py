@@ -178,7 +178,7 @@ class Loader:
         return stats
 
     def organisation(self, v: dict) -> None:
-        org, status = self.upsert(Customer, {"name": v["name"]}, {})
+        org, status = self.upsert(Customer, {"name": v["name"]}, pick(v, "country"))
         self._orgs[org.name] = org
         self.count("organisations", status)
         self.tick()
@@ -234,7 +234,8 @@ class Loader:
 
     def reviewer(self, v: dict) -> None:
         user = self.user(v["user"])
-        values = pick(v, "orcid_id", "biography", "alternative_names", "available_for_reviews", "is_published")
+        values = pick(v, "orcid_id", "biography", "alternative_names", "available_for_reviews", "is_published",
+                      "career_stage")
         profile, status = self.upsert(ReviewerProfile, {"user": user}, values,
                                       found=self._stored["profiles"].get(user.pk) if user.pk else None)
         self._profiles[user.username] = profile
@@ -245,7 +246,7 @@ class Loader:
         for a in v.get("affiliations", []):
             a = a.values
             values = pick(a, "organization_identifier", "department", "position_title", "end_date", "is_primary",
-                          "affiliation_type")
+                          "affiliation_type", "country")
             values["organization_id"] = self.org_id(a["organisation"])
             lookup = {"profile": profile, "organization_name": a["organisation"], "start_date": a.get("start_date")}
             self.count("affiliations", self.upsert(ReviewerAffiliation, lookup, values)[1])

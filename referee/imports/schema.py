@@ -19,6 +19,8 @@ from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
 
 from referee.calls.models import Call, Proposal
+from referee.core.countries import ALPHA2
+from referee.reviewers.enums import CareerStage
 from referee.reviewers.models import (
     MAX_ASSIGNMENTS_MAX,
     MAX_ASSIGNMENTS_MIN,
@@ -71,6 +73,10 @@ def text(max_length: int | None = None, *, blank: bool = True, pattern: re.Patte
 
 def nullable(check):
     return lambda value: None if value is None else check(value)
+
+
+def blank_or(check):
+    return lambda value: "" if value == "" else check(value)
 
 
 def choice(choices):
@@ -164,6 +170,13 @@ def an_object(value):
 
 user_ref = text(254, blank=False)  # a username, or an e-mail address (contains "@")
 org_ref = text(255, blank=False)
+
+
+def country(value):
+    """An ISO 3166-1 alpha-2 code, or "" for unknown."""
+    if not isinstance(value, str) or (value and value not in ALPHA2):
+        raise Invalid(f"{show(value)} is not an ISO 3166-1 alpha-2 country code (such as DE or FR)")
+    return value
 slug = text(255, blank=False, pattern=SLUG, what="slug")
 
 
@@ -193,7 +206,7 @@ def round_times(r):
 AFFILIATION = Spec(
     {"organisation": org_ref, "organization_identifier": text(255), "department": text(255),
      "position_title": text(255), "start_date": nullable(a_date), "end_date": nullable(a_date),
-     "is_primary": boolean, "affiliation_type": choice(ReviewerAffiliation.Type.choices)},
+     "is_primary": boolean, "affiliation_type": choice(ReviewerAffiliation.Type.choices), "country": country},
     required=("organisation",), key="organisation",
     check=dates_ordered("start_date", "end_date", "end_date: End date cannot be before start date."),
 )
@@ -209,7 +222,7 @@ PUBLICATION = Spec(
     required=("title", "publication_year"), key="doi", title=("title",),
 )
 SPECS = {
-    "organisations": Spec({"name": org_ref}, required=("name",), key="name"),
+    "organisations": Spec({"name": org_ref, "country": country}, required=("name",), key="name"),
     "users": Spec(
         {"username": text(150, blank=False, pattern=USERNAME, what="username"), "email": email,
          "first_name": text(150), "last_name": text(150), "is_staff": boolean, "is_support": boolean},
@@ -234,7 +247,7 @@ SPECS = {
     "reviewers": Spec(
         {"user": user_ref, "orcid_id": nullable(orcid), "biography": text(),
          "alternative_names": list_of(text(255, blank=False)), "available_for_reviews": boolean,
-         "is_published": boolean},
+         "is_published": boolean, "career_stage": blank_or(choice(CareerStage.choices))},
         required=("user",), key="user",
         nested={"affiliations": AFFILIATION, "expertise": EXPERTISE, "publications": PUBLICATION},
     ),

@@ -155,6 +155,7 @@ class Solution:
     shortfalls: list[Shortfall]
     unmet_lower: list[UnmetLower]
     algorithm: str
+    rule_shortfalls: list = field(default_factory=list)  # diversity.RuleShortfall, in words
 
 
 def make_solution(problem: Problem, edges: np.ndarray, algorithm: str) -> Solution:

@@ -26,7 +26,9 @@ from fractions import Fraction
 
 import numpy as np
 
+from .diversity import DiversityRules, RulesRefused, families, n_families
 from .problem import Problem, Solution, make_solution
+from .rounding import round_flow
 from .solvers.minmax import optimal_flow
 
 MAX_DENOMINATOR = 100
@@ -37,6 +39,7 @@ class FractionalAssignment:
     problem: Problem
     units: int  # D: a pair drawn with certainty carries D units
     flow: np.ndarray  # int[E], units each pair carries (0..k)
+    rules: DiversityRules | None = None  # the draw keeps them (rounding.round_flow)
 
     @property
     def probability(self) -> np.ndarray:
@@ -66,9 +69,20 @@ def cap_fraction(q: float) -> Fraction:
     return best
 
 
-def solve_fractional(problem: Problem, q: float, progress=None) -> FractionalAssignment:
-    """The lexicographically optimal assignment probabilities with every pair's ≤ q."""
+def solve_fractional(problem: Problem, q: float, progress=None,
+                     rules: DiversityRules | None = None) -> FractionalAssignment:
+    """The lexicographically optimal assignment probabilities with every pair's ≤ q, under the
+    diversity ``rules`` when they are one laminar family (their caps scale by D like the rest)."""
     problem.validate()
+    if rules is not None:
+        rules.validate(problem)
+        rules = rules if rules.active else None
+    if rules is not None and n_families(rules) > 1:
+        raise RulesRefused("a probability cap cannot be combined with diversity rules that cross "
+                         "(career-stage minimums beside institution or country rules, or "
+                         "institutions spanning countries beside a country limit): the capped "
+                         "optimum is computed as a flow, and crossing rules are not one; keep "
+                         "one kind of rule or drop the cap")
     cap = cap_fraction(q)
     d = cap.denominator
     scaled = Problem(
@@ -76,16 +90,19 @@ def solve_fractional(problem: Problem, q: float, progress=None) -> FractionalAss
         reviewer_idx=problem.reviewer_idx, score=problem.score, affinity=problem.affinity,
         demand=problem.demand * d, capacity=problem.capacity * d, lower=problem.lower * d,
         existing=problem.existing)
-    edges, units = optimal_flow(scaled, pair_capacity=cap.numerator, progress=progress)
+    edges, units = optimal_flow(scaled, pair_capacity=cap.numerator, progress=progress,
+                                rules=rules, units=d)
     flow = np.zeros(problem.n_pairs, dtype=np.int64)
     flow[edges] = units
-    return FractionalAssignment(problem, d, flow)
+    return FractionalAssignment(problem, d, flow, rules)
 
 
 def draw(fractional: FractionalAssignment, seed: int) -> np.ndarray:
     """Edge indices of one integral assignment drawn with marginals `fractional.probability`."""
     rng = np.random.default_rng(seed)
     problem, d = fractional.problem, fractional.units
+    if fractional.rules is not None:
+        return _draw_under_rules(fractional, rng)
     value = fractional.flow.copy()
     fractional_pairs = np.flatnonzero((value > 0) & (value < d))
     n_p = problem.n_proposals
@@ -106,8 +123,31 @@ def draw(fractional: FractionalAssignment, seed: int) -> np.ndarray:
     return np.flatnonzero(value == d)
 
 
-def solve_randomized(problem: Problem, q: float, seed: int, progress=None) -> tuple[Solution, FractionalAssignment]:
-    fractional = solve_fractional(problem, q, progress=progress)
+def _draw_under_rules(fractional: FractionalAssignment, rng) -> np.ndarray:
+    """The draw on the whole network, group arcs included, so that every drawn panel keeps the
+    rules (rounding.round_flow): source → proposal → groups → reviewer → sink → source."""
+    problem, d = fractional.problem, fractional.units
+    n_p, n_r = problem.n_proposals, problem.n_reviewers
+    pairs = np.flatnonzero(fractional.flow)
+    p, r, flow = problem.proposal_idx[pairs], problem.reviewer_idx[pairs], fractional.flow[pairs]
+    scaled = Problem(n_proposals=n_p, n_reviewers=n_r, proposal_idx=p, reviewer_idx=r,
+                     score=problem.score[pairs], affinity=problem.affinity[pairs],
+                     demand=problem.demand * d, capacity=problem.capacity * d,
+                     lower=problem.lower * d)
+    src, sink = n_p + n_r, n_p + n_r + 1
+    (family,) = families(scaled, fractional.rules, p, r, base=n_p + n_r + 2, units=d)
+    proposals, reviewers = np.arange(n_p), n_p + np.arange(n_r)
+    tails = np.concatenate([family.pair_tail, family.tail, np.full(n_p, src), reviewers, [sink]])
+    heads = np.concatenate([n_p + r, family.head, proposals, np.full(n_r, sink), [src]])
+    values = np.concatenate([flow, family.arc_flows(flow), np.bincount(p, flow, n_p),
+                             np.bincount(r, flow, n_r), [flow.sum()]]).astype(np.int64)
+    rounded = round_flow(tails, heads, values, d, rng)
+    return np.sort(pairs[rounded[: len(pairs)] == d])
+
+
+def solve_randomized(problem: Problem, q: float, seed: int, progress=None,
+                     rules: DiversityRules | None = None) -> tuple[Solution, FractionalAssignment]:
+    fractional = solve_fractional(problem, q, progress=progress, rules=rules)
     return make_solution(problem, draw(fractional, seed), "randomized"), fractional
 
 

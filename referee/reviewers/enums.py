@@ -11,6 +11,13 @@ class AffiliationType(models.TextChoices):
     CONSULTING = "consulting"
 
 
+class CareerStage(models.TextChoices):
+    DOCTORAL = "doctoral"
+    POSTDOC = "postdoc"
+    ESTABLISHED = "established"
+    SENIOR = "senior"
+
+
 class Proficiency(models.TextChoices):
     EXPERT = "expert"
     FAMILIAR = "familiar"

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from referee.calls.models import Call, Proposal
+from referee.core.countries import validate_country
 from referee.core.models import Customer, User, UUIDModel
 from referee.reviewers import enums
 from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet, ProfileRowQuerySet
@@ -26,6 +27,10 @@ class ReviewerProfile(UUIDModel):
     biography = models.TextField(blank=True, default="")
     alternative_names = models.JSONField(default=list, blank=True)
     available_for_reviews = models.BooleanField(default=True)
+    career_stage = models.CharField(
+        max_length=16, choices=enums.CareerStage.choices, blank=True, default="",
+        help_text="doctoral, postdoc, established or senior; empty: unknown. Read by the matching's "
+                  "diversity rules (places reserved per career stage).")
     is_published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -51,6 +56,10 @@ class ReviewerAffiliation(UUIDModel):
     end_date = models.DateField(null=True, blank=True)
     is_primary = models.BooleanField(default=False)
     affiliation_type = models.CharField(max_length=16, choices=Type.choices, default=Type.EMPLOYMENT)
+    country = models.CharField(
+        max_length=2, blank=True, default="", validators=[validate_country],
+        help_text="ISO 3166-1 alpha-2 code of the country of this affiliation; empty: the organisation's, "
+                  "if known.")
 
     objects = ProfileRowQuerySet.as_manager()
 

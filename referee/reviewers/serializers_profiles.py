@@ -59,7 +59,7 @@ class ReviewerAffiliationSerializer(ModelSerializer):
         model = ReviewerAffiliation
         fields = ["uuid", "organization", "organization_name", "organization_name_display", "organization_identifier",
                   "department", "position_title", "start_date", "end_date", "is_primary", "affiliation_type",
-                  "created", "modified"]
+                  "country", "created", "modified"]
 
     def get_organization_name_display(self, obj) -> str:
         return obj.organization.name if obj.organization_id else obj.organization_name
@@ -208,7 +208,8 @@ class ReviewerProfileSerializer(ModelSerializer):
         model = ReviewerProfile
         list_serializer_class = ProfileListSerializer
         fields = ["url", "uuid", "user", "user_uuid", "user_full_name", "user_email", "orcid_id", "orcid_connected",
-                  "orcid_last_sync", "biography", "alternative_names", "available_for_reviews", "affiliations",
+                  "orcid_last_sync", "biography", "alternative_names", "available_for_reviews", "career_stage",
+                  "affiliations",
                   "expertise_set", "publications", "stats", "profile_completeness", "is_published",
                   "published_at", "created", "modified"]
         read_only_fields = ["is_published", "published_at"]

@@ -168,10 +168,37 @@ class TestMatchingConfiguration:
         ({"min_proposals_per_reviewer": 5, "max_proposals_per_reviewer": 4}, "non_field_errors"),
         ({"keyword_weight": 0.5}, "non_field_errors"),
         ({"keyword_weight": 0.3, "text_weight": 0.6}, "non_field_errors"),
+        ({"max_reviewers_per_institution": 0}, "max_reviewers_per_institution"),
+        ({"max_reviewers_per_country": 21}, "max_reviewers_per_country"),
+        ({"min_reviewers_from_other_countries": -1}, "min_reviewers_from_other_countries"),
+        ({"min_reviewers_from_other_countries": None}, "min_reviewers_from_other_countries"),
+        ({"min_reviewers_per_career_stage": {"professor": 1}}, "min_reviewers_per_career_stage"),
+        ({"min_reviewers_per_career_stage": {"senior": 21}}, "min_reviewers_per_career_stage"),
+        ({"min_reviewers_per_career_stage": {"senior": "one"}}, "min_reviewers_per_career_stage"),
+        ({"min_reviewers_per_career_stage": [1]}, "min_reviewers_per_career_stage"),
     ])
     def test_validation(self, world, body, field):
         response = client_for(world.manager).patch(action_url(world.call, "matching-configuration"), body, format="json")
         assert response.status_code == 400 and field in response.json(), response.json()
+
+    def test_diversity_rules_default_off_and_round_trip(self, world):
+        """Issue 14's fields: additive (the Waldur client still parses), off by default."""
+        client = client_for(world.manager)
+        url = action_url(world.call, "matching-configuration")
+        body = client.get(url).json()
+        assert (body["max_reviewers_per_institution"], body["max_reviewers_per_country"],
+                body["min_reviewers_from_other_countries"], body["min_reviewers_per_career_stage"]) == (None, None, 0, {})
+        rules = {"max_reviewers_per_institution": 1, "max_reviewers_per_country": 2,
+                 "min_reviewers_from_other_countries": 1, "min_reviewers_per_career_stage": {"senior": 1}}
+        response = client.patch(url, rules, format="json")
+        assert response.status_code == 200 and {k: response.json()[k] for k in rules} == rules
+        MatchingConfiguration.from_dict(response.json())
+        refused = client.patch(url, {"max_reviewers_per_country": 0, "bid_weight": 0.9}, format="json")
+        assert refused.status_code == 400 and list(refused.json()) == ["max_reviewers_per_country"]
+        world.call.matching_config.refresh_from_db()
+        assert world.call.matching_config.bid_weight == 0.3  # nothing half-written
+        assert client.patch(url, {"max_reviewers_per_institution": None}, format="json").json()[
+            "max_reviewers_per_institution"] is None
 
     def test_weights_rule_only_for_combined_and_tolerant(self, world):
         client = client_for(world.manager)

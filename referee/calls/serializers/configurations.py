@@ -43,7 +43,9 @@ class MatchingConfigurationSerializer(_ConfigurationSerializer):
         model = MatchingConfiguration
         fields = [*CALL_KEYS, "affinity_method", "keyword_weight", "text_weight", "min_reviewers_per_proposal",
                   "max_reviewers_per_proposal", "min_proposals_per_reviewer", "max_proposals_per_reviewer",
-                  "algorithm", "min_affinity_threshold", "use_reviewer_bids", "bid_weight"]
+                  "algorithm", "min_affinity_threshold", "use_reviewer_bids", "bid_weight",
+                  "max_reviewers_per_institution", "max_reviewers_per_country",
+                  "min_reviewers_from_other_countries", "min_reviewers_per_career_stage"]
         read_only_fields = ["created", "modified"]
 
 

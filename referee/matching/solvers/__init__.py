@@ -5,12 +5,17 @@ All three solvers share the lexicographic objective of §5.3: (1) most filled sl
 Σ score (the same optimum by two methods), ``fairflow`` the best worst-off proposal, then the
 largest Σ score under that floor. Infeasible instances get the best partial assignment, with
 ``shortfalls`` and ``unmet_lower`` saying what is missing. Identical input gives identical output.
+
+Diversity ``rules`` (referee.matching.diversity) are hard constraints of every level; where the
+pool cannot meet one, ``rule_shortfalls`` says which proposal, which rule and why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..diversity import DiversityRules
+from ..diversity_shortfalls import rule_shortfalls
 from ..problem import Problem, Solution, make_solution
 from .fairflow import solve_fairflow
 from .hungarian import solve_hungarian
@@ -22,7 +27,8 @@ __all__ = ["ALGORITHMS", "solve"]
 
 
 def solve(problem: Problem, algorithm: str = "minmax", *,
-          progress: Callable[[int, int], None] | None = None) -> Solution:
+          progress: Callable[[int, int], None] | None = None,
+          rules: DiversityRules | None = None) -> Solution:
     """Assign reviewers to proposals; ``progress(done, total)`` is called at each major step."""
     try:
         solver = ALGORITHMS[algorithm]
@@ -30,7 +36,13 @@ def solve(problem: Problem, algorithm: str = "minmax", *,
         raise ValueError(f"unknown algorithm {algorithm!r}; expected one of "
                          f"{', '.join(ALGORITHMS)}") from None
     problem.validate()
-    edges = solver(problem, progress=progress)
+    if rules is not None:
+        rules.validate(problem)
+        rules = rules if rules.active else None
+    edges = solver(problem, progress=progress, rules=rules)
     if progress:
         progress(1, 1)
-    return make_solution(problem, edges, algorithm)
+    solution = make_solution(problem, edges, algorithm)
+    if rules is not None:
+        solution.rule_shortfalls = rule_shortfalls(problem, rules, solution.edges)
+    return solution

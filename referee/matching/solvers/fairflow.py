@@ -32,7 +32,9 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from ..diversity import DiversityRules
 from ..problem import Problem
+from .crossing import group_rows
 from .minmax import solve_minmax
 from .network import best_per_node
 
@@ -45,8 +47,8 @@ MILP_OPTIONS = {"mip_rel_gap": 1e-4, "node_limit": 200, "time_limit": 120.0}
 EXACT_OPTIONS = {"mip_rel_gap": 0.0, "time_limit": 120.0}
 
 
-def solve_fairflow(problem: Problem, progress=None) -> np.ndarray:
-    base = solve_minmax(problem)
+def solve_fairflow(problem: Problem, progress=None, rules: DiversityRules | None = None) -> np.ndarray:
+    base = solve_minmax(problem, rules=rules)
     p, r = problem.proposal_idx, problem.reviewer_idx
     active = (problem.demand[p] > 0) & (problem.capacity[r] > 0)
     fair = np.zeros(problem.n_proposals, dtype=bool)
@@ -55,8 +57,8 @@ def solve_fairflow(problem: Problem, progress=None) -> np.ndarray:
         return base
     pairs = _pairs(problem, active, base)
     if len(pairs) > MILP_PAIRS:
-        return _worst_off_only(problem, pairs, base, progress)
-    model = _Model(problem, pairs, base, fair)
+        return _worst_off_only(problem, pairs, base, progress, rules)
+    model = _Model(problem, pairs, base, fair, rules)
     steps = 2 + BISECTION_STEPS
     report = (lambda i: progress(i, steps)) if progress else (lambda i: None)
     report(1)
@@ -87,7 +89,7 @@ def solve_fairflow(problem: Problem, progress=None) -> np.ndarray:
     return best
 
 
-def _worst_off_only(problem: Problem, pairs: np.ndarray, base: np.ndarray, progress):
+def _worst_off_only(problem: Problem, pairs: np.ndarray, base: np.ndarray, progress, rules):
     """Re-optimise only the worst-off proposals (as many as MILP_PAIRS restricted pairs allow),
     keeping minmax's pairs for the others. The others' loads come off the reviewers' capacities
     and lower bounds, so the levels stay minmax's and the floor can only rise."""
@@ -108,7 +110,7 @@ def _worst_off_only(problem: Problem, pairs: np.ndarray, base: np.ndarray, progr
         score=pr.score[sub_pairs], affinity=pr.affinity[sub_pairs],
         demand=np.where(free, pr.demand, 0), capacity=pr.capacity - kept_load,
         lower=np.maximum(pr.lower - kept_load, 0), existing=pr.existing)
-    chosen = np.sort(np.concatenate([kept, sub_pairs[solve_fairflow(sub, progress)]]))
+    chosen = np.sort(np.concatenate([kept, sub_pairs[solve_fairflow(sub, progress, rules)]]))
     wanted = pr.demand > 0
     floor = (pr.existing + np.bincount(pr.proposal_idx[chosen], weights=pr.affinity[chosen],
                                        minlength=pr.n_proposals))[wanted].min()
@@ -146,23 +148,28 @@ def _pairs(problem: Problem, active: np.ndarray, base: np.ndarray) -> np.ndarray
 
 
 class _Model:
-    """The MILP over ``pairs``; variables are [x (pairs), y (reviewers with L_r > 0), t]."""
+    """The MILP over ``pairs``; variables are [x (pairs), y (reviewers with L_r > 0), w (group
+    arcs of the diversity rules, crossing.group_rows), t]."""
 
-    def __init__(self, problem: Problem, pairs: np.ndarray, base: np.ndarray, fair: np.ndarray):
+    def __init__(self, problem: Problem, pairs: np.ndarray, base: np.ndarray, fair: np.ndarray,
+                 rules: DiversityRules | None = None):
         self.problem, self.pairs, self.fair = problem, pairs, fair
         n_p, n_r, n = problem.n_proposals, problem.n_reviewers, len(pairs)
+        groups, w_upper, self.families = (group_rows(problem, rules, pairs) if rules is not None
+                                          else (sparse.csr_matrix((0, n)), np.zeros(0), []))
+        n_w = len(w_upper)
         p, r = problem.proposal_idx[pairs], problem.reviewer_idx[pairs]
         a = problem.affinity[pairs]
         lower = problem.lower.astype(float)
         bounded = np.flatnonzero(lower > 0)
         n_y = len(bounded)
-        self.n_x, self.n_vars = n, n + n_y + 1
+        self.n_x, self.n_vars = n, n + n_y + n_w + 1
         filled = len(base)
         on_lower = float(np.minimum(np.bincount(problem.reviewer_idx[base], minlength=n_r),
                                     lower).sum())
         x = np.arange(n)
         y = n + np.arange(n_y)
-        t = n + n_y
+        t = n + n_y + n_w
         fair_rows = np.flatnonzero(fair)
         row_of_fair = np.full(n_p, -1)
         row_of_fair[fair_rows] = np.arange(len(fair_rows))
@@ -183,6 +190,9 @@ class _Model:
              np.r_[np.ones(len(fair_rows)), -a[in_fair]], np.full(len(fair_rows), -np.inf),
              problem.existing[fair_rows].astype(float)),
         ]
+        g = groups.tocoo()
+        blocks.append((g.row, np.where(g.col < n, g.col, g.col + n_y), g.data,  # w after y
+                       np.zeros(g.shape[0]), np.zeros(g.shape[0])))
         mats, lows, ups = [], [], []
         for rows, cols, vals, lo, up in blocks:
             mats.append(sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), self.n_vars)))
@@ -190,8 +200,9 @@ class _Model:
             ups.append(np.asarray(up, float))
         self.matrix = sparse.vstack(mats).tocsr()
         self.lows, self.ups = np.concatenate(lows), np.concatenate(ups)
-        self.var_upper = np.r_[np.ones(n), lower[bounded], np.inf]
-        self.integrality = np.r_[np.ones(n), np.zeros(n_y + 1)]
+        self.var_upper = np.r_[np.ones(n), lower[bounded], w_upper, np.inf]
+        self.integrality = np.r_[np.ones(n), np.zeros(n_y + n_w + 1)]
+        self.n_y = n_y
         self.score = problem.score[pairs]
 
     def floor(self, edges: np.ndarray) -> float:
@@ -260,7 +271,11 @@ class _Model:
         x = np.zeros(self.n_vars)
         x[np.searchsorted(self.pairs, edges)] = 1.0
         load = np.bincount(pr.reviewer_idx[edges], minlength=pr.n_reviewers)
-        x[self.n_x:-1] = np.minimum(load, pr.lower)[pr.lower > 0]
+        x[self.n_x:self.n_x + self.n_y] = np.minimum(load, pr.lower)[pr.lower > 0]
+        pair_flow = x[: self.n_x].astype(np.int64)
+        x[self.n_x + self.n_y:-1] = np.concatenate([f.arc_flows(pair_flow) for f in self.families]
+                                                   or [np.zeros(0)])
         x[-1] = -1e18  # floor rows hold trivially; the caller measures the floor itself
         rows = self.matrix @ x
-        return bool(np.all(rows >= self.lows - 1e-6) and np.all(rows <= self.ups + 1e-6))
+        return bool(np.all(rows >= self.lows - 1e-6) and np.all(rows <= self.ups + 1e-6)
+                    and np.all(x[:-1] <= self.var_upper[:-1]))

@@ -33,7 +33,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
+from ..diversity import DiversityRules
 from ..problem import Problem
+from .minmax import solve_minmax
 from .network import PairArcs, feasible_subset, max_abs_score, pricing_rounds, residual_arcs
 
 SLOT_MARGINS = (5, 3)  # a smaller start than the flow solvers' (network.MARGINS)
@@ -58,7 +60,11 @@ def _scale(problem: Problem, n_nodes: int) -> tuple[float, int]:
     return (budget / per_unit if per_unit > 0 else 1.0), k
 
 
-def solve_hungarian(problem: Problem, progress=None) -> np.ndarray:
+def solve_hungarian(problem: Problem, progress=None, rules: DiversityRules | None = None) -> np.ndarray:
+    if rules is not None:
+        # Group caps have no place in a one-to-one matching of slots: the same optimum (§5.4)
+        # comes from minmax's network with the group nodes (docs/decisions.md, issue 14).
+        return solve_minmax(problem, progress, rules)
     n_p, n_r = problem.n_proposals, problem.n_reviewers
     src, sink, n_nodes = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2
     scale, k_path = _scale(problem, n_nodes)

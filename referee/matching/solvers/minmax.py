@@ -15,10 +15,14 @@ from a flow reaching M*, augmenting paths up to F* only ever add load to reviewe
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from ..diversity import DiversityRules, n_families
 from ..problem import Problem
+from .crossing import one_family, solve_crossing
 from .network import PairArcs, feasible_subset, max_abs_score, pricing_rounds, residual_arcs
 
 
@@ -28,19 +32,29 @@ def integer_budget(n_nodes: int) -> int:
     return min(2**62 // (n_nodes + 1) ** 2, 2**50)
 
 
-def solve_minmax(problem: Problem, progress=None) -> np.ndarray:
-    """Edge indices of a lexicographically optimal assignment (coverage, lower loads, score)."""
-    edges, _ = optimal_flow(problem, progress=progress)
+def solve_minmax(problem: Problem, progress=None, rules: DiversityRules | None = None) -> np.ndarray:
+    """Edge indices of a lexicographically optimal assignment (coverage, lower loads, score),
+    under the diversity ``rules`` if given (a MILP when they are not one laminar family)."""
+    if rules is not None and n_families(rules) > 1:
+        return solve_crossing(problem, rules)
+    edges, _ = optimal_flow(problem, progress=progress, rules=rules)
     return edges
 
 
-def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None) -> tuple[np.ndarray, np.ndarray]:
+def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None,
+                 rules: DiversityRules | None = None, units: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """(edge indices, their flows) of a lexicographically optimal flow in which each pair carries
-    at most `pair_capacity` units (1: an assignment, flows all 1)."""
+    at most `pair_capacity` units (1: an assignment, flows all 1), under the diversity ``rules``
+    (one laminar family; a place is worth ``units`` units)."""
     n_p, n_r = problem.n_proposals, problem.n_reviewers
-    src, low, sink, n_nodes = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
+    src, low, sink = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2
+    family_of = None
+    if rules is not None:
+        family_of = partial(one_family, problem, rules, units=units)
     peak = max_abs_score(problem)
-    arcs = PairArcs(problem, integer_budget(n_nodes) / peak if peak > 0 else 1.0, pair_capacity)
+    arcs = PairArcs(problem, None, pair_capacity, family_of)  # scale: once n_nodes is known
+    n_nodes = arcs.n_nodes(n_p + n_r + 3)
+    arcs.set_scale(integer_budget(n_nodes) / peak if peak > 0 else 1.0)
     if not len(arcs):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     subset, filled, on_lower = feasible_subset(arcs)
@@ -52,10 +66,13 @@ def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None) -> 
     fixed_caps = np.concatenate([problem.demand, lower, problem.capacity - lower]).astype(np.int64)
 
     def solve_subset(subset):
-        tails = np.concatenate([arcs.tail[subset], fixed_tails])
-        heads = np.concatenate([arcs.head[subset], fixed_heads])
-        caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps])
-        costs = np.concatenate([-arcs.gain[subset], np.zeros(len(fixed_caps), dtype=np.int64)])
+        groups = arcs.groups_for(subset)
+        tails = np.concatenate([groups.pair_tails, fixed_tails, groups.tails])
+        heads = np.concatenate([arcs.head[subset], fixed_heads, groups.heads])
+        caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps,
+                               groups.caps])
+        costs = np.concatenate([-arcs.gain[subset],
+                                np.zeros(len(fixed_caps) + len(groups.caps), dtype=np.int64)])
         mcf = min_cost_flow.SimpleMinCostFlow()
         mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         mcf.set_nodes_supplies(np.array([src, low, sink]),
@@ -66,7 +83,8 @@ def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None) -> 
             raise RuntimeError(f"min-cost flow failed: {status}")
         flows = mcf.flows(np.arange(len(tails)))
         used = flows[: len(subset)] > 0
-        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), n_nodes
+        size = n_nodes if arcs.family is None else arcs.family.base + groups.n_nodes
+        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), size
 
     chosen, flows = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
     return arcs.active[chosen], flows

@@ -23,6 +23,8 @@ So the subset affects speed only, never the result.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from ortools.graph.python import max_flow
 
@@ -46,18 +48,34 @@ class PairArcs:
     carries at most `pair_capacity` units: 1 for an assignment; more for the scaled fractional
     problem of the randomized solver (`randomized.py`), whose units are fractions of a pair."""
 
-    def __init__(self, problem: Problem, scale: float, pair_capacity: int = 1):
+    def __init__(self, problem: Problem, scale: float | None, pair_capacity: int = 1,
+                 family_of=None):
         p, r, score = problem.proposal_idx, problem.reviewer_idx, problem.score
         self.problem = problem
-        if np.all(problem.demand > 0) and np.all(problem.capacity > 0):
-            self.active = np.arange(len(p))  # the common case: no gathering needed
-        else:
-            self.active = np.flatnonzero((problem.demand[p] > 0) & (problem.capacity[r] > 0))
+        self.active = active_pairs(problem)
+        if self.active is not None:
             p, r, score = p[self.active], r[self.active], score[self.active]
-        self.tail = p.astype(np.int32)
+        else:
+            self.active = np.arange(len(p))
+        self.tail = p.astype(np.int32)  # the proposal
         self.head = (problem.n_proposals + r).astype(np.int32)
-        self.scale = scale
+        # Diversity rules (``family_of(p, r, base)`` -> diversity.Family): group nodes after the
+        # models' own nodes; a pair arc then starts at its deepest group node, `node_tail`.
+        self.family = family_of(p, r, group_base(problem)) if family_of else None
+        self.node_tail = self.tail if self.family is None else self.family.pair_tail
         self.pair_capacity = pair_capacity
+        self.score = score
+        if scale is not None:
+            self.set_scale(scale)
+
+    def __len__(self) -> int:
+        return len(self.active)
+
+    def set_scale(self, scale: float) -> None:
+        """Integer costs: a model whose node count depends on the group nodes sets its scale
+        after they are known."""
+        score = self.score
+        self.scale = scale
         # Scaled, rounded scores: a solution of k pairs is within k / scale of the float optimum
         # (each of two solutions is off by at most k / (2·scale)).
         self.gain = np.rint(score * scale).astype(np.int64)
@@ -66,8 +84,68 @@ class PairArcs:
         self.bins = np.minimum((score - lo) * width, _BINS - 1).astype(np.int64)
         self.slack = int(PRICING_SLACK * (hi - lo) * scale)
 
-    def __len__(self) -> int:
-        return len(self.active)
+    def n_nodes(self, model_nodes: int) -> int:
+        """Most nodes of a network of a model with `model_nodes` nodes of its own (proposals,
+        reviewers, sinks): every group node of the family may be in it."""
+        return model_nodes if self.family is None else self.family.base + self.family.n_groups
+
+    def groups_for(self, subset) -> SubsetGroups:
+        """The group arcs a network on `subset` needs, their nodes renumbered compactly after
+        the models' own nodes (OR-Tools sizes its work by the largest node id)."""
+        if self.family is None:
+            return SubsetGroups(self.node_tail[subset], *([np.zeros(0, dtype=np.int64)] * 4), None)
+        cached = getattr(self, "_groups_cache", None)
+        if cached is not None and cached[0] is subset:
+            return cached[1]
+        f = self.family
+        needed, stand = f.network_arcs(subset, self.pair_capacity)
+        ids = np.unique(f.head[needed])  # every group kept is the head of a needed arc
+        compact = np.arange(f.base + f.n_groups)
+        compact[ids] = f.base + np.arange(len(ids))
+        compact = compact[stand]
+        found = SubsetGroups(compact[self.node_tail[subset]], compact[f.tail[needed]],
+                             compact[f.head[needed]], f.cap[needed], ids, needed)
+        self._groups_cache = (subset, found)
+        return found
+
+    def at_tails(self, values: np.ndarray, groups: SubsetGroups, combine) -> np.ndarray:
+        """``values`` (per node of a network on a subset) at every pair's tail, groups left out
+        of that network included (diversity.Family.complete)."""
+        if self.family is None:
+            return values[self.node_tail]
+        f = self.family
+        full = np.zeros(f.base + f.n_groups, dtype=values.dtype)
+        full[: f.base] = values[: f.base]
+        full[groups.ids] = values[f.base: f.base + len(groups.ids)]
+        f.complete(full, groups.needed, combine)
+        return full[self.node_tail]
+
+
+@dataclass
+class SubsetGroups:
+    pair_tails: np.ndarray  # where the subset's pair arcs start, compact ids
+    tails: np.ndarray  # group arcs, compact ids
+    heads: np.ndarray
+    caps: np.ndarray
+    ids: np.ndarray | None  # the full id of each compact group node
+    needed: np.ndarray | None  # bool per family arc: in this network
+
+    @property
+    def n_nodes(self) -> int:
+        return 0 if self.ids is None else len(self.ids)
+
+
+def active_pairs(problem: Problem) -> np.ndarray | None:
+    """Positions of the pairs that can carry flow (demand > 0 and capacity > 0); None: all."""
+    if np.all(problem.demand > 0) and np.all(problem.capacity > 0):
+        return None  # the common case: no gathering needed
+    p, r = problem.proposal_idx, problem.reviewer_idx
+    return np.flatnonzero((problem.demand[p] > 0) & (problem.capacity[r] > 0))
+
+
+def group_base(problem: Problem) -> int:
+    """First group node: after proposals, reviewers and the four nodes of the largest model."""
+    return problem.n_proposals + problem.n_reviewers + 4
 
 
 def max_abs_score(problem: Problem) -> float:
@@ -100,24 +178,27 @@ def candidate_subset(arcs: PairArcs, margins=None) -> np.ndarray | None:
 
 
 def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
-    """Max-flow value and source side of a minimum cut of: source →(d_p) proposal →(pair capacity) reviewer,
+    """Max-flow value and, for each pair, whether its tail and its head are on the source side of
+    a minimum cut of: source →(d_p) proposal [→ group nodes] →(pair capacity) reviewer,
     reviewer →(L_r) low →(to_low) end, reviewer →(cap_r − L_r) sink →(to_sink) end."""
     pr = arcs.problem
     n_p, n_r = pr.n_proposals, pr.n_reviewers
     src, low, sink, end = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
     reviewers = n_p + np.arange(n_r)
+    groups = arcs.groups_for(subset)
     flow = max_flow.SimpleMaxFlow()
     flow.add_arcs_with_capacity(
-        np.concatenate([np.full(n_p, src), arcs.tail[subset], reviewers, reviewers, [low, sink]]),
-        np.concatenate([np.arange(n_p), arcs.head[subset], np.full(n_r, low), np.full(n_r, sink),
-                        [end, end]]),
-        np.concatenate([pr.demand, np.full(len(subset), arcs.pair_capacity), pr.lower, pr.capacity - pr.lower,
-                        [to_low, to_sink]]).astype(np.int64))
+        np.concatenate([np.full(n_p, src), groups.tails, groups.pair_tails, reviewers, reviewers,
+                        [low, sink]]),
+        np.concatenate([np.arange(n_p), groups.heads, arcs.head[subset], np.full(n_r, low),
+                        np.full(n_r, sink), [end, end]]),
+        np.concatenate([pr.demand, groups.caps, np.full(len(subset), arcs.pair_capacity), pr.lower,
+                        pr.capacity - pr.lower, [to_low, to_sink]]).astype(np.int64))
     if flow.solve(src, end) != flow.OPTIMAL:
         raise RuntimeError("max-flow failed")
-    side = np.zeros(n_p + n_r + 4, dtype=bool)
+    side = np.zeros(n_p + n_r + 4 + groups.n_nodes, dtype=bool)
     side[flow.get_source_side_min_cut()] = True
-    return int(flow.optimal_flow()), side
+    return int(flow.optimal_flow()), arcs.at_tails(side, groups, np.logical_or), side[arcs.head]
 
 
 def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
@@ -125,10 +206,10 @@ def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
     problem's. Returns (subset, value)."""
     n_p = arcs.problem.n_proposals
     while True:
-        value, side = _max_flow(arcs, subset, to_low, to_sink)
+        value, tail_side, head_side = _max_flow(arcs, subset, to_low, to_sink)
         if value >= target:
             return subset, value
-        crossing = side[arcs.tail] & ~side[arcs.head]
+        crossing = tail_side & ~head_side
         crossing[subset] = False
         if not crossing.any():
             return subset, value
@@ -215,7 +296,8 @@ def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progr
             break
         chosen, residual, n_nodes = solve_subset(subset)
         pi = potentials(n_nodes, *residual)
-        reduced = pi[arcs.tail] - pi[arcs.head] - arcs.gain
+        tail_pi = arcs.at_tails(pi, arcs.groups_for(subset), np.minimum)
+        reduced = tail_pi - pi[arcs.head] - arcs.gain
         reduced[subset] = 0
         if progress:
             progress(step + 1, max_rounds + 1)

@@ -1,0 +1,362 @@
+"""Panel diversity rules (issue 14): what a proposal's new reviewers must look like, as arrays.
+
+Per proposal, over the reviewers this solve assigns to it:
+
+* ``max_per_institution`` n: at most n from any one institution (unknown institution: no limit);
+* ``max_per_country`` n: at most n from any one country (unknown country: no limit);
+* ``min_foreign`` m: m of its d_p places are *reserved* for reviewers from a country outside its
+  applicants' countries (a reviewer whose country is unknown is not known to be outside); the rule
+  applies to proposals whose applicants' countries are known;
+* ``min_per_stage`` k_s: k_s of its places are reserved for career stage s.
+
+"Reserved places" is how an "at least" becomes exact without ever making the problem infeasible:
+with counts c_s per class (outside / not outside, or each stage), a reserve asks
+Σ_s max(c_s − k_s, 0) ≤ max(d_p − Σ_s k_s, 0), i.e. the places beyond the reserved ones are the
+only ones a class may take beyond its minimum. When the proposal is fully covered (Σ c_s = d_p)
+and Σ k_s ≤ d_p this is exactly "c_s ≥ k_s for every s"; when it is not (the pool is short), the
+reserved places stay empty rather than go to someone else, and the shortfall is reported in words
+(:mod:`.diversity_shortfalls`). For one reserved class this is the cap "at most d_p − m not outside".
+
+**Encoding.** A *family* is a laminar set of these limits, written as a tree of group nodes
+between a proposal and its pair arcs (the pair arc's tail becomes its deepest group node):
+
+    proposal →(max(d_p − Σk, 0)) free_p →(d_p) class_{p,c};  proposal →(k_c) class_{p,c}
+    class (or proposal) →(n) country_{p,·} →(n) institution_{p,·} → pair arcs
+
+With one reserved class (the "outside" rule, or a single stage minimum) the reserve is exactly a
+cap, "the other classes take at most max(d_p − k, 0)": one group instead of three. A cap group
+with no more pairs than its cap gets no node (it cannot bind).
+
+The geographic rules nest (outside-or-not is a function of the country) provided every
+institution lies in one country; career stages cut across institutions and countries. So one
+family is a flow (the solvers' min-cost flow, :mod:`.solvers.network`); two families (stages with
+a geographic rule, or institutions spanning countries with a country rule) are solved as a MILP
+over the pairs and every family's group arcs (:mod:`.solvers.crossing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .problem import Problem
+
+
+class RulesRefused(ValueError):
+    """Rules a solver cannot take on this call, in words for the call manager (a bad input is a
+    plain ValueError)."""
+
+
+@dataclass(frozen=True)
+class DiversityRules:
+    institution: np.ndarray | None = None  # int[R], −1 unknown
+    country: np.ndarray | None = None  # int[R], −1 unknown
+    applicant_countries: np.ndarray | None = None  # bool[P, C]; a row without True: unknown
+    stage: np.ndarray | None = None  # int[R], −1 unknown
+    max_per_institution: int | None = None
+    max_per_country: int | None = None
+    min_foreign: int = 0
+    min_per_stage: np.ndarray | None = None  # int[S], places reserved for each stage
+    country_names: tuple[str, ...] = ()  # for the shortfalls' words; "country 3" otherwise
+    stage_names: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        for name in ("institution", "country", "applicant_countries", "stage", "min_per_stage"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, np.asarray(value))
+
+    @property
+    def active(self) -> bool:
+        return (self.max_per_institution is not None or self.max_per_country is not None
+                or self.min_foreign > 0
+                or (self.min_per_stage is not None and bool(np.any(self.min_per_stage > 0))))
+
+    def validate(self, problem: Problem) -> None:
+        """Raise ValueError (in words) unless the rules fit the problem."""
+        n_p, n_r = problem.n_proposals, problem.n_reviewers
+        for name, limit in (("max_per_institution", self.max_per_institution),
+                            ("max_per_country", self.max_per_country)):
+            if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
+                raise ValueError(f"{name} must be a whole number of at least 1")
+        if not isinstance(self.min_foreign, (int, np.integer)) or self.min_foreign < 0:
+            raise ValueError("min_foreign must be a whole number of at least 0")
+        needs = {"institution": self.max_per_institution is not None,
+                 "country": self.max_per_country is not None or self.min_foreign > 0,
+                 "stage": self.min_per_stage is not None}
+        for name, needed in needs.items():
+            value = getattr(self, name)
+            if needed and value is None:
+                raise ValueError(f"the rules need each reviewer's {name}")
+            if value is not None and (value.shape != (n_r,) or value.dtype.kind not in "iu"
+                                      or (n_r and value.min() < -1)):
+                raise ValueError(f"{name} must hold one id per reviewer (−1: unknown)")
+        if self.min_per_stage is not None:
+            k = self.min_per_stage
+            if k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and k.min() < 0):
+                raise ValueError("min_per_stage must hold a whole number ≥ 0 per stage")
+            if n_r and self.stage.max() >= len(k):
+                raise ValueError("a reviewer's stage has no entry in min_per_stage")
+        if self.min_foreign > 0:
+            mask = self.applicant_countries
+            if mask is None or mask.ndim != 2 or mask.shape[0] != n_p or mask.dtype != bool:
+                raise ValueError("applicant_countries must be a proposals × countries boolean mask")
+            if n_r and self.country.max() >= mask.shape[1]:
+                raise ValueError("a reviewer's country has no column in applicant_countries")
+
+    def outside(self, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """bool per pair: the reviewer's country is known and none of the applicants'."""
+        return self.outside_country(p, self.country[r])
+
+    def outside_country(self, p: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (c >= 0) & ~self.applicant_countries[p, np.maximum(c, 0)]
+
+    def country_name(self, c: int) -> str:
+        return self.country_names[c] if 0 <= c < len(self.country_names) else f"country {c}"
+
+    def stage_name(self, s: int) -> str:
+        return self.stage_names[s] if 0 <= s < len(self.stage_names) else str(s)
+
+
+@dataclass
+class Family:
+    """A laminar family of group limits as a tree of group arcs (see the module docstring).
+
+    Group g is node ``base + g``; a proposal is node p. Arcs are ordered by their head's depth, and
+    each head has at most one in-arc from a group node (the free node of a reserve), any others
+    come from the proposal."""
+
+    base: int
+    n_groups: int
+    tail: np.ndarray  # int64[A]
+    head: np.ndarray  # int64[A]
+    cap: np.ndarray  # int64[A]
+    depth: np.ndarray  # int64[A], depth of the head (ascending)
+    pair_tail: np.ndarray  # int64[E], where each pair's arc starts
+
+    def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bool[A]: the arcs a network on ``pairs`` (positions) needs, the node standing for
+        each node there). A group without pairs there is left out; so is a cap group whose pairs
+        there cannot exceed its cap: it is merged into its parent (its pairs start there), exact
+        because the cap cannot bind in that network, and the parent's potential is a valid one for
+        it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
+        tails = self.pair_tail[pairs]
+        count = np.bincount(tails[tails >= self.base] - self.base, minlength=self.n_groups)
+        levels = np.unique(self.depth)
+        for d in levels[::-1]:  # pairs under each group
+            at = np.flatnonzero((self.depth == d) & (self.tail >= self.base))
+            np.add.at(count, self.tail[at] - self.base, count[self.head[at] - self.base])
+        keep = count > 0
+        cap_group = self.depth >= 3
+        keep[self.head[cap_group] - self.base] &= (count[self.head[cap_group] - self.base]
+                                                   * pair_capacity > self.cap[cap_group])
+        stand = np.arange(self.base + self.n_groups)
+        for d in levels:
+            at = np.flatnonzero((self.depth == d) & ~keep[self.head - self.base])
+            stand[self.head[at]] = stand[self.tail[at]]
+        return keep[self.head - self.base], stand
+
+    def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
+        """Give the groups left out of a network (no needed arc into them) the value a network
+        with them would give: ``combine`` (np.minimum for potentials, np.logical_or for the
+        source side of a cut) over the tails of their in-arcs with capacity left. In place."""
+        absent = ~needed & (self.cap > 0)
+        for d in np.unique(self.depth[absent]):
+            at = np.flatnonzero(absent & (self.depth == d))
+            combine.at(values, self.head[at], values[self.tail[at]])
+
+    def arc_flows(self, pair_flow: np.ndarray) -> np.ndarray:
+        """int64[A]: group arc flows carrying ``pair_flow`` (int per pair): subtree sums, and at a
+        reserve the proposal's own arc first (up to the reserved places), the free node the rest.
+        Only a flow that honours the family fits under the caps."""
+        total = np.bincount(self.pair_tail[self.pair_tail >= self.base] - self.base,
+                            weights=pair_flow[self.pair_tail >= self.base],
+                            minlength=self.n_groups).astype(np.int64)
+        flow = np.zeros(len(self.tail), dtype=np.int64)
+        for d in np.unique(self.depth)[::-1]:
+            at = np.flatnonzero(self.depth == d)
+            own = at[self.tail[at] < self.base]
+            flow[own] = np.minimum(self.cap[own], total[self.head[own] - self.base])
+            np.subtract.at(total, self.head[own] - self.base, flow[own])
+            inner = at[self.tail[at] >= self.base]
+            flow[inner] = total[self.head[inner] - self.base]
+            total[self.head[inner] - self.base] = 0
+            np.add.at(total, self.tail[inner] - self.base, flow[inner])
+        return flow
+
+    def honoured_by(self, pair_flow: np.ndarray) -> bool:
+        flow = self.arc_flows(pair_flow)
+        left = np.bincount(self.head - self.base, weights=flow, minlength=self.n_groups)
+        inner = self.pair_tail >= self.base
+        below = np.bincount(self.pair_tail[inner] - self.base, weights=pair_flow[inner],
+                            minlength=self.n_groups)
+        below += np.bincount(self.tail[self.tail >= self.base] - self.base,
+                             weights=flow[self.tail >= self.base], minlength=self.n_groups)
+        return bool(np.all(flow <= self.cap) and np.all(left == below))
+
+
+class _Builder:
+    """Builds a family level by level over *items*: cells (proposal, reviewer type) holding
+    ``weight`` pairs each, a type being what the family's levels can tell reviewers apart by.
+    A group is identified by (proposal, key), exact because each level nests in the one above
+    (checked by :func:`_layout`), so group ids come from flags over the P × keys cells."""
+
+    def __init__(self, p: np.ndarray, weight: np.ndarray, demand: np.ndarray, base: int):
+        self.p, self.weight = p, weight
+        self.demand, self.base = demand.astype(np.int64), base
+        self.node = self.p.copy()  # each item's current parent
+        self.bound = self.demand[self.p]  # the least cap above each item's current parent
+        self.arcs: list[tuple] = []  # (tails, heads, caps, depth)
+        self.n = 0
+
+    def _groups(self, items: np.ndarray, cell: np.ndarray, cells: int):
+        """Groups of ``items`` (positions) by ``cell`` (< cells): (each item's group, each
+        group's id, cell and parent)."""
+        present = np.zeros(cells, dtype=bool)
+        present[cell] = True
+        rank = np.cumsum(present) - 1
+        count = int(rank[-1]) + 1 if cells else 0
+        ids = self.base + self.n + np.arange(count)
+        self.n += count
+        parent = np.empty(count, dtype=np.int64)
+        parent[rank[cell]] = self.node[items]
+        return ids[rank[cell]], ids, np.flatnonzero(present), parent
+
+    def reserve(self, cls: np.ndarray, reserved: np.ndarray, units: int) -> None:
+        """Reserved places by class: ``cls`` per item, ``reserved`` per (proposal, class) as an
+        int[P, C] array (in places; scaled by ``units``)."""
+        n_p, n_cls = reserved.shape
+        total = reserved.sum(axis=1) * units
+        with_places = np.flatnonzero(reserved.any(axis=0))
+        if len(with_places) == 1:
+            # One class c with places: Σ max(n − k, 0) ≤ max(d − k_c, 0) is then exactly "the
+            # other classes take at most max(d − k_c, 0)": one cap group, which a subset network
+            # can merge away where it cannot bind (Family.network_arcs).
+            items = np.flatnonzero((total[self.p] > 0) & (cls != with_places[0]))
+            group_of, ids, props, parent = self._groups(items, self.p[items], n_p)
+            self.arcs.append((parent, ids, np.maximum(self.demand[props] - total[props], 0), 3))
+            self.node[items] = group_of
+            self.bound[items] = np.maximum(self.demand[self.p[items]] - total[self.p[items]], 0)
+            return
+        items = np.flatnonzero(total[self.p] > 0)
+        _, free_ids, props, _ = self._groups(items, self.p[items], n_p)
+        free = np.full(n_p, -1, dtype=np.int64)
+        free[props] = free_ids
+        self.arcs.append((props, free_ids, np.maximum(self.demand[props] - total[props], 0), 1))
+        group_of, groups, cells, _ = self._groups(items, self.p[items] * n_cls + cls[items],
+                                                  n_p * n_cls)
+        kp, kc = cells // n_cls, cells % n_cls
+        direct = reserved[kp, kc] > 0
+        self.arcs.append((np.r_[kp[direct], free[kp]], np.r_[groups[direct], groups],
+                          np.r_[reserved[kp, kc][direct] * units, self.demand[kp]], 2))
+        self.node[items] = group_of
+
+    def cap(self, key: np.ndarray, limit: int, units: int, depth: int) -> None:
+        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group can never
+        exceed it, and gets no node, when it has no more pairs than that or a cap above it is no
+        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries")."""
+        width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
+        cell = self.p * width + key
+        has = key >= 0
+        counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
+        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit)
+                               & (self.bound > limit * units))
+        group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
+        self.arcs.append((parent, ids, np.full(len(ids), limit * units, dtype=np.int64), depth))
+        self.node[items] = group_of
+        self.bound[items] = limit * units
+
+    def family(self, pair_item: np.ndarray) -> Family:
+        """The family, each pair starting where its item (``pair_item``) ends."""
+        tails, heads, caps, depths = zip(*self.arcs, strict=True)
+        depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
+        return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
+                      np.concatenate(heads).astype(np.int64),
+                      np.concatenate(caps).astype(np.int64), depth, self.node[pair_item])
+
+
+def nests_in_countries(rules: DiversityRules) -> bool:
+    """Every institution's reviewers share one country (unknown counts as one)."""
+    known = rules.institution >= 0
+    pairs = np.unique(np.c_[rules.institution[known], rules.country[known]], axis=0)
+    return len(np.unique(pairs[:, 0])) == len(pairs)
+
+
+def _layout(rules: DiversityRules) -> tuple[bool, bool, bool]:
+    """(a geographic family, institutions in a family of their own, a stage family)."""
+    geo = rules.min_foreign > 0 or rules.max_per_country is not None
+    split = rules.max_per_institution is not None and geo and not nests_in_countries(rules)
+    stages = rules.min_per_stage is not None and bool(np.any(rules.min_per_stage > 0))
+    return geo or rules.max_per_institution is not None, split, stages
+
+
+def n_families(rules: DiversityRules) -> int:
+    """How many laminar families the rules need: 1 is a flow, more a MILP."""
+    return sum(_layout(rules))
+
+
+def _items(p: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
+    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and each pair's
+    cell among them: the builder works on these instead of millions of pairs."""
+    cell = p.astype(np.int64) * n_kinds + kind
+    weight = np.bincount(cell, minlength=n_p * n_kinds)
+    cells = np.flatnonzero(weight)
+    position = np.zeros(n_p * n_kinds, dtype=np.int64)
+    position[cells] = np.arange(len(cells))
+    return cells // n_kinds, cells % n_kinds, weight[cells], position[cell]
+
+
+def _ids(values: np.ndarray) -> int:
+    return int(values.max()) + 1 if len(values) and values.max() >= 0 else 0
+
+
+def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarray, *,
+             base: int, units: int = 1) -> list[Family]:
+    """The laminar families of ``rules`` over the pairs (p, r), group ids from ``base`` on (each
+    family after the previous one). ``units``: places are worth this many flow units (the
+    randomized solver's 1/D); ``problem.demand`` is already in units."""
+    geo, split, stages = _layout(rules)
+    n_p = problem.n_proposals
+    built: list[Family] = []
+
+    def start(kind: np.ndarray, n_kinds: int):
+        ip, ik, weight, pair_item = _items(p, kind[r], n_p, n_kinds)
+        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, pair_item
+
+    with_institutions = rules.max_per_institution is not None and not split
+    if geo or with_institutions:
+        # Reviewer kinds: institution i (when institutions are capped here), else country c,
+        # else "unknown"; each kind has one institution and one country (they nest).
+        n_i = _ids(rules.institution) if with_institutions else 0
+        country = rules.country if rules.country is not None else np.full(problem.n_reviewers, -1)
+        n_c = _ids(country)
+        institution_country = np.full(n_i, -1)
+        kind = np.where(country >= 0, n_i + country, n_i + n_c)
+        if with_institutions:
+            known = rules.institution >= 0
+            institution_country[rules.institution[known]] = country[known]
+            kind = np.where(known, rules.institution, kind)
+        kind_country = np.r_[institution_country, np.arange(n_c), -1]
+        kind_institution = np.r_[np.arange(n_i), np.full(n_c + 1, -1)]
+        b, ik, pair_item = start(kind, n_i + n_c + 1)
+        if rules.min_foreign > 0:
+            reserved = np.zeros((n_p, 2), dtype=np.int64)
+            reserved[rules.applicant_countries.any(axis=1), 1] = rules.min_foreign
+            b.reserve(rules.outside_country(b.p, kind_country[ik]).astype(np.int64), reserved, units)
+        if rules.max_per_country is not None:
+            b.cap(kind_country[ik], rules.max_per_country, units, 4)
+        if with_institutions:
+            b.cap(kind_institution[ik], rules.max_per_institution, units, 5)
+        built.append(b.family(pair_item))
+    if split:
+        n_i = _ids(rules.institution)
+        b, ik, pair_item = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
+        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5)
+        built.append(b.family(pair_item))
+    if stages:
+        k = np.r_[rules.min_per_stage, 0].astype(np.int64)  # the last class: stage unknown
+        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, len(k) - 1), len(k))
+        b.reserve(ik, np.broadcast_to(k, (n_p, len(k))), units)
+        built.append(b.family(pair_item))
+    return built
