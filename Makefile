@@ -38,6 +38,7 @@ test: lint
 bench: install-dev
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.bench_diversity
+	$(BIN)/python -m bench.bench_randomized
 
 bench-api: install-dev
 	$(BIN)/python -m bench.bench_api
