@@ -180,6 +180,10 @@ def test_a_whole_round_then_nothing_for_strangers(live_server, page):
     answered = page.locator(f"#batch-{batch.uuid.hex}")
     assert "Reviewer responded" in answered.inner_text()
     assert "Sent to reviewer" in page.locator(f"#batch-{AssignmentBatch.objects.get(reviewer_pool_entry=ada).uuid.hex}").inner_text()
+    page.get_by_label("Reviewer", exact=True).fill("turing")  # his batch found by name
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**reviewer=turing**")
+    assert page.locator("table.batches > tbody").count() == 1 and "Alan Turing" in answered.inner_text()
     screenshots(page, "round-batches")
     assert serious_accessibility_violations(page) == []
     assert page.outside == [] and page.errors == []
