@@ -2,12 +2,12 @@
 of 3,000 proposals × 1,500 reviewers on PostgreSQL, beside `/health/` in the same process.
 
     DATABASE_URL=postgres://…/referee python -m bench.bench_console [--proposals 3000] [--reviewers 1500]
-        [--publications 3] [--runs 21] [--keep]
+        [--publications 3] [--runs 21] [--keep] [--reuse]
 
 Builds bench.bench_generation's throwaway database (dropped at the end unless `--keep`) holding
 bench.bench_generation's call (texts, keywords, teams, ~2 % conflicts, ~1 % bids), computes its
 affinity cache, deploys one generation and sends its batches (so every tab has rows), keeps a fresh
-preview beside it, then times `--runs` GETs of the calls list and of each installed tab through
+preview beside it (`--reuse`: the call a `--keep` run left, not built again), then times `--runs` GETs of the calls list and of each installed tab through
 Django's test client (middleware, session, view, SQL, templates; no network). Prints a markdown
 table with the SQL statements of each page."""
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from contextlib import contextmanager
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
 
@@ -31,9 +32,11 @@ from bench.bench_generation import bench_database, build_call, vacuum
 from bench.bench_pages import measure
 from referee.assignments import affinities, generation
 from referee.assignments.domain import send_all_batches
+from referee.calls.models import Call
 from referee.web.console import tabs
 
 TARGET_MS = 300
+DATABASE_NAME = "referee_bench_console"  # its own: bench_generation's may be in use meanwhile
 
 
 def prepare(args):
@@ -49,18 +52,31 @@ def prepare(args):
     return call, manager
 
 
+@contextmanager
+def the_call(args):
+    """(call, manager): built in a fresh database, or, with `--reuse`, the one a `--keep` run left."""
+    if not args.reuse:
+        with bench_database(args.keep, DATABASE_NAME):
+            yield prepare(args)
+        return
+    connection.close()
+    connection.settings_dict["NAME"] = DATABASE_NAME
+    call = Call.objects.get(slug="benchmark-call")
+    yield call, call.managers.get()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--proposals", type=int, default=3000)
     parser.add_argument("--reviewers", type=int, default=1500)
     parser.add_argument("--publications", type=int, default=3)
     parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {DATABASE_NAME} database")
+    parser.add_argument("--reuse", action="store_true", help="time the pages of the call a --keep run left")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench_console needs DATABASE_URL pointing at PostgreSQL")
-    with bench_database(args.keep):
-        call, manager = prepare(args)
+    with the_call(args) as (call, manager):
         client = Client(HTTP_HOST="localhost")
         client.force_login(manager)
         get_resolver().check()  # imports the URLconf: the tabs register themselves then

@@ -261,11 +261,12 @@ def measure(n_proposals=1000, n_reviewers=500, n_publications=20, runs=3, seed=0
 # --- report -------------------------------------------------------------------------------------
 
 @contextmanager
-def bench_database(keep: bool):
-    """A fresh migrated database, named so it never collides with the test runs' databases."""
+def bench_database(keep: bool, name: str = DATABASE_NAME):
+    """A fresh migrated database, named so it never collides with the test runs' databases (nor,
+    through `name`, with another benchmark's running at the same time)."""
     if connection.vendor != "postgresql":
         raise SystemExit("bench_generation needs DATABASE_URL pointing at PostgreSQL")
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = DATABASE_NAME
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = name
     original = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:

@@ -1,13 +1,12 @@
 """The Batches tab's forms: the API's batch filters with a page's widgets, and the bodies of the
 actions (the API's serializers' fields)."""
 
+import django_filters
 from django import forms
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
 from referee.assignments.filters import AssignmentBatchFilter
-from referee.reviewers.models import CallReviewerPool
 from referee.web.console.paging import ShownFilters
 
 # The API's `o` keys (`assignments.filters.BATCH_ORDERING`) in words.
@@ -20,38 +19,32 @@ ORDER_CHOICES = [
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class LongSelect(forms.Select):
-    """A select of up to thousands of options (a call's whole pool), written in one pass:
-    Django's template per option took half a second for a pool of 1,500 reviewers."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        current = "" if value is None else str(value)
-        options = format_html_join("", '<option value="{}"{}>{}</option>', (
-            (key, mark_safe(" selected") if key == current else "", label) for key, label in self.choices))
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)),
-                           options)
-
-
 class BatchFilter(ShownFilters, AssignmentBatchFilter):
     """`/api/assignment-batches/`'s filterset, its fields shown for a page: statuses and sources
-    as checkboxes, the reviewer chosen among the call's pool, moments in the reader's zone. The
-    call is the console's own (`call_uuid` and the pool entry's uuid are not shown)."""
+    as checkboxes, the reviewer found by name, moments in the reader's zone. The call is the
+    console's own (`call_uuid` and the pool entry's uuid are not shown; the API's `reviewer_uuid`
+    still filters, typed into the address). A name field rather than a select of the whole pool:
+    1,500 options were 100 KB of every page of the tab (docs/benchmarks.md)."""
 
-    SHOWN = ("status", "source", "reviewer_uuid", "sent_after", "sent_before")
+    reviewer = django_filters.CharFilter(method="by_reviewer_name", label="Reviewer", max_length=200,
+                                         help_text="Part of their name, as shown in the list")
 
-    def __init__(self, data, *, call, **kwargs):
+    SHOWN = ("status", "source", "reviewer", "sent_after", "sent_before")
+
+    def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
         fields = self.form.fields
         for name in ("status", "source"):
             fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
-        reviewers = CallReviewerPool.objects.filter(call=call).order_by(
-            "reviewer__user__last_name", "reviewer__user__first_name", "pk").values_list(
-            "reviewer__uuid", "reviewer__user__first_name", "reviewer__user__last_name", "reviewer__user__username")
-        fields["reviewer_uuid"].label = "Reviewer"
-        fields["reviewer_uuid"].widget = LongSelect(choices=[("", "Every reviewer"), *(
-            (str(key), f"{first} {last}".strip() or username) for key, first, last, username in reviewers)])
         for name, label in (("sent_after", "Sent from"), ("sent_before", "Sent until")):
             fields[name].label, fields[name].widget = label, MOMENT
+
+    def by_reviewer_name(self, queryset, name, value):
+        # The name as the list shows it (`User.full_name`: first and last, else the username).
+        user = "reviewer_pool_entry__reviewer__user__"
+        unnamed = Q(**{f"{user}first_name": "", f"{user}last_name": ""})
+        return queryset.alias(reviewer_name=Concat(f"{user}first_name", Value(" "), f"{user}last_name")).filter(
+            Q(reviewer_name__icontains=value) | (unnamed & Q(**{f"{user}username__icontains": value})))
 
 
 class ActionForm(forms.Form):

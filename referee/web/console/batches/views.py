@@ -123,7 +123,7 @@ def _list_query(request) -> str:
 
 def _tab(request, call, refused: Refusal | None = None, status: int = 200):
     batches = AssignmentBatch.objects.visible_to(request.user).filter(call=call)
-    filters = BatchFilter(request.GET, queryset=batches, call=call)
+    filters = BatchFilter(request.GET, queryset=batches)
     valid = filters.is_valid()
     rows, order_refusal = ordered(request, filters.qs if valid else batches.none(), BATCH_ORDERING, DEFAULT_ORDER)
     listing = page_of(request, batch_rows(rows))
