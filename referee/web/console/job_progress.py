@@ -9,9 +9,13 @@ and includes the fragment where the job shows, inside a live region that stays:
 Its own routes answer the fragment alone with `progress_fragment(request, progress)`: the GET
 the fragment polls every second while the job is pending or running (`poll_url`); the POST of
 its cancel button (`cancel_url`) calls `cancel_in_place`, which runs the domain's cancel and
-answers htmx with the redrawn fragment (a refusal in it, 400). When a poll finds the job ended, the answer
-carries the htmx event `ended_event` (if set), on which the tab may redraw what the job changed
-(`hx-trigger="<event> from:body"`)."""
+answers htmx with the redrawn fragment (a refusal in it, 400), or None for a plain POST (the
+tab then redirects, or redraws itself with the refusal). When a poll finds the job ended, the
+answer carries the htmx event `ended_event` (if set), on which the tab may redraw what the job
+changed (`hx-trigger="<event> from:body"` on that part).
+
+The Matching tab's `matching.sections.detection_job_progress` / `affinity_job_progress` are
+examples: a MatchingJob maps as processed/total/stage/error_message."""
 
 from dataclasses import dataclass, replace
 
