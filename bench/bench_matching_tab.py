@@ -54,7 +54,8 @@ def fill() -> None:
     rng = np.random.default_rng(0)
     topic_of_proposal, topic_of_reviewer = rng.integers(TOPICS, size=PROPOSALS), rng.integers(TOPICS, size=REVIEWERS)
     scores = rng.uniform(0, 0.3, (PROPOSALS, REVIEWERS)) + 0.6 * (topic_of_proposal[:, None] == topic_of_reviewer)
-    matrix = AffinityMatrix(proposal_ids, entries, scores, np.zeros_like(scores), scores)
+    none = np.zeros_like(scores)  # no keyword part, no best publication
+    matrix = AffinityMatrix(proposal_ids, entries, scores, none, scores, none.astype(np.int64), none)
     affinities._store(call, matrix, MatchingConfiguration.objects.get(call=call), timezone.now())
     ConflictOfInterest.objects.bulk_create([
         ConflictOfInterest(call=call, reviewer_id=entries[i % REVIEWERS].reviewer_id,

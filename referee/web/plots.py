@@ -8,7 +8,7 @@ Geometry is computed here and escaped by `format_html`; pages include the figure
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 640
@@ -26,6 +26,15 @@ class Figure:
     columns: Sequence[str]
     rows: Sequence[Sequence] = field(default_factory=list)
     note: str = ""  # what the table holds when it is not every plotted value
+
+    @property
+    def table_body(self) -> SafeString:
+        """The data table's rows, each led by its label as a row header: joined here, not looped
+        over in the template, which costs a template node per cell (a heatmap has thousands)."""
+        return mark_safe("".join(
+            "<tr>" + "".join(f"<th scope=\"row\">{conditional_escape(value)}</th>" if k == 0
+                             else f"<td>{conditional_escape(value)}</td>" for k, value in enumerate(row)) + "</tr>"
+            for row in self.rows))
 
 
 @dataclass(frozen=True)
@@ -126,20 +135,26 @@ def lines(id: str, title: str, x_labels: Sequence[str], series: dict[str, Sequen
 
 def heatmap(id: str, title: str, row_labels: Sequence[str], column_labels: Sequence[str],
             values: Sequence[Sequence[float]], *, high: float = 1.0, number="{:.2f}") -> Figure:
-    """A grid of cells shaded from light (0) to dark (`high`); the caller aggregates or pages a
-    large matrix before (the SVG holds every cell). The table holds the same numbers."""
+    """A grid of cells shaded from light (0) to dark (`high`), each with its `<title>` (row ×
+    column: value) for a pointer's tooltip; the caller aggregates or pages a large matrix before
+    (the SVG holds every cell). The table holds the same numbers.
+
+    Thousands of cells: the labels are escaped once and each cell is one f-string of them and of
+    numbers (nothing left to escape), not a `format_html` per cell."""
     label_w, top = 140, 8
     cell = max(4, min(24, (WIDTH - label_w) // max(len(column_labels), 1)))
     height = top + cell * len(row_labels) + 8
+    columns = [(label_w + j * cell, escape(label)) for j, label in enumerate(column_labels)]
     parts = []
     for i, (label, row) in enumerate(zip(row_labels, values, strict=True)):
-        y = top + i * cell
+        y, name = top + i * cell, escape(label)
         if cell >= 10:
             parts.append(format_html('<text x="{}" y="{}" text-anchor="end" font-size="11" fill="{}">{}</text>',
                                      label_w - 4, y + cell - 3, INK, _short(label, 22)))
-        parts.append(format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>', (
-            (label_w + j * cell, y, cell, cell, _shade(v / high if high else 0), f"{label} × {column_labels[j]}: "
-             + number.format(v)) for j, v in enumerate(row))))
+        parts.append("".join(
+            f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{_shade(v / high if high else 0)}">'
+            f"<title>{name} × {column}: {number.format(v)}</title></rect>"
+            for (x, column), v in zip(columns, row, strict=True)))
     rows = [[label, *(number.format(v) for v in row)] for label, row in zip(row_labels, values, strict=True)]
     return Figure(id, title, _svg(id, title, height, parts, width=label_w + cell * len(column_labels) + 8),
                   ["", *column_labels], rows)
@@ -152,8 +167,15 @@ def _svg(id: str, title: str, height: int, parts: list, *, width: int = WIDTH) -
 
 
 def _shade(t: float) -> str:
-    t = min(max(t, 0.0), 1.0)
+    return SHADES[round(min(max(t, 0.0), 1.0) * (len(SHADES) - 1))]
+
+
+def _shade_at(t: float) -> str:
     return "#" + "".join(f"{round(lo + (hi - lo) * t):02x}" for lo, hi in zip(LOW_RGB, HIGH_RGB, strict=True))
+
+
+# The scale's colours, made once: 256 steps are finer than the eye tells apart on 8-bit channels.
+SHADES = [_shade_at(k / 255) for k in range(256)]
 
 
 def _n(x: float) -> str:

@@ -46,3 +46,14 @@ def test_a_heatmap_shades_from_light_to_dark_and_titles_each_cell():
     light, dark, middle, _ = fills(figure)
     assert light == "#f7fbff" and dark == "#08306b" and light > middle > dark
     assert "<title>P2 × R1: 0.50</title>" in figure.svg and figure.rows[1] == ["P2", "0.50", "0.25"]
+
+
+def test_a_heatmap_escapes_its_labels_in_each_cells_title_and_the_table():
+    figure = plots.heatmap("h", "Affinity", ["<i>P</i> & Q"], ['R "1"'], [[0.333]])
+    assert "<i>" not in figure.svg and '<title>&lt;i&gt;P&lt;/i&gt; &amp; Q × R &quot;1&quot;: 0.33</title>' in figure.svg
+    assert figure.table_body == '<tr><th scope="row">&lt;i&gt;P&lt;/i&gt; &amp; Q</th><td>0.33</td></tr>'
+
+
+def test_the_shades_are_the_scale_at_256_steps():
+    assert plots._shade(0) == "#f7fbff" and plots._shade(1) == "#08306b" and plots._shade(2) == "#08306b"
+    assert plots._shade(0.5) == plots._shade_at(128 / 255)

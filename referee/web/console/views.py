@@ -34,14 +34,19 @@ def call(request, call):
     return tab.view(request, call)
 
 
-def render_tab(request, call, template: str, context: dict | None = None, *, status: int = 200):
+def render_tab(request, call, template: str, context: dict | None = None, *, status: int = 200,
+               tab: str | None = None):
     """Render a tab's template (which extends `web/console/tab.html`) with what every tab shows:
-    the call, the tabs with the current one, and whether this user may act (support reads)."""
-    current = tabs.chosen(request.GET)
+    the call, the tabs with the current one, and whether this user may act (support reads).
+    `tab` is the current tab's key: an action route, whose URL names no tab, passes its own when
+    it redraws the tab (a refusal, 400); by default it is the tab the query asks for."""
+    if tab is None:
+        current = tabs.chosen(request.GET)
+        tab = current.key if current else None
     return render(request, template, {
         "call": call,
         "tabs": tabs.in_order(),
-        "current_tab": current.key if current else None,
+        "current_tab": tab,
         "can_manage": can_manage_call(request.user, call),
         **(context or {}),
     }, status=status)

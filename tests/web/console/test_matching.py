@@ -2,6 +2,7 @@
 configuration forms (saved through the API's serializers and the domain, refused in the API's
 words beside the field with nothing saved), and support's read-only view."""
 
+import json
 import re
 
 import pytest
@@ -30,6 +31,10 @@ def form_data(config, **changes) -> dict:
         value = changes.get(field.name, getattr(config, field.name))
         if value is True:
             data[field.name] = "on"
+        elif value is None:
+            data[field.name] = ""  # an empty box: no limit
+        elif isinstance(value, dict):
+            data[field.name] = json.dumps(value)
         elif value is not False:
             data[field.name] = value if isinstance(value, list) else str(value)
     return data
@@ -95,6 +100,23 @@ def test_a_saved_configuration_is_what_the_api_then_reads(client, world):
     assert (api["include_same_department"], api["management_allowed_types"], api["disclosure_only_types"],
             api["invitation_proposal_disclosure"]) == (False, ["INST_DEPT"], ["COAUTH_OLD", "COMPET"],
                                                        "titles_and_summaries")
+
+
+def test_the_diversity_rules_save_a_limit_an_empty_box_as_no_limit_and_the_career_stages_as_json(client, world):
+    signed_in(client, world.manager)
+    config = world.call.matching_config
+    changes = dict(max_reviewers_per_institution=2, min_reviewers_per_career_stage={"senior": 1})
+    assert client.post(action(world.call, "configuration"), form_data(config, **changes)).status_code == 302
+    config.refresh_from_db()
+    assert (config.max_reviewers_per_institution, config.max_reviewers_per_country,
+            config.min_reviewers_per_career_stage) == (2, None, {"senior": 1})
+    page = html(client.get(tab_url(world.call, "matching")))
+    assert 'value="{&quot;senior&quot;: 1}"' in page  # shown as typed
+    bad = form_data(config, min_reviewers_per_career_stage="senior: 1")
+    response = client.post(action(world.call, "configuration"), bad, **HTMX)  # not JSON: the API's words
+    assert response.status_code == 400 and error_of(html(response), "min_reviewers_per_career_stage")
+    config.refresh_from_db()
+    assert config.min_reviewers_per_career_stage == {"senior": 1}
 
 
 # What the API answers to each bad input, and where the page shows it: (field or None for the form).

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def cancel_url(job) -> str:
-    return f"{progress_url(job)}cancel/?tab=matching"
+    return f"{progress_url(job)}cancel/"
 
 
 @role_matrix(acting(302))

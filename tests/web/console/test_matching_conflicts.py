@@ -23,7 +23,7 @@ POLLING = 'hx-trigger="every 1s"'
 
 
 def detect_url(call) -> str:
-    return f"/call/{call.uuid}/manage/matching/detection/?tab=matching"
+    return f"/call/{call.uuid}/manage/matching/detection/"
 
 
 def progress_url(job) -> str:
@@ -31,7 +31,7 @@ def progress_url(job) -> str:
 
 
 def act_url(conflict, action: str) -> str:
-    return f"/call/{conflict.call.uuid}/manage/matching/conflicts/{conflict.uuid}/{action}/?tab=matching"
+    return f"/call/{conflict.call.uuid}/manage/matching/conflicts/{conflict.uuid}/{action}/"
 
 
 def review_body(conflict, **fields) -> dict:

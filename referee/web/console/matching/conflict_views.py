@@ -16,7 +16,13 @@ from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.predicates import can_manage_conflict, can_manage_detection_job
 from referee.conflicts.serializers import DismissSerializer, RecuseSerializer, WaiveSerializer, with_details
 from referee.web.console.access import manages_call, reads_call
-from referee.web.console.matching.sections import ACTIVE, action_form, conflicts_section, detection_section
+from referee.web.console.job_progress import cancel_in_place, progress_fragment
+from referee.web.console.matching.sections import (
+    action_form,
+    conflicts_section,
+    detection_job_progress,
+    detection_section,
+)
 from referee.web.console.matching.views import answer, refused, tab, tab_url
 from referee.web.pages import refusals_on, require
 
@@ -35,35 +41,31 @@ def detect(request, call):
     with refusals_on(form):
         start_detection(call, user=request.user)
     return answer(request, call, form=form, refused=refused(form), key="detect_form", section="detection",
-                  context=detection_section(call), done="Conflict detection started.")
+                  context=detection_section(call, can_manage=True), done="Conflict detection started.")
+
+
+def _job(request, call, job_uuid) -> COIDetectionJob:
+    return get_object_or_404(COIDetectionJob.objects.visible_to(request.user).filter(call=call), uuid=job_uuid)
 
 
 @reads_call
 @require_GET
 def detection_progress(request, call, job_uuid):
     """The job's progress fragment; it polls itself again only while the job is active."""
-    job = get_object_or_404(COIDetectionJob.objects.visible_to(request.user).filter(call=call), uuid=job_uuid)
-    return render(request, "web/console/matching/progress.html", {
-        "call": call, "job": job, "active": ACTIVE, "can_manage": can_manage_call(request.user, call),
-    })
+    job = _job(request, call, job_uuid)
+    return progress_fragment(request, detection_job_progress(call, job, can_manage=can_manage_call(request.user, call)))
 
 
 @manages_call
 def cancel_detection_job(request, call, job_uuid):
     """Cancel a pending or running detection (`coi-detection-jobs/{uuid}/cancel/`): the redrawn
     progress (htmx) or a redirect to the tab; refused (it has ended), 400 with the reason."""
-    job = get_object_or_404(COIDetectionJob.objects.visible_to(request.user).filter(call=call), uuid=job_uuid)
+    job = _job(request, call, job_uuid)
     require(can_manage_detection_job(request.user, job))
-    form = forms.Form(request.POST)
-    with refusals_on(form):
-        cancel_detection(job, user=request.user)
-    job.refresh_from_db()
-    if request.htmx:
-        return render(request, "web/console/matching/progress.html", {
-            "call": call, "job": job, "active": ACTIVE, "can_manage": True, "cancel_form": form,
-        }, status=400 if form.refused else 200)
-    return answer(request, call, form=form, refused=form.refused, key="cancel_form", section="detection",
-                  context=detection_section(call), done="Conflict detection cancelled.")
+    form, fragment = cancel_in_place(request, job, cancel_detection,
+                                     lambda job: detection_job_progress(call, job, can_manage=True))
+    return fragment or answer(request, call, form=form, refused=form.refused, key="cancel_form", section="detection",
+                              context=detection_section(call, can_manage=True), done="Conflict detection cancelled.")
 
 
 @manages_call

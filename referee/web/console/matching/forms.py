@@ -3,6 +3,8 @@ serializers (`matching-configuration/`, `coi-configuration/`) and checked by the
 and the words beside a field are the API's; the rules over several fields are the domain's, on
 save. The conflicts filter is the API's `ConflictFilter` with a proposal-name search added."""
 
+import json
+
 import django_filters
 from django import forms
 from rest_framework import serializers
@@ -35,10 +37,17 @@ def _form_field(field, model_field) -> forms.Field:
         return forms.CharField(label=label, help_text=help_text, widget=forms.Select(choices=field.choices.items()))
     if isinstance(field, serializers.ListField):  # COI types: one column of the rules grid
         return forms.Field(label=label, required=False, widget=forms.CheckboxSelectMultiple(choices=COI_TYPES))
+    if isinstance(field, serializers.JSONField):  # e.g. reviewers per career stage, typed as JSON
+        return forms.CharField(label=label, help_text=help_text, required=False)
     step = "1" if isinstance(field, serializers.IntegerField) else "0.01"
     attrs = {"step": step, "min": getattr(field, "min_value", None), "max": getattr(field, "max_value", None)}
-    return forms.CharField(label=label, help_text=help_text,
+    return forms.CharField(label=label, help_text=help_text, required=not field.allow_null,  # empty: no limit
                            widget=forms.NumberInput(attrs={k: v for k, v in attrs.items() if v is not None}))
+
+
+def _shown(value):
+    """A configuration's value as its control shows it: a mapping as the JSON typed."""
+    return json.dumps(value) if isinstance(value, dict) else value
 
 
 class ConfigurationForm(forms.Form):
@@ -56,7 +65,9 @@ class ConfigurationForm(forms.Form):
 
     @classmethod
     def of(cls, config, **kwargs):
-        return cls(initial={name: getattr(config, name) for name in cls().fields}, **kwargs)
+        form = cls(**kwargs)
+        form.initial = {name: _shown(getattr(config, name)) for name in form.fields}
+        return form
 
     def _posted(self, name: str):
         """A field's value as posted, for the serializer: a list of checked codes, a box's state,
@@ -66,7 +77,16 @@ class ConfigurationForm(forms.Form):
             return self.data.getlist(name)
         if isinstance(field, forms.BooleanField):
             return self.cleaned_data.get(name, False)
-        return self.data.get(name, "")
+        text = self.data.get(name, "")
+        serializer_field = self.serializer_class().fields[name]
+        if isinstance(serializer_field, serializers.JSONField):
+            try:
+                return json.loads(text) if text.strip() else {}
+            except ValueError:
+                return text  # refused by the serializer, in its words
+        if text == "" and serializer_field.allow_null:
+            return None  # an empty box is "no limit", as the API's HTML forms read it
+        return text
 
     def clean(self):
         raw = {name: self._posted(name) for name in self.fields}

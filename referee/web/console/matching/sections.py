@@ -1,17 +1,21 @@
-"""What the tab's conflict sections show: the call's latest detection job, and one page of its
+"""What the tab's job and conflict sections show: the call's latest affinity computation and
+detection as the console's job progress (`web.console.job_progress`), and one page of its
 conflicts under the filters asked for, each with the form of its review actions."""
 
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from referee.assignments.models import MatchingJob
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.serializers import with_details
+from referee.web.console.job_progress import JobProgress
 from referee.web.console.matching.forms import COI_RULE_COLUMNS, ConflictActionForm, ConflictsFilter
 
 CONFLICTS_PER_PAGE = 25
 # The rules' names as the COI rules grid says them ("recusal_required" is under "recusal_required_types").
 RULE_LABELS = {name.removesuffix("_types"): label for name, label in COI_RULE_COLUMNS}
-ACTIVE = (COIDetectionJob.State.PENDING, COIDetectionJob.State.RUNNING)
+# The htmx event a poll sends once the affinity job has ended: the affinities section redraws itself.
+AFFINITIES_ENDED = "affinities-ended"
 
 
 def page_links(request, call, page, param: str, anchor: str) -> dict:
@@ -26,8 +30,39 @@ def page_links(request, call, page, param: str, anchor: str) -> dict:
             "next": page.has_next() and url(page.next_page_number())}
 
 
-def detection_section(call) -> dict:
-    return {"job": COIDetectionJob.objects.filter(call=call).order_by("-created", "-id").first(), "active": ACTIVE}
+def detection_job_progress(call, job: COIDetectionJob, *, can_manage: bool) -> JobProgress:
+    call_uuid = call.uuid
+    found = f"{job.conflicts_found} conflict{'' if job.conflicts_found == 1 else 's'} found"
+    return JobProgress(
+        key="detection", name="detection", state=job.state, state_label=job.get_state_display(),
+        processed=job.processed_pairs, total=job.total_pairs, bar_label="Reviewer × proposal pairs checked",
+        summary=f"{job.processed_pairs} of {job.total_pairs} pairs checked ({job.progress_percentage}%); {found}.",
+        message=job.error_message, poll_url=reverse("console-matching-detection", args=[call_uuid, job.uuid]),
+        cancel_url=reverse("console-matching-cancel-detection", args=[call_uuid, job.uuid]) if can_manage else "",
+        cancel_label="Cancel detection", done_label="See the conflicts",
+        done_url=f"{reverse('console', args=[call_uuid])}?tab=matching#conflicts")
+
+
+def detection_section(call, *, can_manage: bool) -> dict:
+    job = COIDetectionJob.objects.filter(call=call).order_by("-created", "-id").first()
+    return {"detection": job and detection_job_progress(call, job, can_manage=can_manage)}
+
+
+def affinity_job_progress(call, job: MatchingJob, *, can_manage: bool) -> JobProgress:
+    call_uuid = call.uuid
+    return JobProgress(
+        key="affinity", name="computation", state=job.state, state_label=job.get_state_display(),
+        processed=job.processed, total=job.total, bar_label="Steps of the computation done",
+        summary=f"{job.processed} of {job.total} steps done ({job.progress_percentage}%).", stage=job.stage,
+        message=job.error_message, poll_url=reverse("console-matching-affinity-job", args=[call_uuid, job.uuid]),
+        cancel_url=reverse("console-matching-cancel-affinity-job", args=[call_uuid, job.uuid]) if can_manage else "",
+        cancel_label="Cancel the computation", ended_event=AFFINITIES_ENDED)
+
+
+def affinity_job_section(call, *, can_manage: bool) -> dict:
+    job = (MatchingJob.objects.filter(call=call, kind=MatchingJob.Kind.AFFINITIES)
+           .order_by("-created", "-id").first())
+    return {"affinity_job": job and affinity_job_progress(call, job, can_manage=can_manage)}
 
 
 def action_form(conflict, data=None) -> ConflictActionForm:
