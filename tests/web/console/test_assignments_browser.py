@@ -39,7 +39,9 @@ def generate(page, live_server, call, algorithm="fairflow"):
     page.goto(live_server.url + tab_url(call, "assignments"))
     page.get_by_label("Algorithm").select_option(algorithm)
     page.get_by_role("button", name="Generate preview").click()
+    # A background job: its worker runs it at once here, so the preview is there when the panel redraws.
     page.get_by_text("Preview ready: nothing is sent until you deploy it.").wait_for()
+    page.locator("#generation-job .job-state", has_text="Completed").wait_for()
 
 
 def test_generate_explain_swap_deploy_and_send(live_server, page):
@@ -58,6 +60,9 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     page.get_by_role("button", name="Compare the three algorithms on this call").click()
     page.locator("#algorithm-comparison").wait_for()
     assert page.locator("#algorithm-comparison tbody tr").count() == 3
+    assert page.locator("#comparison-job .job-state").inner_text() == "Completed"
+    assert page.get_by_text("was solved on the same inputs as this comparison").is_visible()
+    screenshots(page, "console-assignments-comparison")
 
     swap = page.locator("form[aria-labelledby=swap-title]")
     swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
