@@ -78,3 +78,12 @@ class StartGenerationJobSerializer(GenerateAssignmentsSerializer):
     """`generate-assignments/`'s body, except that a job makes a preview unless `dry_run` is false."""
 
     dry_run = serializers.BooleanField(required=False, default=True)
+
+
+class StartComparisonJobSerializer(GenerateAssignmentsSerializer):
+    """The comparison's one setting, bounded as `generate-assignments/` bounds it: every open
+    proposal is compared, and nothing is written but the job."""
+
+    proposal_uuids = None
+    dry_run = None
+
