@@ -34,3 +34,4 @@ class MatchingJobKind(models.TextChoices):
 
     AFFINITIES = "affinities", "Compute affinities"
     GENERATION = "generation", "Generate assignments"
+    COMPARISON = "comparison", "Compare the algorithms"

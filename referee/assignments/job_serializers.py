@@ -14,6 +14,26 @@ class AffinityJobResultSerializer(serializers.Serializer):
     computed_count = serializers.IntegerField(help_text="Affinity scores stored (proposals × reviewers).")
 
 
+class AlgorithmFiguresSerializer(serializers.Serializer):
+    algorithm = serializers.CharField()
+    total_affinity = serializers.FloatField()
+    worst_off = serializers.FloatField(allow_null=True, help_text="The lowest proposal total (held + new affinity).")
+    fifth_percentile = serializers.FloatField(allow_null=True, help_text="Of the same proposal totals.")
+    pairs = serializers.IntegerField()
+    short_proposals = serializers.IntegerField()
+    seconds = serializers.FloatField(help_text="How long the solve took.")
+
+
+class ComparisonJobResultSerializer(serializers.Serializer):
+    algorithms = AlgorithmFiguresSerializer(many=True, help_text="Each algorithm's figures on the same candidates.")
+    reviewers_per_proposal = serializers.IntegerField(allow_null=True)
+    algorithm = serializers.CharField(help_text="The call's algorithm when the comparison ran.")
+    proposals = serializers.IntegerField()
+    reviewers = serializers.IntegerField()
+    fingerprint = serializers.DictField(child=serializers.CharField(), help_text=(
+        "Digests of the inputs the solves saw, by name (as a preview keeps them)."))
+
+
 class MatchingJobSerializer(CallFields, ModelSerializer):
     url = LinkField("matching-jobs", source="*")
     uuid = HexUUIDField(read_only=True)
@@ -22,13 +42,16 @@ class MatchingJobSerializer(CallFields, ModelSerializer):
     processed = serializers.IntegerField(read_only=True, help_text="Steps done of `total`.")
     total = serializers.IntegerField(read_only=True, help_text="Steps of the job: 3 for affinities (texts loaded, "
                                      "pairs scored, scores written), 2 for a generation (affinities brought up to "
-                                     "date; candidates, solve and write).")
+                                     "date; candidates, solve and write), 4 for a comparison (candidates, then "
+                                     "one solve per algorithm).")
     stage = serializers.CharField(read_only=True, help_text="The step under way, in words; empty once finished.")
     parameters = serializers.JSONField(read_only=True, help_text="A generation's request: `dry_run`, "
-                                       "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`.")
+                                       "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`; a "
+                                       "comparison's: `reviewers_per_proposal`.")
     result = serializers.SerializerMethodField(help_text=(
         "Null until completed. Affinities: how many scores were stored; a generation: the answer of "
-        "`generate-assignments/` (with `preview_uuid` for a preview, to pass to `deploy-preview/`)."))
+        "`generate-assignments/` (with `preview_uuid` for a preview, to pass to `deploy-preview/`); a "
+        "comparison: each algorithm's figures."))
     error_message = serializers.CharField(read_only=True, help_text="Why a job failed or was cancelled, in words.")
     created_by = LinkField("users")
     created_by_name = NameField(source="created_by.full_name")
@@ -42,7 +65,8 @@ class MatchingJobSerializer(CallFields, ModelSerializer):
 
     @extend_schema_field(PolymorphicProxySerializer(
         component_name="MatchingJobResult", resource_type_field_name=None,
-        serializers=[AffinityJobResultSerializer, GenerateAssignmentsResponseSerializer], allow_null=True))
+        serializers=[AffinityJobResultSerializer, GenerateAssignmentsResponseSerializer,
+                     ComparisonJobResultSerializer], allow_null=True))
     def get_result(self, job):
         """A generation's result in `generate-assignments/`' very shape, rendered by its serializer."""
         if job.result is None or job.kind != MatchingJob.Kind.GENERATION:
@@ -54,3 +78,12 @@ class StartGenerationJobSerializer(GenerateAssignmentsSerializer):
     """`generate-assignments/`'s body, except that a job makes a preview unless `dry_run` is false."""
 
     dry_run = serializers.BooleanField(required=False, default=True)
+
+
+class StartComparisonJobSerializer(GenerateAssignmentsSerializer):
+    """The comparison's one setting, bounded as `generate-assignments/` bounds it: every open
+    proposal is compared, and nothing is written but the job."""
+
+    proposal_uuids = None
+    dry_run = None
+

@@ -1,5 +1,6 @@
 """Matching jobs on the API (issue 13): `/api/matching-jobs/` (list, detail, `cancel/`) and the
-call actions that start them, `start-affinity-job/` and `start-generation-job/`, which answer
+call actions that start them, `start-affinity-job/`, `start-generation-job/` and
+`start-comparison-job/`, which answer
 202 with the pending job at once; the work runs in a background worker.
 
 Visible to the call's managers, support and staff (`ManagedCallRowsQuerySet`); started and
@@ -16,7 +17,11 @@ from referee.api.filters import MultipleChoiceFilter
 from referee.api.permissions import CanManageMatchingJob, require_manager
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments import matching_jobs
-from referee.assignments.job_serializers import MatchingJobSerializer, StartGenerationJobSerializer
+from referee.assignments.job_serializers import (
+    MatchingJobSerializer,
+    StartComparisonJobSerializer,
+    StartGenerationJobSerializer,
+)
 from referee.assignments.models import MatchingJob
 from referee.conflicts.filters import JOB_ORDERING
 
@@ -86,3 +91,15 @@ class MatchingJobCallActions:
         require_manager(request, call)
         data = self.validated(StartGenerationJobSerializer, context={"config": call.matching_config})
         return self._accepted(matching_jobs.start_generation_job(call, user=request.user, **data))
+
+    @extend_schema(request=StartComparisonJobSerializer, responses={202: MatchingJobSerializer},
+                   operation_id="proposal_protected_calls_start_comparison_job")
+    @action(detail=True, methods=["post"], url_path="start-comparison-job")
+    def start_comparison_job(self, request, *args, **kwargs):
+        """Run the three algorithms on the call's candidates as a background job: 202 with the job;
+        its `result` holds each algorithm's figures once completed. Nothing else is written."""
+        call = self.get_object()
+        require_manager(request, call)
+        data = self.validated(StartComparisonJobSerializer, context={"config": call.matching_config})
+        return self._accepted(matching_jobs.start_comparison_job(call, user=request.user, **data))
+

@@ -1,5 +1,5 @@
-"""The engine's long actions as background jobs (issue 13): computing a call's affinities and
-generating its assignments (a preview or a deployment) run in a worker, never inside a request
+"""The engine's long actions as background jobs (issue 13): computing a call's affinities,
+generating its assignments (a preview or a deployment) and comparing the algorithms run in a worker, never inside a request
 that can time out. Starting one creates the pending job, its audit event and, after commit, its
 task (`tasks.run_matching_job`, which runs `matching_runs.run_job`); apart from the run so that
 the task module imports the run and this module the task, with no cycle (as in conflicts).
@@ -22,7 +22,8 @@ from referee.core.workers import require_worker
 State = MatchingJob.State
 # What each kind is called in refusals.
 NAMES = {MatchingJobKind.AFFINITIES: "The affinity computation",
-         MatchingJobKind.GENERATION: "The generation of assignments"}
+         MatchingJobKind.GENERATION: "The generation of assignments",
+         MatchingJobKind.COMPARISON: "The comparison of the algorithms"}
 ALREADY_RUNNING = "{name} is already pending or running for this call."
 NOT_ACTIVE = "This job has already {state}: only a pending or running job can be cancelled."
 CANCELLED = "Cancelled by {name} before anything was written."
@@ -39,6 +40,12 @@ def start_generation_job(call, *, user, dry_run=True, proposal_uuids=None, revie
     parameters = {"dry_run": bool(dry_run), "reviewers_per_proposal": reviewers_per_proposal,
                   "proposal_uuids": None if proposal_uuids is None else [key.hex for key in proposal_uuids]}
     return _start(call, MatchingJobKind.GENERATION, user, parameters)
+
+
+def start_comparison_job(call, *, user, reviewers_per_proposal=None) -> MatchingJob:
+    """Queue the three algorithms' solves on the call's candidates (`comparison.compare_algorithms`);
+    nothing but the job's result is written."""
+    return _start(call, MatchingJobKind.COMPARISON, user, {"reviewers_per_proposal": reviewers_per_proposal})
 
 
 def _start(call, kind, user, parameters: dict) -> MatchingJob:

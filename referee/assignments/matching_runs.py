@@ -13,7 +13,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from referee.assignments import affinities, generation
+from referee.assignments import affinities, comparison, generation
 from referee.assignments.enums import MatchingJobKind
 from referee.assignments.models import MatchingJob
 from referee.assignments.progress import Cancelled, Progress
@@ -29,7 +29,8 @@ AFFINITY_STEP = "Bringing the affinity scores up to date"
 # Steps of each kind: `processed` counts them, and a completed job has done all of them. A
 # generation's candidates, solve and write are one step: they share one transaction, whose
 # progress no other connection could see before it commits.
-STEPS = {MatchingJobKind.AFFINITIES: affinities.STEPS, MatchingJobKind.GENERATION: 2}
+STEPS = {MatchingJobKind.AFFINITIES: affinities.STEPS, MatchingJobKind.GENERATION: 2,
+         MatchingJobKind.COMPARISON: comparison.STEPS}
 
 
 def run_job(job_id: int) -> MatchingJob | None:
@@ -71,7 +72,13 @@ def _generate(job, progress) -> None:
     )
 
 
-WORK = {MatchingJobKind.AFFINITIES: _compute_affinities, MatchingJobKind.GENERATION: _generate}
+def _compare(job, progress) -> None:
+    comparison.compare_algorithms(job.call, reviewers_per_proposal=job.parameters.get("reviewers_per_proposal"),
+                                  progress=progress)
+
+
+WORK = {MatchingJobKind.AFFINITIES: _compute_affinities, MatchingJobKind.GENERATION: _generate,
+        MatchingJobKind.COMPARISON: _compare}
 
 
 def _fail(job, message: str) -> None:

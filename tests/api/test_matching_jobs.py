@@ -1,4 +1,4 @@
-"""`/api/matching-jobs/` and the call actions `start-affinity-job/` and `start-generation-job/`
+"""`/api/matching-jobs/` and the call actions `start-affinity-job/`, `start-generation-job/` and `start-comparison-job/`
 (issue 13): who sees, starts and cancels a job, and what each answer says. Tasks queued after
 commit do not run here (the test's transaction never commits), so started jobs stay pending."""
 
@@ -22,7 +22,8 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/matching-jobs/"
-START = {"affinities": "start-affinity-job", "generation": "start-generation-job"}
+START = {"affinities": "start-affinity-job", "generation": "start-generation-job",
+         "comparison": "start-comparison-job"}
 WRITE_STATUS = {"anonymous": 401, "stranger": 404, "other_manager": 404, "reviewer": 403, "support": 403,
                 "manager": 202, "staff": 202}
 
@@ -97,7 +98,7 @@ class TestReads:
 
 
 class TestStart:
-    @pytest.mark.parametrize("kind", ["affinities", "generation"])
+    @pytest.mark.parametrize("kind", list(START))
     @role_matrix(WRITE_STATUS)
     def test_roles(self, world, kind, role, expected):
         response = as_role(world, role).post(start_url(world.call, kind), {}, format="json")
@@ -140,6 +141,7 @@ class TestStart:
     @pytest.mark.parametrize(("kind", "message"), [
         ("affinities", "The affinity computation is already pending or running for this call."),
         ("generation", "The generation of assignments is already pending or running for this call."),
+        ("comparison", "The comparison of the algorithms is already pending or running for this call."),
     ])
     def test_one_active_job_per_call_and_kind(self, world, kind, message):
         job(world.call, kind=kind, state="running")
@@ -155,7 +157,15 @@ class TestStart:
             "The affinity computation was not started: no background worker is running")
         assert not MatchingJob.objects.exists()
 
-    @pytest.mark.parametrize("kind", ["affinities", "generation"])
+    def test_comparison_job_takes_reviewers_per_proposal_within_the_calls_maximum(self, world):
+        client = client_for(world.manager)
+        refused = client.post(start_url(world.call, "comparison"), {"reviewers_per_proposal": 99}, format="json")
+        assert refused.status_code == 400 and list(refused.json()) == ["reviewers_per_proposal"]
+        body = client.post(start_url(world.call, "comparison"), {"reviewers_per_proposal": 2}, format="json").json()
+        assert (body["kind"], body["state"], body["total"]) == ("comparison", "pending", 4)
+        assert body["parameters"] == {"reviewers_per_proposal": 2}
+
+    @pytest.mark.parametrize("kind", list(START))
     def test_get_is_405(self, world, kind):
         assert client_for(world.manager).get(start_url(world.call, kind)).status_code == 405
 
@@ -195,6 +205,6 @@ def test_the_schema_documents_the_jobs(tmp_path):
     assert {"get"} <= set(paths["/api/matching-jobs/"]) and "get" in paths["/api/matching-jobs/{uuid}/"]
     for path in ("/api/matching-jobs/{uuid}/cancel/", "/api/coi-detection-jobs/{uuid}/cancel/"):
         assert set(paths[path]["post"]["responses"]) >= {"200", "400", "403", "404"}, path
-    for action in ("start-affinity-job", "start-generation-job"):
+    for action in START.values():
         responses = paths[f"/api/proposal-protected-calls/{{uuid}}/{action}/"]["post"]["responses"]
         assert responses["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchingJob"}

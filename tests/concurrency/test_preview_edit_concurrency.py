@@ -8,12 +8,13 @@ from functools import partial
 import pytest
 
 from referee.assignments.domain import send_all_batches
-from referee.assignments.domain.preview_edits import generate_preview, swap_pairs
+from referee.assignments.domain.preview_edits import start_preview, swap_pairs
 from referee.assignments.domain.undo import undo_generation
 from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.core.errors import DomainError
 from tests.engine.test_generation import build_call
+from tests.engine.test_matching_jobs import run_now
 from tests.helpers import ROUNDS, race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
@@ -37,7 +38,7 @@ SCORES = [[0.9, 0.5], [0.5, 0.9]]
 def test_a_swap_racing_the_deployment_of_its_preview():
     for _ in range(ROUNDS):
         w = build_call(2, 2, SCORES, min_reviewers_per_proposal=1, max_proposals_per_reviewer=1)
-        generate_preview(w.call, user=w.manager, algorithm="minmax")
+        run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
         first, second = ProposedAssignment.objects.filter(call=w.call).order_by("proposal_id")
         original = {(first.proposal_id, first.reviewer_id), (second.proposal_id, second.reviewer_id)}
         swapped = {(first.proposal_id, second.reviewer_id), (second.proposal_id, first.reviewer_id)}
@@ -57,7 +58,7 @@ def test_a_swap_racing_the_deployment_of_its_preview():
 def test_an_undo_racing_a_send_of_its_batches():
     for _ in range(ROUNDS):
         w = build_call(2, 2, SCORES, min_reviewers_per_proposal=1, max_proposals_per_reviewer=1)
-        generate_preview(w.call, user=w.manager, algorithm="minmax")
+        run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
         deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
         undone, sent = race(partial(attempt, undo_generation, w.call, actor=w.manager),
                             partial(send_all_batches, w.call, actor=w.manager))

@@ -12,17 +12,18 @@ from referee.assignments.domain.preview_edits import (
     NO_PREVIEW,
     SAME_SIDE,
     add_pair,
-    generate_preview,
     remove_pair,
+    start_preview,
     swap_pairs,
 )
 from referee.assignments.generation import deploy_preview
-from referee.assignments.models import AssignmentItem, ProposedAssignment
+from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
 from tests.engine.test_generation import build_call, configure
+from tests.engine.test_matching_jobs import run_now
 from tests.helpers import events
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,7 @@ SCORES = [[0.9, 0.5, 0.4], [0.5, 0.9, 0.3]]
 @pytest.fixture
 def w():
     w = build_call(2, 3, SCORES, min_reviewers_per_proposal=1, max_proposals_per_reviewer=2)
-    generate_preview(w.call, user=w.manager, algorithm="minmax")
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
     return w
 
 
@@ -71,7 +72,7 @@ def test_remove_add_and_swap_change_the_previews_rows_and_are_audited(w):
 def test_an_edited_preview_deploys_exactly_its_edited_pairs(w):
     swap_pairs(w.call, actor=w.manager, first_uuid=row(w, 0, 0).uuid, second_uuid=row(w, 1, 1).uuid)
     add_pair(w.call, actor=w.manager, proposal_uuid=w.proposals[0].uuid, pool_entry_uuid=w.entries[2].uuid)
-    preview = w.call.generation_preview
+    preview = GenerationPreview.objects.get(call=w.call)
     result = deploy_preview(w.call, user=w.manager, preview_uuid=preview.uuid)
     items = AssignmentItem.objects.filter(batch__call=w.call)
     made = {(w.proposals.index(i.proposal), [e.id for e in w.entries].index(i.pool_entry_id)) for i in items}
@@ -156,16 +157,16 @@ def test_edits_that_make_no_sense_are_refused(w):
 
 def test_a_deployed_preview_or_none_cannot_be_edited(w):
     pair = row(w, 0, 0).uuid
-    deploy_preview(w.call, user=w.manager, preview_uuid=w.call.generation_preview.uuid)
+    deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
     with pytest.raises(DomainError, match="already deployed"):
         remove_pair(w.call, actor=w.manager, pair_uuid=pair)
-    w.call.generation_preview.delete()
+    GenerationPreview.objects.get(call=w.call).delete()
     with pytest.raises(DomainError, match=NO_PREVIEW):
         remove_pair(w.call, actor=w.manager, pair_uuid=pair)
 
 
 def test_generating_with_another_algorithm_makes_it_the_calls_setting(w):
-    generate_preview(w.call, user=w.manager, algorithm="fairflow")
+    run_now(start_preview, w.call, user=w.manager, algorithm="fairflow")
     w.call.matching_config.refresh_from_db()
     assert w.call.matching_config.algorithm == "fairflow"
     assert set(ProposedAssignment.objects.filter(call=w.call).values_list("algorithm_used", flat=True)) == {"fairflow"}

@@ -5,14 +5,15 @@ any of them, and when there is nothing to undo."""
 import pytest
 
 from referee.assignments.domain import create_manual_assignment, send_all_batches, send_batch
-from referee.assignments.domain.preview_edits import generate_preview
+from referee.assignments.domain.preview_edits import start_preview
 from referee.assignments.domain.undo import NOTHING_TO_UNDO, undo_generation
 from referee.assignments.generation import deploy_preview
-from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from tests import factories as f
 from tests.engine.test_generation import build_call, set_scores
+from tests.engine.test_matching_jobs import run_now
 from tests.helpers import events
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +26,8 @@ def w():
 
 
 def preview_and_deploy(w):
-    generate_preview(w.call, user=w.manager, algorithm="minmax")
-    return deploy_preview(w.call, user=w.manager, preview_uuid=w.call.generation_preview.uuid)
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
+    return deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
 
 
 def test_undo_withdraws_the_deployments_drafts_and_gives_the_preview_back(w):
@@ -36,7 +37,7 @@ def test_undo_withdraws_the_deployments_drafts_and_gives_the_preview_back(w):
     assert (undone.items_withdrawn, undone.batches_deleted) == (3, result.batches_created)
     assert not AssignmentItem.objects.filter(batch__call=w.call).exists()
     assert not AssignmentBatch.objects.filter(call=w.call).exists()
-    preview = w.call.generation_preview
+    preview = GenerationPreview.objects.get(call=w.call)
     preview.refresh_from_db()
     assert preview.deployed_at is None
     assert ProposedAssignment.objects.filter(call=w.call, is_deployed=False).count() == 3
@@ -71,10 +72,10 @@ def test_undo_after_a_batch_was_sent_is_refused_in_words_and_withdraws_nothing(w
 def test_nothing_to_undo_without_a_deployed_preview(w):
     with pytest.raises(DomainError, match=NOTHING_TO_UNDO[:40]):
         undo_generation(w.call, actor=w.manager)
-    generate_preview(w.call, user=w.manager, algorithm="minmax")
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
     with pytest.raises(DomainError, match=NOTHING_TO_UNDO[:40]):
         undo_generation(w.call, actor=w.manager)
-    deploy_preview(w.call, user=w.manager, preview_uuid=w.call.generation_preview.uuid)
+    deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
     undo_generation(w.call, actor=w.manager)
     with pytest.raises(DomainError, match=NOTHING_TO_UNDO[:40]):
         undo_generation(w.call, actor=w.manager)  # undone once: the preview is a preview again

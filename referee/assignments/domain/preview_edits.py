@@ -1,4 +1,4 @@
-"""A call manager's work on a generation's preview (issue 13): run it with the algorithm chosen,
+"""A call manager's work on a generation's preview (issue 13): start it with the algorithm chosen,
 then remove, add or swap pairs before deploying it.
 
 An edit changes the preview's undeployed ProposedAssignment rows, never the problem its solve
@@ -23,8 +23,8 @@ from django.db.models import Max
 from referee.assignments.affinities import AffinityMatrix
 from referee.assignments.candidates import RULES, build_candidates
 from referee.assignments.domain.manual import ALREADY_ASSIGNED, CONFLICT_BID, IN_TEAM
-from referee.assignments.generation import generate_assignments
-from referee.assignments.models import AffinityScore, GenerationPreview, ProposedAssignment
+from referee.assignments.matching_jobs import start_generation_job
+from referee.assignments.models import AffinityScore, GenerationPreview, MatchingJob, ProposedAssignment
 from referee.assignments.previews import ALREADY_DEPLOYED
 from referee.assignments.requested import NOT_IN_CALL
 from referee.calls.domain import update_matching_configuration
@@ -66,13 +66,17 @@ class PairWanted:
     entry: CallReviewerPool
 
 
-def generate_preview(call, *, user, algorithm: str, reviewers_per_proposal=None):
-    """A dry run with `algorithm`, which becomes the call's setting first (its own audited
-    change): deploying checks that the configuration, algorithm included, is the one the
-    preview was solved with."""
-    if call.matching_config.algorithm != algorithm:
-        update_matching_configuration(call, actor=user, changes={"algorithm": algorithm})
-    return generate_assignments(call, user=user, dry_run=True, reviewers_per_proposal=reviewers_per_proposal)
+def start_preview(call, *, user, algorithm: str, reviewers_per_proposal=None) -> MatchingJob:
+    """Queue a dry run (`matching_jobs.start_generation_job`) with `algorithm`, which becomes the
+    call's setting (its own audited change): deploying checks that the configuration, algorithm
+    included, is the one the preview was solved with. The job is started first, so a refused
+    start (one already active, no worker) changes no setting, and a request never waits for the
+    configuration's lock that a running generation job holds while it solves."""
+    with transaction.atomic():
+        job = start_generation_job(call, user=user, dry_run=True, reviewers_per_proposal=reviewers_per_proposal)
+        if call.matching_config.algorithm != algorithm:
+            update_matching_configuration(call, actor=user, changes={"algorithm": algorithm})
+    return job
 
 
 def remove_pair(call, *, actor, pair_uuid, reason: str = "") -> None:

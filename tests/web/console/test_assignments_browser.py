@@ -1,10 +1,13 @@
 """The Assignments tab in Chromium against a live server (issue 13): generate a preview, read a
 pair's explanation, swap pairs (a conflicted swap refused in words), deploy, send all; and the
-undo of a fresh generation. Accessible at a phone's and a laptop's width, nothing from another host."""
+undo of a fresh generation; a running job's progress polled, cancelled, and its completion
+reloading the panel. Accessible at a phone's and a laptop's width, nothing from another host."""
 
 import pytest
+from django.utils import timezone
 
-from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.assignments.comparison import compare_algorithms
+from referee.assignments.models import AssignmentBatch, AssignmentItem, MatchingJob
 from referee.calls.models import MatchingConfiguration
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
@@ -39,7 +42,9 @@ def generate(page, live_server, call, algorithm="fairflow"):
     page.goto(live_server.url + tab_url(call, "assignments"))
     page.get_by_label("Algorithm").select_option(algorithm)
     page.get_by_role("button", name="Generate preview").click()
+    # A background job: its worker runs it at once here, so the preview is there when the panel redraws.
     page.get_by_text("Preview ready: nothing is sent until you deploy it.").wait_for()
+    page.locator("#generation-job .job-state", has_text="Completed").wait_for()
 
 
 def test_generate_explain_swap_deploy_and_send(live_server, page):
@@ -58,6 +63,9 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     page.get_by_role("button", name="Compare the three algorithms on this call").click()
     page.locator("#algorithm-comparison").wait_for()
     assert page.locator("#algorithm-comparison tbody tr").count() == 3
+    assert page.locator("#comparison-job .job-state").inner_text() == "Completed"
+    assert page.get_by_text("was solved on the same inputs as this comparison").is_visible()
+    screenshots(page, "console-assignments-comparison")
 
     swap = page.locator("form[aria-labelledby=swap-title]")
     swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
@@ -101,4 +109,31 @@ def test_undo_of_a_fresh_generation(live_server, page):
     assert page.get_by_role("button", name="Deploy to draft batches").is_visible()  # the preview is back
     screenshots(page, "console-assignments-undone")
     assert serious_accessibility_violations(page) == []
+    assert page.outside == [] and page.errors == []
+
+
+def test_a_running_jobs_progress_is_polled_cancelled_and_its_completion_reloads_the_panel(live_server, page):
+    manager, call, _, _ = round_ready()
+    result = compare_algorithms(call)  # what the worker will have written (no progress: nothing stored)
+    comparison = MatchingJob.objects.create(call=call, kind="comparison", state="running", processed=1, total=4,
+                                            stage="Solving with minmax", created_by=manager)
+    generation = MatchingJob.objects.create(call=call, kind="generation", state="running", total=2,
+                                            stage="Bringing the affinity scores up to date", created_by=manager)
+    sign_in(page, live_server.url, manager)
+    page.goto(live_server.url + tab_url(call, "assignments"))
+    page.get_by_text("Solving with minmax").wait_for()
+    assert page.locator("#comparison-job progress").get_attribute("value") == "1"
+    screenshots(page, "console-assignments-job-running")
+    assert serious_accessibility_violations(page) == []
+
+    page.get_by_role("button", name="Cancel the preview generation").click()
+    page.locator("#generation-job .job-state", has_text="Cancelled").wait_for()
+    generation.refresh_from_db()
+    assert generation.state == "cancelled"
+
+    MatchingJob.objects.filter(pk=comparison.pk).update(state="completed", processed=4, stage="", result=result,
+                                                        completed_at=timezone.now())
+    page.locator("#algorithm-comparison").wait_for()  # the next poll saw it completed: the panel reloaded
+    assert page.locator("#comparison-job .job-state").inner_text() == "Completed"
+    assert page.locator("#algorithm-comparison tbody tr").count() == 3
     assert page.outside == [] and page.errors == []

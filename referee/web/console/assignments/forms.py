@@ -10,8 +10,9 @@ from referee.calls.enums import Algorithm
 MAX_REASON = 1000
 
 
-class GenerateForm(forms.Form):
-    algorithm = forms.ChoiceField(label="Algorithm", choices=Algorithm.choices)
+class CompareForm(forms.Form):
+    """The comparison's one setting (hidden: the preview's), checked as generation checks it."""
+
     reviewers_per_proposal = forms.IntegerField(
         label="Reviewers per proposal", min_value=1, max_value=20, required=False,
         help_text="Empty: the call's minimum reviewers per proposal.")
@@ -29,6 +30,11 @@ class GenerateForm(forms.Form):
             return GenerateAssignmentsSerializer(context={"config": self.config}).validate_reviewers_per_proposal(value)
         except serializers.ValidationError as error:
             raise forms.ValidationError(error.detail) from None
+
+
+class GenerateForm(CompareForm):
+    algorithm = forms.ChoiceField(label="Algorithm", choices=Algorithm.choices)
+    field_order = ["algorithm", "reviewers_per_proposal"]
 
 
 class ReasonForm(forms.Form):

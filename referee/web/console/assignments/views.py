@@ -1,10 +1,12 @@
 """The Assignments tab (issue 13). Thin, as every page: the call comes through `access` (visible,
 then the predicate), each action calls one domain function inside `refusals_on`, and the tab
-reads its numbers from `assignments.preview_queries` and `assignments.comparison`.
+reads its numbers from `assignments.preview_queries` and `assignments.comparison`. Generating a
+preview and comparing the algorithms start background jobs, whose progress `jobs` shows.
 
 A plain POST redirects to the tab after success (PRG) and shows the whole tab with the refusal
 beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in place."""
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,19 +14,30 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
-from referee.assignments.comparison import compare_algorithms
+from referee.assignments.comparison import changed_inputs, latest_comparison
 from referee.assignments.domain import send_all_batches
-from referee.assignments.domain.preview_edits import add_pair, generate_preview, remove_pair, swap_pairs
+from referee.assignments.domain.preview_edits import add_pair, remove_pair, start_preview, swap_pairs
 from referee.assignments.domain.undo import undo_generation
 from referee.assignments.generation import deploy_preview
+from referee.assignments.matching_jobs import cancel_job, start_comparison_job
 from referee.assignments.models import AssignmentBatch
+from referee.assignments.predicates import can_manage_matching_job
 from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
 from referee.calls.models import MatchingConfiguration
 from referee.web import plots
 from referee.web.console.access import manages_call, reads_call
-from referee.web.console.assignments.forms import ActionForm, AddForm, GenerateForm, PreviewForm, RemoveForm, SwapForm
+from referee.web.console.assignments.forms import (
+    ActionForm,
+    AddForm,
+    CompareForm,
+    GenerateForm,
+    PreviewForm,
+    RemoveForm,
+    SwapForm,
+)
+from referee.web.console.assignments.jobs import fragment, latest_jobs, tab_job
 from referee.web.console.views import render_tab
-from referee.web.pages import refusals_on
+from referee.web.pages import refusals_on, require
 
 KEY = "assignments"
 TAB = "web/console/assignments/tab.html"
@@ -36,24 +49,55 @@ def tab(request, call):
     return _show(request, call)
 
 
-@reads_call
-@require_GET
-def compare(request, call):
-    """The three solvers on this call: on demand only (three solves)."""
-    form = GenerateForm(request.GET, config=call.matching_config)
-    wanted = form.cleaned_data.get("reviewers_per_proposal") if form.is_valid() else None
-    return _show(request, call, comparison=compare_algorithms(call, reviewers_per_proposal=wanted))
-
-
 @manages_call
 def generate(request, call):
     def act(data):
-        # engine-jobs: becomes start_generation_job(call, user=..., dry_run=True, ...) once it lands.
-        generate_preview(call, user=request.user, algorithm=data["algorithm"],
-                         reviewers_per_proposal=data["reviewers_per_proposal"])
-        return "Preview ready: nothing is sent until you deploy it."
+        job = start_preview(call, user=request.user, algorithm=data["algorithm"],
+                            reviewers_per_proposal=data["reviewers_per_proposal"])
+        return _started(job, "Preview ready: nothing is sent until you deploy it.",
+                        "Generating the preview in the background: its progress shows below.")
 
     return _act(request, call, GenerateForm(request.POST, config=call.matching_config), "generate_form", act)
+
+
+@manages_call
+def compare(request, call):
+    """The three solvers on this call, as a background job (three solves)."""
+    def act(data):
+        job = start_comparison_job(call, user=request.user, reviewers_per_proposal=data["reviewers_per_proposal"])
+        return _started(job, "Comparison ready.", "Comparing the algorithms in the background: its progress "
+                        "shows below.")
+
+    return _act(request, call, CompareForm(request.POST, config=call.matching_config), "compare_form", act)
+
+
+def _started(job, done: str, queued: str) -> str:
+    """What the page says of a job just started; where tasks run at once (tests) it has ended."""
+    job.refresh_from_db()
+    return done if job.state == job.State.COMPLETED else queued
+
+
+@reads_call
+@require_GET
+def job_progress(request, call, job_uuid):
+    """A job's progress fragment; it polls itself again only while the job is active."""
+    return fragment(request, call, tab_job(request, call, job_uuid))
+
+
+@manages_call
+def cancel(request, call, job_uuid):
+    """Cancel a pending or running job (`matching-jobs/{uuid}/cancel/`): its redrawn fragment
+    (htmx) or the tab; refused (it has ended), 400 with the reason beside it."""
+    job = tab_job(request, call, job_uuid)
+    require(can_manage_matching_job(request.user, job))
+    form = forms.Form(request.POST)
+    with refusals_on(form):
+        cancel_job(job, user=request.user)
+    job.refresh_from_db()
+    refusal = {"kind": job.kind, "form": form}
+    if request.htmx:
+        return fragment(request, call, job, status=400 if form.refused else 200, cancel_refusal=refusal)
+    return _answered(request, call, form, "cancel_refusal", "Cancelled: nothing was written.", refusal)
 
 
 @manages_call
@@ -123,10 +167,11 @@ def _act(request, call, form, name: str, act):
     return _answered(request, call, form, name, message)
 
 
-def _answered(request, call, form, name: str, message: str):
+def _answered(request, call, form, name: str, message: str, refused=None):
+    """`refused` is what the page shows under `name` when `form` was refused (the form itself)."""
     page = request.POST.get("page", "")
     if not form.is_valid():
-        return _show(request, call, status=400, page=page, **{name: form})
+        return _show(request, call, status=400, page=page, **{name: refused or form})
     if request.htmx:
         return _show(request, call, page=page, message=message)
     messages.success(request, message)
@@ -159,6 +204,8 @@ def _context(call, page_number) -> dict:
     context = {
         "generate_form": GenerateForm(config=config, initial={
             "algorithm": config.algorithm, "reviewers_per_proposal": preview.reviewers_per_proposal if preview else None}),
+        "compare_form": CompareForm(config=config),
+        **latest_jobs(call), **_comparison(call, preview),
         "add_form": AddForm(), "swap_form": SwapForm(), "remove_form": None,
         "deploy_form": PreviewForm(), "undo_form": ActionForm(), "send_form": ActionForm(),
         "preview": preview, "config": config,
@@ -175,6 +222,14 @@ def _context(call, page_number) -> dict:
         "plots": [] if preview.deployed_at else _plots(call, preview, loads, report, short),
     })
     return context
+
+
+def _comparison(call, preview) -> dict:
+    """The latest completed comparison, and what the current preview's solve saw differently."""
+    comparison = latest_comparison(call)
+    if comparison is None:
+        return {"comparison": None}
+    return {"comparison": comparison, "comparison_changes": changed_inputs(comparison, preview) if preview else None}
 
 
 def _plots(call, preview, loads, report, short) -> list:
