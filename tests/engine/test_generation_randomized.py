@@ -103,9 +103,9 @@ def test_the_expected_total_is_the_optimum_under_the_cap():
     assert ProposedAssignment.objects.filter(call=w.call).count() == 10
 
 
-@pytest.mark.parametrize("q", [None, 0.5])
-def test_rule_shortfalls_are_reported_in_words(q):
-    # Every reviewer works in France, the country of proposal 0's applicants: none is from abroad.
+def nobody_from_abroad(q):
+    """Two proposals wanting one reviewer from abroad each; every reviewer works in France, the
+    country of proposal 0's applicants (proposal 1's applicants' country is unknown: exempt)."""
     w = build_call(2, 4, min_reviewers_from_other_countries=1, max_assignment_probability=q)
     affiliate(w, ["A", "B", "C", "D"], ["FR"] * 4)
     applicants = f.customer("Applicant University")
@@ -113,6 +113,12 @@ def test_rule_shortfalls_are_reported_in_words(q):
     applicants.save()
     w.proposals[0].organization = applicants
     w.proposals[0].save()
+    return w
+
+
+@pytest.mark.parametrize("q", [None, 0.5])
+def test_rule_shortfalls_are_reported_in_words(q):
+    w = nobody_from_abroad(q)
     result = generate(w, dry_run=True)
     (shortfall,) = result.rule_shortfalls
     assert (shortfall["rule"], shortfall["proposal_uuid"], shortfall["reached"]) == (

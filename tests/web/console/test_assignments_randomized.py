@@ -11,7 +11,7 @@ from referee.assignments.models import GenerationPreview, ProposedAssignment
 from referee.calls.models import MatchingConfiguration
 from tests import factories as f
 from tests.engine.test_generation import build_call, set_scores
-from tests.engine.test_generation_diversity import affiliate
+from tests.engine.test_generation_randomized import nobody_from_abroad
 from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
 from tests.web.console.helpers import READ, tab_url
 
@@ -47,13 +47,7 @@ def test_a_deterministic_preview_has_no_chance_column(client, world):
 
 
 def test_the_diversity_rules_a_proposal_misses_are_listed_in_words(client):
-    w = build_call(2, 4, min_reviewers_from_other_countries=1, max_assignment_probability=0.5)
-    affiliate(w, ["A", "B", "C", "D"], ["FR"] * 4)
-    applicants = f.customer("Applicant University")
-    applicants.country = "FR"
-    applicants.save()
-    w.proposals[0].organization = applicants
-    w.proposals[0].save()
+    w = nobody_from_abroad(0.5)
     generate_assignments(w.call, user=w.manager, dry_run=True)
     (shortfall,) = GenerationPreview.objects.get(call=w.call).report["rule_shortfalls"]
     page = html(signed_in(client, w.manager).get(tab_url(w.call), {"tab": "assignments"}))
