@@ -2,6 +2,7 @@
 configuration forms (saved through the API's serializers and the domain, refused in the API's
 words beside the field with nothing saved), and support's read-only view."""
 
+import json
 import re
 
 import pytest
@@ -30,6 +31,8 @@ def form_data(config, **changes) -> dict:
         value = changes.get(field.name, getattr(config, field.name))
         if value is True:
             data[field.name] = "on"
+        elif value is None or isinstance(value, dict):  # an empty box; the JSON the page shows
+            data[field.name] = "" if value is None else json.dumps(value)
         elif value is not False:
             data[field.name] = value if isinstance(value, list) else str(value)
     return data

@@ -35,9 +35,11 @@ def _form_field(field, model_field) -> forms.Field:
         return forms.CharField(label=label, help_text=help_text, widget=forms.Select(choices=field.choices.items()))
     if isinstance(field, serializers.ListField):  # COI types: one column of the rules grid
         return forms.Field(label=label, required=False, widget=forms.CheckboxSelectMultiple(choices=COI_TYPES))
+    if isinstance(field, serializers.JSONField):  # the career-stage minimums: shown and read as JSON
+        return forms.JSONField(label=label, help_text=help_text, required=False)
     step = "1" if isinstance(field, serializers.IntegerField) else "0.01"
     attrs = {"step": step, "min": getattr(field, "min_value", None), "max": getattr(field, "max_value", None)}
-    return forms.CharField(label=label, help_text=help_text,
+    return forms.CharField(label=label, help_text=help_text, required=not field.allow_null,
                            widget=forms.NumberInput(attrs={k: v for k, v in attrs.items() if v is not None}))
 
 
@@ -60,13 +62,18 @@ class ConfigurationForm(forms.Form):
 
     def _posted(self, name: str):
         """A field's value as posted, for the serializer: a list of checked codes, a box's state,
-        or the text typed."""
+        the JSON typed, null for an empty box of a field that may be null, or the text typed."""
         field = self.fields[name]
         if isinstance(field.widget, forms.CheckboxSelectMultiple):
             return self.data.getlist(name)
         if isinstance(field, forms.BooleanField):
             return self.cleaned_data.get(name, False)
-        return self.data.get(name, "")
+        if isinstance(field, forms.JSONField):
+            return self.cleaned_data.get(name, self.data.get(name, ""))
+        text = self.data.get(name, "")
+        if not text.strip() and self.serializer_class().fields[name].allow_null:
+            return None
+        return text
 
     def clean(self):
         raw = {name: self._posted(name) for name in self.fields}
