@@ -1,8 +1,8 @@
 """Generation with the configuration's `max_assignment_probability` (issue 14): a seed chosen per
 generation (or asked for) reproduces its draw, the cap and the seed are in the report, the preview
 and the audit event, a deployed preview is exactly its draw, every drawn pair keeps its
-probability (at most the cap), the diversity rules' shortfalls are reported in words, and the
-query count does not grow with the call."""
+probability (at most the cap), the diversity rules' shortfalls are reported in words, a
+generation job draws with the seed it was given, and the query count does not grow with the call."""
 
 import numpy as np
 import pytest
@@ -10,12 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from referee.assignments.generation import deploy_preview
+from referee.assignments.matching_jobs import start_generation_job
 from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.core.errors import DomainError
 from referee.core.models import AuditEvent
 from tests import factories as f
 from tests.engine.test_generation import build_call, configure, generate
 from tests.engine.test_generation_diversity import affiliate
+from tests.engine.test_matching_jobs import run_now
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +140,13 @@ def _queries(n_proposals, n_reviewers) -> int:
 
 def test_query_count_does_not_grow_with_the_call():
     assert _queries(4, 6) == _queries(12, 15)
+
+
+def test_a_generation_job_draws_with_the_seed_it_was_given():
+    w = build_call(4, 6, max_assignment_probability=0.5)
+    direct = generate(w, dry_run=True, seed=99)
+    pairs = drawn(w)
+    job = run_now(start_generation_job, w.call, user=w.manager, seed=99)
+    assert job.state == "completed" and job.parameters["seed"] == 99
+    assert (job.result["seed"], job.result["total_affinity"]) == (99, direct.total_affinity)
+    assert drawn(w) == pairs
