@@ -99,7 +99,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
-                                 config.max_proposals_per_reviewer, wanted,
+                                 config.max_proposals_per_reviewer, wanted, config.max_assignment_probability,
                                  *diversity_settings(config)),
         "proposals": _digest(p_ids),
         "pool": _digest(list(zip(e_ids, [e.max_assignments for e in entries], away.tolist(), strict=True)),
@@ -112,7 +112,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
                                [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]]),
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
             "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing")),
-            *diversity_settings(config), *rules_parts(rules)),
+            config.max_assignment_probability, *diversity_settings(config), *rules_parts(rules)),
     }
     return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r, rules)
 

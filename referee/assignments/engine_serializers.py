@@ -10,12 +10,15 @@ from referee.api.parts import CallFields, ProposalFields, ReviewerFields
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
 from referee.assignments.candidates import RULES
+from referee.assignments.generation import SEED_BITS
 from referee.assignments.models import ProposedAssignment
 from referee.assignments.shortfalls import POOL_SIZE
 from referee.calls.models import MatchingConfiguration
 
 MAX_UUIDS = 1000
 MATRIX_SCOPES = ("pool", "suggestions", "all")
+SEED_WITHOUT_CAP = ("A seed only chooses the draw of a randomized generation: set max_assignment_probability in the "
+                    "call's matching configuration first.")
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -26,6 +29,16 @@ class GenerateAssignmentsSerializer(serializers.Serializer):
     proposal_uuids = serializers.ListField(child=serializers.UUIDField(), max_length=MAX_UUIDS, required=False)
     reviewers_per_proposal = serializers.IntegerField(min_value=1, max_value=20, required=False, allow_null=True)
     dry_run = serializers.BooleanField(required=False, default=False)
+    seed = serializers.IntegerField(
+        min_value=0, max_value=2**SEED_BITS - 1, required=False, allow_null=True,
+        help_text="Randomized generation only (max_assignment_probability set): draw with this seed, e.g. the "
+                  "`seed` of an earlier generation, which gives the same assignment from the same inputs. Null or "
+                  "absent: a new seed, reported in the answer.")
+
+    def validate_seed(self, value):
+        if value is not None and self.context["config"].max_assignment_probability is None:
+            raise serializers.ValidationError(SEED_WITHOUT_CAP)
+        return value
 
     def validate_reviewers_per_proposal(self, value):
         config: MatchingConfiguration = self.context["config"]
@@ -148,6 +161,21 @@ class DiagnosisSerializer(serializers.Serializer):
     fix = DiagnosisFixSerializer()
 
 
+class RuleShortfallSerializer(serializers.Serializer):
+    """A proposal whose panel misses a diversity rule of the matching configuration (issue 14)."""
+
+    proposal_uuid = serializers.CharField()
+    proposal_name = serializers.CharField(allow_blank=True)
+    rule = serializers.ChoiceField(
+        choices=["min_foreign", "min_per_stage", "max_per_institution", "max_per_country"],
+        help_text="min_foreign: min_reviewers_from_other_countries; min_per_stage: min_reviewers_per_career_stage; "
+                  "max_per_institution, max_per_country: a limit that leaves the proposal short of reviewers.")
+    required = serializers.IntegerField(help_text="Places the rule asks for (or the places a limit leaves short).")
+    reached = serializers.IntegerField(help_text="What the assignment gives.")
+    available = serializers.IntegerField(help_text="Eligible reviewers with room who could count.")
+    message = serializers.CharField(help_text="Which rule, for which proposal, and why, in plain words.")
+
+
 class GenerateAssignmentsResponseSerializer(serializers.Serializer):
     """Client `GenerateAssignmentsResponse` + extras `total_affinity`, `min_proposal_affinity`
     (null when no proposal wanted reviewers), `unmet_reviewer_minimums`, the candidate-pair counts
@@ -168,6 +196,20 @@ class GenerateAssignmentsResponseSerializer(serializers.Serializer):
         many=True, help_text="Empty when the call is covered. Else computed from the max-flow's minimum cut: which "
                              "proposals fall short, why, and the least fix of each part; all fixes applied cover the "
                              "call.")
+    rule_shortfalls = RuleShortfallSerializer(
+        many=True, required=False,  # absent from a job's result stored before issue 14
+        help_text="Empty unless a diversity rule of the configuration is not met for some proposal: which, and why.")
+    max_assignment_probability = serializers.FloatField(
+        allow_null=True,
+        help_text="A randomized generation's cap on any pair's probability; null for a deterministic one.")
+    seed = serializers.IntegerField(
+        allow_null=True,
+        help_text="A randomized generation's seed: pass it to `generate-assignments/` to draw the same assignment "
+                  "from the same inputs. Null for a deterministic one.")
+    expected_total_affinity = ScoreField(
+        allow_null=True,
+        help_text="A randomized generation's expected total affinity: the optimum under the cap, of which "
+                  "`total_affinity` is one draw. Null for a deterministic one.")
     preview_uuid = serializers.CharField(
         allow_null=True,
         help_text="A dry run's preview, to pass to `deploy-preview/`; for a deployed preview, that preview; "
@@ -243,13 +285,18 @@ class ProposedAssignmentSerializer(CallFields, ReviewerFields, ProposalFields, M
     reviewer_name = NameField(source="reviewer.user.full_name", default="")
     proposal_name = NameField(source="proposal.name", default="")
     affinity_score = ScoreField(read_only=True, help_text=AFFINITY_SCALE)
+    probability = serializers.FloatField(
+        read_only=True, allow_null=True,
+        help_text="A randomized generation's probability of drawing this pair, at most the call's "
+                  "max_assignment_probability; null for a deterministic generation or a pair added by hand.")
     deployed_by = LinkField("users")
     deployed_by_name = NameField(source="deployed_by.full_name", default="")
 
     class Meta:
         model = ProposedAssignment
         fields = ["url", "uuid", "call", "call_uuid", "reviewer", "reviewer_uuid", "reviewer_name", "proposal",
-                  "proposal_uuid", "proposal_name", "affinity_score", "algorithm_used", "rank", "is_deployed",
+                  "proposal_uuid", "proposal_name", "affinity_score", "probability", "algorithm_used", "rank",
+                  "is_deployed",
                   "deployed_at", "deployed_by", "deployed_by_name", "created"]
         read_only_fields = fields
 

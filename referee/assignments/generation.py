@@ -4,9 +4,16 @@ transaction; with the reasons for every shortfall (shortfalls.py) and, when the 
 covered, the diagnosis of the flow's minimum cut (diagnosis.py). `deploy-preview` turns a dry
 run's pairs into items without solving again (previews.py).
 
+With the configuration's `max_assignment_probability` q set, the solve is randomized (issue 14):
+the best pair probabilities under the cap q, then one assignment drawn from them with a seed the
+report and the audit event keep, so that a draw can be reproduced and a deployed preview is the
+very draw that was previewed.
+
 Every step reads or writes whole sets of the call (one query per kind of row, filtered by the
 call rather than by lists of ids), so the query count does not grow with proposals × reviewers."""
 
+import re
+import secrets
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -30,6 +37,7 @@ from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError
 from referee.matching.diversity import RulesRefused
 from referee.matching.problem import Solution
+from referee.matching.randomized import solve_randomized
 from referee.matching.solvers import solve
 from referee.reviewers.enums import InvitationStatus
 from referee.reviewers.models import CallReviewerPool
@@ -40,6 +48,8 @@ NOT_ENOUGH = "Could not find enough eligible reviewers"
 CHANGED_MEANWHILE = "Assignments of this call changed during generation; please run it again."
 # What a skipped row of generation says beyond its reason when no solve left it short.
 NO_SHORTFALL = {"required": 0, "assigned": 0, "blocking_rule": None, "suggestion": None}
+# Seeds a JSON number carries exactly in every client (2^53), so any draw can be asked for again.
+SEED_BITS = 53
 
 
 @dataclass
@@ -55,12 +65,19 @@ class GenerationResult:
     removed_pairs: dict = field(default_factory=dict)
     eligible_pairs: int = 0
     diagnosis: list = field(default_factory=list)  # why the call is not covered and what would (diagnosis.py)
+    rule_shortfalls: list = field(default_factory=list)  # where a diversity rule is not met, in words
+    # A randomized generation (issue 14): its cap, its seed, and Σ affinity × probability (the
+    # optimum under the cap) beside total_affinity, the drawn assignment's. None when deterministic.
+    max_assignment_probability: float | None = None
+    seed: int | None = None
+    expected_total_affinity: float | None = None
     preview_uuid: str | None = field(default=None, compare=False)
 
 
 # What a deployed preview reports again: everything but the counters of what was written.
 REPORTED = ("proposals_processed", "skipped_proposals", "total_affinity", "min_proposal_affinity",
-            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs", "diagnosis")
+            "unmet_reviewer_minimums", "candidate_pairs", "removed_pairs", "eligible_pairs", "diagnosis",
+            "rule_shortfalls", "max_assignment_probability", "seed", "expected_total_affinity")
 
 
 @dataclass
@@ -71,14 +88,16 @@ class Pair:
     entry: CallReviewerPool
     affinity: float
     score: float
+    probability: float | None = None  # a randomized generation's chance of drawing it
 
 
 def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_proposal=None,
-                         dry_run=False, progress: Progress = SILENT) -> GenerationResult:
+                         dry_run=False, seed=None, progress: Progress = SILENT) -> GenerationResult:
     """Assign reviewers to the call's open proposals (or to `proposal_uuids`), topping up what
     active items already cover. With `dry_run` only the preview rows are replaced, and the
-    preview is stored so that `deploy_preview` can create exactly them. A job's `progress` may
-    stop the run until its result is written (progress.py)."""
+    preview is stored so that `deploy_preview` can create exactly them. A randomized generation
+    draws with `seed`, a new one when None. A job's `progress` may stop the run until its result
+    is written (progress.py)."""
     refresh_if_stale(call)  # scoring is the slow part: not under the locks below
     progress.step("Choosing the assignments: candidates, solve, write")
     with transaction.atomic():
@@ -87,8 +106,9 @@ def generate_assignments(call, *, user, proposal_uuids=None, reviewers_per_propo
         candidates = considered_candidates(call, config, result, proposal_uuids, reviewers_per_proposal)
         progress.check()
         # The solver reports each pricing round: a job cancelled meanwhile stops it there.
-        solution = solve_candidates(candidates, config.algorithm, progress=lambda done, total: progress.check())
-        pairs = _report(result, candidates, solution, config)
+        solution, probability = _solve(candidates, config, result, seed, lambda done, total: progress.check())
+        pairs = _report(result, candidates, solution, config, probability)
+        # A drawn pair's row keeps the configured algorithm (the API's enum); its probability marks the draw.
         _replace_proposed(call, pairs, config.algorithm, user, deployed=not dry_run)
         if dry_run:
             with_draft = _entries_with_draft(call)
@@ -115,6 +135,22 @@ def solve_candidates(candidates: Candidates, algorithm: str, progress=None) -> S
         return solve(candidates.problem, algorithm, rules=candidates.rules, progress=progress)
     except RulesRefused as refused:
         raise DomainError(str(refused)) from None
+
+
+def _solve(candidates: Candidates, config, result: GenerationResult, seed, progress):
+    """The solution, and each pair's probability of being drawn when the configuration caps it
+    (None when deterministic); a randomized solve's cap, seed and expected total go in `result`."""
+    q = config.max_assignment_probability
+    if q is None:
+        return solve_candidates(candidates, config.algorithm, progress=progress), None
+    seed = secrets.randbits(SEED_BITS) if seed is None else seed
+    try:
+        solution, fractional = solve_randomized(candidates.problem, q, seed, progress=progress, rules=candidates.rules)
+    except RulesRefused as refused:
+        raise DomainError(str(refused)) from None
+    result.max_assignment_probability, result.seed = q, seed
+    result.expected_total_affinity = round(fractional.expected_total_affinity, 4)
+    return solution, fractional.probability
 
 
 def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:
@@ -181,6 +217,8 @@ def _record_generated(call, user, config, result: GenerationResult) -> None:
            total_affinity=result.total_affinity, skipped=len(result.skipped_proposals),
            candidate_pairs=result.candidate_pairs, removed_pairs=result.removed_pairs,
            eligible_pairs=result.eligible_pairs, shortfalls=shortfalls, diagnosis=result.diagnosis,
+           rule_shortfalls=result.rule_shortfalls, max_assignment_probability=result.max_assignment_probability,
+           seed=result.seed, expected_total_affinity=result.expected_total_affinity,
            preview_uuid=result.preview_uuid)
 
 
@@ -192,9 +230,11 @@ def _considered_proposals(call, proposal_uuids, skipped: list) -> list:
     return take_named(*named_proposals(call, proposal_uuids), skipped, **NO_SHORTFALL)
 
 
-def _report(result: GenerationResult, candidates: Candidates, solution: Solution, config) -> list[Pair]:
+def _report(result: GenerationResult, candidates: Candidates, solution: Solution, config,
+            probability: np.ndarray | None = None) -> list[Pair]:
     """Fill the result's figures from the solution, with the rule that left each short proposal
-    short and what would change it; return the chosen pairs."""
+    short and what would change it; return the chosen pairs (with their `probability` of being
+    drawn, float[E], for a randomized solve)."""
     problem, proposals, entries = candidates.problem, candidates.proposals, candidates.entries
     findings = diagnose_generation(candidates, config) if solution.shortfalls else Findings()
     result.diagnosis = findings.diagnosis
@@ -214,14 +254,25 @@ def _report(result: GenerationResult, candidates: Candidates, solution: Solution
         {"pool_entry_uuid": entries[u.reviewer].uuid.hex, "required": u.required, "assigned": u.assigned}
         for u in solution.unmet_lower
     ]
+    result.rule_shortfalls = [_rule_shortfall(s, proposals[s.proposal]) for s in solution.rule_shortfalls]
     result.total_affinity = round(solution.total_affinity, 4)
     if not np.isnan(solution.min_proposal_score):
         result.min_proposal_affinity = round(solution.min_proposal_score, 4)
     return [
         Pair(proposals[problem.proposal_idx[e]], entries[problem.reviewer_idx[e]],
-             float(problem.affinity[e]), float(problem.score[e]))
+             float(problem.affinity[e]), float(problem.score[e]),
+             None if probability is None else float(probability[e]))
         for e in solution.edges
     ]
+
+
+def _rule_shortfall(shortfall, proposal: Proposal) -> dict:
+    """A diversity rule a proposal misses (matching.diversity_shortfalls), its message naming the
+    proposal as the manager knows it rather than by its row in the solve."""
+    message = re.sub(rf"\bproposal {shortfall.proposal}\b", f"proposal “{proposal.name}”", shortfall.message)
+    return {"proposal_uuid": proposal.uuid.hex, "proposal_name": proposal.name, "rule": shortfall.rule,
+            "required": shortfall.required, "reached": shortfall.reached, "available": shortfall.available,
+            "message": message}
 
 
 def _replace_proposed(call, pairs: list[Pair], algorithm: str, user, *, deployed: bool) -> None:
@@ -238,13 +289,14 @@ def _replace_proposed(call, pairs: list[Pair], algorithm: str, user, *, deployed
         ranks[pair.proposal.id] += 1
         rows.append(ProposedAssignment(
             call=call, reviewer_id=pair.entry.reviewer_id, proposal=pair.proposal,
-            affinity_score=round(pair.affinity, 4), algorithm_used=algorithm, rank=ranks[pair.proposal.id],
+            affinity_score=round(pair.affinity, 4), probability=pair.probability, algorithm_used=algorithm,
+            rank=ranks[pair.proposal.id],
             is_deployed=deployed, deployed_at=now if deployed else None, deployed_by=user if deployed else None,
         ))
     ProposedAssignment.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["call", "reviewer", "proposal"],
-        update_fields=["affinity_score", "algorithm_used", "rank", "is_deployed", "deployed_at", "deployed_by",
-                       "modified"],
+        update_fields=["affinity_score", "probability", "algorithm_used", "rank", "is_deployed", "deployed_at",
+                       "deployed_by", "modified"],
     )
 
 

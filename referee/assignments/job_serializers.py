@@ -46,8 +46,8 @@ class MatchingJobSerializer(CallFields, ModelSerializer):
                                      "one solve per algorithm).")
     stage = serializers.CharField(read_only=True, help_text="The step under way, in words; empty once finished.")
     parameters = serializers.JSONField(read_only=True, help_text="A generation's request: `dry_run`, "
-                                       "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`; a "
-                                       "comparison's: `reviewers_per_proposal`.")
+                                       "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`, and `seed` "
+                                       "when one was given; a comparison's: `reviewers_per_proposal`.")
     result = serializers.SerializerMethodField(help_text=(
         "Null until completed. Affinities: how many scores were stored; a generation: the answer of "
         "`generate-assignments/` (with `preview_uuid` for a preview, to pass to `deploy-preview/`); a "

@@ -34,11 +34,14 @@ def start_affinity_job(call, *, user) -> MatchingJob:
     return _start(call, MatchingJobKind.AFFINITIES, user, {})
 
 
-def start_generation_job(call, *, user, dry_run=True, proposal_uuids=None, reviewers_per_proposal=None) -> MatchingJob:
+def start_generation_job(call, *, user, dry_run=True, proposal_uuids=None, reviewers_per_proposal=None,
+                         seed=None) -> MatchingJob:
     """Queue a generation: a preview by default (`dry_run`), else a deployment to draft batches.
     The arguments are `generate-assignments`' and are checked by its serializer."""
     parameters = {"dry_run": bool(dry_run), "reviewers_per_proposal": reviewers_per_proposal,
                   "proposal_uuids": None if proposal_uuids is None else [key.hex for key in proposal_uuids]}
+    if seed is not None:  # a randomized generation's draw asked for again
+        parameters["seed"] = seed
     return _start(call, MatchingJobKind.GENERATION, user, parameters)
 
 

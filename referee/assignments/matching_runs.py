@@ -68,7 +68,8 @@ def _generate(job, progress) -> None:
     generation.generate_assignments(
         job.call, user=job.created_by, dry_run=parameters.get("dry_run", True),
         proposal_uuids=None if asked is None else [uuid.UUID(key) for key in asked],
-        reviewers_per_proposal=parameters.get("reviewers_per_proposal"), progress=progress,
+        reviewers_per_proposal=parameters.get("reviewers_per_proposal"), seed=parameters.get("seed"),
+        progress=progress,
     )
 
 

@@ -49,6 +49,8 @@ class ProposedAssignment(UUIDModel):
     reviewer = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="proposed_assignments")
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="proposed_assignments")
     affinity_score = models.FloatField()
+    # A randomized generation's chance of drawing this pair (issue 14); null: not drawn at random.
+    probability = models.FloatField(null=True, blank=True)
     algorithm_used = models.CharField(max_length=16)
     rank = models.PositiveSmallIntegerField()
     is_deployed = models.BooleanField(default=False)

@@ -143,6 +143,14 @@ class MatchingConfiguration(UUIDModel):
         default=dict, blank=True, validators=[validate_stage_minimums],
         help_text='Places of each proposal reserved per career stage, e.g. {"senior": 1}; stages: doctoral, '
                   "postdoc, established, senior.")
+    # Randomized assignment (issue 14): the solver's pair probabilities are capped, then one
+    # assignment is drawn; 0.01 is the finest cap the solver takes (referee.matching.randomized).
+    max_assignment_probability = models.FloatField(
+        null=True, blank=True, default=None, validators=bounded(0.01, 1),
+        help_text="Randomized assignment: the highest chance any one reviewer has of being assigned any one "
+                  "proposal (e.g. 0.5), which guards the call against reviewers who try to get a chosen "
+                  "proposal; each generation draws one assignment from the best probabilities under this cap, "
+                  "from a recorded seed. Null: deterministic (the best assignment).")
 
 
 class Round(UUIDModel):

@@ -27,6 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from .diversity import DiversityRules, RulesRefused, families, n_families
+from .diversity_shortfalls import rule_shortfalls
 from .problem import Problem, Solution, make_solution
 from .rounding import round_flow
 from .solvers.minmax import optimal_flow
@@ -147,8 +148,13 @@ def _draw_under_rules(fractional: FractionalAssignment, rng) -> np.ndarray:
 
 def solve_randomized(problem: Problem, q: float, seed: int, progress=None,
                      rules: DiversityRules | None = None) -> tuple[Solution, FractionalAssignment]:
+    """One drawn assignment (with, as `solve` gives, where it misses a diversity rule) and the
+    probabilities it was drawn from."""
     fractional = solve_fractional(problem, q, progress=progress, rules=rules)
-    return make_solution(problem, draw(fractional, seed), "randomized"), fractional
+    solution = make_solution(problem, draw(fractional, seed), "randomized")
+    if fractional.rules is not None:
+        solution.rule_shortfalls = rule_shortfalls(problem, fractional.rules, solution.edges)
+    return solution, fractional
 
 
 class _Rounding:

@@ -45,7 +45,7 @@ class MatchingConfigurationSerializer(_ConfigurationSerializer):
                   "max_reviewers_per_proposal", "min_proposals_per_reviewer", "max_proposals_per_reviewer",
                   "algorithm", "min_affinity_threshold", "use_reviewer_bids", "bid_weight",
                   "max_reviewers_per_institution", "max_reviewers_per_country",
-                  "min_reviewers_from_other_countries", "min_reviewers_per_career_stage"]
+                  "min_reviewers_from_other_countries", "min_reviewers_per_career_stage", "max_assignment_probability"]
         read_only_fields = ["created", "modified"]
 
 

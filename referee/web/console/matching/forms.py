@@ -71,7 +71,7 @@ class ConfigurationForm(forms.Form):
 
     def _posted(self, name: str):
         """A field's value as posted, for the serializer: a list of checked codes, a box's state,
-        or the text typed."""
+        the JSON typed, null for an empty box of a field that may be null, or the text typed."""
         field = self.fields[name]
         if isinstance(field.widget, forms.CheckboxSelectMultiple):
             return self.data.getlist(name)
