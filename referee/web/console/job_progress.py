@@ -14,8 +14,10 @@ tab then redirects, or redraws itself with the refusal). When a poll finds the j
 answer carries the htmx event `ended_event` (if set), on which the tab may redraw what the job
 changed (`hx-trigger="<event> from:body"` on that part).
 
-The Matching tab's `matching.sections.detection_job_progress` / `affinity_job_progress` are
-examples: a MatchingJob maps as processed/total/stage/error_message."""
+A MatchingJob (affinities, generation, comparison) maps through `matching_job_progress`: the
+Matching tab's `matching.sections.affinity_job_progress` and the Assignments tab's
+`assignments.jobs.job_progress` use it; `matching.sections.detection_job_progress` maps a
+detection job."""
 
 from dataclasses import dataclass, replace
 
@@ -70,12 +72,25 @@ class JobProgress:
         return round(100.0 * self.processed / self.total, 1) if self.total else 0.0
 
 
+def matching_job_progress(job, *, key: str, name: str, bar_label: str, poll_url: str, cancel_url: str,
+                          cancel_label: str, ended_event: str = "") -> JobProgress:
+    """A MatchingJob's progress: its steps done of its total, its stage, its error or how it was
+    cancelled. `cancel_url` is "" for a user who may not cancel it."""
+    return JobProgress(
+        key=key, name=name, state=job.state, state_label=job.get_state_display(), processed=job.processed,
+        total=job.total, bar_label=bar_label, stage=job.stage, message=job.error_message,
+        summary=f"{job.processed} of {job.total} steps done ({job.progress_percentage}%).",
+        poll_url=poll_url, cancel_url=cancel_url, cancel_label=cancel_label, ended_event=ended_event)
+
+
 def progress_fragment(request, progress: JobProgress, *, cancel_form=None):
     """The fragment alone; 400 with the refusal when `cancel_form` was refused."""
     refused = cancel_form is not None and bool(cancel_form.errors)
     response = render(request, TEMPLATE, {"progress": replace(progress, cancel_form=cancel_form)},
                       status=400 if refused else 200)
-    if progress.ended_event and not progress.active:
+    # Polls only: a cancel's answer redraws the fragment, which a tab's reload would replace (and
+    # with it a refusal shown beside the job).
+    if progress.ended_event and not progress.active and cancel_form is None:
         response["HX-Trigger"] = progress.ended_event
     return response
 

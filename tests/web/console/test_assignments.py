@@ -209,3 +209,16 @@ def test_before_any_preview_the_tab_offers_generation_only(client, world):
     page = html(signed_in(client, world.manager).get(tab_url(world.call, "assignments")))
     assert "Generate preview" in page and 'id="preview-title"' not in page and "Deploy to draft batches" not in page
     assert "0 draft batches waiting." in page
+
+
+@role_matrix(READ)
+def test_the_tab_links_to_the_csv_page_and_offers_the_import_to_those_who_manage(client, world, role, expected):
+    response = signed_in(client, role_user(world, role)).get(tab_url(world.call, "assignments"))
+    assert response.status_code == expected
+    if expected != 200:
+        return
+    page = html(response)
+    link = f'<a id="csv-link" href="/call/{world.call.uuid}/manage/csv/">Export the assignments or the affinity matrix'
+    assert link in page
+    assert ("affinity matrix, import manual assignments</a>" in page) == (role != "support")
+    assert signed_in(client, role_user(world, role)).get(f"/call/{world.call.uuid}/manage/csv/").status_code == 200

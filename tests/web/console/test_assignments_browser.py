@@ -44,7 +44,7 @@ def generate(page, live_server, call, algorithm="fairflow"):
     page.get_by_role("button", name="Generate preview").click()
     # A background job: its worker runs it at once here, so the preview is there when the panel redraws.
     page.get_by_text("Preview ready: nothing is sent until you deploy it.").wait_for()
-    page.locator("#generation-job .job-state", has_text="Completed").wait_for()
+    page.locator("#generation-progress .job-state", has_text="Completed").wait_for()
 
 
 def test_generate_explain_swap_deploy_and_send(live_server, page):
@@ -63,7 +63,7 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     page.get_by_role("button", name="Compare the three algorithms on this call").click()
     page.locator("#algorithm-comparison").wait_for()
     assert page.locator("#algorithm-comparison tbody tr").count() == 3
-    assert page.locator("#comparison-job .job-state").inner_text() == "Completed"
+    assert page.locator("#comparison-progress .job-state").inner_text() == "Completed"
     assert page.get_by_text("was solved on the same inputs as this comparison").is_visible()
     screenshots(page, "console-assignments-comparison")
 
@@ -122,18 +122,18 @@ def test_a_running_jobs_progress_is_polled_cancelled_and_its_completion_reloads_
     sign_in(page, live_server.url, manager)
     page.goto(live_server.url + tab_url(call, "assignments"))
     page.get_by_text("Solving with minmax").wait_for()
-    assert page.locator("#comparison-job progress").get_attribute("value") == "1"
+    assert page.locator("#comparison-progress progress").get_attribute("value") == "1"
     screenshots(page, "console-assignments-job-running")
     assert serious_accessibility_violations(page) == []
 
     page.get_by_role("button", name="Cancel the preview generation").click()
-    page.locator("#generation-job .job-state", has_text="Cancelled").wait_for()
+    page.locator("#generation-progress .job-state", has_text="Cancelled").wait_for()
     generation.refresh_from_db()
     assert generation.state == "cancelled"
 
     MatchingJob.objects.filter(pk=comparison.pk).update(state="completed", processed=4, stage="", result=result,
                                                         completed_at=timezone.now())
     page.locator("#algorithm-comparison").wait_for()  # the next poll saw it completed: the panel reloaded
-    assert page.locator("#comparison-job .job-state").inner_text() == "Completed"
+    assert page.locator("#comparison-progress .job-state").inner_text() == "Completed"
     assert page.locator("#algorithm-comparison tbody tr").count() == 3
     assert page.outside == [] and page.errors == []

@@ -39,19 +39,19 @@ def test_the_progress_fragment_is_for_readers_and_polls_while_active(client, wor
         return
     page = html(response)
     assert f'hx-get="{job_url(job)}" hx-trigger="every 1s"' in page
-    assert "Running</strong>: Solving with fairflow" in page and "2 of 4 steps (50.0%)" in page
-    assert ("Cancel<span" in page) == (role != "support")
+    assert "Running</strong>" in page and "Now: Solving with fairflow" in page and "2 of 4 steps done (50.0%)" in page
+    assert ("Cancel the comparison of the algorithms</button>" in page) == (role != "support")
     assert "HX-Trigger" not in response
 
 
-def test_a_completed_poll_stops_and_makes_the_panel_reload(client, world):
+def test_a_poll_that_finds_its_job_ended_stops_and_makes_the_panel_reload(client, world):
     job = run_now(start_comparison_job, world.call, user=world.manager)
     response = signed_in(client, world.manager).get(job_url(job), HTTP_HX_REQUEST="true")
     page = html(response)
-    assert response["HX-Trigger"] == "assignments-job-completed" and "hx-get" not in page
-    assert "Completed</strong>" in page and "4 of 4 steps (100.0%)" in page
+    assert response["HX-Trigger"] == "assignments-job-ended" and "hx-get" not in page
+    assert "Completed</strong>" in page and "4 of 4 steps done (100.0%)" in page
     tab = html(client.get(tab_url(world.call, "assignments")))
-    assert 'hx-trigger="assignments-job-completed from:body" hx-target="#assignments-panel"' in tab
+    assert 'hx-trigger="assignments-job-ended from:body" hx-target="#assignments-panel"' in tab
 
 
 def test_another_calls_job_is_not_found_here(client, world):
@@ -76,12 +76,15 @@ def test_cancel_with_htmx_redraws_the_fragment_and_a_finished_job_is_refused_in_
     signed_in(client, world.manager)
     response = client.post(job_url(job, "cancel/"), HTTP_HX_REQUEST="true")
     page = html(response)
-    assert response.status_code == 200 and page.startswith('<div id="comparison-job"')
+    assert response.status_code == 200 and '<div id="comparison-progress"' in page
     assert "Cancelled</strong>" in page and "before anything was written" in page and "hx-get" not in page
+    assert "HX-Trigger" not in response  # a cancel's answer is the fragment itself: no panel reload
+    refusal = "This job has already cancelled: only a pending or running job can be cancelled."
     for headers in ({"HTTP_HX_REQUEST": "true"}, {}):
         refused = client.post(job_url(job, "cancel/"), **headers)
-        assert refused.status_code == 400
-        assert "This job has already cancelled: only a pending or running job can be cancelled." in html(refused)
+        assert refused.status_code == 400 and "HX-Trigger" not in refused
+        fragment = html(refused).split('<div id="comparison-progress"', 1)[1]
+        assert refusal in fragment.split("</div>", 1)[0]  # beside the job, in its fragment
 
 
 def test_generate_starts_a_job_whose_progress_the_panel_shows(client, world, django_capture_on_commit_callbacks):
@@ -95,7 +98,7 @@ def test_generate_starts_a_job_whose_progress_the_panel_shows(client, world, dja
     with django_capture_on_commit_callbacks(execute=True):  # its worker runs it after commit
         assert client.post(action(world.call, "generate"), {"algorithm": "fairflow"}).status_code == 302
     page = html(client.get(tab_url(world.call, "assignments")))
-    assert 'id="preview-title"' in page and "Completed</strong>" in page and "2 of 2 steps" in page
+    assert 'id="preview-title"' in page and "Completed</strong>" in page and "2 of 2 steps done" in page
     assert GenerationPreview.objects.filter(call=world.call).exists()
     assert MatchingConfiguration.objects.get(call=world.call).algorithm == "fairflow"
 

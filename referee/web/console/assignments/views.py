@@ -6,7 +6,8 @@ preview and comparing the algorithms start background jobs, whose progress `jobs
 A plain POST redirects to the tab after success (PRG) and shows the whole tab with the refusal
 beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in place."""
 
-from django import forms
+from dataclasses import replace
+
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,8 +25,10 @@ from referee.assignments.models import AssignmentBatch
 from referee.assignments.predicates import can_manage_matching_job
 from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
 from referee.calls.models import MatchingConfiguration
+from referee.calls.predicates import can_manage_call
 from referee.web import plots
 from referee.web.console.access import manages_call, reads_call
+from referee.web.console.assignments import jobs
 from referee.web.console.assignments.forms import (
     ActionForm,
     AddForm,
@@ -35,7 +38,7 @@ from referee.web.console.assignments.forms import (
     RemoveForm,
     SwapForm,
 )
-from referee.web.console.assignments.jobs import fragment, latest_jobs, tab_job
+from referee.web.console.job_progress import cancel_in_place, progress_fragment
 from referee.web.console.views import render_tab
 from referee.web.pages import refusals_on, require
 
@@ -80,24 +83,21 @@ def _started(job, done: str, queued: str) -> str:
 @reads_call
 @require_GET
 def job_progress(request, call, job_uuid):
-    """A job's progress fragment; it polls itself again only while the job is active."""
-    return fragment(request, call, tab_job(request, call, job_uuid))
+    """A job's progress fragment; it polls itself again only while the job is active, and once
+    it has ended it tells the panel to reload."""
+    job = jobs.tab_job(request, call, job_uuid)
+    return progress_fragment(request, jobs.job_progress(job, can_manage=can_manage_call(request.user, call)))
 
 
 @manages_call
 def cancel(request, call, job_uuid):
     """Cancel a pending or running job (`matching-jobs/{uuid}/cancel/`): its redrawn fragment
-    (htmx) or the tab; refused (it has ended), 400 with the reason beside it."""
-    job = tab_job(request, call, job_uuid)
+    (htmx) or the tab; refused (it has ended), 400 with the reason beside the job."""
+    job = jobs.tab_job(request, call, job_uuid)
     require(can_manage_matching_job(request.user, job))
-    form = forms.Form(request.POST)
-    with refusals_on(form):
-        cancel_job(job, user=request.user)
-    job.refresh_from_db()
-    refusal = {"kind": job.kind, "form": form}
-    if request.htmx:
-        return fragment(request, call, job, status=400 if form.refused else 200, cancel_refusal=refusal)
-    return _answered(request, call, form, "cancel_refusal", "Cancelled: nothing was written.", refusal)
+    form, fragment = cancel_in_place(request, job, cancel_job, lambda job: jobs.job_progress(job, can_manage=True))
+    refused = replace(jobs.job_progress(job, can_manage=True), cancel_form=form)
+    return fragment or _answered(request, call, form, f"{job.kind}_job", "Cancelled: nothing was written.", refused)
 
 
 @manages_call
@@ -184,7 +184,7 @@ def _show(request, call, *, status: int = 200, page=None, **context):
     query = request.GET.copy()
     query["tab"] = KEY
     request.GET = query
-    context = {**_context(call, page), **context}
+    context = {**_context(call, page, can_manage=can_manage_call(request.user, call)), **context}
     context["reviewer_options"] = _reviewer_options(context.get("loads", []), context["add_form"])
     return render_tab(request, call, PANEL if request.htmx else TAB, context, status=status)
 
@@ -198,14 +198,14 @@ def _reviewer_options(loads, form) -> str:
         f'({x.load} of {x.maximum})</option>' for x in loads))
 
 
-def _context(call, page_number) -> dict:
+def _context(call, page_number, *, can_manage: bool) -> dict:
     config = MatchingConfiguration.objects.get(call=call)  # an action may just have changed the algorithm
     preview = current_preview(call)
     context = {
         "generate_form": GenerateForm(config=config, initial={
             "algorithm": config.algorithm, "reviewers_per_proposal": preview.reviewers_per_proposal if preview else None}),
         "compare_form": CompareForm(config=config),
-        **latest_jobs(call), **_comparison(call, preview),
+        **jobs.latest_jobs(call, can_manage=can_manage), **_comparison(call, preview),
         "add_form": AddForm(), "swap_form": SwapForm(), "remove_form": None,
         "deploy_form": PreviewForm(), "undo_form": ActionForm(), "send_form": ActionForm(),
         "preview": preview, "config": config,

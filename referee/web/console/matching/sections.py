@@ -8,7 +8,7 @@ from django.urls import reverse
 from referee.assignments.models import MatchingJob
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.conflicts.serializers import with_details
-from referee.web.console.job_progress import JobProgress
+from referee.web.console.job_progress import JobProgress, matching_job_progress
 from referee.web.console.matching.forms import COI_RULE_COLUMNS, ConflictActionForm, ConflictsFilter
 
 CONFLICTS_PER_PAGE = 25
@@ -49,13 +49,11 @@ def detection_section(call, *, can_manage: bool) -> dict:
 
 
 def affinity_job_progress(call, job: MatchingJob, *, can_manage: bool) -> JobProgress:
-    call_uuid = call.uuid
-    return JobProgress(
-        key="affinity", name="computation", state=job.state, state_label=job.get_state_display(),
-        processed=job.processed, total=job.total, bar_label="Steps of the computation done",
-        summary=f"{job.processed} of {job.total} steps done ({job.progress_percentage}%).", stage=job.stage,
-        message=job.error_message, poll_url=reverse("console-matching-affinity-job", args=[call_uuid, job.uuid]),
-        cancel_url=reverse("console-matching-cancel-affinity-job", args=[call_uuid, job.uuid]) if can_manage else "",
+    args = [call.uuid, job.uuid]
+    return matching_job_progress(
+        job, key="affinity", name="computation", bar_label="Steps of the computation done",
+        poll_url=reverse("console-matching-affinity-job", args=args),
+        cancel_url=reverse("console-matching-cancel-affinity-job", args=args) if can_manage else "",
         cancel_label="Cancel the computation", ended_event=AFFINITIES_ENDED)
 
 
