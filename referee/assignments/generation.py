@@ -295,7 +295,7 @@ def _replace_proposed(call, pairs: list[Pair], algorithm: str, user, *, deployed
         ))
     ProposedAssignment.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["call", "reviewer", "proposal"],
-        update_fields=["affinity_score", "probability", "algorithm_used", "rank", "is_deployed", "deployed_at",
+        update_fields=["affinity_score", "probability", "algorithm_used", "added_by_hand", "rank", "is_deployed", "deployed_at",
                        "deployed_by", "modified"],
     )
 

@@ -51,6 +51,9 @@ class ProposedAssignment(UUIDModel):
     affinity_score = models.FloatField()
     # A randomized generation's chance of drawing this pair (issue 14); null: not drawn at random.
     probability = models.FloatField(null=True, blank=True)
+    # A pair a manager added to the preview (console edits); its algorithm_used stays the call's
+    # algorithm, since Waldur's client reads that key as one of the three algorithms.
+    added_by_hand = models.BooleanField(default=False)
     algorithm_used = models.CharField(max_length=16)
     rank = models.PositiveSmallIntegerField()
     is_deployed = models.BooleanField(default=False)

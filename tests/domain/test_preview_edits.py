@@ -61,7 +61,8 @@ def test_remove_add_and_swap_change_the_previews_rows_and_are_audited(w):
     assert previewed(w) == {(1, 1)}
     add_pair(w.call, actor=w.manager, proposal_uuid=w.proposals[0].uuid, pool_entry_uuid=w.entries[2].uuid)
     assert previewed(w) == {(0, 2), (1, 1)}
-    assert row(w, 0, 2).affinity_score == pytest.approx(0.4) and row(w, 0, 2).algorithm_used == "manual"
+    assert row(w, 0, 2).affinity_score == pytest.approx(0.4) and row(w, 0, 2).added_by_hand
+    assert row(w, 0, 2).algorithm_used == "minmax"  # the call's algorithm: one of the three the client reads
     swap_pairs(w.call, actor=w.manager, first_uuid=row(w, 0, 2).uuid, second_uuid=row(w, 1, 1).uuid)
     assert previewed(w) == {(0, 1), (1, 2)}
     edits = events(AuditEventType.ASSIGNMENT_PREVIEW_EDITED)

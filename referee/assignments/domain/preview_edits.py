@@ -34,7 +34,6 @@ from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import CallReviewerPool
 
-MANUAL = "manual"  # algorithm_used of a pair a manager added
 NO_PREVIEW = "There is no preview to edit: generate one first."
 NO_PAIR = "This pair is no longer in the preview (it was edited or the preview was replaced); reload the page."
 NOT_CONSIDERED = "{proposal} is not one of the proposals this preview assigns (not open for review or not asked for)."
@@ -248,13 +247,14 @@ def _write(call, wanted: list[PairWanted], matrix: AffinityMatrix) -> None:
     for w in wanted:
         ranks[w.proposal.id] = ranks.get(w.proposal.id, 0) + 1
         rows.append(ProposedAssignment(
-            call=call, reviewer_id=w.entry.reviewer_id, proposal=w.proposal, algorithm_used=MANUAL,
+            call=call, reviewer_id=w.entry.reviewer_id, proposal=w.proposal, algorithm_used=call.matching_config.algorithm,
+            added_by_hand=True,
             affinity_score=round(float(matrix.affinity[row_of[w.proposal.id], column_of[w.entry.id]]), 4),
             rank=ranks[w.proposal.id], is_deployed=False, deployed_at=None, deployed_by=None))
     ProposedAssignment.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["call", "reviewer", "proposal"],
-        update_fields=["affinity_score", "algorithm_used", "rank", "is_deployed", "deployed_at", "deployed_by",
-                       "modified"])
+        update_fields=["affinity_score", "algorithm_used", "added_by_hand", "rank", "is_deployed", "deployed_at",
+                       "deployed_by", "modified"])
 
 
 def _record(preview, actor, edit: str, *, removed, added, overrides: list[str], reason: str) -> None:
