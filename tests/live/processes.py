@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 START_TIMEOUT = 30  # seconds for a process to come up
 TIMEOUT = 20  # seconds for anything a test waits for
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
 def unavailable(reason: str):
@@ -171,3 +172,7 @@ def healthy(url: str, process: Process) -> bool:
         return False
 
 
+def schema_operations(url: str) -> int:
+    """How many operations the served OpenAPI schema declares."""
+    schema = httpx.get(f"{url}/api/schema/?format=json", timeout=30).json()
+    return sum(1 for item in schema["paths"].values() for method in item if method in HTTP_METHODS)
