@@ -86,4 +86,5 @@ class StartComparisonJobSerializer(GenerateAssignmentsSerializer):
 
     proposal_uuids = None
     dry_run = None
+    seed = None  # each algorithm is compared by its expected total: nothing is drawn
 

@@ -165,6 +165,12 @@ class TestStart:
         assert (body["kind"], body["state"], body["total"]) == ("comparison", "pending", 4)
         assert body["parameters"] == {"reviewers_per_proposal": 2}
 
+    def test_comparison_job_takes_no_seed_and_ignores_a_null_one(self, world):
+        """Found by the schema fuzz test: `"seed": null` (a field of generate-assignments/) answered 500."""
+        body = client_for(world.manager).post(start_url(world.call, "comparison"),
+                                              {"reviewers_per_proposal": None, "seed": None}, format="json").json()
+        assert (body["kind"], body["parameters"]) == ("comparison", {"reviewers_per_proposal": None})
+
     @pytest.mark.parametrize("kind", list(START))
     def test_get_is_405(self, world, kind):
         assert client_for(world.manager).get(start_url(world.call, kind)).status_code == 405

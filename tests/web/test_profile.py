@@ -83,6 +83,32 @@ def test_a_refused_orcid_is_answered_beside_the_field_and_nothing_is_written(cli
     assert (world.profile.biography, world.profile.orcid_id) == ("", None)
 
 
+def test_the_career_stage_is_chosen_shown_and_cleared(client, world):
+    """The diversity rules' career stage (issue 14), as `PATCH /api/reviewer-profiles/me/` takes it."""
+    client.force_login(world.reviewer)
+    html = client.get("/profile/").content.decode()
+    assert '<option value="" selected>Not given</option>' in html and '<option value="postdoc">' in html
+    response = client.post("/profile/", {"biography": "", "orcid_id": "", "career_stage": "postdoc"}, **HTMX)
+    assert response.status_code == 200 and "Profile saved." in response.content.decode()
+    world.profile.refresh_from_db()
+    assert world.profile.career_stage == "postdoc"
+    assert '<option value="postdoc" selected>' in client.get("/profile/").content.decode()
+    response = client.post("/profile/", {"biography": "", "orcid_id": "", "career_stage": "emeritus"}, **HTMX)
+    assert response.status_code == 400
+    assert 'id="id_career_stage-error" role="alert">Select a valid choice.' in response.content.decode()
+    client.post("/profile/", {"biography": "", "orcid_id": "", "career_stage": ""})
+    world.profile.refresh_from_db()
+    assert world.profile.career_stage == ""
+
+
+def test_support_reads_the_career_stage_and_affiliation_country(client, world):
+    f.profile(world.support, career_stage="senior").affiliations.create(organization_name="ETH", country="CH")
+    client.force_login(world.support)
+    html = client.get("/profile/").content.decode()
+    assert "<dt>Career stage</dt><dd>Senior</dd>" in html
+    assert 'ETH</strong>' in html and '<abbr title="Country (ISO 3166)">CH</abbr>' in html
+
+
 def test_publishing_and_unpublishing(client, world):
     client.force_login(world.reviewer)
     response = client.post("/profile/publishing/", {"published": "1"}, **HTMX)
@@ -125,6 +151,23 @@ def test_an_affiliation_ending_before_it_starts_is_refused_beside_the_end_date(c
     data["affiliations-new-end_date"] = "2021-06-30"
     assert client.post("/profile/affiliations/", data).status_code == 302
     assert [(a.organization_name, str(a.end_date)) for a in world.profile.affiliations.all()] == [("CERN", "2021-06-30")]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_an_affiliation_country_is_kept_in_capitals_and_an_unknown_code_refused_beside_it(client, world, htmx):
+    client.force_login(world.reviewer)
+    data = {"affiliations-new-organization_name": "CNRS", "affiliations-new-affiliation_type": "employment",
+            "affiliations-new-country": "XK"}
+    response = client.post("/profile/affiliations/", data, **(HTMX if htmx else {}))
+    assert response.status_code == 400
+    assert ('id="id_affiliations-new-country-error" role="alert">Enter an ISO 3166-1 alpha-2 country code in '
+            'capitals, such as DE or FR.') in response.content.decode()
+    assert not world.profile.affiliations.exists()
+    data["affiliations-new-country"] = "fr"
+    assert client.post("/profile/affiliations/", data, **(HTMX if htmx else {})).status_code == (200 if htmx else 302)
+    assert [(a.organization_name, a.country) for a in world.profile.affiliations.all()] == [("CNRS", "FR")]
+    html = client.get("/profile/").content.decode()
+    assert '<abbr title="Country (ISO 3166)">FR</abbr>' in html
 
 
 def test_a_publication_added_edited_excluded_and_removed(client, world):

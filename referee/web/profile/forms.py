@@ -5,6 +5,7 @@ before the start or a taken ORCID is refused by the domain, in the API's words, 
 
 from django import forms
 
+from referee.core.countries import validate_country
 from referee.core.models import time_zones
 from referee.reviewers.models import (
     ABSTRACT_MAX_LENGTH,
@@ -29,19 +30,37 @@ def model_form(model, names, *, labels=None, widgets=None, **fields) -> type[for
     return type(f"{model.__name__}Form", (forms.Form,), built)
 
 
+class CountryField(forms.CharField):
+    """An ISO 3166-1 alpha-2 code, as the API takes it; typed in either case, kept in capitals."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=2, min_length=0, validators=[validate_country],
+                         widget=forms.TextInput(attrs={"size": 3, "autocomplete": "country", "spellcheck": "false"}),
+                         **kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value).upper()
+
+
 ProfileForm = model_form(
-    ReviewerProfile, ["biography", "orcid_id", "available_for_reviews"],
-    labels={"orcid_id": "ORCID iD", "available_for_reviews": "Available for reviews"},
+    ReviewerProfile, ["biography", "orcid_id", "available_for_reviews", "career_stage"],
+    labels={"orcid_id": "ORCID iD", "available_for_reviews": "Available for reviews", "career_stage": "Career stage"},
     biography=forms.CharField(required=False, max_length=BIOGRAPHY_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 6})),
 )
 ProfileForm.base_fields["orcid_id"].help_text = "Like 0000-0002-1825-0097; leave empty to remove it."
+ProfileForm.base_fields["career_stage"].choices = [("", "Not given"), *ReviewerProfile._meta.get_field("career_stage").choices]
+ProfileForm.base_fields["career_stage"].help_text = (
+    "Calls may reserve places on a proposal's panel per career stage; leave empty if you prefer not to say.")
 
 AffiliationForm = model_form(
     ReviewerAffiliation,
-    ["organization_name", "department", "position_title", "affiliation_type", "start_date", "end_date", "is_primary"],
+    ["organization_name", "department", "position_title", "affiliation_type", "country", "start_date", "end_date",
+     "is_primary"],
     labels={"organization_name": "Organisation", "position_title": "Position", "affiliation_type": "Type",
             "is_primary": "Primary affiliation"},
     widgets={"start_date": DATE, "end_date": DATE},
+    country=CountryField(label="Country", help_text="Two letters, such as DE or FR; calls can ask for "
+                                                    "reviewers from several countries."),
 )
 # Pages name the organisation in words (linking a customer is the API's): so the name is required.
 AffiliationForm.base_fields["organization_name"].required = True
