@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from referee.core.models import SignInLink, User
+from referee.core.sign_in_paths import SIGN_IN_PATH
 from referee.notifications.outbox import link
 
 MAX_LIFETIME = timedelta(days=14)
 # A link asked for on the page of a spent one is used at once, or asked for again.
 FRESH_LINK_LIFETIME = timedelta(hours=24)
-SIGN_IN_PATH = "/signin/{token}/"
 
 
 def digest(token: str) -> str:

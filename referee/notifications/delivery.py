@@ -12,6 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 
+from referee.core.sign_in_paths import without_tokens
 from referee.notifications.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,8 @@ def deliver(message_id: int) -> bool:
         message.status = OutboxMessage.Status.SENT
         message.sent_at = timezone.now()
         message.last_error = ""
-        message.save(update_fields=["status", "sent_at", "last_error", "modified"])
+        message.body_text, message.body_html = without_tokens(message.body_text), without_tokens(message.body_html)
+        message.save(update_fields=["status", "sent_at", "last_error", "body_text", "body_html", "modified"])
     return True
 
 

@@ -1,5 +1,6 @@
 """Delivery through a real SMTP server: once after commit, retried with back-off, never twice."""
 
+import re
 from datetime import timedelta
 from io import StringIO
 
@@ -41,6 +42,22 @@ def test_commit_delivers_text_html_and_calendar_once(mailworld, smtp):
     assert (message.status, message.attempts, message.sent_at) == ("sent", 0, MAIL_NOW)
     assert delivery.deliver(message.pk) is False and delivery.deliver_due() == 0
     assert len(smtp.messages) == 1
+
+
+def test_a_sent_rows_text_keeps_no_sign_in_link_while_the_mailed_link_still_works(mailworld, smtp, client):
+    smtp.start()
+    with transaction.atomic():
+        mails.invitation_for_batch(mailworld.batch)
+    [received] = smtp.messages
+    text = received.get_body(("plain",)).get_content()
+    [path] = re.findall(r"http://[^/]+(/signin/[A-Za-z0-9_-]{43}/)", text)
+    message = OutboxMessage.objects.get()
+    assert message.status == "sent"
+    assert "/signin/[delivered]/" in message.body_text and "/signin/[delivered]/" in message.body_html
+    assert path not in message.body_text + message.body_html
+    assert not re.search(r"/signin/[A-Za-z0-9_-]{43}/", message.body_text + message.body_html)
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == "/reviews/assignments/"
 
 
 def test_server_down_then_back_each_message_delivered_exactly_once(mailworld, smtp, clock):
