@@ -12,6 +12,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 
 
 def detail(message: str) -> bytes:
@@ -48,7 +49,8 @@ def refuse(start_response, status: str, message: str) -> list[bytes]:
 
 
 class RequestSizeLimitMiddleware:
-    """A declared length over the limit is refused before anything reads the body."""
+    """A declared length over the limit is refused before anything reads the body: in JSON under
+    /api/, on a page in words (a form sent with htmx keeps its place: the message goes above it)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -59,8 +61,19 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.REFEREE_MAX_BODY_BYTES:
-            return HttpResponse(detail(too_large()), status=400, content_type="application/json")
+            if request.path.startswith("/api/"):
+                return HttpResponse(detail(too_large()), status=400, content_type="application/json")
+            return too_large_page(request)
         return self.get_response(request)
+
+
+def too_large_page(request) -> HttpResponse:
+    limit = f"{settings.REFEREE_MAX_BODY_BYTES // 1024} KiB"
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(render_to_string("web/too_large.html", {"limit": limit, "fragment": True}), status=400)
+        response["HX-Retarget"], response["HX-Reswap"] = "#main", "afterbegin"
+        return response
+    return HttpResponse(render_to_string("web/too_large.html", {"limit": limit}), status=400)
 
 
 class RefuseNulCharactersMiddleware:

@@ -112,6 +112,21 @@ def test_the_exports_cost_the_same_queries_for_more_rows(client, world, part):
     assert queries_of_download(client, url) == before
 
 
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_a_file_over_the_request_limit_is_refused_in_words_on_the_page_and_nothing_is_written(client, world, htmx):
+    """Over 1 MiB the body limit answers before the form reads the file: words on a page (above the
+    form, for htmx), not the API's JSON."""
+    big = "proposal_uuid,reviewer_email\n" + f"{world.proposal.uuid},reviewer@example.org\n" * 25_000
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = signed_in(client, world.manager).post(
+        page_url(world.call, "import/"), {"file": SimpleUploadedFile("a.csv", big.encode())}, **headers)
+    assert response.status_code == 400 and response["Content-Type"] == "text/html; charset=utf-8"
+    assert "What you sent is larger than 1024 KiB, the most this server takes in one request" in html(response)
+    assert (response.get("HX-Retarget"), response.get("HX-Reswap")) == (("#main", "afterbegin") if htmx else (None, None))
+    assert ("<h1>Too large to send</h1>" in html(response)) == (not htmx)
+    assert not AssignmentItem.objects.exists()
+
+
 def test_the_round_trip_export_edit_import_names_the_bad_line_then_applies_when_fixed(client, world):
     f.item(f.batch(world.entry), world.proposal)
     ida = f.pool_entry(world.call, f.profile(f.user("ida")))
