@@ -1,6 +1,7 @@
 """Matching jobs in the production topology (issue 13): gunicorn and a separate Celery worker on
 PostgreSQL and Redis. Starting a job answers 202 at once; the worker runs it while its progress
-is read over HTTP, step after step up to the total; a cancelled job leaves nothing written. (On
+is read over HTTP, step after step up to the total; a cancelled job leaves nothing written; the
+comparison of the algorithms runs there too and writes nothing but its job. (On
 `referee serve`, the embedded default: tests/live/test_jobs.py.)"""
 
 import time
@@ -86,4 +87,15 @@ def test_a_deployment_cancelled_while_it_scores_writes_nothing(served):
     wait_until(lambda: MatchingJob.objects.get(uuid=again.json()["uuid"]).state == "completed", 120,
                what="the next generation to complete")
     assert ProposedAssignment.objects.filter(call=call, is_deployed=False).exists()
-
+    # The three algorithms compared on the worker: each one's figures, and nothing else written.
+    previews = set(ProposedAssignment.objects.values_list("id", flat=True))
+    compared = client.post(f"/api/proposal-protected-calls/{call.uuid.hex}/start-comparison-job/", json={})
+    assert compared.status_code == 202, compared.text
+    seen = watch(client, compared.json()["uuid"], timeout=300)
+    assert seen[-1]["state"] == "completed", seen
+    assert seen[-1]["processed"] == seen[-1]["total"] > 0
+    figures = {row["algorithm"]: row for row in seen[-1]["result"]["algorithms"]}
+    assert set(figures) == {"minmax", "fairflow", "hungarian"}
+    assert all(row["pairs"] > 0 and row["total_affinity"] > 0 for row in figures.values()), figures
+    assert set(ProposedAssignment.objects.values_list("id", flat=True)) == previews
+    assert not AssignmentItem.objects.exists()
