@@ -124,12 +124,12 @@ def _joined(names: list[str]) -> str:
 
 def rules_summary(call, config, preview) -> list[RuleSummary]:
     """Each configured rule with how many of the preview's proposals meet it on their panels."""
+    if not uses_rules(config):
+        return []
     proposals = Proposal.objects.filter(call=call).open_for_review().order_by("id")
     if preview.proposal_uuids is not None:
         proposals = proposals.filter(uuid__in=preview.proposal_uuids)
     panels = current_panels(call, config, list(proposals))
-    if panels is None:
-        return []
     met = meets(panels.rules, *panels.pairs, len(panels.proposals))
     return [RuleSummary(rule, words, int(np.nansum(met[rule])), int(np.sum(~np.isnan(met[rule]))))
             for rule, words in rule_words(config).items()]

@@ -9,17 +9,14 @@ import pytest
 from referee.assignments.candidates import holds_place
 from referee.assignments.models import AssignmentItem
 from referee.calls.models import MatchingConfiguration
-from tests import factories as f
 from tests.engine.test_generation import build_call
-from tests.engine.test_generation_diversity import affiliate
+from tests.engine.test_generation_diversity import FIVE, affiliate, applicants_from
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-# Reviewers 0, 1 at institution A in Germany, 2 at B in France, 3 at C in Germany, 4 at D in the
-# Netherlands. Proposal 0's applicants are German; proposal 1's country is unknown (the foreign
-# rule leaves it alone).
-INSTITUTIONS, COUNTRIES = ["A", "A", "B", "C", "D"], ["DE", "DE", "FR", "DE", "NL"]
+# The FIVE reviewers (A, A, B, C, D in DE, DE, FR, DE, NL). Proposal 0's applicants are German;
+# proposal 1's country is unknown (the foreign rule leaves it alone).
 SCORES = [[0.9, 0.85, 0.5, 0.3, 0.2],
           [0.9, 0.85, 0.2, 0.7, 0.6]]
 
@@ -49,12 +46,8 @@ def decline(w, proposal, column):
 
 def test_a_top_up_counts_the_reviewers_still_on_the_panel():
     w = build_call(2, 5, np.array(SCORES), max_reviewers_per_institution=1, min_reviewers_from_other_countries=1)
-    affiliate(w, INSTITUTIONS, COUNTRIES)
-    german = f.customer("Applicant University")
-    german.country = "DE"
-    german.save()
-    w.proposals[0].organization = german
-    w.proposals[0].save()
+    affiliate(w, *FIVE)
+    applicants_from("DE", w.proposals[0])
     MatchingConfiguration.objects.filter(call=w.call).update(min_reviewers_per_proposal=2)
 
     first = generate(w)

@@ -11,14 +11,13 @@ from referee.core.errors import FieldError
 from tests import factories as f
 from tests.domain.test_preview_edits import previewed, row
 from tests.engine.test_generation import build_call, configure
-from tests.engine.test_generation_diversity import affiliate
+from tests.engine.test_generation_diversity import FIVE, affiliate, applicants_from
 from tests.engine.test_matching_jobs import run_now
 from tests.helpers import events
 
 pytestmark = pytest.mark.django_db
 
-# Reviewers 0, 1 at institution A in Germany, 2 at B in France, 3 at C in Germany, 4 at D in the
-# Netherlands (idle). Proposal 0's applicants are German, proposal 1's country is unknown. Under
+# The FIVE reviewers (4, Dutch, idle). Proposal 0's applicants are German, proposal 1's country is unknown. Under
 # "at most 1 per institution" and "at least 1 from abroad" the preview is P0 → {0, 2}, P1 → {1, 3}.
 SCORES = [[0.9, 0.8, 0.5, 0.4, 0.2], [0.3, 0.9, 0.2, 0.8, 0.1]]
 
@@ -27,12 +26,8 @@ SCORES = [[0.9, 0.8, 0.5, 0.4, 0.2], [0.3, 0.9, 0.2, 0.8, 0.1]]
 def w():
     w = build_call(2, 5, SCORES, max_proposals_per_reviewer=2, max_reviewers_per_institution=1,
                    min_reviewers_from_other_countries=1)
-    affiliate(w, ["A", "A", "B", "C", "D"], ["DE", "DE", "FR", "DE", "NL"])
-    german = f.customer("Applicant University")
-    german.country = "DE"
-    german.save()
-    w.proposals[0].organization = german
-    w.proposals[0].save()
+    affiliate(w, *FIVE)
+    applicants_from("DE", w.proposals[0])
     run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
     return w
 
