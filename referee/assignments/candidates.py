@@ -96,6 +96,8 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         i, j = np.nonzero(np.logical_or.reduce([a != 0 for a in arrays]))
         return [(p_ids[a], e_ids[b], *(x[a, b].item() for x in arrays)) for a, b in zip(i, j, strict=True)]
 
+    # Who holds a place on each panel, which the rules count (only then: other digests stay as they were).
+    panel_members = [] if rules is None else [[(p_ids[i], e_ids[j]) for i, j in on_panels.tolist()]]
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
@@ -109,10 +111,10 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         "conflicts": _digest(cells(conflicts)),
         "bids": _digest(cells(conflict_bids, weights)),
         "assignments": _digest(cells(held), [x for x in zip(p_ids, active.tolist(), existing.tolist(), strict=True) if x[1]],
-                               [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]]),
+                               [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]], *panel_members),
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
             "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing")),
-            config.max_assignment_probability, *diversity_settings(config), *rules_parts(rules)),
+            config.max_assignment_probability, *diversity_settings(config), *rules_parts(rules), *panel_members),
     }
     return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r, rules)
 

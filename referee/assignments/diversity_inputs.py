@@ -30,7 +30,7 @@ def rules_parts(rules: DiversityRules | None) -> tuple:
     """What a preview's fingerprint keeps of the rules' data (institutions, countries, stages)."""
     if rules is None:
         return ()
-    return (rules.institution, rules.country, rules.applicant_countries, rules.stage, rules.country_names, rules.held)
+    return (rules.institution, rules.country, rules.applicant_countries, rules.stage, rules.country_names)
 
 
 def uses_rules(config) -> bool:

@@ -1,17 +1,14 @@
 """The diversity rules (issue 14) over whole panels: what the reviewers a proposal already holds
 take of each rule before a top-up solve, whether a panel meets each rule, and which rule an edit
 of a panel breaks. Pure: arrays in, records out. A panel is given as pairs (proposal p,
-reviewer r), indices into the rules' arrays, as :class:`.diversity.DiversityRules.held` is."""
+reviewer r), indices into the rules' arrays, as :class:`.diversity.DiversityRules.held` is. `rules`
+is always such a DiversityRules (not imported here: diversity.py imports this module)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .diversity import DiversityRules
 
 CAPS = ("max_per_institution", "max_per_country")
 MINIMUMS = ("min_foreign", "min_per_stage")
@@ -31,47 +28,47 @@ def count_in(p: np.ndarray, key: np.ndarray, at_p: np.ndarray, at_key: np.ndarra
     return np.where((at_key >= 0) & (cells[position] == query), counts[position], 0)
 
 
-def cap_key(rules: DiversityRules, rule: str) -> np.ndarray:
+def cap_key(rules, rule: str) -> np.ndarray:
     """Each reviewer's group under a cap rule (−1: unknown, never capped)."""
     return rules.institution if rule == "max_per_institution" else rules.country
 
 
-def cap_limit(rules: DiversityRules, rule: str) -> int | None:
+def cap_limit(rules, rule: str) -> int | None:
     return rules.max_per_institution if rule == "max_per_institution" else rules.max_per_country
 
 
-def outside_count(rules: DiversityRules, p: np.ndarray, r: np.ndarray, n_p: int) -> np.ndarray:
+def outside_count(rules, p: np.ndarray, r: np.ndarray, n_p: int) -> np.ndarray:
     """int64[P]: each proposal's reviewers from outside its applicants' countries."""
     if not len(p):
         return np.zeros(n_p, dtype=np.int64)
     return np.bincount(p, weights=rules.outside(p, r), minlength=n_p).astype(np.int64)
 
 
-def stage_counts(rules: DiversityRules, p: np.ndarray, r: np.ndarray, n_p: int) -> np.ndarray:
+def stage_counts(rules, p: np.ndarray, r: np.ndarray, n_p: int) -> np.ndarray:
     """int64[P, S + 1]: each proposal's reviewers per career stage, the last column unknown."""
     n_s = len(rules.min_per_stage)
     stage = np.where(rules.stage[r] >= 0, rules.stage[r], n_s)
     return np.bincount(p.astype(np.int64) * (n_s + 1) + stage, minlength=n_p * (n_s + 1)).reshape(n_p, n_s + 1)
 
 
-def held_pairs(rules: DiversityRules) -> tuple[np.ndarray, np.ndarray]:
+def held_pairs(rules) -> tuple[np.ndarray, np.ndarray]:
     held = np.zeros((0, 2), dtype=np.int64) if rules.held is None else rules.held
     return held[:, 0], held[:, 1]
 
 
-def held_in_cap(rules: DiversityRules, rule: str, at_p: np.ndarray, at_key: np.ndarray) -> np.ndarray:
+def held_in_cap(rules, rule: str, at_p: np.ndarray, at_key: np.ndarray) -> np.ndarray:
     """Places the held reviewers already take in each (proposal, group) of a cap rule."""
     hp, hr = held_pairs(rules)
     return count_in(hp, cap_key(rules, rule)[hr], at_p, at_key)
 
 
-def foreign_still_needed(rules: DiversityRules, n_p: int) -> np.ndarray:
+def foreign_still_needed(rules, n_p: int) -> np.ndarray:
     """int64[P]: the places from outside the applicants' countries a top-up must still reserve."""
     hp, hr = held_pairs(rules)
     return np.maximum(rules.min_foreign - outside_count(rules, hp, hr, n_p), 0)
 
 
-def stages_still_needed(rules: DiversityRules, n_p: int) -> np.ndarray:
+def stages_still_needed(rules, n_p: int) -> np.ndarray:
     """int64[P, S + 1]: the places per career stage a top-up must still reserve (unknown: 0)."""
     hp, hr = held_pairs(rules)
     k = np.r_[rules.min_per_stage, 0].astype(np.int64)
@@ -91,7 +88,7 @@ class Breach:
     stage: int = -1  # the career stage whose minimum is missed
 
 
-def breaches(rules: DiversityRules, before: tuple[np.ndarray, np.ndarray],
+def breaches(rules, before: tuple[np.ndarray, np.ndarray],
              after: tuple[np.ndarray, np.ndarray], n_p: int) -> list[Breach]:
     """Where changing the panels from `before` to `after` (pairs (p, r)) breaks a rule: a group
     over its cap that the edit makes larger, or a minimum that was met and no longer is (the
@@ -129,7 +126,7 @@ def _gone(bp, br, ap, ar, p, counted) -> list[int]:
     return [int(r) for r in br[(bp == p) & counted] if r not in staying]
 
 
-def meets(rules: DiversityRules, p: np.ndarray, r: np.ndarray, n_p: int) -> dict[str, np.ndarray]:
+def meets(rules, p: np.ndarray, r: np.ndarray, n_p: int) -> dict[str, np.ndarray]:
     """Per configured rule, float[P]: 1 where a proposal's panel meets it, 0 where it does not,
     NaN where it does not apply (the "outside" minimum without the applicants' countries)."""
     found = {}
