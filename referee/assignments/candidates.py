@@ -72,7 +72,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
     conflict_bids, weights = _bids(call, shape, p_index, entries)
     away = np.array([not e.reviewer.available_for_reviews for e in entries], dtype=bool)
     unavailable = np.broadcast_to(away, shape)
-    held, active, existing = _holdings(call, shape, p_index, entries)
+    held, active, existing, on_panels = _holdings(call, shape, p_index, entries)
     demand = np.maximum(0, wanted - active)
     capacity, lower, open_r = _loads(call, config, entries)
     below = affinity < config.min_affinity_threshold
@@ -88,7 +88,7 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
                       score=score[pi, ri], affinity=affinity[pi, ri], demand=demand, capacity=capacity,
                       lower=lower, existing=existing)
     p_ids, e_ids = [p.id for p in proposals], [e.id for e in entries]
-    rules = diversity_rules(config, proposals, entries)
+    rules = diversity_rules(config, proposals, entries, held=on_panels)
 
     def cells(*arrays):
         """The set cells of P×R arrays by (proposal id, entry id, values): a new row or column
@@ -96,6 +96,8 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         i, j = np.nonzero(np.logical_or.reduce([a != 0 for a in arrays]))
         return [(p_ids[a], e_ids[b], *(x[a, b].item() for x in arrays)) for a, b in zip(i, j, strict=True)]
 
+    # Who holds a place on each panel, which the rules count (only then: other digests stay as they were).
+    panel_members = [] if rules is None else [[(p_ids[i], e_ids[j]) for i, j in on_panels.tolist()]]
     fingerprint = {
         "configuration": _digest(config.algorithm, config.min_affinity_threshold, config.use_reviewer_bids,
                                  config.bid_weight, config.min_proposals_per_reviewer,
@@ -109,10 +111,10 @@ def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: in
         "conflicts": _digest(cells(conflicts)),
         "bids": _digest(cells(conflict_bids, weights)),
         "assignments": _digest(cells(held), [x for x in zip(p_ids, active.tolist(), existing.tolist(), strict=True) if x[1]],
-                               [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]]),
+                               [x for x in zip(e_ids, open_r.tolist(), strict=True) if x[1]], *panel_members),
         "problem": _digest(config.algorithm, p_ids, e_ids, *(getattr(problem, name) for name in (
             "proposal_idx", "reviewer_idx", "score", "affinity", "demand", "capacity", "lower", "existing")),
-            config.max_assignment_probability, *diversity_settings(config), *rules_parts(rules)),
+            config.max_assignment_probability, *diversity_settings(config), *rules_parts(rules), *panel_members),
     }
     return Candidates(proposals, entries, affinity, removed_by, problem, fingerprint, open_r, rules)
 
@@ -172,14 +174,24 @@ def _bids(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray]:
     return conflict, weights
 
 
-def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def holds_place(status, batch_status, review_state) -> bool:
+    """An item that counts among its proposal's reviewers (§5.2): pending in a draft or sent
+    batch, or accepted with its review not rejected. Generation tops these up, and the diversity
+    rules count them (panel_rules)."""
+    return (status == ItemStatus.PENDING and batch_status in ACTIVE_BATCH_STATUSES) or (
+        status == ItemStatus.ACCEPTED and review_state != ReviewState.REJECTED)
+
+
+def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pairs that already have an item, except an expired item of a cancelled batch (§5.2: never
-    re-offered); per proposal, its active reviewers (pending items in draft/sent batches +
-    accepted items whose review is not rejected) and the affinity they hold."""
+    re-offered); per proposal, its active reviewers (`holds_place`) and the affinity they hold;
+    and the active (proposal, entry) pairs as int[H, 2] rows and columns, which the diversity
+    rules count (an active item's entry is accepted: the pool's columns)."""
     column_of = {e.id: j for j, e in enumerate(entries)}
     held = np.zeros(shape, dtype=bool)
     active = np.zeros(shape[0], dtype=np.int64)
     existing = np.zeros(shape[0])
+    on_panels = []
     items = AssignmentItem.objects.filter(proposal__call=call).values_list(
         "proposal_id", "pool_entry_id", "status", "batch__status", "review__state", "affinity_score"
     )
@@ -190,12 +202,12 @@ def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np
         j = column_of.get(entry_id)
         if j is not None and not (status == ItemStatus.EXPIRED and batch_status == BatchStatus.CANCELLED):
             held[i, j] = True
-        if (status == ItemStatus.PENDING and batch_status in ACTIVE_BATCH_STATUSES) or (
-            status == ItemStatus.ACCEPTED and review_state != ReviewState.REJECTED
-        ):
+        if holds_place(status, batch_status, review_state):
             active[i] += 1
             existing[i] += score or 0.0
-    return held, active, existing
+            if j is not None:
+                on_panels.append((i, j))
+    return held, active, existing, np.array(on_panels, dtype=np.int64).reshape(-1, 2)
 
 
 def _loads(call, config, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -39,16 +39,26 @@ def uses_rules(config) -> bool:
             or any(config.min_reviewers_per_career_stage.values()))
 
 
-def diversity_rules(config, proposals, entries) -> DiversityRules | None:
-    """The rules of `config` over `proposals` (rows) and pool `entries` (columns), or None."""
-    if not uses_rules(config):
-        return None
-    profile_ids = [e.reviewer_id for e in entries]
+def current_affiliations(profile_ids) -> dict[int, ReviewerAffiliation]:
+    """Each profile's current affiliation, whose institution and country the rules read (one query)."""
     current: dict[int, ReviewerAffiliation] = {}
     rows = (ReviewerAffiliation.objects.filter(profile_id__in=profile_ids, end_date=None)
             .select_related("organization").order_by("profile_id", "-is_primary", "-start_date", "id"))
     for row in rows:
         current.setdefault(row.profile_id, row)
+    return current
+
+
+def institution_name(row: ReviewerAffiliation) -> str:
+    return row.organization.name if row.organization else row.organization_name.strip()
+
+
+def diversity_rules(config, proposals, entries, held=None) -> DiversityRules | None:
+    """The rules of `config` over `proposals` (rows) and pool `entries` (columns), or None.
+    `held`: the (row, column) pairs already on the panels, int[H, 2], which the rules count too."""
+    if not uses_rules(config):
+        return None
+    current = current_affiliations([e.reviewer_id for e in entries])
     org_country = dict(Customer.objects.filter(id__in={p.organization_id for p in proposals} - {None})
                        .values_list("id", "country"))
     codes: dict[str, int] = {}
@@ -81,4 +91,4 @@ def diversity_rules(config, proposals, entries) -> DiversityRules | None:
         max_per_country=config.max_reviewers_per_country,
         min_foreign=config.min_reviewers_from_other_countries,
         min_per_stage=np.array([minimums.get(s, 0) for s in STAGES], dtype=np.int64) if any(minimums.values()) else None,
-        country_names=tuple(codes), stage_names=tuple(STAGES))
+        country_names=tuple(codes), stage_names=tuple(STAGES), held=held)

@@ -9,6 +9,9 @@ Per proposal, over the reviewers this solve assigns to it:
   applies to proposals whose applicants' countries are known;
 * ``min_per_stage`` k_s: k_s of its places are reserved for career stage s.
 
+Reviewers a proposal already holds (``held``, a top-up) count too: they take their part of each
+cap and minimum first, and the solve gets what is left (:mod:`.diversity_panels`).
+
 "Reserved places" is how an "at least" becomes exact without ever making the problem infeasible:
 with counts c_s per class (outside / not outside, or each stage), a reserve asks
 Σ_s max(c_s − k_s, 0) ≤ max(d_p − Σ_s k_s, 0), i.e. the places beyond the reserved ones are the
@@ -40,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import diversity_panels as panels
 from .problem import Problem
 
 
@@ -60,9 +64,12 @@ class DiversityRules:
     min_per_stage: np.ndarray | None = None  # int[S], places reserved for each stage
     country_names: tuple[str, ...] = ()  # for the shortfalls' words; "country 3" otherwise
     stage_names: tuple[str, ...] = ()
+    # int[H, 2]: (proposal, reviewer) pairs already on the panels (a top-up): the rules count
+    # them too, so a solve gets only what they leave of each cap and minimum (diversity_panels).
+    held: np.ndarray | None = None
 
     def __post_init__(self):
-        for name in ("institution", "country", "applicant_countries", "stage", "min_per_stage"):
+        for name in ("institution", "country", "applicant_countries", "stage", "min_per_stage", "held"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, np.asarray(value))
@@ -104,6 +111,10 @@ class DiversityRules:
                 raise ValueError("applicant_countries must be a proposals × countries boolean mask")
             if n_r and self.country.max() >= mask.shape[1]:
                 raise ValueError("a reviewer's country has no column in applicant_countries")
+        held = self.held
+        if held is not None and (held.ndim != 2 or held.shape[1] != 2 or held.dtype.kind not in "iu" or (
+                len(held) and (held.min() < 0 or held[:, 0].max() >= n_p or held[:, 1].max() >= n_r))):
+            raise ValueError("held must hold (proposal, reviewer) index pairs")
 
     def outside(self, p: np.ndarray, r: np.ndarray) -> np.ndarray:
         """bool per pair: the reviewer's country is known and none of the applicants'."""
@@ -252,20 +263,24 @@ class _Builder:
                           np.r_[reserved[kp, kc][direct] * units, self.demand[kp]], 2))
         self.node[items] = group_of
 
-    def cap(self, key: np.ndarray, limit: int, units: int, depth: int) -> None:
-        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group can never
-        exceed it, and gets no node, when it has no more pairs than that or a cap above it is no
-        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries")."""
+    def cap(self, key: np.ndarray, limit: int, units: int, depth: int, used: np.ndarray | None = None) -> None:
+        """At most ``limit`` places per (proposal, key) for items with key ≥ 0, less what held
+        reviewers already ``use`` of the item's group. A group can never exceed it, and gets no
+        node, when it has no more pairs than that or a cap above it is no larger (e.g. at most 2
+        per country inside "at most 2 from the applicants' countries")."""
         width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
         cell = self.p * width + key
         has = key >= 0
         counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
-        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit)
-                               & (self.bound > limit * units))
+        left = np.broadcast_to(np.maximum(limit - (0 if used is None else used), 0) * units, key.shape)
+        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] * units > left) & (self.bound > left))
+        first = self.base + self.n
         group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
-        self.arcs.append((parent, ids, np.full(len(ids), limit * units, dtype=np.int64), depth))
+        caps = np.zeros(len(ids), dtype=np.int64)
+        caps[group_of - first] = left[items]
+        self.arcs.append((parent, ids, caps, depth))
         self.node[items] = group_of
-        self.bound[items] = limit * units
+        self.bound[items] = left[items]
 
     def family(self, pair_item: np.ndarray) -> Family:
         """The family, each pair starting where its item (``pair_item``) ends."""
@@ -342,21 +357,25 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
         b, ik, pair_item = start(kind, n_i + n_c + 1)
         if rules.min_foreign > 0:
             reserved = np.zeros((n_p, 2), dtype=np.int64)
-            reserved[rules.applicant_countries.any(axis=1), 1] = rules.min_foreign
+            known = rules.applicant_countries.any(axis=1)
+            reserved[known, 1] = panels.foreign_still_needed(rules, n_p)[known]
             b.reserve(rules.outside_country(b.p, kind_country[ik]).astype(np.int64), reserved, units)
         if rules.max_per_country is not None:
-            b.cap(kind_country[ik], rules.max_per_country, units, 4)
+            b.cap(kind_country[ik], rules.max_per_country, units, 4,
+                  panels.held_in_cap(rules, "max_per_country", b.p, kind_country[ik]))
         if with_institutions:
-            b.cap(kind_institution[ik], rules.max_per_institution, units, 5)
+            b.cap(kind_institution[ik], rules.max_per_institution, units, 5,
+                  panels.held_in_cap(rules, "max_per_institution", b.p, kind_institution[ik]))
         built.append(b.family(pair_item))
     if split:
         n_i = _ids(rules.institution)
         b, ik, pair_item = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
-        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5)
+        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5,
+              panels.held_in_cap(rules, "max_per_institution", b.p, np.where(ik < n_i, ik, -1)))
         built.append(b.family(pair_item))
     if stages:
-        k = np.r_[rules.min_per_stage, 0].astype(np.int64)  # the last class: stage unknown
-        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, len(k) - 1), len(k))
-        b.reserve(ik, np.broadcast_to(k, (n_p, len(k))), units)
+        k = panels.stages_still_needed(rules, n_p)  # the last class: stage unknown
+        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, k.shape[1] - 1), k.shape[1])
+        b.reserve(ik, k, units)
         built.append(b.family(pair_item))
     return built

@@ -35,6 +35,21 @@ def affiliate(w, institutions, countries, stages=None):
             profile.save()
 
 
+def applicants_from(country: str, *proposals) -> None:
+    """The proposals' applicants' organisation is in `country`."""
+    organisation = f.customer("Applicant University")
+    organisation.country = country
+    organisation.save()
+    for proposal in proposals:
+        proposal.organization = organisation
+        proposal.save()
+
+
+# Five reviewers (top-up and preview-edit tests): 0, 1 at institution A in Germany, 2 at B in
+# France, 3 at C in Germany, 4 at D in the Netherlands.
+FIVE = (["A", "A", "B", "C", "D"], ["DE", "DE", "FR", "DE", "NL"])
+
+
 def panels(w) -> list[set]:
     return [set(AssignmentItem.objects.filter(proposal=p).values_list("pool_entry_id", flat=True))
             for p in w.proposals]
@@ -46,12 +61,7 @@ def test_one_per_institution_and_one_from_abroad(algorithm):
     scores = np.tile([0.9, 0.85, 0.8, 0.4, 0.3, 0.2], (3, 1))
     w = build_call(3, 6, scores, algorithm=algorithm, max_proposals_per_reviewer=3)
     affiliate(w, ["A", "A", "A", "B", "C", "D"], ["DE", "DE", "DE", "DE", "FR", "NL"])
-    applicants = f.customer("Applicant University")
-    applicants.country = "DE"
-    applicants.save()
-    for p in w.proposals:
-        p.organization = applicants
-        p.save()
+    applicants_from("DE", *w.proposals)
     before = generate(w, dry_run=True)
     assert before.total_affinity == pytest.approx(3 * (0.9 + 0.85))
     configure(w, max_reviewers_per_institution=1, min_reviewers_from_other_countries=1)

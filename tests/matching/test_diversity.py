@@ -29,30 +29,44 @@ EXACT = ("minmax", "hungarian")
 
 # --- the rules, read directly --------------------------------------------------------------------
 
+def held_with(rules: DiversityRules, i: int, counts) -> int:
+    """How many reviewers proposal i already holds (rules.held) for whom `counts(r)` is true."""
+    return sum(1 for p, r in ([] if rules.held is None else rules.held) if p == i and counts(r))
+
+
 def classes(pr: Problem, rules: DiversityRules):
-    """[(class per pair, places reserved per proposal and class)] for each "at least" rule."""
+    """[(class per pair, places reserved per proposal and class)] for each "at least" rule; held
+    reviewers of a class fill its reserved places first."""
     p, r = pr.proposal_idx, pr.reviewer_idx
     found = []
+
+    def outside(i, j):
+        c = rules.country[j]
+        return c >= 0 and not rules.applicant_countries[i, c]
+
     if rules.min_foreign:
         c = rules.country[r]
-        outside = (c >= 0) & ~rules.applicant_countries[p, np.maximum(c, 0)]
+        is_outside = (c >= 0) & ~rules.applicant_countries[p, np.maximum(c, 0)]
         reserved = np.zeros((pr.n_proposals, 2), dtype=int)
-        reserved[rules.applicant_countries.any(axis=1), 1] = rules.min_foreign
-        found.append((outside.astype(int), reserved))
+        for i in np.flatnonzero(rules.applicant_countries.any(axis=1)):
+            reserved[i, 1] = max(rules.min_foreign - held_with(rules, i, lambda j, i=i: outside(i, j)), 0)
+        found.append((is_outside.astype(int), reserved))
     if rules.min_per_stage is not None:
         k = list(rules.min_per_stage) + [0]
         stage = np.where(rules.stage[r] >= 0, rules.stage[r], len(k) - 1)
-        found.append((stage, np.tile(k, (pr.n_proposals, 1))))
+        found.append((stage, np.array([[max(k[s] - held_with(rules, i, lambda j, s=s: rules.stage[j] == s), 0)
+                                         for s in range(len(k))] for i in range(pr.n_proposals)])))
     return found
 
 
 def caps(pr: Problem, rules: DiversityRules):
-    """[(group per pair, −1 for none; the limit)] for each "at most" rule."""
+    """[(group per pair, −1 for none; the limit per (proposal, group))] for each "at most" rule;
+    held reviewers of a group take their places in it first."""
     found = []
-    if rules.max_per_institution is not None:
-        found.append((rules.institution[pr.reviewer_idx], rules.max_per_institution))
-    if rules.max_per_country is not None:
-        found.append((rules.country[pr.reviewer_idx], rules.max_per_country))
+    for key, limit in ((rules.institution, rules.max_per_institution), (rules.country, rules.max_per_country)):
+        if limit is not None:
+            found.append((key[pr.reviewer_idx],
+                          lambda i, g, key=key, limit=limit: max(limit - held_with(rules, i, lambda j: key[j] == g), 0)))
     return found
 
 
@@ -64,7 +78,7 @@ def honours(pr: Problem, rules: DiversityRules, edges) -> bool:
         counts = {}
         for i, key in zip(p[g >= 0], g[g >= 0], strict=True):
             counts[i, key] = counts.get((i, key), 0) + 1
-        if any(n > limit for n in counts.values()):
+        if any(n > limit(*cell) for cell, n in counts.items()):
             return False
     for cls, reserved in classes(pr, rules):
         for i in range(pr.n_proposals):
@@ -87,7 +101,7 @@ def reference(pr: Problem, rules: DiversityRules, floor: bool = False, cap: floa
     for group, limit in caps(pr, rules):
         for i, key in {(i, g) for i, g in zip(pr.proposal_idx, group, strict=True) if g >= 0}:
             rows.append(sparse.csr_matrix(((pr.proposal_idx == i) & (group == key)).astype(float)))
-            ups.append([limit])
+            ups.append([limit(i, key)])
     x_rows = sparse.vstack(rows).tocsr()
     z_blocks, z_rows, z_ups = [], [], []  # z columns follow x and y
     for cls, reserved in classes(pr, rules):

@@ -7,8 +7,9 @@ the edited rows. Every new pair passes the eligibility rules generation applies 
 code, `candidates.build_candidates`, run on the few proposals and reviewers the edit touches — and
 the reviewers' loads after deployment (open assignments + preview) must stay within the limits
 generation uses (`Problem.capacity` and `Problem.lower`). Team membership, conflict bids, blocking
-conflicts, unavailability and earlier assignments refuse outright; the threshold and the loads
-may be overridden, only with a reason, which the audit event keeps.
+conflicts, unavailability and earlier assignments refuse outright; the threshold, the loads and
+the call's panel diversity rules (an edit that takes a proposal's panel over a cap, or below a
+minimum it met: `panel_rules`) may be overridden, only with a reason, which the audit event keeps.
 
 Each edit is one transaction holding the call's MatchingConfiguration lock, as generation and
 deployment do, so an edit never interleaves with a run that replaces the preview."""
@@ -25,6 +26,7 @@ from referee.assignments.candidates import RULES, build_candidates
 from referee.assignments.domain.manual import ALREADY_ASSIGNED, CONFLICT_BID, IN_TEAM
 from referee.assignments.matching_jobs import start_generation_job
 from referee.assignments.models import AffinityScore, GenerationPreview, MatchingJob, ProposedAssignment
+from referee.assignments.panel_rules import edit_refusals
 from referee.assignments.previews import ALREADY_DEPLOYED
 from referee.assignments.requested import NOT_IN_CALL
 from referee.calls.domain import update_matching_configuration
@@ -202,6 +204,7 @@ def _check(call, config, preview, wanted: list[PairWanted], load_change: dict, l
             soft.append(pair + BELOW_THRESHOLD.format(affinity=matrix.affinity[i, j],
                                                       threshold=config.min_affinity_threshold) + ".")
     soft += _loads(call, candidates, column_of, load_change)
+    soft += edit_refusals(call, config, wanted, leaving)
     if hard:
         raise DomainError(" ".join(hard))
     if soft and not reason.strip():

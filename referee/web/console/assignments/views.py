@@ -22,6 +22,7 @@ from referee.assignments.domain.undo import undo_generation
 from referee.assignments.generation import deploy_preview
 from referee.assignments.matching_jobs import cancel_job, start_comparison_job
 from referee.assignments.models import AssignmentBatch
+from referee.assignments.panel_rules import rules_summary
 from referee.assignments.predicates import can_manage_matching_job
 from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
 from referee.calls.models import MatchingConfiguration
@@ -218,7 +219,7 @@ def _context(call, page_number, *, can_manage: bool) -> dict:
     short = [s for s in report.get("skipped_proposals", []) if s.get("required")]
     context.update({
         "shown": preview_page(call, preview, page_number), "loads": loads, "short": short,
-        "diagnosis": report.get("diagnosis") or [],
+        "diagnosis": report.get("diagnosis") or [], "rule_summary": rules_summary(call, config, preview),
         "plots": [] if preview.deployed_at else _plots(call, preview, loads, report, short),
     })
     return context
