@@ -5,6 +5,7 @@ preview still deploys, and exactly its edited pairs."""
 
 import pytest
 
+from referee.assignments.domain import create_manual_assignment
 from referee.assignments.domain.preview_edits import (
     ALREADY_PREVIEWED,
     HARD,
@@ -18,6 +19,7 @@ from referee.assignments.domain.preview_edits import (
 )
 from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.assignments.preview_queries import preview_coverage
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import ReviewerBid
@@ -177,3 +179,24 @@ def test_a_proposal_the_preview_does_not_assign_is_refused(w):
     late = f.proposal(w.round, created_by=w.applicant, state="draft")
     with pytest.raises(DomainError, match="is not one of the proposals this preview assigns"):
         add_pair(w.call, actor=w.manager, proposal_uuid=late.uuid, pool_entry_uuid=w.entries[2].uuid, reason="x")
+
+
+def test_the_preview_coverage_follows_the_edits_and_wants_what_active_items_leave(w):
+    """The plots' numbers (`preview_coverage`) are the preview's rows now, not its report."""
+    names = [p.name for p in w.proposals]
+
+    def coverage():
+        preview = GenerationPreview.objects.get(call=w.call)
+        return {c.name: (c.wanted, c.previewed, c.total, c.short)
+                for c in preview_coverage(w.call, preview, w.call.matching_config)}
+
+    assert coverage() == {names[0]: (1, 1, 0.9, False), names[1]: (1, 1, 0.9, False)}
+    remove_pair(w.call, actor=w.manager, pair_uuid=row(w, 0, 0).uuid)
+    assert coverage()[names[0]] == (1, 0, 0.0, True)  # short now; the report still says covered
+    assert not GenerationPreview.objects.get(call=w.call).report["skipped_proposals"]
+    add_pair(w.call, actor=w.manager, proposal_uuid=w.proposals[0].uuid, pool_entry_uuid=w.entries[2].uuid)
+    assert coverage()[names[0]] == (1, 1, 0.4, False)
+    # A pending item of a draft batch counts: the proposal wants none more, as generation would say.
+    create_manual_assignment(w.call, actor=w.manager, reviewer_pool_entry_uuid=w.entries[2].uuid,
+                             proposal_uuids=[w.proposals[1].uuid])
+    assert coverage()[names[1]] == (0, 1, 0.9, False)

@@ -7,13 +7,20 @@ import pytest
 from referee.assignments.domain.preview_edits import start_preview
 from referee.assignments.generation import deploy_preview
 from referee.assignments.matching_jobs import start_comparison_job
-from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.assignments.models import (
+    AssignmentBatch,
+    AssignmentItem,
+    DeployedGeneration,
+    GenerationPreview,
+    ProposedAssignment,
+)
 from referee.calls.models import MatchingConfiguration
+from referee.core.enums import AuditEventType
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
 from tests.engine.test_generation import build_call, set_scores
 from tests.engine.test_matching_jobs import run_now
-from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
+from tests.helpers import count_queries, events, html, role_matrix, role_user, signed_in
 from tests.web.console.helpers import READ, acting, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +42,12 @@ def ready(world):
     ReviewerBid.objects.create(reviewer=world.profile, proposal=world.proposal, bid=ReviewerBid.Bid.EAGER)
     run_now(start_preview, world.call, user=world.manager, algorithm="minmax")
     return world
+
+
+def deployed(world) -> DeployedGeneration:
+    """Deploy the world's preview: its generation."""
+    deploy_preview(world.call, user=world.manager, preview_uuid=GenerationPreview.objects.get(call=world.call).uuid)
+    return DeployedGeneration.objects.filter(call=world.call).latest("created")
 
 
 def pair(world, proposal, entry) -> ProposedAssignment:
@@ -59,7 +72,7 @@ ROUTES = {
     "generate": lambda w: {"algorithm": "fairflow"},
     "compare": lambda w: {},
     "deploy": lambda w: {"preview": GenerationPreview.objects.get(call=w.call).uuid},
-    "undo": lambda w: deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid) and {},
+    "undo": lambda w: {"generation": deployed(w).uuid},
     "send-all": lambda w: {},
     "remove": lambda w: {"remove-pair": pair(w, w.proposal, w.entry).uuid},
     "add": lambda w: {"add-proposal": w.proposal.uuid, "add-reviewer": w.entry2.uuid},
@@ -143,8 +156,13 @@ def test_deploy_send_all_then_undo_is_refused_in_words(client, ready):
     client.post(action(ready.call, "deploy"), ROUTES["deploy"](ready))
     assert client.post(action(ready.call, "send-all"), {}).status_code == 302
     assert set(AssignmentBatch.objects.filter(call=ready.call).values_list("status", flat=True)) == {"sent"}
-    refused = client.post(action(ready.call, "undo"), {})
-    assert refused.status_code == 400 and "already sent to reviewers" in html(refused)
+    generation = DeployedGeneration.objects.get(call=ready.call)
+    refused = client.post(action(ready.call, "undo"), {"generation": generation.uuid})
+    assert refused.status_code == 400 and "sent to reviewers, so nothing was withdrawn" in html(refused)
+    assert AssignmentItem.objects.filter(generation=generation).count() == 2
+    missing = client.post(action(ready.call, "undo"), {})
+    assert missing.status_code == 400 and "This field is required." in html(missing)
+    assert client.post(action(ready.call, "undo"), {"generation": "nonsense"}).status_code == 400
 
 
 def test_htmx_actions_redraw_the_panel(client, ready):
@@ -222,3 +240,63 @@ def test_the_tab_links_to_the_csv_page_and_offers_the_import_to_those_who_manage
     assert link in page
     assert ("affinity matrix, import manual assignments</a>" in page) == (role != "support")
     assert signed_in(client, role_user(world, role)).get(f"/call/{world.call.uuid}/manage/csv/").status_code == 200
+
+
+def test_the_plots_show_the_preview_as_edited(client, ready):
+    signed_in(client, ready.manager)
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert '<th scope="row">fully assigned</th><td>2</td>' in page and '<th scope="row">short</th><td>0</td>' in page
+    client.post(action(ready.call, "remove"), ROUTES["remove"](ready))
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    coverage = page[page.index('id="preview-coverage"'):]
+    assert '<th scope="row">fully assigned</th><td>1</td>' in coverage and '<th scope="row">short</th><td>1</td>' in coverage
+    totals = page[page.index('id="preview-totals"'):page.index('id="preview-loads"')]
+    assert f'<th scope="row">{ready.proposal.name}</th><td>0.000</td>' in totals  # the worst-off now
+    loads = page[page.index('id="preview-loads"'):page.index('id="preview-coverage"')]
+    assert f'<th scope="row">{ready.entry.reviewer.user.full_name}</th><td>0</td>' in loads
+    assert "1 short now (0 as generated)" in page and "0.900 now, after edits; 1.800 as generated" in page
+
+
+@role_matrix(READ)
+def test_each_deployed_generation_is_listed_with_its_counts_and_an_undo_for_managers(client, ready, role, expected):
+    first = deployed(ready)
+    response = signed_in(client, role_user(ready, role)).get(tab_url(ready.call, "assignments"))
+    assert response.status_code == expected
+    page = html(response)
+    assert ('id="deployed-generations"' in page) == (expected == 200)
+    if expected != 200:
+        return
+    row = page[page.index(f'id="generation-{first.uuid.hex}"'):]
+    assert '<td class="number">2</td>\n        <td class="number">0</td>' in row  # 2 unsent drafts, none sent
+    assert ("withdraw its 2 unsent drafts" in row) == (role != "support")
+
+
+def test_an_earlier_generation_is_undone_from_the_list_after_a_top_up(client, ready):
+    """A then B (a top-up for a new proposal): undoing A withdraws A's drafts only, audited."""
+    first = deployed(ready)
+    newcomer = f.proposal(ready.proposal.round, created_by=ready.proposal.created_by)
+    set_scores(ready.call, [ready.proposal, ready.proposal2, newcomer], [ready.entry, ready.entry2],
+               [[0.9, 0.5], [0.5, 0.9], [0.6, 0.7]])
+    run_now(start_preview, ready.call, user=ready.manager, algorithm="minmax")
+    second = deployed(ready)
+    signed_in(client, ready.manager)
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert page.count("(withdraw its ") == 2  # an undo for each generation
+    response = client.post(action(ready.call, "undo"), {"generation": first.uuid}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Undone: 2 draft items withdrawn, 1 draft batches deleted." in html(response)  # B reused a draft
+    left = AssignmentItem.objects.filter(batch__call=ready.call)
+    assert [(i.proposal, i.generation) for i in left] == [(newcomer, second)]
+    row = html(response)[html(response).index(f'id="generation-{first.uuid.hex}"'):]
+    assert "Undone <time" in row.split("</tr>")[0]
+    assert [e.object_uuid for e in events(AuditEventType.ASSIGNMENTS_GENERATION_UNDONE)] == [first.uuid]
+
+
+def test_the_generations_list_costs_the_same_queries_however_many(client, ready):
+    deployed(ready)
+    signed_in(client, ready.manager)
+    client.get(tab_url(ready.call, "assignments"))
+    before = count_queries(client, tab_url(ready.call, "assignments"))
+    for _ in range(3):
+        DeployedGeneration.objects.create(call=ready.call, deployed_by=ready.manager)
+    assert count_queries(client, tab_url(ready.call, "assignments")) == before

@@ -64,5 +64,11 @@ class PreviewForm(forms.Form):
     preview = forms.UUIDField(widget=forms.HiddenInput)
 
 
+class UndoForm(forms.Form):
+    """Undo: the deployed generation the row showed."""
+
+    generation = forms.UUIDField(widget=forms.HiddenInput)
+
+
 class ActionForm(forms.Form):
-    """Undo and send all: no fields; refusals of the domain land on the form."""
+    """Send all: no fields; refusals of the domain land on the form."""
