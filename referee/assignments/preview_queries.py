@@ -21,9 +21,11 @@ from referee.assignments.models import AssignmentItem, DeployedGeneration, Gener
 from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import Proposal
 from referee.core.models import User
+from referee.core.querysets import full_name_contains
 from referee.reviewers.models import CallReviewerPool
 
 PROPOSALS_PER_PAGE = 20
+PAIRS_FOUND_PER_PAGE = 10
 
 
 @dataclass
@@ -141,3 +143,16 @@ def deployed_generations(call):
             .annotate(unsent=Count("items", filter=Q(items__batch__status=BatchStatus.DRAFT)),
                       sent=Count("items", filter=Q(items__batch__sent_at__isnull=False)))
             .order_by("-created", "-id"))  # a GROUP BY query ignores the model's ordering
+
+
+def find_pairs(call, query: str, number):
+    """A page of the undeployed preview's pairs whose proposal or reviewer name contains every
+    word of `query` (the swap's second pair, anywhere in the preview): a count and the page."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False)
+    aliases, conditions = {}, []
+    for word in query.split():
+        aliases, named = full_name_contains("reviewer__user", word)
+        conditions.append(named | Q(proposal__name__icontains=word))
+    rows = (rows.alias(**aliases).filter(*conditions).select_related("proposal", "reviewer__user")
+            .order_by("proposal__name", "proposal_id", "rank", "id"))
+    return Paginator(rows, PAIRS_FOUND_PER_PAGE).get_page(number)

@@ -19,7 +19,7 @@ from referee.assignments.domain.preview_edits import (
 )
 from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
-from referee.assignments.preview_queries import preview_coverage
+from referee.assignments.preview_queries import PAIRS_FOUND_PER_PAGE, find_pairs, preview_coverage
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import ReviewerBid
@@ -200,3 +200,30 @@ def test_the_preview_coverage_follows_the_edits_and_wants_what_active_items_leav
     create_manual_assignment(w.call, actor=w.manager, reviewer_pool_entry_uuid=w.entries[2].uuid,
                              proposal_uuids=[w.proposals[1].uuid])
     assert coverage()[names[1]] == (0, 1, 0.9, False)
+
+
+def test_find_pairs_finds_the_previews_pairs_by_every_word_of_a_proposal_or_reviewer_name(w):
+    """The swap's second pair, anywhere in the preview (`preview_queries.find_pairs`)."""
+    w.proposals[1].name = "Coral spectra"
+    w.proposals[1].save()
+    reviewer = w.entries[0].reviewer.user
+    reviewer.first_name, reviewer.last_name = "Ada", "Lovelace"
+    reviewer.save()
+
+    def found(query, page=1):
+        return [(r.proposal.name, r.reviewer.user.full_name) for r in find_pairs(w.call, query, page)]
+
+    assert found("coral") == [("Coral spectra", w.entries[1].reviewer.user.full_name)]
+    assert found("ada love") == [(w.proposals[0].name, "Ada Lovelace")]  # every word, first and last name
+    assert found("coral ada") == [] and found("nobody") == []
+    assert len(found("")) == 2  # no words: every pair, by proposal name
+    deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
+    assert found("coral") == []  # deployed rows are no preview's pairs
+
+
+def test_find_pairs_pages_the_pairs_found():
+    w = build_call(12, 3, min_reviewers_per_proposal=1, max_proposals_per_reviewer=12)  # 15 places (5 each)
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
+    first, second = find_pairs(w.call, "proposal", 1), find_pairs(w.call, "proposal", 2)
+    assert first.paginator.count == 12 and len(first) == PAIRS_FOUND_PER_PAGE and len(second) == 2
+    assert not {r.uuid for r in first} & {r.uuid for r in second}

@@ -14,9 +14,10 @@ from referee.assignments.models import (
     GenerationPreview,
     ProposedAssignment,
 )
+from referee.assignments.preview_queries import PROPOSALS_PER_PAGE
 from referee.calls.models import MatchingConfiguration
 from referee.core.enums import AuditEventType
-from referee.reviewers.models import ReviewerBid
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
 from tests import factories as f
 from tests.engine.test_generation import build_call, set_scores
 from tests.engine.test_matching_jobs import run_now
@@ -182,7 +183,7 @@ def test_bad_input_is_a_400_beside_the_field(client, ready):
     assert client.post(action(ready.call, "swap"), {"swap-first": "nonsense"}).status_code == 400
 
 
-def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
+def test_the_tab_and_the_swaps_search_cost_the_same_queries_however_large_the_preview(client):
     small = build_call(3, 3, min_reviewers_per_proposal=2)
     large = build_call(45, 12, seed=1, min_reviewers_per_proposal=2)
     for w in (small, large):
@@ -190,9 +191,14 @@ def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
     signed_in(client, small.manager)
     client.get(tab_url(small.call, "assignments"))
     before = count_queries(client, tab_url(small.call, "assignments"))
+    searched = count_queries(client, tab_url(small.call), {"tab": "assignments", "swap_q": "proposal"})
+    found = count_queries(client, action(small.call, "pairs"), {"swap_q": "proposal"})
     signed_in(client, large.manager)
     assert count_queries(client, tab_url(large.call, "assignments")) == before
     assert count_queries(client, tab_url(large.call), {"tab": "assignments", "page": 3}) == before
+    assert count_queries(client, tab_url(large.call), {"tab": "assignments", "swap_q": "proposal"}) == searched
+    assert count_queries(client, action(large.call, "pairs"), {"swap_q": "proposal"}) == found
+    assert count_queries(client, action(large.call, "pairs"), {"swap_q": "proposal", "swap_page": 3}) == found
 
 
 def test_a_refused_removal_asks_for_its_reason_in_a_form_of_its_own(client, ready):
@@ -300,3 +306,50 @@ def test_the_generations_list_costs_the_same_queries_however_many(client, ready)
     for _ in range(3):
         DeployedGeneration.objects.create(call=ready.call, deployed_by=ready.manager)
     assert count_queries(client, tab_url(ready.call, "assignments")) == before
+
+
+SEARCH = {**READ, "support": 403}  # the swap's search serves who may swap
+
+
+@role_matrix(SEARCH)
+def test_the_swaps_search_is_for_those_who_may_swap(client, ready, role, expected):
+    response = signed_in(client, role_user(ready, role)).get(action(ready.call, "pairs"), {"swap_q": "second"})
+    assert response.status_code == expected
+    if expected == 200:
+        page = html(response)
+        assert page.lstrip().startswith('<div id="swap-partners"') and 'form="swap-form"' in page
+        assert f'value="{pair(ready, ready.proposal2, ready.entry2).uuid}"' in page
+        assert str(pair(ready, ready.proposal, ready.entry).uuid) not in page
+
+
+def test_a_pair_on_another_page_is_found_and_swapped_without_js(client):
+    """The first pair from page 1, the second found by name on page 2 of the preview: plain GET
+    then plain POST."""
+    scores = [[0.9, 0.3] if i % 2 else [0.3, 0.9] for i in range(25)]  # the reviewers alternate
+    w = build_call(25, 2, scores, min_reviewers_per_proposal=1, max_proposals_per_reviewer=25)
+    CallReviewerPool.objects.filter(call=w.call).update(max_assignments=25)
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
+    rows = list(ProposedAssignment.objects.filter(call=w.call).order_by("proposal__name", "id"))
+    first = rows[0]
+    second = next(r for r in rows[PROPOSALS_PER_PAGE:] if r.reviewer_id != first.reviewer_id)
+    signed_in(client, w.manager)
+    page = html(client.get(tab_url(w.call), {"tab": "assignments", "swap_q": second.proposal.name}))
+    assert f'value="{first.uuid}"' in page  # the first pair's select: this page's pairs
+    assert f'<input type="radio" name="swap-second" value="{second.uuid}" form="swap-form"' in page
+    body = {"swap-first": first.uuid, "swap-second": second.uuid, "swap-reason": "Agreed", "swap_q": second.proposal.name}
+    response = client.post(action(w.call, "swap"), body)
+    assert response.status_code == 302, html(response)[:2000]
+    assert response["Location"].endswith(f"&swap_q={second.proposal.name.replace(' ', '+')}")
+    now = set(ProposedAssignment.objects.filter(call=w.call).values_list("proposal_id", "reviewer_id"))
+    assert {(first.proposal_id, second.reviewer_id), (second.proposal_id, first.reviewer_id)} <= now
+
+
+def test_the_swaps_search_refuses_a_long_query_beside_its_field_and_finds_nothing_in_words(client, ready):
+    signed_in(client, ready.manager)
+    long = client.get(action(ready.call, "pairs"), {"swap_q": "x" * 101})
+    assert long.status_code == 400 and "Ensure this value has at most 100 characters" in html(long)
+    none = client.get(action(ready.call, "pairs"), {"swap_q": "nobody"})
+    assert none.status_code == 200 and "No pair of the preview matches “nobody”." in html(none)
+    refused = client.post(action(ready.call, "swap"), {"swap-first": pair(ready, ready.proposal, ready.entry).uuid})
+    assert refused.status_code == 400 and 'id="id_swap-second-error"' in html(refused)
+

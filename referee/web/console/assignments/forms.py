@@ -58,6 +58,14 @@ class SwapForm(ReasonForm):
     second = forms.UUIDField(label="Second pair")
 
 
+class PairSearchForm(forms.Form):
+    """The swap's second pair, found anywhere in the preview by a name (GET: the tab's query
+    string without JS, the `pairs/` fragment with htmx)."""
+
+    swap_q = forms.CharField(label="Find the second pair by proposal or reviewer name", max_length=100,
+                             required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"}))
+
+
 class PreviewForm(forms.Form):
     """Deploy: the preview the page showed, so a preview replaced meanwhile is refused."""
 

@@ -9,7 +9,7 @@ beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in pl
 from dataclasses import replace
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
@@ -27,6 +27,7 @@ from referee.assignments.predicates import can_manage_matching_job
 from referee.assignments.preview_queries import (
     current_preview,
     deployed_generations,
+    find_pairs,
     preview_coverage,
     preview_page,
     reviewer_loads,
@@ -41,6 +42,7 @@ from referee.web.console.assignments.forms import (
     AddForm,
     CompareForm,
     GenerateForm,
+    PairSearchForm,
     PreviewForm,
     RemoveForm,
     SwapForm,
@@ -54,8 +56,9 @@ from referee.web.pages import refusals_on, require
 KEY = "assignments"
 TAB = "web/console/assignments/tab.html"
 PANEL = "web/console/assignments/panel.html"
+PARTNERS = "web/console/assignments/partners.html"
 GENERATIONS_PER_PAGE = 10
-KEPT = ("page", "generations")  # the page of the preview and of the deployed generations
+KEPT = ("page", "generations", "swap_q")  # the preview's and the generations' pages, the swap's search
 LOADS_SHOWN = 10  # most and least loaded reviewers in the loads plot, when there are more than twice as many
 
 
@@ -109,6 +112,26 @@ def cancel(request, call, job_uuid):
     form, fragment = cancel_in_place(request, job, cancel_job, lambda job: jobs.job_progress(job, can_manage=True))
     refused = replace(jobs.job_progress(job, can_manage=True), cancel_form=form)
     return fragment or _answered(request, call, form, f"{job.kind}_job", "Cancelled: nothing was written.", refused)
+
+
+@reads_call
+@require_GET
+def pairs(request, call):
+    """The pairs of the preview a name finds, for the swap's second pair (htmx fragment): only
+    for who may swap; a search too long is a 400 beside its field."""
+    require(can_manage_call(request.user, call))
+    context = _partners(call, request.GET)
+    return render(request, PARTNERS, {"call": call, **context}, status=400 if context["swap_search"].errors else 200)
+
+
+def _partners(call, params, preview=None) -> dict:
+    """The swap's search (`swap_q`) and the page (`swap_page`) of the undeployed preview's pairs
+    it finds: None before a search."""
+    search = PairSearchForm(params)
+    preview = preview or current_preview(call)
+    asked = search.is_valid() and search.cleaned_data["swap_q"]
+    found = find_pairs(call, asked, params.get("swap_page")) if asked and preview and not preview.deployed_at else None
+    return {"swap_search": search, "found": found}
 
 
 @manages_call
@@ -193,7 +216,7 @@ def _answered(request, call, form, name: str, message: str, refused=None):
 
 
 def _kept(request) -> dict:
-    """The pages (of the preview, of the deployed generations) the posted form was on."""
+    """What the posted form was showing: its pages, the swap's search."""
     return {key: request.POST[key] for key in KEPT if request.POST.get(key)}
 
 
@@ -204,8 +227,10 @@ def _show(request, call, *, status: int = 200, page=None, **context):
     for key, value in {"tab": KEY, **_kept(request)}.items():
         query[key] = value  # QueryDict.update would add a second value
     request.GET = query
-    context = {**_context(call, page, can_manage=can_manage_call(request.user, call)), **context,
-               "generations": _generations(request, call)}
+    can_manage = can_manage_call(request.user, call)
+    context = {**_context(call, page, can_manage=can_manage), **context, "generations": _generations(request, call)}
+    if can_manage:
+        context.update(_partners(call, request.GET, context["preview"]))
     context["reviewer_options"] = _reviewer_options(context.get("loads", []), context["add_form"])
     return render_tab(request, call, PANEL if request.htmx else TAB, context, status=status)
 
