@@ -54,7 +54,7 @@ class AddForm(ReasonForm):
 
 class SwapForm(ReasonForm):
     prefix = "swap"
-    first = forms.UUIDField(label="First pair")
+    first = forms.UUIDField(label="First pair (from this page)")
     second = forms.UUIDField(label="Second pair")
 
 
