@@ -3,7 +3,10 @@ earlier one a top-up followed, has its unsent draft items withdrawn and the draf
 deleted; what was sent stays, other generations' items stay, and the deployed preview is given
 back when all of it was withdrawn. Refused in words when nothing of it is an unsent draft."""
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps as django_apps
 
 from referee.assignments.domain import create_manual_assignment, send_all_batches, send_batch
 from referee.assignments.domain.preview_edits import start_preview
@@ -159,3 +162,21 @@ def test_a_generation_run_without_preview_is_undone_too(w):
     assert undone.items_withdrawn == 3 and not undone.preview_returned
     assert not AssignmentItem.objects.filter(batch__call=w.call).exists()
     assert not ProposedAssignment.objects.filter(call=w.call).exists()
+
+
+def test_the_migration_records_the_deployment_undoable_before_it(w):
+    """assignments/0012 finds the deployed preview's items by the old span rule and records them
+    as one DeployedGeneration, which undo then withdraws as before."""
+    backfill = import_module("referee.assignments.migrations.0012_deployed_generation").record_the_deployed_preview
+    manual = create_manual_assignment(w.call, actor=w.manager, reviewer_pool_entry_uuid=w.entries[0].uuid,
+                                      proposal_uuids=[w.proposals[0].uuid])
+    result, _ = preview_and_deploy(w)
+    deployed = items(w) - set(AssignmentItem.objects.filter(batch__uuid=manual.batch_uuid).values_list("id", flat=True))
+    DeployedGeneration.objects.all().delete()  # the items' generation is set null: as before 0012
+    backfill(django_apps, None)
+    (generation,) = DeployedGeneration.objects.filter(call=w.call)
+    assert generation.preview_uuid == GenerationPreview.objects.get(call=w.call).uuid
+    assert set(AssignmentItem.objects.filter(generation=generation).values_list("id", flat=True)) == deployed
+    undone = undo(w, generation)
+    assert (undone.items_withdrawn, undone.batches_deleted, undone.preview_returned) == (
+        result.items_created, result.batches_created, True)
