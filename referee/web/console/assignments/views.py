@@ -1,7 +1,8 @@
 """The Assignments tab (issue 13). Thin, as every page: the call comes through `access` (visible,
 then the predicate), each action calls one domain function inside `refusals_on`, and the tab
 reads its numbers from `assignments.preview_queries` and `assignments.comparison`. Generating a
-preview and comparing the algorithms start background jobs, whose progress `jobs` shows.
+preview and comparing the algorithms start background jobs, whose progress `jobs` shows. The
+swap's second pair is found by name anywhere in the preview (`pairs`, or the tab's `swap_q`).
 
 A plain POST redirects to the tab after success (PRG) and shows the whole tab with the refusal
 beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in place."""
@@ -120,15 +121,14 @@ def pairs(request, call):
     """The pairs of the preview a name finds, for the swap's second pair (htmx fragment): only
     for who may swap; a search too long is a 400 beside its field."""
     require(can_manage_call(request.user, call))
-    context = _partners(call, request.GET)
+    context = _partners(call, request.GET, current_preview(call))
     return render(request, PARTNERS, {"call": call, **context}, status=400 if context["swap_search"].errors else 200)
 
 
-def _partners(call, params, preview=None) -> dict:
+def _partners(call, params, preview) -> dict:
     """The swap's search (`swap_q`) and the page (`swap_page`) of the undeployed preview's pairs
     it finds: None before a search."""
     search = PairSearchForm(params)
-    preview = preview or current_preview(call)
     asked = search.is_valid() and search.cleaned_data["swap_q"]
     found = find_pairs(call, asked, params.get("swap_page")) if asked and preview and not preview.deployed_at else None
     return {"swap_search": search, "found": found}
