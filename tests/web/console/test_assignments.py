@@ -164,6 +164,9 @@ def test_deploy_send_all_then_undo_is_refused_in_words(client, ready):
     missing = client.post(action(ready.call, "undo"), {})
     assert missing.status_code == 400 and "This field is required." in html(missing)
     assert client.post(action(ready.call, "undo"), {"generation": "nonsense"}).status_code == 400
+    foreign = DeployedGeneration.objects.create(call=ready.other_call)  # another call's, through this call's URL
+    refused = client.post(action(ready.call, "undo"), {"generation": foreign.uuid})
+    assert refused.status_code == 400 and "This call has no such deployed generation" in html(refused)
 
 
 def test_htmx_actions_redraw_the_panel(client, ready):
