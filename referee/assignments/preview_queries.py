@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, Sum
 
 from referee.assignments.candidates import ACTIVE_ITEM, wanted_reviewers
 from referee.assignments.enums import BatchStatus
@@ -104,20 +103,22 @@ class ProposalCoverage:
 def preview_coverage(call, preview: GenerationPreview, config) -> list[ProposalCoverage]:
     """Every proposal the undeployed `preview` considers (the open ones, or those it was asked
     for), by name, with its demand as generation computes it and its current preview rows: the
-    plots read these, so they show the preview as edited, not as generated. One query."""
+    plots read these, so they show the preview as edited, not as generated. Three queries, each
+    one pass over the call's rows (a correlated subquery per proposal took 0.1 s at 3,000)."""
     proposals = Proposal.objects.filter(call=call).open_for_review()
     if preview.proposal_uuids is not None:
         proposals = proposals.filter(uuid__in=preview.proposal_uuids)
-    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False, proposal=OuterRef("pk"))
-    active = AssignmentItem.objects.filter(ACTIVE_ITEM, proposal=OuterRef("pk"))
-    total = Subquery(rows.values("proposal").annotate(total=Sum("affinity_score")).values("total")[:1])
-    values = proposals.annotate(
-        previewed=subquery_count(rows, "proposal"), active=subquery_count(active, "proposal"),
-        total=Coalesce(total, Value(0.0)),
-    ).order_by("name", "id").values_list("name", "previewed", "active", "total")
+    rows = {key: (n, total) for key, n, total in ProposedAssignment.objects.filter(call=call, is_deployed=False)
+            .values("proposal_id").annotate(n=Count("id"), total=Sum("affinity_score")).order_by()
+            .values_list("proposal_id", "n", "total")}
+    active = dict(AssignmentItem.objects.filter(ACTIVE_ITEM, batch__call=call).values("proposal_id")
+                  .annotate(n=Count("id")).order_by().values_list("proposal_id", "n"))
     wanted = wanted_reviewers(config, preview.reviewers_per_proposal)
-    return [ProposalCoverage(name, max(0, wanted - active), previewed, round(float(total), 4))
-            for name, previewed, active, total in values]
+    coverage = []
+    for key, name in proposals.order_by("name", "id").values_list("id", "name"):
+        previewed, total = rows.get(key, (0, 0.0))
+        coverage.append(ProposalCoverage(name, max(0, wanted - active.get(key, 0)), previewed, round(float(total), 4)))
+    return coverage
 
 
 def reviewer_loads(call, config) -> list[ReviewerLoad]:
