@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from referee.assignments.affinities import AffinityMatrix
 from referee.assignments.diversity_inputs import diversity_rules, diversity_settings, rules_parts
@@ -30,6 +31,11 @@ from referee.reviews.enums import ReviewState
 RULES = ("team_membership", "conflict_bids", "conflicts", "unavailable_reviewers", "existing_assignments",
          "threshold", "capacity")
 ACTIVE_BATCH_STATUSES = (BatchStatus.DRAFT, BatchStatus.SENT)
+# An item that counts towards its proposal's reviewers (its demand is what is wanted less these,
+# and the diversity rules count them: panel_rules): pending in a draft or sent batch, or accepted
+# with a review not rejected.
+ACTIVE_ITEM = (Q(status=ItemStatus.PENDING, batch__status__in=ACTIVE_BATCH_STATUSES)
+               | (Q(status=ItemStatus.ACCEPTED) & ~Q(review__state=ReviewState.REJECTED)))
 # The digests that name, in a refusal, what changed since a preview (previews.py).
 INPUTS = ("configuration", "proposals", "pool", "affinities", "teams", "conflicts", "bids", "assignments")
 
@@ -57,6 +63,12 @@ class Candidates:
         """How many reviewers each rule removed for proposal row `i`."""
         counts = np.bincount(self.removed_by[i], minlength=len(RULES) + 1)
         return {rule: int(counts[k + 1]) for k, rule in enumerate(RULES)}
+
+
+def wanted_reviewers(config, reviewers_per_proposal) -> int:
+    """Reviewers a generation wants per proposal: the number asked (else the call's minimum),
+    never above the call's maximum."""
+    return min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
 
 
 def build_candidates(call, config, proposals, matrix: AffinityMatrix, wanted: int) -> Candidates:
@@ -174,17 +186,9 @@ def _bids(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray]:
     return conflict, weights
 
 
-def holds_place(status, batch_status, review_state) -> bool:
-    """An item that counts among its proposal's reviewers (§5.2): pending in a draft or sent
-    batch, or accepted with its review not rejected. Generation tops these up, and the diversity
-    rules count them (panel_rules)."""
-    return (status == ItemStatus.PENDING and batch_status in ACTIVE_BATCH_STATUSES) or (
-        status == ItemStatus.ACCEPTED and review_state != ReviewState.REJECTED)
-
-
 def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pairs that already have an item, except an expired item of a cancelled batch (§5.2: never
-    re-offered); per proposal, its active reviewers (`holds_place`) and the affinity they hold;
+    re-offered); per proposal, its active reviewers (`ACTIVE_ITEM`) and the affinity they hold;
     and the active (proposal, entry) pairs as int[H, 2] rows and columns, which the diversity
     rules count (an active item's entry is accepted: the pool's columns)."""
     column_of = {e.id: j for j, e in enumerate(entries)}
@@ -193,16 +197,17 @@ def _holdings(call, shape, p_index, entries) -> tuple[np.ndarray, np.ndarray, np
     existing = np.zeros(shape[0])
     on_panels = []
     items = AssignmentItem.objects.filter(proposal__call=call).values_list(
-        "proposal_id", "pool_entry_id", "status", "batch__status", "review__state", "affinity_score"
+        "proposal_id", "pool_entry_id", "status", "batch__status", "affinity_score",
+        ExpressionWrapper(ACTIVE_ITEM, output_field=BooleanField()),
     )
-    for proposal_id, entry_id, status, batch_status, review_state, score in items:
+    for proposal_id, entry_id, status, batch_status, score, is_active in items:
         i = p_index.get(proposal_id)
         if i is None:
             continue
         j = column_of.get(entry_id)
         if j is not None and not (status == ItemStatus.EXPIRED and batch_status == BatchStatus.CANCELLED):
             held[i, j] = True
-        if holds_place(status, batch_status, review_state):
+        if is_active:
             active[i] += 1
             existing[i] += score or 0.0
             if j is not None:

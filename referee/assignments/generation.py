@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from referee.assignments import previews
 from referee.assignments.affinities import current_affinities, refresh_if_stale
-from referee.assignments.candidates import Candidates, build_candidates
+from referee.assignments.candidates import Candidates, build_candidates, wanted_reviewers
 from referee.assignments.diagnosis import Findings, diagnose_generation
 from referee.assignments.enums import BatchSource, BatchStatus
-from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.assignments.models import AssignmentBatch, AssignmentItem, DeployedGeneration, ProposedAssignment
 from referee.assignments.progress import SILENT, Progress
 from referee.assignments.requested import named_proposals, skip_row, take_named
 from referee.assignments.shortfalls import explain
@@ -166,7 +166,7 @@ def deploy_preview(call, *, user, preview_uuid) -> GenerationResult:
         # The same problem: the preview's report is what a solve would report now.
         result = GenerationResult(**preview.report, preview_uuid=preview.uuid.hex)
         pairs = _previewed_pairs(call, candidates)
-        result.batches_created, result.items_created = _deploy(call, pairs, user)
+        result.batches_created, result.items_created = _deploy(call, pairs, user, preview_uuid=preview.uuid)
         now = timezone.now()
         ProposedAssignment.objects.filter(call=call, is_deployed=False).update(
             is_deployed=True, deployed_at=now, deployed_by=user, modified=now)
@@ -189,7 +189,7 @@ def considered_candidates(call, config, result: GenerationResult, proposal_uuids
     the console's comparison of the algorithms solves (assignments.comparison)."""
     proposals = _considered_proposals(call, proposal_uuids, result.skipped_proposals)
     result.proposals_processed = len(proposals)
-    wanted = min(reviewers_per_proposal or config.min_reviewers_per_proposal, config.max_reviewers_per_proposal)
+    wanted = wanted_reviewers(config, reviewers_per_proposal)
     candidates = build_candidates(call, config, proposals, current_affinities(call), wanted)
     result.removed_pairs = candidates.removed_pairs()
     result.candidate_pairs = candidates.removed_by.size
@@ -304,11 +304,14 @@ def _entries_with_draft(call) -> set[int]:
     return set(AssignmentBatch.objects.filter(call=call, status=BatchStatus.DRAFT).values_list("reviewer_pool_entry_id", flat=True))
 
 
-def _deploy(call, pairs: list[Pair], user) -> tuple[int, int]:
+def _deploy(call, pairs: list[Pair], user, *, preview_uuid=None) -> tuple[int, int]:
     """Each pair becomes a pending item (affinity_score = a) in its reviewer's draft batch, reused
-    whatever its source, else created with source algorithm (§4.1). Returns (new batches, items)."""
+    whatever its source, else created with source algorithm (§4.1); the items point to the
+    DeployedGeneration recorded first, which undo withdraws by. Returns (new batches, items)."""
     if not pairs:
         return 0, 0
+    generation = DeployedGeneration.objects.create(
+        call=call, preview_uuid=preview_uuid, deployed_by=user if getattr(user, "is_authenticated", False) else None)
     drafts = {b.reviewer_pool_entry_id: b
               for b in AssignmentBatch.objects.select_for_update().filter(call=call, status=BatchStatus.DRAFT).order_by("id")}
     entry_ids = sorted({p.entry.id for p in pairs})
@@ -322,7 +325,8 @@ def _deploy(call, pairs: list[Pair], user) -> tuple[int, int]:
         with transaction.atomic():
             items = AssignmentItem.objects.bulk_create([
                 AssignmentItem(batch=drafts[p.entry.id], proposal=p.proposal, pool_entry_id=p.entry.id,
-                               status=AssignmentItem.Status.PENDING, affinity_score=round(p.affinity, 4))
+                               status=AssignmentItem.Status.PENDING, affinity_score=round(p.affinity, 4),
+                               generation=generation)
                 for p in pairs
             ])
     except IntegrityError:

@@ -110,6 +110,22 @@ class AssignmentBatch(UUIDModel):
         return self.status not in (enums.BatchStatus.EXPIRED, enums.BatchStatus.CANCELLED) and not self.is_expired
 
 
+class DeployedGeneration(UUIDModel):
+    """One deployment of a generation (issue 13): a preview deployed, or a generation run
+    without one (`created` is when it started writing). The items it created point to it, so
+    any deployed generation of a call can be undone while its drafts are unsent, whatever was
+    generated since (assignments.domain.undo)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="deployed_generations")
+    preview_uuid = models.UUIDField(null=True, blank=True)  # the GenerationPreview deployed; null: none
+    deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+
 class AssignmentItem(UUIDModel):
     Status = enums.ItemStatus
 
@@ -133,6 +149,9 @@ class AssignmentItem(UUIDModel):
     override_reason = models.TextField(blank=True, default="")
     overridden_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     overridden_at = models.DateTimeField(null=True, blank=True)
+    # The deployed generation that created it; null for an item made by hand, by CSV or a reassign.
+    generation = models.ForeignKey(DeployedGeneration, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="items")
 
     objects = ItemQuerySet.as_manager()
 

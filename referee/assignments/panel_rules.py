@@ -1,5 +1,5 @@
 """The call's panel diversity rules (issue 14) on the panels as they stand: each proposal's items
-that hold a place (`candidates.holds_place`, what a top-up generation counts too) plus the
+that hold a place (`candidates.ACTIVE_ITEM`, what a top-up generation counts too) plus the
 preview's undeployed pairs. What a preview edit is checked against (domain.preview_edits) and how
 many proposals meet each rule on the Assignments tab. The rules themselves are the matching
 library's (`matching.diversity_panels`); this module reads the panels and says things in words.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db.models import Q
 
-from referee.assignments.candidates import holds_place
+from referee.assignments.candidates import ACTIVE_ITEM
 from referee.assignments.diversity_inputs import current_affiliations, diversity_rules, institution_name, uses_rules
 from referee.assignments.models import AssignmentItem, ProposedAssignment
 from referee.calls.models import Proposal
@@ -65,8 +65,7 @@ def current_panels(call, config, proposals: list[Proposal], extra_entries=()) ->
     if not uses_rules(config):
         return None
     ids = [p.id for p in proposals]
-    items = [(p, e) for p, e, *state in AssignmentItem.objects.filter(proposal_id__in=ids).values_list(
-        "proposal_id", "pool_entry_id", "status", "batch__status", "review__state") if holds_place(*state)]
+    items = list(AssignmentItem.objects.filter(ACTIVE_ITEM, proposal_id__in=ids).values_list("proposal_id", "pool_entry_id"))
     previewed = list(ProposedAssignment.objects.filter(call=call, is_deployed=False, proposal_id__in=ids)
                      .values_list("proposal_id", "reviewer_id"))
     entries = list(CallReviewerPool.objects.filter(call=call).filter(

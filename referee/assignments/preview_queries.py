@@ -1,6 +1,7 @@
 """What the console's Assignments tab shows of a call's preview (issue 13): its pairs, a page of
 proposals at a time, each pair with why it was chosen; and the numbers of its plots (each
-proposal's total affinity, the reviewers' loads against their bounds, coverage). Why a pair is
+proposal's total affinity, the reviewers' loads against their bounds, coverage), read from its
+current rows so that they follow the manager's edits. Why a pair is
 the engine's `explanations.explain_pairs`, asked once for the page's pairs.
 
 Every query reads whole sets (the page's proposals, the call's rows grouped), so the count does
@@ -10,16 +11,20 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Sum
+from django.db.models import Count, OuterRef, Q, Sum
 
+from referee.assignments.candidates import ACTIVE_ITEM, wanted_reviewers
+from referee.assignments.enums import BatchStatus
 from referee.assignments.explanations import PairExplanation, explain_pairs
-from referee.assignments.models import GenerationPreview, ProposedAssignment
+from referee.assignments.models import AssignmentItem, DeployedGeneration, GenerationPreview, ProposedAssignment
 from referee.assignments.workload import subquery_count, with_open_assignments
 from referee.calls.models import Proposal
 from referee.core.models import User
+from referee.core.querysets import full_name_contains
 from referee.reviewers.models import CallReviewerPool
 
 PROPOSALS_PER_PAGE = 20
+PAIRS_FOUND_PER_PAGE = 10
 
 
 @dataclass
@@ -81,15 +86,39 @@ def preview_page(call, preview: GenerationPreview, number) -> PreviewPage:
         for key in on_page])
 
 
-def proposal_totals(call, preview: GenerationPreview) -> list[tuple[str, float]]:
-    """(proposal name, total affinity of its previewed reviewers), the proposals the run left
-    without any reviewer included at 0."""
-    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False).values("proposal_id", "proposal__name")
-    totals = {(r["proposal_id"], r["proposal__name"]): r["total"] for r in rows.annotate(total=Sum("affinity_score"))}
-    named = {name for _, name in totals}
-    empty = [(s["proposal_name"], 0.0) for s in preview.report.get("skipped_proposals", [])
-             if s.get("required") and not s.get("assigned") and s["proposal_name"] not in named]
-    return [(name, float(total)) for (_, name), total in totals.items()] + empty
+@dataclass
+class ProposalCoverage:
+    """A proposal the preview considers, by its current rows (edits included)."""
+
+    name: str
+    wanted: int  # reviewers the preview is to add: generation's demand (wanted less active items)
+    previewed: int
+    total: float  # the affinity of its previewed reviewers
+
+    @property
+    def short(self) -> bool:
+        return self.previewed < self.wanted
+
+
+def preview_coverage(call, preview: GenerationPreview, config) -> list[ProposalCoverage]:
+    """Every proposal the undeployed `preview` considers (the open ones, or those it was asked
+    for), by name, with its demand as generation computes it and its current preview rows: the
+    plots read these, so they show the preview as edited, not as generated. Three queries, each
+    one pass over the call's rows (a correlated subquery per proposal took 0.1 s at 3,000)."""
+    proposals = Proposal.objects.filter(call=call).open_for_review()
+    if preview.proposal_uuids is not None:
+        proposals = proposals.filter(uuid__in=preview.proposal_uuids)
+    rows = {key: (n, total) for key, n, total in ProposedAssignment.objects.filter(call=call, is_deployed=False)
+            .values("proposal_id").annotate(n=Count("id"), total=Sum("affinity_score")).order_by()
+            .values_list("proposal_id", "n", "total")}
+    active = dict(AssignmentItem.objects.filter(ACTIVE_ITEM, batch__call=call).values("proposal_id")
+                  .annotate(n=Count("id")).order_by().values_list("proposal_id", "n"))
+    wanted = wanted_reviewers(config, preview.reviewers_per_proposal)
+    coverage = []
+    for key, name in proposals.order_by("name", "id").values_list("id", "name"):
+        previewed, total = rows.get(key, (0, 0.0))
+        coverage.append(ProposalCoverage(name, max(0, wanted - active.get(key, 0)), previewed, round(float(total), 4)))
+    return coverage
 
 
 def reviewer_loads(call, config) -> list[ReviewerLoad]:
@@ -106,3 +135,25 @@ def reviewer_loads(call, config) -> list[ReviewerLoad]:
     return [ReviewerLoad(key, uuid, name(SimpleNamespace(first_name=first, last_name=last, username=username)), current,
                          previewed, config.min_proposals_per_reviewer, min(config.max_proposals_per_reviewer, limit))
             for key, uuid, first, last, username, current, previewed, limit in rows]
+
+
+def deployed_generations(call):
+    """The call's deployed generations, latest first, each with how many of its items are still
+    unsent drafts (what an undo withdraws) and how many were sent to reviewers: one query a page."""
+    return (DeployedGeneration.objects.filter(call=call).select_related("deployed_by", "undone_by")
+            .annotate(unsent=Count("items", filter=Q(items__batch__status=BatchStatus.DRAFT)),
+                      sent=Count("items", filter=Q(items__batch__sent_at__isnull=False)))
+            .order_by("-created", "-id"))  # a GROUP BY query ignores the model's ordering
+
+
+def find_pairs(call, query: str, number):
+    """A page of the undeployed preview's pairs whose proposal or reviewer name contains every
+    word of `query` (the swap's second pair, anywhere in the preview): a count and the page."""
+    rows = ProposedAssignment.objects.filter(call=call, is_deployed=False)
+    aliases, conditions = {}, []
+    for word in query.split():
+        aliases, named = full_name_contains("reviewer__user", word)
+        conditions.append(named | Q(proposal__name__icontains=word))
+    rows = (rows.alias(**aliases).filter(*conditions).select_related("proposal", "reviewer__user")
+            .order_by("proposal__name", "proposal_id", "rank", "id"))
+    return Paginator(rows, PAIRS_FOUND_PER_PAGE).get_page(number)

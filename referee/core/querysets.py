@@ -1,6 +1,9 @@
-"""Visibility of the rows only a call's managers read (§1): written once for every such resource."""
+"""Visibility of the rows only a call's managers read (§1): written once for every such resource;
+and a user's name as the pages show it, searched."""
 
 from django.db import models
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 
 from referee.core.roles import managed_calls, sees_everything
 
@@ -11,3 +14,13 @@ class ManagedCallRowsQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         return self.all() if sees_everything(user) else self.filter(call_id__in=managed_calls(user))
+
+
+def full_name_contains(user: str, value: str) -> tuple[dict, Q]:
+    """(the alias to add, the condition) of rows whose user at the path `user` (e.g.
+    "reviewer__user") has `value` in their name as `User.full_name` renders it: first and last
+    name, else the username."""
+    alias = f"{user}_full_name".replace("__", "_")
+    unnamed = Q(**{f"{user}__first_name": "", f"{user}__last_name": ""})
+    return ({alias: Concat(f"{user}__first_name", Value(" "), f"{user}__last_name")},
+            Q(**{f"{alias}__icontains": value}) | (unnamed & Q(**{f"{user}__username__icontains": value})))

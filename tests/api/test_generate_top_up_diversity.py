@@ -6,7 +6,7 @@ one — keeps "at most 1 per institution" and "at least 1 from another country".
 import numpy as np
 import pytest
 
-from referee.assignments.candidates import holds_place
+from referee.assignments.candidates import ACTIVE_ITEM
 from referee.assignments.models import AssignmentItem
 from referee.calls.models import MatchingConfiguration
 from tests.engine.test_generation import build_call
@@ -31,9 +31,8 @@ def generate(w):
 def panel(w, proposal) -> set[int]:
     """The reviewers (by column) whose item of `proposal` still holds a place."""
     column = {e.id: j for j, e in enumerate(w.entries)}
-    items = AssignmentItem.objects.filter(proposal=proposal).values_list(
-        "pool_entry_id", "status", "batch__status", "review__state")
-    return {column[entry] for entry, *state in items if holds_place(*state)}
+    items = AssignmentItem.objects.filter(ACTIVE_ITEM, proposal=proposal).values_list("pool_entry_id", flat=True)
+    return {column[entry] for entry in items}
 
 
 def decline(w, proposal, column):

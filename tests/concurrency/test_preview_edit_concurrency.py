@@ -1,7 +1,7 @@
 """The console's preview edits and undo race what they must not interleave with (issue 13): an edit
 and a deployment of the same preview take the call's MatchingConfiguration lock, so the deployment
 creates either the edited pairs or the original ones, never a mix; an undo and a send of its
-batches leave either nothing sent or nothing withdrawn."""
+batches leave each batch either sent or withdrawn, never both."""
 
 from functools import partial
 
@@ -11,7 +11,13 @@ from referee.assignments.domain import send_all_batches
 from referee.assignments.domain.preview_edits import start_preview, swap_pairs
 from referee.assignments.domain.undo import undo_generation
 from referee.assignments.generation import deploy_preview
-from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.assignments.models import (
+    AssignmentBatch,
+    AssignmentItem,
+    DeployedGeneration,
+    GenerationPreview,
+    ProposedAssignment,
+)
 from referee.core.errors import DomainError
 from tests.engine.test_generation import build_call
 from tests.engine.test_matching_jobs import run_now
@@ -60,11 +66,14 @@ def test_an_undo_racing_a_send_of_its_batches():
         w = build_call(2, 2, SCORES, min_reviewers_per_proposal=1, max_proposals_per_reviewer=1)
         run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
         deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
-        undone, sent = race(partial(attempt, undo_generation, w.call, actor=w.manager),
+        generation = DeployedGeneration.objects.get(call=w.call)
+        undone, sent = race(partial(attempt, undo_generation, w.call, actor=w.manager, generation_uuid=generation.uuid),
                             partial(send_all_batches, w.call, actor=w.manager))
         statuses = list(AssignmentBatch.objects.filter(call=w.call).values_list("status", flat=True))
-        if isinstance(undone, Refused):  # a batch was sent first: nothing withdrawn, the rest sent too
-            assert "already sent" in undone and statuses == ["sent", "sent"]
-            assert AssignmentItem.objects.filter(batch__call=w.call).count() == 2
-        else:  # undone first: what send-all had listed was deleted meanwhile, so skipped
-            assert undone.items_withdrawn == 2 and statuses == [] and sent["batches_sent"] == 0
+        # Each batch is sent (send-all sends them one by one) or withdrawn, never both, none left a draft.
+        assert statuses == ["sent"] * sent["batches_sent"]
+        assert AssignmentItem.objects.filter(batch__call=w.call).count() == sent["batches_sent"]
+        if isinstance(undone, Refused):  # every batch was sent first: nothing withdrawn
+            assert "nothing was withdrawn" in undone and sent["batches_sent"] == 2
+        else:
+            assert undone.items_withdrawn + undone.items_kept == 2 and undone.items_kept == sent["batches_sent"]

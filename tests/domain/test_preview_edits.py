@@ -5,6 +5,7 @@ preview still deploys, and exactly its edited pairs."""
 
 import pytest
 
+from referee.assignments.domain import create_manual_assignment
 from referee.assignments.domain.preview_edits import (
     ALREADY_PREVIEWED,
     HARD,
@@ -18,6 +19,7 @@ from referee.assignments.domain.preview_edits import (
 )
 from referee.assignments.generation import deploy_preview
 from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.assignments.preview_queries import PAIRS_FOUND_PER_PAGE, find_pairs, preview_coverage
 from referee.core.enums import AuditEventType
 from referee.core.errors import DomainError, FieldError
 from referee.reviewers.models import ReviewerBid
@@ -177,3 +179,51 @@ def test_a_proposal_the_preview_does_not_assign_is_refused(w):
     late = f.proposal(w.round, created_by=w.applicant, state="draft")
     with pytest.raises(DomainError, match="is not one of the proposals this preview assigns"):
         add_pair(w.call, actor=w.manager, proposal_uuid=late.uuid, pool_entry_uuid=w.entries[2].uuid, reason="x")
+
+
+def test_the_preview_coverage_follows_the_edits_and_wants_what_active_items_leave(w):
+    """The plots' numbers (`preview_coverage`) are the preview's rows now, not its report."""
+    names = [p.name for p in w.proposals]
+
+    def coverage():
+        preview = GenerationPreview.objects.get(call=w.call)
+        return {c.name: (c.wanted, c.previewed, c.total, c.short)
+                for c in preview_coverage(w.call, preview, w.call.matching_config)}
+
+    assert coverage() == {names[0]: (1, 1, 0.9, False), names[1]: (1, 1, 0.9, False)}
+    remove_pair(w.call, actor=w.manager, pair_uuid=row(w, 0, 0).uuid)
+    assert coverage()[names[0]] == (1, 0, 0.0, True)  # short now; the report still says covered
+    assert not GenerationPreview.objects.get(call=w.call).report["skipped_proposals"]
+    add_pair(w.call, actor=w.manager, proposal_uuid=w.proposals[0].uuid, pool_entry_uuid=w.entries[2].uuid)
+    assert coverage()[names[0]] == (1, 1, 0.4, False)
+    # A pending item of a draft batch counts: the proposal wants none more, as generation would say.
+    create_manual_assignment(w.call, actor=w.manager, reviewer_pool_entry_uuid=w.entries[2].uuid,
+                             proposal_uuids=[w.proposals[1].uuid])
+    assert coverage()[names[1]] == (0, 1, 0.9, False)
+
+
+def test_find_pairs_finds_the_previews_pairs_by_every_word_of_a_proposal_or_reviewer_name(w):
+    """The swap's second pair, anywhere in the preview (`preview_queries.find_pairs`)."""
+    w.proposals[1].name = "Coral spectra"
+    w.proposals[1].save()
+    reviewer = w.entries[0].reviewer.user
+    reviewer.first_name, reviewer.last_name = "Ada", "Lovelace"
+    reviewer.save()
+
+    def found(query, page=1):
+        return [(r.proposal.name, r.reviewer.user.full_name) for r in find_pairs(w.call, query, page)]
+
+    assert found("coral") == [("Coral spectra", w.entries[1].reviewer.user.full_name)]
+    assert found("ada love") == [(w.proposals[0].name, "Ada Lovelace")]  # every word, first and last name
+    assert found("coral ada") == [] and found("nobody") == []
+    assert len(found("")) == 2  # no words: every pair, by proposal name
+    deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid)
+    assert found("coral") == []  # deployed rows are no preview's pairs
+
+
+def test_find_pairs_pages_the_pairs_found():
+    w = build_call(12, 3, min_reviewers_per_proposal=1, max_proposals_per_reviewer=12)  # 15 places (5 each)
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
+    first, second = find_pairs(w.call, "proposal", 1), find_pairs(w.call, "proposal", 2)
+    assert first.paginator.count == 12 and len(first) == PAIRS_FOUND_PER_PAGE and len(second) == 2
+    assert not {r.uuid for r in first} & {r.uuid for r in second}

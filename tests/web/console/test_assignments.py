@@ -7,13 +7,21 @@ import pytest
 from referee.assignments.domain.preview_edits import start_preview
 from referee.assignments.generation import deploy_preview
 from referee.assignments.matching_jobs import start_comparison_job
-from referee.assignments.models import AssignmentBatch, AssignmentItem, GenerationPreview, ProposedAssignment
+from referee.assignments.models import (
+    AssignmentBatch,
+    AssignmentItem,
+    DeployedGeneration,
+    GenerationPreview,
+    ProposedAssignment,
+)
+from referee.assignments.preview_queries import PROPOSALS_PER_PAGE
 from referee.calls.models import MatchingConfiguration
-from referee.reviewers.models import ReviewerBid
+from referee.core.enums import AuditEventType
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
 from tests import factories as f
 from tests.engine.test_generation import build_call, set_scores
 from tests.engine.test_matching_jobs import run_now
-from tests.helpers import count_queries, html, role_matrix, role_user, signed_in
+from tests.helpers import count_queries, events, html, role_matrix, role_user, signed_in
 from tests.web.console.helpers import READ, acting, tab_url
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +43,12 @@ def ready(world):
     ReviewerBid.objects.create(reviewer=world.profile, proposal=world.proposal, bid=ReviewerBid.Bid.EAGER)
     run_now(start_preview, world.call, user=world.manager, algorithm="minmax")
     return world
+
+
+def deployed(world) -> DeployedGeneration:
+    """Deploy the world's preview: its generation."""
+    deploy_preview(world.call, user=world.manager, preview_uuid=GenerationPreview.objects.get(call=world.call).uuid)
+    return DeployedGeneration.objects.filter(call=world.call).latest("created")
 
 
 def pair(world, proposal, entry) -> ProposedAssignment:
@@ -59,7 +73,7 @@ ROUTES = {
     "generate": lambda w: {"algorithm": "fairflow"},
     "compare": lambda w: {},
     "deploy": lambda w: {"preview": GenerationPreview.objects.get(call=w.call).uuid},
-    "undo": lambda w: deploy_preview(w.call, user=w.manager, preview_uuid=GenerationPreview.objects.get(call=w.call).uuid) and {},
+    "undo": lambda w: {"generation": deployed(w).uuid},
     "send-all": lambda w: {},
     "remove": lambda w: {"remove-pair": pair(w, w.proposal, w.entry).uuid},
     "add": lambda w: {"add-proposal": w.proposal.uuid, "add-reviewer": w.entry2.uuid},
@@ -143,8 +157,16 @@ def test_deploy_send_all_then_undo_is_refused_in_words(client, ready):
     client.post(action(ready.call, "deploy"), ROUTES["deploy"](ready))
     assert client.post(action(ready.call, "send-all"), {}).status_code == 302
     assert set(AssignmentBatch.objects.filter(call=ready.call).values_list("status", flat=True)) == {"sent"}
-    refused = client.post(action(ready.call, "undo"), {})
-    assert refused.status_code == 400 and "already sent to reviewers" in html(refused)
+    generation = DeployedGeneration.objects.get(call=ready.call)
+    refused = client.post(action(ready.call, "undo"), {"generation": generation.uuid})
+    assert refused.status_code == 400 and "sent to reviewers, so nothing was withdrawn" in html(refused)
+    assert AssignmentItem.objects.filter(generation=generation).count() == 2
+    missing = client.post(action(ready.call, "undo"), {})
+    assert missing.status_code == 400 and "This field is required." in html(missing)
+    assert client.post(action(ready.call, "undo"), {"generation": "nonsense"}).status_code == 400
+    foreign = DeployedGeneration.objects.create(call=ready.other_call)  # another call's, through this call's URL
+    refused = client.post(action(ready.call, "undo"), {"generation": foreign.uuid})
+    assert refused.status_code == 400 and "This call has no such deployed generation" in html(refused)
 
 
 def test_htmx_actions_redraw_the_panel(client, ready):
@@ -164,7 +186,7 @@ def test_bad_input_is_a_400_beside_the_field(client, ready):
     assert client.post(action(ready.call, "swap"), {"swap-first": "nonsense"}).status_code == 400
 
 
-def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
+def test_the_tab_and_the_swaps_search_cost_the_same_queries_however_large_the_preview(client):
     small = build_call(3, 3, min_reviewers_per_proposal=2)
     large = build_call(45, 12, seed=1, min_reviewers_per_proposal=2)
     for w in (small, large):
@@ -172,9 +194,14 @@ def test_the_tab_costs_the_same_queries_however_large_the_preview(client):
     signed_in(client, small.manager)
     client.get(tab_url(small.call, "assignments"))
     before = count_queries(client, tab_url(small.call, "assignments"))
+    searched = count_queries(client, tab_url(small.call), {"tab": "assignments", "swap_q": "proposal"})
+    found = count_queries(client, action(small.call, "pairs"), {"swap_q": "proposal"})
     signed_in(client, large.manager)
     assert count_queries(client, tab_url(large.call, "assignments")) == before
     assert count_queries(client, tab_url(large.call), {"tab": "assignments", "page": 3}) == before
+    assert count_queries(client, tab_url(large.call), {"tab": "assignments", "swap_q": "proposal"}) == searched
+    assert count_queries(client, action(large.call, "pairs"), {"swap_q": "proposal"}) == found
+    assert count_queries(client, action(large.call, "pairs"), {"swap_q": "proposal", "swap_page": 3}) == found
 
 
 def test_a_refused_removal_asks_for_its_reason_in_a_form_of_its_own(client, ready):
@@ -222,3 +249,110 @@ def test_the_tab_links_to_the_csv_page_and_offers_the_import_to_those_who_manage
     assert link in page
     assert ("affinity matrix, import manual assignments</a>" in page) == (role != "support")
     assert signed_in(client, role_user(world, role)).get(f"/call/{world.call.uuid}/manage/csv/").status_code == 200
+
+
+def test_the_plots_show_the_preview_as_edited(client, ready):
+    signed_in(client, ready.manager)
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert '<th scope="row">fully assigned</th><td>2</td>' in page and '<th scope="row">short</th><td>0</td>' in page
+    client.post(action(ready.call, "remove"), ROUTES["remove"](ready))
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    coverage = page[page.index('id="preview-coverage"'):]
+    assert '<th scope="row">fully assigned</th><td>1</td>' in coverage and '<th scope="row">short</th><td>1</td>' in coverage
+    totals = page[page.index('id="preview-totals"'):page.index('id="preview-loads"')]
+    assert f'<th scope="row">{ready.proposal.name}</th><td>0.000</td>' in totals  # the worst-off now
+    loads = page[page.index('id="preview-loads"'):page.index('id="preview-coverage"')]
+    assert f'<th scope="row">{ready.entry.reviewer.user.full_name}</th><td>0</td>' in loads
+    assert "1 short now (0 as generated)" in page and "0.900 now (1.800 as generated;" in page
+
+
+@role_matrix(READ)
+def test_each_deployed_generation_is_listed_with_its_counts_and_an_undo_for_managers(client, ready, role, expected):
+    first = deployed(ready)
+    response = signed_in(client, role_user(ready, role)).get(tab_url(ready.call, "assignments"))
+    assert response.status_code == expected
+    page = html(response)
+    assert ('id="deployed-generations"' in page) == (expected == 200)
+    if expected != 200:
+        return
+    row = page[page.index(f'id="generation-{first.uuid.hex}"'):]
+    assert '<td class="number">2</td>\n        <td class="number">0</td>' in row  # 2 unsent drafts, none sent
+    assert ("withdraw its 2 unsent drafts" in row) == (role != "support")
+
+
+def test_an_earlier_generation_is_undone_from_the_list_after_a_top_up(client, ready):
+    """A then B (a top-up for a new proposal): undoing A withdraws A's drafts only, audited."""
+    first = deployed(ready)
+    newcomer = f.proposal(ready.proposal.round, created_by=ready.proposal.created_by)
+    set_scores(ready.call, [ready.proposal, ready.proposal2, newcomer], [ready.entry, ready.entry2],
+               [[0.9, 0.5], [0.5, 0.9], [0.6, 0.7]])
+    run_now(start_preview, ready.call, user=ready.manager, algorithm="minmax")
+    second = deployed(ready)
+    signed_in(client, ready.manager)
+    page = html(client.get(tab_url(ready.call, "assignments")))
+    assert page.count("(withdraw its ") == 2  # an undo for each generation
+    response = client.post(action(ready.call, "undo"), {"generation": first.uuid}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Undone: 2 draft items withdrawn, 1 draft batches deleted." in html(response)  # B reused a draft
+    left = AssignmentItem.objects.filter(batch__call=ready.call)
+    assert [(i.proposal, i.generation) for i in left] == [(newcomer, second)]
+    row = html(response)[html(response).index(f'id="generation-{first.uuid.hex}"'):]
+    assert "Undone <time" in row.split("</tr>")[0]
+    assert [e.object_uuid for e in events(AuditEventType.ASSIGNMENTS_GENERATION_UNDONE)] == [first.uuid]
+
+
+def test_the_generations_list_costs_the_same_queries_however_many(client, ready):
+    deployed(ready)
+    signed_in(client, ready.manager)
+    client.get(tab_url(ready.call, "assignments"))
+    before = count_queries(client, tab_url(ready.call, "assignments"))
+    for _ in range(3):
+        DeployedGeneration.objects.create(call=ready.call, deployed_by=ready.manager)
+    assert count_queries(client, tab_url(ready.call, "assignments")) == before
+
+
+SEARCH = {**READ, "support": 403}  # the swap's search serves who may swap
+
+
+@role_matrix(SEARCH)
+def test_the_swaps_search_is_for_those_who_may_swap(client, ready, role, expected):
+    response = signed_in(client, role_user(ready, role)).get(action(ready.call, "pairs"), {"swap_q": "second"})
+    assert response.status_code == expected
+    if expected == 200:
+        page = html(response)
+        assert page.lstrip().startswith('<div id="swap-partners"') and 'form="swap-form"' in page
+        assert f'value="{pair(ready, ready.proposal2, ready.entry2).uuid}"' in page
+        assert str(pair(ready, ready.proposal, ready.entry).uuid) not in page
+
+
+def test_a_pair_on_another_page_is_found_and_swapped_without_js(client):
+    """The first pair from page 1, the second found by name on page 2 of the preview: plain GET
+    then plain POST."""
+    scores = [[0.9, 0.3] if i % 2 else [0.3, 0.9] for i in range(25)]  # the reviewers alternate
+    w = build_call(25, 2, scores, min_reviewers_per_proposal=1, max_proposals_per_reviewer=25)
+    CallReviewerPool.objects.filter(call=w.call).update(max_assignments=25)
+    run_now(start_preview, w.call, user=w.manager, algorithm="minmax")
+    rows = list(ProposedAssignment.objects.filter(call=w.call).order_by("proposal__name", "id"))
+    first = rows[0]
+    second = next(r for r in rows[PROPOSALS_PER_PAGE:] if r.reviewer_id != first.reviewer_id)
+    signed_in(client, w.manager)
+    page = html(client.get(tab_url(w.call), {"tab": "assignments", "swap_q": second.proposal.name}))
+    assert f'value="{first.uuid}"' in page  # the first pair's select: this page's pairs
+    assert f'<input type="radio" name="swap-second" value="{second.uuid}" form="swap-form"' in page
+    body = {"swap-first": first.uuid, "swap-second": second.uuid, "swap-reason": "Agreed", "swap_q": second.proposal.name}
+    response = client.post(action(w.call, "swap"), body)
+    assert response.status_code == 302, html(response)[:2000]
+    assert response["Location"].endswith(f"&swap_q={second.proposal.name.replace(' ', '+')}")
+    now = set(ProposedAssignment.objects.filter(call=w.call).values_list("proposal_id", "reviewer_id"))
+    assert {(first.proposal_id, second.reviewer_id), (second.proposal_id, first.reviewer_id)} <= now
+
+
+def test_the_swaps_search_refuses_a_long_query_beside_its_field_and_finds_nothing_in_words(client, ready):
+    signed_in(client, ready.manager)
+    long = client.get(action(ready.call, "pairs"), {"swap_q": "x" * 101})
+    assert long.status_code == 400 and "Ensure this value has at most 100 characters" in html(long)
+    none = client.get(action(ready.call, "pairs"), {"swap_q": "nobody"})
+    assert none.status_code == 200 and "No pair of the preview matches “nobody”." in html(none)
+    refused = client.post(action(ready.call, "swap"), {"swap-first": pair(ready, ready.proposal, ready.entry).uuid})
+    assert refused.status_code == 400 and 'id="id_swap-second-error"' in html(refused)
+

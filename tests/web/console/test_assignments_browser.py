@@ -1,6 +1,7 @@
 """The Assignments tab in Chromium against a live server (issue 13): generate a preview, read a
-pair's explanation, swap pairs (a conflicted swap refused in words), deploy, send all; and the
-undo of a fresh generation; a running job's progress polled, cancelled, and its completion
+pair's explanation, swap pairs found by name (a conflicted swap refused in words), the plots
+following the edit, deploy, send all; the undo of a fresh generation and of an earlier one after a
+top-up; a running job's progress polled, cancelled, and its completion
 reloading the panel. Accessible at a phone's and a laptop's width, nothing from another host."""
 
 import pytest
@@ -67,21 +68,29 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     assert page.get_by_text("was solved on the same inputs as this comparison").is_visible()
     screenshots(page, "console-assignments-comparison")
 
-    swap = page.locator("form[aria-labelledby=swap-title]")
+    # The second pair is found by a name anywhere in the preview (the pairs fragment, as one types).
+    swap = page.locator("[aria-labelledby=swap-title]")
     swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
-    swap.get_by_label("Second pair").select_option(label="Benthic drones — Ben Reviewer")
-    swap.get_by_role("button", name="Swap").click()
+    swap.get_by_label("Find the second pair by proposal or reviewer name").fill("ben")
+    page.get_by_text("Second pair: 1 pair of the preview match “ben”").wait_for()
+    swap.get_by_label("Benthic drones — Ben Reviewer").check()
+    swap.get_by_role("button", name="Swap", exact=True).click()
     refusal = page.get_by_text("Reviewer has a blocking conflict of interest with this proposal")
     refusal.wait_for()
     assert "Ben Reviewer for Acoustic buoys" in refusal.inner_text()
     expect_refusal_logged(page)  # the refusal's answer is a 400, by design
+    # The refused form keeps its search: the pair found is still offered.
+    assert swap.get_by_label("Benthic drones — Ben Reviewer").is_checked()
     screenshots(page, "console-assignments-swap-refused")
 
-    swap = page.locator("form[aria-labelledby=swap-title]")
     swap.get_by_label("First pair").select_option(label="Acoustic buoys — Ada Reviewer")
-    swap.get_by_label("Second pair").select_option(label="Coral spectra — Cyd Reviewer")
-    swap.get_by_role("button", name="Swap").click()
+    swap.get_by_label("Find the second pair by proposal or reviewer name").fill("coral")
+    swap.get_by_label("Coral spectra — Cyd Reviewer").check()
+    swap.get_by_role("button", name="Swap", exact=True).click()
     page.get_by_text("Reviewers swapped.").wait_for()
+    # The plots follow the edit: Acoustic buoys now has Cyd (0.4).
+    totals = page.locator("#preview-totals table")
+    assert totals.locator("tr", has_text="Acoustic buoys").locator("td").text_content() == "0.400"  # in a closed <details>
 
     page.get_by_role("button", name="Deploy to draft batches").click()
     page.get_by_text("Deployed: 3 draft items, 3 new draft batches.").wait_for()
@@ -97,17 +106,37 @@ def test_generate_explain_swap_deploy_and_send(live_server, page):
     assert page.outside == [] and page.errors == []
 
 
-def test_undo_of_a_fresh_generation(live_server, page):
-    manager, call, _, _ = round_ready()
+def test_undo_of_a_fresh_generation_and_of_an_earlier_one_after_a_top_up(live_server, page):
+    manager, call, proposals, entries = round_ready()
     sign_in(page, live_server.url, manager)
     generate(page, live_server, call, algorithm="minmax")
     page.get_by_role("button", name="Deploy to draft batches").click()
     page.get_by_text("Deployed: 3 draft items").wait_for()
-    page.get_by_role("button", name="Undo this generation (withdraw its unsent drafts)").click()
+    page.get_by_role("button", name="Undo this generation").click()
     page.get_by_text("Undone: 3 draft items withdrawn, 3 draft batches deleted.").wait_for()
+    page.get_by_text("The preview is back and can be edited or deployed again.").wait_for()
     assert not AssignmentBatch.objects.filter(call=call).exists()
     assert page.get_by_role("button", name="Deploy to draft batches").is_visible()  # the preview is back
     screenshots(page, "console-assignments-undone")
+
+    # A deployed, then B (a top-up for a new proposal) deployed: A is undone from the list, B stays.
+    page.get_by_role("button", name="Deploy to draft batches").click()
+    page.get_by_text("Deployed: 3 draft items").wait_for()
+    newcomer = f.proposal(proposals[0].round, name="Deep vents", created_by=proposals[0].created_by)
+    set_scores(call, [*proposals, newcomer], entries, [*SCORES, [0.5, 0.6, 0.7]])
+    generate(page, live_server, call, algorithm="minmax")
+    page.get_by_role("button", name="Deploy to draft batches").click()
+    page.get_by_text("Deployed: 1 draft items").wait_for()
+    rows = page.locator("#deployed-generations tbody tr")
+    assert rows.count() == 3  # the undone one, A, B: latest first
+    assert rows.nth(0).locator("td.number").all_inner_texts() == ["1", "0"]
+    assert rows.nth(1).locator("td.number").all_inner_texts() == ["3", "0"]
+    screenshots(page, "console-assignments-generations")
+    rows.nth(1).get_by_role("button", name="Undo this generation").click()
+    page.get_by_text("Undone: 3 draft items withdrawn").wait_for()
+    (left,) = AssignmentItem.objects.filter(batch__call=call)
+    assert left.proposal == newcomer
+    assert page.locator("#deployed-generations tbody tr").nth(1).get_by_text("Undone").is_visible()
     assert serious_accessibility_violations(page) == []
     assert page.outside == [] and page.errors == []
 

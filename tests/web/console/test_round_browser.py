@@ -93,15 +93,17 @@ def accept_invitation(page, live_server, entry, conflict_with=None):
 
 def pairs_on_the_page(page) -> dict[str, str]:
     """proposal → reviewer of each proposed pair, as the swap form offers them."""
-    options = page.locator("form[aria-labelledby=swap-title]").get_by_label("First pair").locator("option")
+    options = page.locator("[aria-labelledby=swap-title]").get_by_label("First pair").locator("option")
     return dict(text.split(" — ") for text in options.all_inner_texts() if " — " in text)
 
 
 def swap(page, first: str, second: str):
-    form = page.locator("form[aria-labelledby=swap-title]")
-    form.get_by_label("First pair").select_option(label=first)
-    form.get_by_label("Second pair").select_option(label=second)
-    form.get_by_role("button", name="Swap").click()
+    """The first pair from the page's select, the second found by its proposal's name."""
+    swap = page.locator("[aria-labelledby=swap-title]")
+    swap.get_by_label("First pair").select_option(label=first)
+    swap.get_by_label("Find the second pair by proposal or reviewer name").fill(second.split(" — ")[0])
+    swap.get_by_label(second).check()
+    swap.get_by_role("button", name="Swap", exact=True).click()
 
 
 def test_a_whole_round_then_nothing_for_strangers(live_server, page):

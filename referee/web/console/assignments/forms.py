@@ -54,8 +54,16 @@ class AddForm(ReasonForm):
 
 class SwapForm(ReasonForm):
     prefix = "swap"
-    first = forms.UUIDField(label="First pair")
+    first = forms.UUIDField(label="First pair (from this page)")
     second = forms.UUIDField(label="Second pair")
+
+
+class PairSearchForm(forms.Form):
+    """The swap's second pair, found anywhere in the preview by a name (GET: the tab's query
+    string without JS, the `pairs/` fragment with htmx)."""
+
+    swap_q = forms.CharField(label="Find the second pair by proposal or reviewer name", max_length=100,
+                             required=False, strip=True, widget=forms.TextInput(attrs={"type": "search"}))
 
 
 class PreviewForm(forms.Form):
@@ -64,5 +72,11 @@ class PreviewForm(forms.Form):
     preview = forms.UUIDField(widget=forms.HiddenInput)
 
 
+class UndoForm(forms.Form):
+    """Undo: the deployed generation the row showed."""
+
+    generation = forms.UUIDField(widget=forms.HiddenInput)
+
+
 class ActionForm(forms.Form):
-    """Undo and send all: no fields; refusals of the domain land on the form."""
+    """Send all: no fields; refusals of the domain land on the form."""

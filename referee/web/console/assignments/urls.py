@@ -15,6 +15,7 @@ urlpatterns = [
     path(PREFIX + "remove/", views.remove, name="console-assignments-remove"),
     path(PREFIX + "add/", views.add, name="console-assignments-add"),
     path(PREFIX + "swap/", views.swap, name="console-assignments-swap"),
+    path(PREFIX + "pairs/", views.pairs, name="console-assignments-pairs"),
     path(PREFIX + "deploy/", views.deploy, name="console-assignments-deploy"),
     path(PREFIX + "undo/", views.undo, name="console-assignments-undo"),
     path(PREFIX + "send-all/", views.send_all, name="console-assignments-send-all"),

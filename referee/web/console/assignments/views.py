@@ -1,7 +1,8 @@
 """The Assignments tab (issue 13). Thin, as every page: the call comes through `access` (visible,
 then the predicate), each action calls one domain function inside `refusals_on`, and the tab
 reads its numbers from `assignments.preview_queries` and `assignments.comparison`. Generating a
-preview and comparing the algorithms start background jobs, whose progress `jobs` shows.
+preview and comparing the algorithms start background jobs, whose progress `jobs` shows. The
+swap's second pair is found by name anywhere in the preview (`pairs`, or the tab's `swap_q`).
 
 A plain POST redirects to the tab after success (PRG) and shows the whole tab with the refusal
 beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in place."""
@@ -9,9 +10,10 @@ beside its form (400) otherwise; an htmx POST gets the tab's panel redrawn in pl
 from dataclasses import replace
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -24,7 +26,14 @@ from referee.assignments.matching_jobs import cancel_job, start_comparison_job
 from referee.assignments.models import AssignmentBatch
 from referee.assignments.panel_rules import rules_summary
 from referee.assignments.predicates import can_manage_matching_job
-from referee.assignments.preview_queries import current_preview, preview_page, proposal_totals, reviewer_loads
+from referee.assignments.preview_queries import (
+    current_preview,
+    deployed_generations,
+    find_pairs,
+    preview_coverage,
+    preview_page,
+    reviewer_loads,
+)
 from referee.calls.models import MatchingConfiguration
 from referee.calls.predicates import can_manage_call
 from referee.web import plots
@@ -35,17 +44,23 @@ from referee.web.console.assignments.forms import (
     AddForm,
     CompareForm,
     GenerateForm,
+    PairSearchForm,
     PreviewForm,
     RemoveForm,
     SwapForm,
+    UndoForm,
 )
 from referee.web.console.job_progress import cancel_in_place, progress_fragment
+from referee.web.console.paging import Listing, page_of
 from referee.web.console.views import render_tab
 from referee.web.pages import refusals_on, require
 
 KEY = "assignments"
 TAB = "web/console/assignments/tab.html"
 PANEL = "web/console/assignments/panel.html"
+PARTNERS = "web/console/assignments/partners.html"
+GENERATIONS_PER_PAGE = 10
+KEPT = ("page", "generations", "swap_q")  # the preview's and the generations' pages, the swap's search
 LOADS_SHOWN = 10  # most and least loaded reviewers in the loads plot, when there are more than twice as many
 
 
@@ -101,6 +116,25 @@ def cancel(request, call, job_uuid):
     return fragment or _answered(request, call, form, f"{job.kind}_job", "Cancelled: nothing was written.", refused)
 
 
+@reads_call
+@require_GET
+def pairs(request, call):
+    """The pairs of the preview a name finds, for the swap's second pair (htmx fragment): only
+    for who may swap; a search too long is a 400 beside its field."""
+    require(can_manage_call(request.user, call))
+    context = _partners(call, request.GET, current_preview(call))
+    return render(request, PARTNERS, {"call": call, **context}, status=400 if context["swap_search"].errors else 200)
+
+
+def _partners(call, params, preview) -> dict:
+    """The swap's search (`swap_q`) and the page (`swap_page`) of the undeployed preview's pairs
+    it finds: None before a search."""
+    search = PairSearchForm(params)
+    asked = search.is_valid() and search.cleaned_data["swap_q"]
+    found = find_pairs(call, asked, params.get("swap_page")) if asked and preview and not preview.deployed_at else None
+    return {"swap_search": search, "found": found}
+
+
 @manages_call
 def deploy(request, call):
     def act(data):
@@ -112,12 +146,15 @@ def deploy(request, call):
 
 @manages_call
 def undo(request, call):
+    """Undo one deployed generation of the "Deployed generations" list, whichever it is."""
     def act(data):
-        result = undo_generation(call, actor=request.user)
+        result = undo_generation(call, actor=request.user, generation_uuid=data["generation"])
         return (f"Undone: {result.items_withdrawn} draft items withdrawn, {result.batches_deleted} draft batches "
-                "deleted. The preview is back and can be edited or deployed again.")
+                "deleted." + (f" {result.items_kept} already sent stay: cancel their batches on the Batches tab to "
+                              "withdraw them." if result.items_kept else "")
+                + (" The preview is back and can be edited or deployed again." if result.preview_returned else ""))
 
-    return _act(request, call, ActionForm(request.POST), "undo_form", act)
+    return _act(request, call, UndoForm(request.POST), "undo_form", act)
 
 
 @manages_call
@@ -176,18 +213,37 @@ def _answered(request, call, form, name: str, message: str, refused=None):
     if request.htmx:
         return _show(request, call, page=page, message=message)
     messages.success(request, message)
-    return redirect(reverse("console", args=[call.uuid]) + f"?tab={KEY}" + (f"&page={page}" if page else ""))
+    return redirect(reverse("console", args=[call.uuid]) + "?" + urlencode({"tab": KEY, **_kept(request)}))
+
+
+def _kept(request) -> dict:
+    """What the posted form was showing: its pages, the swap's search."""
+    return {key: request.POST[key] for key in KEPT if request.POST.get(key)}
 
 
 def _show(request, call, *, status: int = 200, page=None, **context):
     page = page or request.GET.get("page")
     # The tab frame marks the current tab from the query string, which an action's URL lacks.
     query = request.GET.copy()
-    query["tab"] = KEY
+    for key, value in {"tab": KEY, **_kept(request)}.items():
+        query[key] = value  # QueryDict.update would add a second value
     request.GET = query
-    context = {**_context(call, page, can_manage=can_manage_call(request.user, call)), **context}
+    can_manage = can_manage_call(request.user, call)
+    context = {**_context(call, page, can_manage=can_manage), **context, "generations": _generations(request, call)}
+    if can_manage:
+        context.update(_partners(call, request.GET, context["preview"]))
     context["reviewer_options"] = _reviewer_options(context.get("loads", []), context["add_form"])
     return render_tab(request, call, PANEL if request.htmx else TAB, context, status=status)
+
+
+def _generations(request, call) -> Listing:
+    """A page of the call's deployed generations; its links lead to the tab, whatever URL (an
+    action's, after a refusal) the page answers."""
+    listing = page_of(request, deployed_generations(call), param="generations", per_page=GENERATIONS_PER_PAGE)
+    tab = reverse("console", args=[call.uuid])
+    listing.previous_url = listing.previous_url and tab + listing.previous_url
+    listing.next_url = listing.next_url and tab + listing.next_url
+    return listing
 
 
 def _reviewer_options(loads, form) -> str:
@@ -208,7 +264,7 @@ def _context(call, page_number, *, can_manage: bool) -> dict:
         "compare_form": CompareForm(config=config),
         **jobs.latest_jobs(call, can_manage=can_manage), **_comparison(call, preview),
         "add_form": AddForm(), "swap_form": SwapForm(), "remove_form": None,
-        "deploy_form": PreviewForm(), "undo_form": ActionForm(), "send_form": ActionForm(),
+        "deploy_form": PreviewForm(), "undo_form": UndoForm(), "send_form": ActionForm(),
         "preview": preview, "config": config,
         "drafts": AssignmentBatch.objects.filter(call=call, status=AssignmentBatch.Status.DRAFT).count(),
     }
@@ -220,8 +276,11 @@ def _context(call, page_number, *, can_manage: bool) -> dict:
     context.update({
         "shown": preview_page(call, preview, page_number), "loads": loads, "short": short,
         "diagnosis": report.get("diagnosis") or [], "rule_summary": rules_summary(call, config, preview),
-        "plots": [] if preview.deployed_at else _plots(call, preview, loads, report, short),
     })
+    if preview.deployed_at is None:
+        coverage = preview_coverage(call, preview, config)
+        context["now"] = {"short": sum(c.short for c in coverage), "total": round(sum(c.total for c in coverage), 4)}
+        context["plots"] = _plots(loads, coverage, context["now"]["short"])
     return context
 
 
@@ -233,25 +292,23 @@ def _comparison(call, preview) -> dict:
     return {"comparison": comparison, "comparison_changes": changed_inputs(comparison, preview) if preview else None}
 
 
-def _plots(call, preview, loads, report, short) -> list:
-    totals = proposal_totals(call, preview)
-    values = [total for _, total in totals]
+def _plots(loads, coverage, short: int) -> list:
+    """The preview as it is now (`preview_coverage`: its current rows), edits included."""
+    totals = [c for c in coverage if c.wanted or c.previewed]  # a proposal already covered wants none
+    values = [c.total for c in totals]
     worst = min(range(len(values)), key=values.__getitem__) if values else None
     shown = sorted(loads, key=lambda x: (x.load, x.entry_id))
     if len(shown) > 2 * LOADS_SHOWN:
         shown = shown[:LOADS_SHOWN] + shown[-LOADS_SHOWN:]
-    processed = report.get("proposals_processed", 0)
     return [
         plots.distribution("preview-totals", "Each proposal's total affinity in the preview (worst-off in red)",
-                           values, [name for name, _ in totals], value_name="total affinity", highlight=worst),
+                           values, [c.name for c in totals], value_name="total affinity", highlight=worst),
         plots.bars("preview-loads", "Reviewer loads once deployed, against their minimum and maximum"
                    + (f" ({LOADS_SHOWN} least and {LOADS_SHOWN} most loaded)" if len(loads) > 2 * LOADS_SHOWN else ""),
                    [plots.Bar(x.name, x.load, x.minimum, x.maximum,
                               highlight=not x.minimum <= x.load <= x.maximum) for x in shown],
                    value_name="assignments"),
         plots.bars("preview-coverage", "Coverage: proposals with all their reviewers, and short ones", [
-            plots.Bar("fully assigned", processed - len(short)),
-            plots.Bar("short", len(short), highlight=bool(short))], value_name="proposals"),
+            plots.Bar("fully assigned", len(coverage) - short),
+            plots.Bar("short", short, highlight=bool(short))], value_name="proposals"),
     ]
-
-

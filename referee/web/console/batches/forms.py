@@ -3,10 +3,9 @@ actions (the API's serializers' fields)."""
 
 import django_filters
 from django import forms
-from django.db.models import Q, Value
-from django.db.models.functions import Concat
 
 from referee.assignments.filters import AssignmentBatchFilter
+from referee.core.querysets import full_name_contains
 from referee.web.console.paging import ShownFilters
 
 # The API's `o` keys (`assignments.filters.BATCH_ORDERING`) in words.
@@ -41,10 +40,8 @@ class BatchFilter(ShownFilters, AssignmentBatchFilter):
 
     def by_reviewer_name(self, queryset, name, value):
         # The name as the list shows it (`User.full_name`: first and last, else the username).
-        user = "reviewer_pool_entry__reviewer__user__"
-        unnamed = Q(**{f"{user}first_name": "", f"{user}last_name": ""})
-        return queryset.alias(reviewer_name=Concat(f"{user}first_name", Value(" "), f"{user}last_name")).filter(
-            Q(reviewer_name__icontains=value) | (unnamed & Q(**{f"{user}username__icontains": value})))
+        aliases, named = full_name_contains("reviewer_pool_entry__reviewer__user", value)
+        return queryset.alias(**aliases).filter(named)
 
 
 class ActionForm(forms.Form):
