@@ -37,6 +37,7 @@ over the pairs and every family's group arcs (:mod:`.solvers.crossing`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -133,37 +134,75 @@ class Family:
     head: np.ndarray  # int64[A]
     cap: np.ndarray  # int64[A]
     depth: np.ndarray  # int64[A], depth of the head (ascending)
-    pair_tail: np.ndarray  # int64[E], where each pair's arc starts
+    pair_tail: np.ndarray  # int[E] (32 or 64 bits), where each pair's arc starts
 
-    def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
+    @cached_property
+    def _levels(self) -> list[np.ndarray]:
+        """Positions of the arcs into each depth's groups, shallowest first (arcs come ordered by
+        depth, so each level is a range; the family is walked level by level many times)."""
+        cuts = np.r_[0, np.flatnonzero(np.diff(self.depth)) + 1, len(self.depth)]
+        return [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+    @cached_property
+    def _inner_levels(self) -> list[np.ndarray]:
+        """Per level, the positions of the arcs out of a group node."""
+        return [at[self.tail[at] >= self.base] for at in self._levels]
+
+    @cached_property
+    def _capped(self) -> np.ndarray:
+        """Positions of the arcs into cap groups (depth ≥ 3; each such group has only this arc)."""
+        return np.arange(int(np.searchsorted(self.depth, 3)), len(self.depth))
+
+    def network_arcs(self, pairs: np.ndarray, pair_capacity: int,
+                     watched: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(bool[A]: the arcs a network on ``pairs`` (positions) needs, the node standing for
         each node there). A group without pairs there is left out; so is a cap group whose pairs
         there cannot exceed its cap: it is merged into its parent (its pairs start there), exact
         because the cap cannot bind in that network, and the parent's potential is a valid one for
-        it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
-        tails = self.pair_tail[pairs]
-        count = np.bincount(tails[tails >= self.base] - self.base, minlength=self.n_groups)
-        levels = np.unique(self.depth)
-        for d in levels[::-1]:  # pairs under each group
-            at = np.flatnonzero((self.depth == d) & (self.tail >= self.base))
-            np.add.at(count, self.tail[at] - self.base, count[self.head[at] - self.base])
-        keep = count > 0
-        cap_group = self.depth >= 3
-        keep[self.head[cap_group] - self.base] &= (count[self.head[cap_group] - self.base]
-                                                   * pair_capacity > self.cap[cap_group])
+        it (its in-arc then has reduced cost 0). ``watched`` (bool per group, None: all): cap
+        groups outside it are merged too, which makes the network a relaxation (the caller checks
+        its flow against them, :meth:`over_cap`). Reserve groups are always kept."""
+        below = self._below(pairs, pair_capacity)
+        keep = below > 0
+        capped = self.head[self._capped] - self.base
+        keep[capped] = self._over(below)[capped]
+        if watched is not None:
+            keep[capped] &= watched[capped]
         stand = np.arange(self.base + self.n_groups)
-        for d in levels:
-            at = np.flatnonzero((self.depth == d) & ~keep[self.head - self.base])
+        for at in self._levels:
+            at = at[~keep[self.head[at] - self.base]]
             stand[self.head[at]] = stand[self.tail[at]]
         return keep[self.head - self.base], stand
+
+    def _below(self, pairs: np.ndarray, amount) -> np.ndarray:
+        """Per group: the ``amount`` (per pair, or one for all) the pairs at ``pairs`` (positions)
+        below it carry."""
+        tails = self.pair_tail[pairs]
+        inner = tails >= self.base
+        each = np.broadcast_to(amount, tails.shape)[inner]
+        total = np.bincount(tails[inner] - self.base, weights=each, minlength=self.n_groups)
+        for at in reversed(self._inner_levels):
+            np.add.at(total, self.tail[at] - self.base, total[self.head[at] - self.base])
+        return total
+
+    def over_cap(self, pairs: np.ndarray, amount) -> np.ndarray:
+        """bool per group: a cap group whose pairs at ``pairs`` carry more than its cap when each
+        carries ``amount`` (per pair, or one for all)."""
+        return self._over(self._below(pairs, amount))
+
+    def _over(self, below: np.ndarray) -> np.ndarray:
+        groups = self.head[self._capped] - self.base
+        over = np.zeros(self.n_groups, dtype=bool)
+        over[groups] = below[groups] > self.cap[self._capped]
+        return over
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
         """Give the groups left out of a network (no needed arc into them) the value a network
         with them would give: ``combine`` (np.minimum for potentials, np.logical_or for the
         source side of a cut) over the tails of their in-arcs with capacity left. In place."""
         absent = ~needed & (self.cap > 0)
-        for d in np.unique(self.depth[absent]):
-            at = np.flatnonzero(absent & (self.depth == d))
+        for at in self._levels:
+            at = at[absent[at]]
             combine.at(values, self.head[at], values[self.tail[at]])
 
     def arc_flows(self, pair_flow: np.ndarray) -> np.ndarray:
@@ -174,8 +213,7 @@ class Family:
                             weights=pair_flow[self.pair_tail >= self.base],
                             minlength=self.n_groups).astype(np.int64)
         flow = np.zeros(len(self.tail), dtype=np.int64)
-        for d in np.unique(self.depth)[::-1]:
-            at = np.flatnonzero(self.depth == d)
+        for at in reversed(self._levels):
             own = at[self.tail[at] < self.base]
             flow[own] = np.minimum(self.cap[own], total[self.head[own] - self.base])
             np.subtract.at(total, self.head[own] - self.base, flow[own])
@@ -267,13 +305,17 @@ class _Builder:
         self.node[items] = group_of
         self.bound[items] = limit * units
 
-    def family(self, pair_item: np.ndarray) -> Family:
-        """The family, each pair starting where its item (``pair_item``) ends."""
+    def family(self, cells: tuple) -> Family:
+        """The family, each pair starting where its item ends (``cells``: each item's cell, each
+        pair's, how many cells; from :func:`_items`)."""
         tails, heads, caps, depths = zip(*self.arcs, strict=True)
         depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
+        item_cell, pair_cell, n_cells = cells
+        node = np.zeros(n_cells, dtype=np.int32 if self.base + self.n < 2**31 else np.int64)
+        node[item_cell] = self.node
         return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
                       np.concatenate(heads).astype(np.int64),
-                      np.concatenate(caps).astype(np.int64), depth, self.node[pair_item])
+                      np.concatenate(caps).astype(np.int64), depth, node[pair_cell])
 
 
 def nests_in_countries(rules: DiversityRules) -> bool:
@@ -296,15 +338,15 @@ def n_families(rules: DiversityRules) -> int:
     return sum(_layout(rules))
 
 
-def _items(p: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
-    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and each pair's
-    cell among them: the builder works on these instead of millions of pairs."""
-    cell = p.astype(np.int64) * n_kinds + kind
+def _items(p: np.ndarray, r: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
+    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and (their cell
+    ids, each pair's cell id, how many ids): the builder works on the cells instead of millions of
+    pairs. Pair-sized arrays in 32 bits where the ids fit: they are the biggest the rules add."""
+    dtype = np.int32 if n_p * n_kinds < 2**31 else np.int64
+    cell = p.astype(dtype, copy=False) * dtype(n_kinds) + kind.astype(dtype)[r]
     weight = np.bincount(cell, minlength=n_p * n_kinds)
     cells = np.flatnonzero(weight)
-    position = np.zeros(n_p * n_kinds, dtype=np.int64)
-    position[cells] = np.arange(len(cells))
-    return cells // n_kinds, cells % n_kinds, weight[cells], position[cell]
+    return cells // n_kinds, cells % n_kinds, weight[cells], (cells, cell, n_p * n_kinds)
 
 
 def _ids(values: np.ndarray) -> int:
@@ -321,8 +363,8 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
     built: list[Family] = []
 
     def start(kind: np.ndarray, n_kinds: int):
-        ip, ik, weight, pair_item = _items(p, kind[r], n_p, n_kinds)
-        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, pair_item
+        ip, ik, weight, cells = _items(p, r, kind, n_p, n_kinds)
+        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, cells
 
     with_institutions = rules.max_per_institution is not None and not split
     if geo or with_institutions:
@@ -339,7 +381,7 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
             kind = np.where(known, rules.institution, kind)
         kind_country = np.r_[institution_country, np.arange(n_c), -1]
         kind_institution = np.r_[np.arange(n_i), np.full(n_c + 1, -1)]
-        b, ik, pair_item = start(kind, n_i + n_c + 1)
+        b, ik, cells = start(kind, n_i + n_c + 1)
         if rules.min_foreign > 0:
             reserved = np.zeros((n_p, 2), dtype=np.int64)
             reserved[rules.applicant_countries.any(axis=1), 1] = rules.min_foreign
@@ -348,15 +390,15 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
             b.cap(kind_country[ik], rules.max_per_country, units, 4)
         if with_institutions:
             b.cap(kind_institution[ik], rules.max_per_institution, units, 5)
-        built.append(b.family(pair_item))
+        built.append(b.family(cells))
     if split:
         n_i = _ids(rules.institution)
-        b, ik, pair_item = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
+        b, ik, cells = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
         b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5)
-        built.append(b.family(pair_item))
+        built.append(b.family(cells))
     if stages:
         k = np.r_[rules.min_per_stage, 0].astype(np.int64)  # the last class: stage unknown
-        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, len(k) - 1), len(k))
+        b, ik, cells = start(np.where(rules.stage >= 0, rules.stage, len(k) - 1), len(k))
         b.reserve(ik, np.broadcast_to(k, (n_p, len(k))), units)
-        built.append(b.family(pair_item))
+        built.append(b.family(cells))
     return built
