@@ -134,7 +134,7 @@ class Family:
     head: np.ndarray  # int64[A]
     cap: np.ndarray  # int64[A]
     depth: np.ndarray  # int64[A], depth of the head (ascending)
-    pair_tail: np.ndarray  # int[E] (32 or 64 bits), where each pair's arc starts
+    pair_tail: np.ndarray  # int64[E], where each pair's arc starts
 
     @cached_property
     def _levels(self) -> list[np.ndarray]:
@@ -149,30 +149,32 @@ class Family:
         return [at[self.tail[at] >= self.base] for at in self._levels]
 
     @cached_property
-    def _capped(self) -> np.ndarray:
-        """Positions of the arcs into cap groups (depth ≥ 3; each such group has only this arc)."""
-        return np.arange(int(np.searchsorted(self.depth, 3)), len(self.depth))
+    def _capped(self) -> tuple[np.ndarray, np.ndarray]:
+        """(group, cap) of each cap group (depth ≥ 3: its in-arc is its only one)."""
+        at = slice(int(np.searchsorted(self.depth, 3)), None)
+        return self.head[at] - self.base, self.cap[at]
 
-    def network_arcs(self, pairs: np.ndarray, pair_capacity: int,
-                     watched: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(bool[A]: the arcs a network on ``pairs`` (positions) needs, the node standing for
-        each node there). A group without pairs there is left out; so is a cap group whose pairs
-        there cannot exceed its cap: it is merged into its parent (its pairs start there), exact
-        because the cap cannot bind in that network, and the parent's potential is a valid one for
-        it (its in-arc then has reduced cost 0). ``watched`` (bool per group, None: all): cap
-        groups outside it are merged too, which makes the network a relaxation (the caller checks
-        its flow against them, :meth:`over_cap`). Reserve groups are always kept."""
+    @cached_property
+    def _one_in_arc(self) -> list[bool]:
+        """Per level: no two of its arcs share a head (values there can be set, not combined)."""
+        return [bool(np.bincount(self.head[at] - self.base).max(initial=0) <= 1) for at in self._levels]
+
+    def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bool per group: kept in a network on ``pairs`` (positions), the node standing for
+        each node with pairs there). A group without pairs there is left out; so is a cap group
+        whose pairs there cannot exceed its cap: it is merged into its parent (its pairs start
+        there), exact because the cap cannot bind in that network, and the parent's potential is a
+        valid one for it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
         below = self._below(pairs, pair_capacity)
         keep = below > 0
-        capped = self.head[self._capped] - self.base
-        keep[capped] = self._over(below)[capped]
-        if watched is not None:
-            keep[capped] &= watched[capped]
+        groups, caps = self._capped
+        keep[groups] = below[groups] > caps
+        merged = (below > 0) & ~keep
         stand = np.arange(self.base + self.n_groups)
         for at in self._levels:
-            at = at[~keep[self.head[at] - self.base]]
+            at = at[merged[self.head[at] - self.base]]
             stand[self.head[at]] = stand[self.tail[at]]
-        return keep[self.head - self.base], stand
+        return keep, stand
 
     def _below(self, pairs: np.ndarray, amount) -> np.ndarray:
         """Per group: the ``amount`` (per pair, or one for all) the pairs at ``pairs`` (positions)
@@ -182,6 +184,7 @@ class Family:
         each = np.broadcast_to(amount, tails.shape)[inner]
         total = np.bincount(tails[inner] - self.base, weights=each, minlength=self.n_groups)
         for at in reversed(self._inner_levels):
+            at = at[total[self.head[at] - self.base] > 0]  # most groups hold none of the pairs
             np.add.at(total, self.tail[at] - self.base, total[self.head[at] - self.base])
         return total
 
@@ -191,9 +194,9 @@ class Family:
         return self._over(self._below(pairs, amount))
 
     def _over(self, below: np.ndarray) -> np.ndarray:
-        groups = self.head[self._capped] - self.base
+        groups, caps = self._capped
         over = np.zeros(self.n_groups, dtype=bool)
-        over[groups] = below[groups] > self.cap[self._capped]
+        over[groups] = below[groups] > caps
         return over
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
@@ -201,9 +204,12 @@ class Family:
         with them would give: ``combine`` (np.minimum for potentials, np.logical_or for the
         source side of a cut) over the tails of their in-arcs with capacity left. In place."""
         absent = ~needed & (self.cap > 0)
-        for at in self._levels:
+        for at, one in zip(self._levels, self._one_in_arc, strict=True):
             at = at[absent[at]]
-            combine.at(values, self.head[at], values[self.tail[at]])
+            if one:
+                values[self.head[at]] = combine(values[self.head[at]], values[self.tail[at]])
+            else:
+                combine.at(values, self.head[at], values[self.tail[at]])
 
     def arc_flows(self, pair_flow: np.ndarray) -> np.ndarray:
         """int64[A]: group arc flows carrying ``pair_flow`` (int per pair): subtree sums, and at a
@@ -311,7 +317,7 @@ class _Builder:
         tails, heads, caps, depths = zip(*self.arcs, strict=True)
         depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
         item_cell, pair_cell, n_cells = cells
-        node = np.zeros(n_cells, dtype=np.int32 if self.base + self.n < 2**31 else np.int64)
+        node = np.zeros(n_cells, dtype=np.int64)
         node[item_cell] = self.node
         return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
                       np.concatenate(heads).astype(np.int64),
@@ -341,9 +347,10 @@ def n_families(rules: DiversityRules) -> int:
 def _items(p: np.ndarray, r: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
     """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and (their cell
     ids, each pair's cell id, how many ids): the builder works on the cells instead of millions of
-    pairs. Pair-sized arrays in 32 bits where the ids fit: they are the biggest the rules add."""
-    dtype = np.int32 if n_p * n_kinds < 2**31 else np.int64
-    cell = p.astype(dtype, copy=False) * dtype(n_kinds) + kind.astype(dtype)[r]
+    pairs."""
+    cell = p.astype(np.int64)  # in place from here: the pair-sized arrays are the big ones
+    cell *= n_kinds
+    cell += kind[r]
     weight = np.bincount(cell, minlength=n_p * n_kinds)
     cells = np.flatnonzero(weight)
     return cells // n_kinds, cells % n_kinds, weight[cells], (cells, cell, n_p * n_kinds)
