@@ -138,8 +138,7 @@ class Family:
 
     @cached_property
     def _levels(self) -> list[np.ndarray]:
-        """Positions of the arcs into each depth's groups, shallowest first (arcs come ordered by
-        depth, so each level is a range; the family is walked level by level many times)."""
+        """Positions of the arcs into each depth's groups, shallowest first (a range each)."""
         cuts = np.r_[0, np.flatnonzero(np.diff(self.depth)) + 1, len(self.depth)]
         return [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
@@ -153,11 +152,6 @@ class Family:
         """(group, cap) of each cap group (depth ≥ 3: its in-arc is its only one)."""
         at = slice(int(np.searchsorted(self.depth, 3)), None)
         return self.head[at] - self.base, self.cap[at]
-
-    @cached_property
-    def _one_in_arc(self) -> list[bool]:
-        """Per level: no two of its arcs share a head (values there can be set, not combined)."""
-        return [bool(np.bincount(self.head[at] - self.base).max(initial=0) <= 1) for at in self._levels]
 
     def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
         """(bool per group: kept in a network on ``pairs`` (positions), the node standing for
@@ -177,8 +171,7 @@ class Family:
         return keep, stand
 
     def _below(self, pairs: np.ndarray, amount) -> np.ndarray:
-        """Per group: the ``amount`` (per pair, or one for all) the pairs at ``pairs`` (positions)
-        below it carry."""
+        """Per group: what the pairs at ``pairs`` below it carry, ``amount`` (array or one) each."""
         tails = self.pair_tail[pairs]
         inner = tails >= self.base
         each = np.broadcast_to(amount, tails.shape)[inner]
@@ -191,12 +184,9 @@ class Family:
     def over_cap(self, pairs: np.ndarray, amount) -> np.ndarray:
         """bool per group: a cap group whose pairs at ``pairs`` carry more than its cap when each
         carries ``amount`` (per pair, or one for all)."""
-        return self._over(self._below(pairs, amount))
-
-    def _over(self, below: np.ndarray) -> np.ndarray:
         groups, caps = self._capped
         over = np.zeros(self.n_groups, dtype=bool)
-        over[groups] = below[groups] > caps
+        over[groups] = self._below(pairs, amount)[groups] > caps
         return over
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
@@ -204,12 +194,9 @@ class Family:
         with them would give: ``combine`` (np.minimum for potentials, np.logical_or for the
         source side of a cut) over the tails of their in-arcs with capacity left. In place."""
         absent = ~needed & (self.cap > 0)
-        for at, one in zip(self._levels, self._one_in_arc, strict=True):
+        for at in self._levels:
             at = at[absent[at]]
-            if one:
-                values[self.head[at]] = combine(values[self.head[at]], values[self.tail[at]])
-            else:
-                combine.at(values, self.head[at], values[self.tail[at]])
+            combine.at(values, self.head[at], values[self.tail[at]])
 
     def arc_flows(self, pair_flow: np.ndarray) -> np.ndarray:
         """int64[A]: group arc flows carrying ``pair_flow`` (int per pair): subtree sums, and at a

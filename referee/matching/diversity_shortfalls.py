@@ -39,6 +39,8 @@ def rule_shortfalls(problem: Problem, rules: DiversityRules, edges: np.ndarray) 
     if rules.min_per_stage is not None:
         for s in np.flatnonzero(rules.min_per_stage > 0):
             suspect |= np.bincount(p_sel[rules.stage[r_sel] == s], minlength=n_p) < rules.min_per_stage[s]
+    if not suspect.any():  # every shortfall below is a suspect's: skip the walk over all pairs
+        return []
     usable = suspect[problem.proposal_idx]
     usable[usable] = problem.capacity[problem.reviewer_idx[usable]] > 0
     p_all, r_all = problem.proposal_idx[usable], problem.reviewer_idx[usable]
