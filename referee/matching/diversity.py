@@ -143,8 +143,7 @@ class Family:
         return [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
     @cached_property
-    def _inner_levels(self) -> list[np.ndarray]:
-        """Per level, the positions of the arcs out of a group node."""
+    def _inner_levels(self) -> list[np.ndarray]:  # per level, its arcs out of a group node
         return [at[self.tail[at] >= self.base] for at in self._levels]
 
     @cached_property
@@ -156,13 +155,12 @@ class Family:
     def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
         """(bool per group: kept in a network on ``pairs`` (positions), the node standing for
         each node with pairs there). A group without pairs there is left out; so is a cap group
-        whose pairs there cannot exceed its cap: it is merged into its parent (its pairs start
-        there), exact because the cap cannot bind in that network, and the parent's potential is a
-        valid one for it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
+        whose pairs there cannot exceed its cap: merged into its parent (its pairs start there),
+        exact as the cap cannot bind there, and the parent's potential is a valid one for it (its
+        in-arc then has reduced cost 0). Reserve groups are always kept."""
         below = self._below(pairs, pair_capacity)
-        keep = below > 0
-        groups, caps = self._capped
-        keep[groups] = below[groups] > caps
+        keep, groups = below > 0, self._capped[0]
+        keep[groups] = below[groups] > self._capped[1]
         merged = (below > 0) & ~keep
         stand = np.arange(self.base + self.n_groups)
         for at in self._levels:
@@ -242,8 +240,8 @@ class _Builder:
         self.n = 0
 
     def _groups(self, items: np.ndarray, cell: np.ndarray, cells: int):
-        """Groups of ``items`` (positions) by ``cell`` (< cells): (each item's group, each
-        group's id, cell and parent)."""
+        """Groups of ``items`` by ``cell`` (< cells): (each item's group, each group's id, cell
+        and parent)."""
         present = np.zeros(cells, dtype=bool)
         present[cell] = True
         rank = np.cumsum(present) - 1
@@ -283,17 +281,24 @@ class _Builder:
                           np.r_[reserved[kp, kc][direct] * units, self.demand[kp]], 2))
         self.node[items] = group_of
 
-    def cap(self, key: np.ndarray, limit: int, units: int, depth: int) -> None:
+    def cap(self, key: np.ndarray, limit: int, units: int, depth: int, alone: bool = False) -> None:
         """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group can never
         exceed it, and gets no node, when it has no more pairs than that or a cap above it is no
-        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries")."""
-        width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
-        cell = self.p * width + key
+        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries").
+        ``alone``: no two items share a cell (the key is the kind): each is its own group."""
         has = key >= 0
-        counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
-        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit)
-                               & (self.bound > limit * units))
-        group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
+        if alone:
+            items = np.flatnonzero(has & (self.weight > limit) & (self.bound > limit * units))
+            ids = group_of = self.base + self.n + np.arange(len(items))
+            parent, self.n = self.node[items], self.n + len(items)
+        else:
+            width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
+            cell = self.p * width + key
+            counts = np.bincount(cell[has], weights=self.weight[has],
+                                 minlength=len(self.demand) * width)
+            items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > limit)
+                                   & (self.bound > limit * units))
+            group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
         self.arcs.append((parent, ids, np.full(len(ids), limit * units, dtype=np.int64), depth))
         self.node[items] = group_of
         self.bound[items] = limit * units
@@ -332,12 +337,10 @@ def n_families(rules: DiversityRules) -> int:
 
 
 def _items(p: np.ndarray, r: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
-    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and (their cell
-    ids, each pair's cell id, how many ids): the builder works on the cells instead of millions of
-    pairs."""
-    cell = p.astype(np.int64)  # in place from here: the pair-sized arrays are the big ones
-    cell *= n_kinds
-    cell += kind[r]
+    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and (their ids,
+    each pair's, how many): the builder works on these instead of millions of pairs."""
+    cell = np.multiply(p, n_kinds, dtype=np.int64)
+    cell += kind[r]  # in place: the pair-sized arrays are the big ones
     weight = np.bincount(cell, minlength=n_p * n_kinds)
     cells = np.flatnonzero(weight)
     return cells // n_kinds, cells % n_kinds, weight[cells], (cells, cell, n_p * n_kinds)
@@ -383,12 +386,12 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
         if rules.max_per_country is not None:
             b.cap(kind_country[ik], rules.max_per_country, units, 4)
         if with_institutions:
-            b.cap(kind_institution[ik], rules.max_per_institution, units, 5)
+            b.cap(kind_institution[ik], rules.max_per_institution, units, 5, alone=True)
         built.append(b.family(cells))
     if split:
         n_i = _ids(rules.institution)
         b, ik, cells = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
-        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5)
+        b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5, alone=True)
         built.append(b.family(cells))
     if stages:
         k = np.r_[rules.min_per_stage, 0].astype(np.int64)  # the last class: stage unknown
