@@ -24,8 +24,7 @@ between a proposal and its pair arcs (the pair arc's tail becomes its deepest gr
     class (or proposal) →(n) country_{p,·} →(n) institution_{p,·} → pair arcs
 
 With one reserved class (the "outside" rule, or a single stage minimum) the reserve is exactly a
-cap, "the other classes take at most max(d_p − k, 0)": one group instead of three. A cap group
-with no more pairs than its cap gets no node (it cannot bind).
+cap, "the other classes take at most max(d_p − k, 0)": one group instead of three.
 
 The geographic rules nest (outside-or-not is a function of the country) provided every
 institution lies in one country; career stages cut across institutions and countries. So one
@@ -147,18 +146,17 @@ class Family:
         return [at[self.tail[at] >= self.base] for at in self._levels]
 
     @cached_property
-    def _capped(self) -> tuple[np.ndarray, np.ndarray]:
-        """(group, cap) of each cap group (depth ≥ 3: its in-arc is its only one)."""
+    def _capped(self) -> tuple[np.ndarray, np.ndarray]:  # (group, cap) of each cap group (depth ≥ 3)
         at = slice(int(np.searchsorted(self.depth, 3)), None)
         return self.head[at] - self.base, self.cap[at]
 
     def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
         """(bool per group: kept in a network on ``pairs`` (positions), the node standing for
         each node with pairs there). A group without pairs there is left out; so is a cap group
-        whose pairs there cannot exceed its cap: merged into its parent (its pairs start there),
-        exact as the cap cannot bind there, and the parent's potential is a valid one for it (its
-        in-arc then has reduced cost 0). Reserve groups are always kept."""
-        below = self._below(pairs, pair_capacity)
+        whose pairs there cannot exceed its cap (each cap group below passing at most its own):
+        merged into its parent (its pairs start there), exact as the cap cannot bind there, and
+        the parent's potential is valid for it (reduced cost 0). Reserve groups are kept."""
+        below = self._below(pairs, pair_capacity, capped=True)
         keep, groups = below > 0, self._capped[0]
         keep[groups] = below[groups] > self._capped[1]
         merged = (below > 0) & ~keep
@@ -168,23 +166,27 @@ class Family:
             stand[self.head[at]] = stand[self.tail[at]]
         return keep, stand
 
-    def _below(self, pairs: np.ndarray, amount) -> np.ndarray:
-        """Per group: what the pairs at ``pairs`` below it carry, ``amount`` (array or one) each."""
+    def _below(self, pairs: np.ndarray, amount, capped: bool = False) -> np.ndarray:
+        """Per group: what the pairs at ``pairs`` below it carry, ``amount`` (array or one) each;
+        ``capped``: no more than its cap through each cap group (all a flow honouring them can)."""
         tails = self.pair_tail[pairs]
         inner = tails >= self.base
         each = np.broadcast_to(amount, tails.shape)[inner]
         total = np.bincount(tails[inner] - self.base, weights=each, minlength=self.n_groups)
         for at in reversed(self._inner_levels):
             at = at[total[self.head[at] - self.base] > 0]  # most groups hold none of the pairs
-            np.add.at(total, self.tail[at] - self.base, total[self.head[at] - self.base])
+            carried = total[self.head[at] - self.base]
+            if capped and len(at) and self.depth[at[0]] >= 3:
+                np.minimum(carried, self.cap[at], out=carried)
+            np.add.at(total, self.tail[at] - self.base, carried)
         return total
 
-    def over_cap(self, pairs: np.ndarray, amount) -> np.ndarray:
+    def over_cap(self, pairs: np.ndarray, amount, capped: bool = False) -> np.ndarray:
         """bool per group: a cap group whose pairs at ``pairs`` carry more than its cap when each
-        carries ``amount`` (per pair, or one for all)."""
+        carries ``amount`` (per pair, or one for all); ``capped``: see :meth:`_below`."""
         groups, caps = self._capped
         over = np.zeros(self.n_groups, dtype=bool)
-        over[groups] = self._below(pairs, amount)[groups] > caps
+        over[groups] = self._below(pairs, amount, capped)[groups] > caps
         return over
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
@@ -282,10 +284,9 @@ class _Builder:
         self.node[items] = group_of
 
     def cap(self, key: np.ndarray, limit: int, units: int, depth: int, alone: bool = False) -> None:
-        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group can never
-        exceed it, and gets no node, when it has no more pairs than that or a cap above it is no
-        larger (e.g. at most 2 per country inside "at most 2 from the applicants' countries").
-        ``alone``: no two items share a cell (the key is the kind): each is its own group."""
+        """At most ``limit`` places per (proposal, key) for items with key ≥ 0. A group that can
+        never exceed it gets no node: no more pairs than that, or a cap above no larger (2 per
+        country inside "2 from the applicants' countries"). ``alone``: no two items share a cell."""
         has = key >= 0
         if alone:
             items = np.flatnonzero(has & (self.weight > limit) & (self.bound > limit * units))
@@ -304,12 +305,11 @@ class _Builder:
         self.bound[items] = limit * units
 
     def family(self, cells: tuple) -> Family:
-        """The family, each pair starting where its item ends (``cells``: each item's cell, each
-        pair's, how many cells; from :func:`_items`)."""
+        """The family, each pair starting where its item ends (``cells``: from :func:`_items`)."""
         tails, heads, caps, depths = zip(*self.arcs, strict=True)
         depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
         item_cell, pair_cell, n_cells = cells
-        node = np.zeros(n_cells, dtype=np.int64)
+        node = np.zeros(n_cells, dtype=np.int64)  # by cell: each pair's cell is its item's
         node[item_cell] = self.node
         return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
                       np.concatenate(heads).astype(np.int64),

@@ -211,7 +211,7 @@ def likely_binding(arcs: PairArcs, subset) -> np.ndarray:
     want = -(-arcs.problem.demand // arcs.pair_capacity) + WATCH_MARGIN
     tails = arcs.tail[subset]
     best = best_per_node(tails, arcs.bins[subset], np.maximum(want, 0)) & (want[tails] > 0)
-    return arcs.family.over_cap(subset[best], arcs.pair_capacity)
+    return arcs.family.over_cap(subset[best], arcs.pair_capacity, capped=True)
 
 
 def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
