@@ -42,7 +42,7 @@ WHOLE_FACTOR = 2
 CUT_PAIRS = 16  # best left-out pairs per proposal added per max-flow round
 # Cap groups (diversity rules) that a min-cost flow carries from its first solve: those holding
 # more than their cap among each proposal's demand + WATCH_MARGIN best pairs (likely_binding). On
-# the bench's dense call with the geographic rules: ~6,500 of ~19,300 groups, no second solve.
+# the bench's dense call with the geographic rules: ~5,100 of ~15,600 groups, no second solve.
 WATCH_MARGIN = 4
 PRICING_SLACK = 0.01  # pricing also adds pairs within 1 % of the score range of improving
 _BINS = 128  # histogram resolution of per-node score quantiles
