@@ -15,7 +15,8 @@ reviewers' country skew. Rule sets:
 * ``stages``: at least 1 established reviewer (a flow; seniors are too few for every proposal);
 * ``crossing``: geographic and stages together (two families: the MILP), on a smaller instance.
 
-For each it prints the median wall time, the ratio to the same algorithm without rules, the total
+For each it prints the median wall time and the mean processor time (runs round robin over the
+rule sets, see ``measured``), the ratio to the same algorithm without rules, the total
 score as a share of the rule-free optimum, how many proposals miss a rule (shortfalls in words:
 one example), and whether every cap holds and every fully covered proposal meets its minimums
 (checked here by counting, not by the solvers' group trees)."""
@@ -23,6 +24,7 @@ one example), and whether every cap holds and every fully covered proposal meets
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -30,7 +32,6 @@ import numpy as np
 from referee.matching.diversity import DiversityRules
 from referee.matching.solvers import solve
 
-from .bench_randomized import timed
 from .instances import CATALOGUE
 
 TARGET_RATIO = 2.0  # the rules may cost at most twice minmax's time on `dense`
@@ -90,24 +91,36 @@ def honoured(problem, rules: DiversityRules, edges) -> bool:
     return True
 
 
-def cpu(function, runs: int):
-    """(mean processor seconds per run, the function's result): on a shared machine the wall
-    time mostly measures the neighbours."""
-    start = time.process_time()
-    result = function()
-    return (time.process_time() - start) / runs, result
+def measured(problem, algorithm: str, configs: list, runs: int) -> dict:
+    """{rule set: (median wall seconds, mean processor seconds, last solution)}. Runs go round
+    robin over the rule sets (none, institution, ..., none, institution, ...): on a shared machine
+    the load drifts over a run of several seconds, and the processor time, what the ratio is taken
+    on, still rises with it (caches, page faults); round robin spreads the drift over every rule
+    set alike. One rule-free solve first, not counted: a process's first solve pays for its
+    memory, which would flatter the ratios."""
+    wall, cpu, solution = {}, {}, {}
+    solve(problem, algorithm)
+    for _ in range(runs):
+        for name, rules in configs:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            solution[name] = solve(problem, algorithm, rules=rules)
+            wall.setdefault(name, []).append(time.perf_counter() - start)
+            cpu.setdefault(name, []).append(time.process_time() - start_cpu)
+    return {name: (statistics.median(wall[name]), statistics.mean(cpu[name]), solution[name])
+            for name, _ in configs}
 
 
 def rows(instance: str, rule_sets: list[str], algorithms: list[str], runs: int):
     problem = CATALOGUE[instance]().problem
     data = affiliations(problem.n_proposals, problem.n_reviewers)
+    configs = [("none", None)] + [(name, DiversityRules(**data, **RULE_SETS[name]))
+                                  for name in rule_sets]
     for algorithm in algorithms:
-        free_cpu, (free_seconds, free) = cpu(lambda a=algorithm: timed(lambda: solve(problem, a), runs), runs)
+        found = measured(problem, algorithm, configs, runs)
+        free_seconds, free_cpu, free = found["none"]
         yield (instance, algorithm, "none", free_seconds, free_cpu, 1.0, 100.0, 0, "", "yes")
-        for name in rule_sets:
-            rules = DiversityRules(**data, **RULE_SETS[name])
-            seconds_cpu, (seconds, sol) = cpu(
-                lambda a=algorithm, rules=rules: timed(lambda: solve(problem, a, rules=rules), runs), runs)
+        for name, rules in configs[1:]:
+            seconds, seconds_cpu, sol = found[name]
             short = sol.rule_shortfalls
             yield (instance, algorithm, name, seconds, seconds_cpu, seconds_cpu / free_cpu,
                    100 * sol.total_score / free.total_score, len({s.proposal for s in short}),

@@ -27,8 +27,7 @@ between a proposal and its pair arcs (the pair arc's tail becomes its deepest gr
     class (or proposal) →(n) country_{p,·} →(n) institution_{p,·} → pair arcs
 
 With one reserved class (the "outside" rule, or a single stage minimum) the reserve is exactly a
-cap, "the other classes take at most max(d_p − k, 0)": one group instead of three. A cap group
-with no more pairs than its cap gets no node (it cannot bind).
+cap, "the other classes take at most max(d_p − k, 0)": one group instead of three.
 
 The geographic rules nest (outside-or-not is a function of the country) provided every
 institution lies in one country; career stages cut across institutions and countries. So one
@@ -40,6 +39,7 @@ over the pairs and every family's group arcs (:mod:`.solvers.crossing`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -146,35 +146,67 @@ class Family:
     depth: np.ndarray  # int64[A], depth of the head (ascending)
     pair_tail: np.ndarray  # int64[E], where each pair's arc starts
 
+    @cached_property
+    def _levels(self) -> list[np.ndarray]:
+        """Positions of the arcs into each depth's groups, shallowest first (a range each)."""
+        cuts = np.r_[0, np.flatnonzero(np.diff(self.depth)) + 1, len(self.depth)]
+        return [np.arange(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+    @cached_property
+    def _inner_levels(self) -> list[np.ndarray]:  # per level, its arcs out of a group node
+        return [at[self.tail[at] >= self.base] for at in self._levels]
+
+    @cached_property
+    def _capped(self) -> tuple[np.ndarray, np.ndarray]:  # (group, cap) of each cap group (depth ≥ 3)
+        at = slice(int(np.searchsorted(self.depth, 3)), None)
+        return self.head[at] - self.base, self.cap[at]
+
     def network_arcs(self, pairs: np.ndarray, pair_capacity: int) -> tuple[np.ndarray, np.ndarray]:
-        """(bool[A]: the arcs a network on ``pairs`` (positions) needs, the node standing for
-        each node there). A group without pairs there is left out; so is a cap group whose pairs
-        there cannot exceed its cap: it is merged into its parent (its pairs start there), exact
-        because the cap cannot bind in that network, and the parent's potential is a valid one for
-        it (its in-arc then has reduced cost 0). Reserve groups are always kept."""
-        tails = self.pair_tail[pairs]
-        count = np.bincount(tails[tails >= self.base] - self.base, minlength=self.n_groups)
-        levels = np.unique(self.depth)
-        for d in levels[::-1]:  # pairs under each group
-            at = np.flatnonzero((self.depth == d) & (self.tail >= self.base))
-            np.add.at(count, self.tail[at] - self.base, count[self.head[at] - self.base])
-        keep = count > 0
-        cap_group = self.depth >= 3
-        keep[self.head[cap_group] - self.base] &= (count[self.head[cap_group] - self.base]
-                                                   * pair_capacity > self.cap[cap_group])
+        """(bool per group: kept in a network on ``pairs`` (positions), the node standing for
+        each node with pairs there). A group without pairs there is left out; so is a cap group
+        whose pairs there cannot exceed its cap (each cap group below passing at most its own):
+        merged into its parent (its pairs start there), exact as the cap cannot bind there, and
+        the parent's potential is valid for it (reduced cost 0). Reserve groups are kept."""
+        below = self._below(pairs, pair_capacity, capped=True)
+        keep, groups = below > 0, self._capped[0]
+        keep[groups] = below[groups] > self._capped[1]
+        merged = (below > 0) & ~keep
         stand = np.arange(self.base + self.n_groups)
-        for d in levels:
-            at = np.flatnonzero((self.depth == d) & ~keep[self.head - self.base])
+        for at in self._levels:
+            at = at[merged[self.head[at] - self.base]]
             stand[self.head[at]] = stand[self.tail[at]]
-        return keep[self.head - self.base], stand
+        return keep, stand
+
+    def _below(self, pairs: np.ndarray, amount, capped: bool = False) -> np.ndarray:
+        """Per group: what the pairs at ``pairs`` below it carry, ``amount`` (array or one) each;
+        ``capped``: no more than its cap through each cap group (all a flow honouring them can)."""
+        tails = self.pair_tail[pairs]
+        inner = tails >= self.base
+        each = np.broadcast_to(amount, tails.shape)[inner]
+        total = np.bincount(tails[inner] - self.base, weights=each, minlength=self.n_groups)
+        for at in reversed(self._inner_levels):
+            at = at[total[self.head[at] - self.base] > 0]  # most groups hold none of the pairs
+            carried = total[self.head[at] - self.base]
+            if capped and len(at) and self.depth[at[0]] >= 3:
+                np.minimum(carried, self.cap[at], out=carried)
+            np.add.at(total, self.tail[at] - self.base, carried)
+        return total
+
+    def over_cap(self, pairs: np.ndarray, amount, capped: bool = False) -> np.ndarray:
+        """bool per group: a cap group whose pairs at ``pairs`` carry more than its cap when each
+        carries ``amount`` (per pair, or one for all); ``capped``: see :meth:`_below`."""
+        groups, caps = self._capped
+        over = np.zeros(self.n_groups, dtype=bool)
+        over[groups] = self._below(pairs, amount, capped)[groups] > caps
+        return over
 
     def complete(self, values: np.ndarray, needed: np.ndarray, combine) -> None:
         """Give the groups left out of a network (no needed arc into them) the value a network
         with them would give: ``combine`` (np.minimum for potentials, np.logical_or for the
         source side of a cut) over the tails of their in-arcs with capacity left. In place."""
         absent = ~needed & (self.cap > 0)
-        for d in np.unique(self.depth[absent]):
-            at = np.flatnonzero(absent & (self.depth == d))
+        for at in self._levels:
+            at = at[absent[at]]
             combine.at(values, self.head[at], values[self.tail[at]])
 
     def arc_flows(self, pair_flow: np.ndarray) -> np.ndarray:
@@ -185,8 +217,7 @@ class Family:
                             weights=pair_flow[self.pair_tail >= self.base],
                             minlength=self.n_groups).astype(np.int64)
         flow = np.zeros(len(self.tail), dtype=np.int64)
-        for d in np.unique(self.depth)[::-1]:
-            at = np.flatnonzero(self.depth == d)
+        for at in reversed(self._levels):
             own = at[self.tail[at] < self.base]
             flow[own] = np.minimum(self.cap[own], total[self.head[own] - self.base])
             np.subtract.at(total, self.head[own] - self.base, flow[own])
@@ -222,8 +253,8 @@ class _Builder:
         self.n = 0
 
     def _groups(self, items: np.ndarray, cell: np.ndarray, cells: int):
-        """Groups of ``items`` (positions) by ``cell`` (< cells): (each item's group, each
-        group's id, cell and parent)."""
+        """Groups of ``items`` by ``cell`` (< cells): (each item's group, each group's id, cell
+        and parent)."""
         present = np.zeros(cells, dtype=bool)
         present[cell] = True
         rank = np.cumsum(present) - 1
@@ -263,32 +294,41 @@ class _Builder:
                           np.r_[reserved[kp, kc][direct] * units, self.demand[kp]], 2))
         self.node[items] = group_of
 
-    def cap(self, key: np.ndarray, limit: int, units: int, depth: int, used: np.ndarray | None = None) -> None:
+    def cap(self, key: np.ndarray, limit: int, units: int, depth: int, used: np.ndarray | None = None,
+            alone: bool = False) -> None:
         """At most ``limit`` places per (proposal, key) for items with key ≥ 0, less what held
-        reviewers already ``use`` of the item's group. A group can never exceed it, and gets no
-        node, when it has no more pairs than that or a cap above it is no larger (e.g. at most 2
-        per country inside "at most 2 from the applicants' countries")."""
-        width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
-        cell = self.p * width + key
+        reviewers already ``used`` of the item's group. A group that can never exceed it gets no
+        node: no more pairs than that, or a cap above no larger (2 per country inside "2 from the
+        applicants' countries"). ``alone``: no two items share a cell."""
         has = key >= 0
-        counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
-        left = np.broadcast_to(np.maximum(limit - (0 if used is None else used), 0) * units, key.shape)
-        items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] * units > left) & (self.bound > left))
+        left = np.broadcast_to(np.maximum(limit - (0 if used is None else used), 0), key.shape)  # places
         first = self.base + self.n
-        group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
+        if alone:
+            items = np.flatnonzero(has & (self.weight > left) & (self.bound > left * units))
+            ids = group_of = first + np.arange(len(items))
+            parent, self.n = self.node[items], self.n + len(items)
+        else:
+            width = int(key.max()) + 1 if len(key) and key.max() >= 0 else 1
+            cell = self.p * width + key
+            counts = np.bincount(cell[has], weights=self.weight[has], minlength=len(self.demand) * width)
+            items = np.flatnonzero(has & (counts[np.where(has, cell, 0)] > left) & (self.bound > left * units))
+            group_of, ids, _, parent = self._groups(items, cell[items], len(self.demand) * width)
         caps = np.zeros(len(ids), dtype=np.int64)
-        caps[group_of - first] = left[items]
+        caps[group_of - first] = left[items] * units
         self.arcs.append((parent, ids, caps, depth))
         self.node[items] = group_of
-        self.bound[items] = left[items]
+        self.bound[items] = left[items] * units
 
-    def family(self, pair_item: np.ndarray) -> Family:
-        """The family, each pair starting where its item (``pair_item``) ends."""
+    def family(self, cells: tuple) -> Family:
+        """The family, each pair starting where its item ends (``cells``: from :func:`_items`)."""
         tails, heads, caps, depths = zip(*self.arcs, strict=True)
         depth = np.concatenate([np.full(len(h), d) for h, d in zip(heads, depths, strict=True)])
+        item_cell, pair_cell, n_cells = cells
+        node = np.zeros(n_cells, dtype=np.int64)  # by cell: each pair's cell is its item's
+        node[item_cell] = self.node
         return Family(self.base, self.n, np.concatenate(tails).astype(np.int64),
                       np.concatenate(heads).astype(np.int64),
-                      np.concatenate(caps).astype(np.int64), depth, self.node[pair_item])
+                      np.concatenate(caps).astype(np.int64), depth, node[pair_cell])
 
 
 def nests_in_countries(rules: DiversityRules) -> bool:
@@ -311,15 +351,14 @@ def n_families(rules: DiversityRules) -> int:
     return sum(_layout(rules))
 
 
-def _items(p: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
-    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and each pair's
-    cell among them: the builder works on these instead of millions of pairs."""
-    cell = p.astype(np.int64) * n_kinds + kind
+def _items(p: np.ndarray, r: np.ndarray, kind: np.ndarray, n_p: int, n_kinds: int):
+    """(proposal, kind, weight) of the non-empty (proposal, reviewer kind) cells, and (their ids,
+    each pair's, how many): the builder works on these instead of millions of pairs."""
+    cell = np.multiply(p, n_kinds, dtype=np.int64)
+    cell += kind[r]  # in place: the pair-sized arrays are the big ones
     weight = np.bincount(cell, minlength=n_p * n_kinds)
     cells = np.flatnonzero(weight)
-    position = np.zeros(n_p * n_kinds, dtype=np.int64)
-    position[cells] = np.arange(len(cells))
-    return cells // n_kinds, cells % n_kinds, weight[cells], position[cell]
+    return cells // n_kinds, cells % n_kinds, weight[cells], (cells, cell, n_p * n_kinds)
 
 
 def _ids(values: np.ndarray) -> int:
@@ -336,8 +375,8 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
     built: list[Family] = []
 
     def start(kind: np.ndarray, n_kinds: int):
-        ip, ik, weight, pair_item = _items(p, kind[r], n_p, n_kinds)
-        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, pair_item
+        ip, ik, weight, cells = _items(p, r, kind, n_p, n_kinds)
+        return _Builder(ip, weight, problem.demand, base + sum(f.n_groups for f in built)), ik, cells
 
     with_institutions = rules.max_per_institution is not None and not split
     if geo or with_institutions:
@@ -354,7 +393,7 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
             kind = np.where(known, rules.institution, kind)
         kind_country = np.r_[institution_country, np.arange(n_c), -1]
         kind_institution = np.r_[np.arange(n_i), np.full(n_c + 1, -1)]
-        b, ik, pair_item = start(kind, n_i + n_c + 1)
+        b, ik, cells = start(kind, n_i + n_c + 1)
         if rules.min_foreign > 0:
             reserved = np.zeros((n_p, 2), dtype=np.int64)
             known = rules.applicant_countries.any(axis=1)
@@ -365,17 +404,17 @@ def families(problem: Problem, rules: DiversityRules, p: np.ndarray, r: np.ndarr
                   panels.held_in_cap(rules, "max_per_country", b.p, kind_country[ik]))
         if with_institutions:
             b.cap(kind_institution[ik], rules.max_per_institution, units, 5,
-                  panels.held_in_cap(rules, "max_per_institution", b.p, kind_institution[ik]))
-        built.append(b.family(pair_item))
+                  panels.held_in_cap(rules, "max_per_institution", b.p, kind_institution[ik]), alone=True)
+        built.append(b.family(cells))
     if split:
         n_i = _ids(rules.institution)
-        b, ik, pair_item = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
+        b, ik, cells = start(np.where(rules.institution >= 0, rules.institution, n_i), n_i + 1)
         b.cap(np.where(ik < n_i, ik, -1), rules.max_per_institution, units, 5,
-              panels.held_in_cap(rules, "max_per_institution", b.p, np.where(ik < n_i, ik, -1)))
-        built.append(b.family(pair_item))
+              panels.held_in_cap(rules, "max_per_institution", b.p, np.where(ik < n_i, ik, -1)), alone=True)
+        built.append(b.family(cells))
     if stages:
         k = panels.stages_still_needed(rules, n_p)  # the last class: stage unknown
-        b, ik, pair_item = start(np.where(rules.stage >= 0, rules.stage, k.shape[1] - 1), k.shape[1])
+        b, ik, cells = start(np.where(rules.stage >= 0, rules.stage, k.shape[1] - 1), k.shape[1])
         b.reserve(ik, k, units)
-        built.append(b.family(pair_item))
+        built.append(b.family(cells))
     return built

@@ -43,6 +43,8 @@ def rule_shortfalls(problem: Problem, rules: DiversityRules, edges: np.ndarray) 
     if rules.min_per_stage is not None:
         stages = panels.stages_still_needed(rules, n_p)
         suspect |= np.any(panels.stage_counts(rules, p_sel, r_sel, n_p) < stages, axis=1)
+    if not suspect.any():  # every shortfall below is a suspect's: skip the walk over all pairs
+        return []
     usable = suspect[problem.proposal_idx]
     usable[usable] = problem.capacity[problem.reviewer_idx[usable]] > 0
     p_all, r_all = problem.proposal_idx[usable], problem.reviewer_idx[usable]

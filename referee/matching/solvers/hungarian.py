@@ -119,7 +119,7 @@ def solve_hungarian(problem: Problem, progress=None, rules: DiversityRules | Non
                                 np.zeros(n_r + 1, np.int64)])
         flows = np.concatenate([used[subset], assigned, on_lower, load - on_lower,
                                 [demand.sum() - assigned.sum()]]).astype(np.int64)
-        return chosen, residual_arcs(tails, heads, caps, costs, flows), n_nodes
+        return chosen, residual_arcs(tails, heads, caps, costs, flows), n_nodes, None
 
     # Start from a subset that reaches the optimal levels, so that few (slow) matchings are run.
     subset = feasible_subset(arcs, SLOT_MARGINS)[0]

@@ -23,7 +23,15 @@ from ortools.graph.python import min_cost_flow
 from ..diversity import DiversityRules, n_families
 from ..problem import Problem
 from .crossing import one_family, solve_crossing
-from .network import PairArcs, feasible_subset, max_abs_score, pricing_rounds, residual_arcs
+from .network import PairArcs, feasible_subset, likely_binding, max_abs_score, pricing_rounds, residual_arcs
+
+# A min-cost flow on a subset first carries only the cap groups of the diversity rules likely to
+# bind (network.likely_binding): each group node slows OR-Tools down, and most never bind. Without
+# them the network is a relaxation; when its optimum breaks no cap it is the rules' optimum (the
+# potentials price the left-out pairs for the relaxation, whose optimum it then is too), else the
+# broken groups join the network and it is solved again; after RESOLVES such solves, it carries
+# every group (never reached on the bench instances, docs/benchmarks.md).
+RESOLVES = 4
 
 
 def integer_budget(n_nodes: int) -> int:
@@ -65,26 +73,48 @@ def optimal_flow(problem: Problem, *, pair_capacity: int = 1, progress=None,
     fixed_heads = np.concatenate([np.arange(n_p), np.full(n_r, low), np.full(n_r, sink)])
     fixed_caps = np.concatenate([problem.demand, lower, problem.capacity - lower]).astype(np.int64)
 
+    # Cap groups the min-cost flows carry (RESOLVES); None: all of them, or no rules.
+    family = arcs.family
+    watched = None if family is None else np.zeros(family.n_groups, dtype=bool)
+
     def solve_subset(subset):
-        groups = arcs.groups_for(subset)
-        tails = np.concatenate([groups.pair_tails, fixed_tails, groups.tails])
-        heads = np.concatenate([arcs.head[subset], fixed_heads, groups.heads])
-        caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps,
-                               groups.caps])
-        costs = np.concatenate([-arcs.gain[subset],
-                                np.zeros(len(fixed_caps) + len(groups.caps), dtype=np.int64)])
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        mcf.set_nodes_supplies(np.array([src, low, sink]),
-                               np.array([filled, -on_lower, on_lower - filled]))
-        status = mcf.solve()
-        # Checked first: reading flows after a failed solve crashes OR-Tools.
-        if status != mcf.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed: {status}")
-        flows = mcf.flows(np.arange(len(tails)))
-        used = flows[: len(subset)] > 0
-        size = n_nodes if arcs.family is None else arcs.family.base + groups.n_nodes
-        return (subset[used], flows[: len(subset)][used]), residual_arcs(tails, heads, caps, costs, flows), size
+        nonlocal watched
+        if watched is not None:
+            watched = watched | likely_binding(arcs, subset)
+        for attempt in range(RESOLVES + 1):
+            groups = arcs.groups_for(subset, watched)
+            tails = np.concatenate([groups.pair_tails, fixed_tails, groups.tails])
+            heads = np.concatenate([arcs.head[subset], fixed_heads, groups.heads])
+            caps = np.concatenate([np.full(len(subset), pair_capacity, dtype=np.int64), fixed_caps,
+                                   groups.caps])
+            costs = np.concatenate([-arcs.gain[subset],
+                                    np.zeros(len(fixed_caps) + len(groups.caps), dtype=np.int64)])
+            flows = _min_cost_flow(tails, heads, caps, costs, np.array([src, low, sink]),
+                                   np.array([filled, -on_lower, on_lower - filled]))
+            used = flows[: len(subset)] > 0
+            if watched is None:
+                break
+            # The network left out the other cap groups: a relaxation, whose optimum is the
+            # rules' optimum when it breaks none of them; the broken ones join the next network.
+            over = family.over_cap(subset[used], flows[: len(subset)][used])
+            if not over.any():
+                break
+            watched = watched | over if attempt < RESOLVES - 1 else None
+        size = n_nodes if family is None else family.base + groups.n_nodes
+        return ((subset[used], flows[: len(subset)][used]),
+                residual_arcs(tails, heads, caps, costs, flows), size, groups)
 
     chosen, flows = pricing_rounds(arcs, subset, solve_subset, certify=False, progress=progress)
     return arcs.active[chosen], flows
+
+
+def _min_cost_flow(tails, heads, caps, costs, nodes, supplies) -> np.ndarray:
+    """Flow per arc of a min-cost flow meeting ``supplies`` at ``nodes`` (OR-Tools)."""
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    mcf.set_nodes_supplies(nodes, supplies)
+    status = mcf.solve()
+    # Checked first: reading flows after a failed solve crashes OR-Tools.
+    if status != mcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed: {status}")
+    return mcf.flows(np.arange(len(tails)))

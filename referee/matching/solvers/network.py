@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import max_flow
 
+from ..diversity import Family
 from ..problem import Problem
 
 # Each proposal starts with about demand + 20 of its best pairs, each reviewer capacity + 10 of
@@ -39,6 +40,10 @@ MARGINS = (20, 10)
 # are solved whole: the subset would hardly be smaller.
 WHOLE_FACTOR = 2
 CUT_PAIRS = 16  # best left-out pairs per proposal added per max-flow round
+# Cap groups (diversity rules) that a min-cost flow carries from its first solve: those holding
+# more than their cap among each proposal's demand + WATCH_MARGIN best pairs (likely_binding). On
+# the bench's dense call with the geographic rules: ~5,100 of ~15,600 groups, no second solve.
+WATCH_MARGIN = 4
 PRICING_SLACK = 0.01  # pricing also adds pairs within 1 % of the score range of improving
 _BINS = 128  # histogram resolution of per-node score quantiles
 
@@ -89,24 +94,25 @@ class PairArcs:
         reviewers, sinks): every group node of the family may be in it."""
         return model_nodes if self.family is None else self.family.base + self.family.n_groups
 
-    def groups_for(self, subset) -> SubsetGroups:
+    def groups_for(self, subset, watched: np.ndarray | None = None) -> SubsetGroups:
         """The group arcs a network on `subset` needs, their nodes renumbered compactly after
-        the models' own nodes (OR-Tools sizes its work by the largest node id)."""
+        the models' own nodes (OR-Tools sizes its work by the largest node id); with ``watched``
+        (bool per group), only the cap groups in it (SubsetGroups.without)."""
         if self.family is None:
             return SubsetGroups(self.node_tail[subset], *([np.zeros(0, dtype=np.int64)] * 4), None)
         cached = getattr(self, "_groups_cache", None)
-        if cached is not None and cached[0] is subset:
-            return cached[1]
-        f = self.family
-        needed, stand = f.network_arcs(subset, self.pair_capacity)
-        ids = np.unique(f.head[needed])  # every group kept is the head of a needed arc
-        compact = np.arange(f.base + f.n_groups)
-        compact[ids] = f.base + np.arange(len(ids))
-        compact = compact[stand]
-        found = SubsetGroups(compact[self.node_tail[subset]], compact[f.tail[needed]],
-                             compact[f.head[needed]], f.cap[needed], ids, needed)
-        self._groups_cache = (subset, found)
-        return found
+        if cached is None or cached[0] is not subset:
+            f = self.family
+            keep, stand = f.network_arcs(subset, self.pair_capacity)
+            needed = keep[f.head - f.base]
+            ids = f.base + np.flatnonzero(keep)
+            compact = np.arange(f.base + f.n_groups)
+            compact[ids] = f.base + np.arange(len(ids))
+            cached = (subset, SubsetGroups(
+                compact[stand[self.node_tail[subset]]], compact[stand[f.tail[needed]]],
+                compact[f.head[needed]], f.cap[needed], ids, needed))
+            self._groups_cache = cached
+        return cached[1] if watched is None else cached[1].without(self.family, watched)
 
     def at_tails(self, values: np.ndarray, groups: SubsetGroups, combine) -> np.ndarray:
         """``values`` (per node of a network on a subset) at every pair's tail, groups left out
@@ -133,6 +139,28 @@ class SubsetGroups:
     @property
     def n_nodes(self) -> int:
         return 0 if self.ids is None else len(self.ids)
+
+    def without(self, family: Family, watched: np.ndarray) -> SubsetGroups:
+        """This network with its cap groups outside ``watched`` (bool per group) merged into their
+        parents, as Family.network_arcs merges the groups that cannot bind; but these could, so
+        the network is a relaxation (minmax checks its flow against them). Works on this network's
+        arcs only, not the family's."""
+        at = np.flatnonzero(self.needed)  # the family arcs of this network, in its order
+        depth = family.depth[at]
+        drop = (depth >= 3) & ~watched[family.head[at] - family.base]
+        stand = np.arange(family.base + len(self.ids))
+        for d in np.unique(depth[drop]):  # shallowest first: a parent's stand is final
+            merged = drop & (depth == d)
+            stand[self.heads[merged]] = stand[self.tails[merged]]
+        kept = np.unique(self.heads[~drop])
+        compact = np.arange(family.base + len(self.ids))
+        compact[kept] = family.base + np.arange(len(kept))
+        compact = compact[stand]
+        needed = self.needed.copy()
+        needed[at[drop]] = False
+        return SubsetGroups(compact[self.pair_tails], compact[self.tails[~drop]],
+                            compact[self.heads[~drop]], self.caps[~drop],
+                            self.ids[kept - family.base], needed)
 
 
 def active_pairs(problem: Problem) -> np.ndarray | None:
@@ -177,10 +205,20 @@ def candidate_subset(arcs: PairArcs, margins=None) -> np.ndarray | None:
     return np.flatnonzero(keep)
 
 
+def likely_binding(arcs: PairArcs, subset) -> np.ndarray:
+    """bool per group of ``arcs.family``: the cap groups holding more than their cap among each
+    proposal's ≈ d_p / pair capacity + WATCH_MARGIN best pairs in ``subset`` (positions)."""
+    want = -(-arcs.problem.demand // arcs.pair_capacity) + WATCH_MARGIN
+    tails = arcs.tail[subset]
+    best = best_per_node(tails, arcs.bins[subset], np.maximum(want, 0)) & (want[tails] > 0)
+    return arcs.family.over_cap(subset[best], arcs.pair_capacity, capped=True)
+
+
 def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
-    """Max-flow value and, for each pair, whether its tail and its head are on the source side of
-    a minimum cut of: source →(d_p) proposal [→ group nodes] →(pair capacity) reviewer,
-    reviewer →(L_r) low →(to_low) end, reviewer →(cap_r − L_r) sink →(to_sink) end."""
+    """Max-flow value and a function giving, for each pair, whether its tail and its head are on
+    the source side of a minimum cut (read only when the value falls short: it walks every pair) of:
+    source →(d_p) proposal [→ group nodes] →(pair capacity) reviewer, reviewer →(L_r) low
+    →(to_low) end, reviewer →(cap_r − L_r) sink →(to_sink) end."""
     pr = arcs.problem
     n_p, n_r = pr.n_proposals, pr.n_reviewers
     src, low, sink, end = n_p + n_r, n_p + n_r + 1, n_p + n_r + 2, n_p + n_r + 3
@@ -196,9 +234,13 @@ def _max_flow(arcs: PairArcs, subset, to_low: int, to_sink: int):
                         pr.capacity - pr.lower, [to_low, to_sink]]).astype(np.int64))
     if flow.solve(src, end) != flow.OPTIMAL:
         raise RuntimeError("max-flow failed")
-    side = np.zeros(n_p + n_r + 4 + groups.n_nodes, dtype=bool)
-    side[flow.get_source_side_min_cut()] = True
-    return int(flow.optimal_flow()), arcs.at_tails(side, groups, np.logical_or), side[arcs.head]
+
+    def cut_sides():
+        side = np.zeros(n_p + n_r + 4 + groups.n_nodes, dtype=bool)
+        side[flow.get_source_side_min_cut()] = True
+        return arcs.at_tails(side, groups, np.logical_or), side[arcs.head]
+
+    return int(flow.optimal_flow()), cut_sides
 
 
 def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
@@ -206,9 +248,10 @@ def _grow(arcs: PairArcs, subset, to_low: int, to_sink: int, target: int):
     problem's. Returns (subset, value)."""
     n_p = arcs.problem.n_proposals
     while True:
-        value, tail_side, head_side = _max_flow(arcs, subset, to_low, to_sink)
+        value, cut_sides = _max_flow(arcs, subset, to_low, to_sink)
         if value >= target:
             return subset, value
+        tail_side, head_side = cut_sides()
         crossing = tail_side & ~head_side
         crossing[subset] = False
         if not crossing.any():
@@ -286,17 +329,18 @@ def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progr
     """Solve on a growing subset until no left-out pair can improve the solution.
 
     ``solve_subset(positions)`` returns ``(chosen, (tails, heads, costs) of its residual network,
-    n_nodes)``, where ``chosen`` is what the solver reports (positions into ``arcs``, or positions
-    with their flows), and that is returned. ``subset`` None means all
+    n_nodes, groups)``, where ``chosen`` is what the solver reports (positions into ``arcs``, or
+    positions with their flows), and that is returned, and ``groups`` the group arcs of that
+    network (:meth:`PairArcs.groups_for`; None without rules). ``subset`` None means all
     pairs (then potentials are computed only if ``certify``). After ``max_rounds`` (never reached
     on the bench instances) it solves on all pairs.
     """
     for step in range(max_rounds):
         if subset is None:
             break
-        chosen, residual, n_nodes = solve_subset(subset)
+        chosen, residual, n_nodes, groups = solve_subset(subset)
         pi = potentials(n_nodes, *residual)
-        tail_pi = arcs.at_tails(pi, arcs.groups_for(subset), np.minimum)
+        tail_pi = arcs.at_tails(pi, groups, np.minimum)
         reduced = tail_pi - pi[arcs.head] - arcs.gain
         reduced[subset] = 0
         if progress:
@@ -306,7 +350,7 @@ def pricing_rounds(arcs: PairArcs, subset, solve_subset, *, certify: bool, progr
         # Add the near-violators too: the next optimum shifts the potentials a little, and the
         # pairs it would then expose are mostly these, so this saves pricing rounds.
         subset = np.flatnonzero(reduced < max(arcs.slack, 1))  # reduced is 0 on the subset
-    chosen, residual, n_nodes = solve_subset(np.arange(len(arcs)))
+    chosen, residual, n_nodes, _ = solve_subset(np.arange(len(arcs)))
     if certify:
         potentials(n_nodes, *residual)
     return chosen
