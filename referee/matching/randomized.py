@@ -26,7 +26,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from .diversity import DiversityRules, RulesRefused, families, n_families
+from .diversity import DiversityRules, RulesRefused, n_families
+from .diversity_families import families
 from .diversity_shortfalls import rule_shortfalls
 from .problem import Problem, Solution, make_solution
 from .rounding import round_flow

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from referee.matching.diversity import DiversityRules, families
+from referee.matching.diversity import DiversityRules
+from referee.matching.diversity_families import families
 from referee.matching.problem import Problem
 from referee.matching.randomized import cap_fraction, solve_fractional
 from referee.matching.solvers import ALGORITHMS, minmax, network, solve

@@ -15,7 +15,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from ..diversity import DiversityRules, Family, RulesRefused, families
+from ..diversity import DiversityRules, Family, RulesRefused
+from ..diversity_families import families
 from ..problem import Problem
 from .network import active_pairs
 
