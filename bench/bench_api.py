@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://…/referee_bench python -m bench.bench_api [--runs 7] [--clients 8]
         [--requests 10] [--port 8765] [--only assignment-batches,…] [--reload] [--dump DIR]
+        [--in-process RUNS [--json FILE]]
 
 Creates the database if it is missing, migrates it and loads the volume of bench.api_volume
 once (a database that already holds it is reused; `--reload` empties it first). Then serves it
@@ -13,11 +14,18 @@ one request are counted in-process (Django's test client). Prints a markdown tab
 
 `--dump DIR` writes instead, for every list, role and `o` key (both directions), the status,
 headers and body of pages 1 and 2 as the in-process client gets them at a frozen clock, so that
-two checkouts can be compared byte for byte (`diff -r`)."""
+two checkouts can be compared byte for byte (`diff -r`).
+
+`--in-process RUNS` times every list and role in this process instead (Django's test client, no
+HTTP, no server): the median of RUNS requests after WARM_UP requests, and the SQL statements of one, as a
+table and, with `--json FILE`, as JSON. Over HTTP on a shared machine, load moves the numbers by a
+factor of two; comparing checkouts in-process, alternating runs and keeping each cell's lowest
+median, measures what a change does to the server's own work."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
@@ -47,6 +55,9 @@ TARGET_SINGLE_MS = 20
 TARGET_P95_MS = 100
 ROLES = ("staff", "manager", "reviewer")
 CALL_SCOPED = "call: "  # lists of a call's actions: a reviewer gets 403
+# In-process requests before timing: a server's connections have run each list's statements
+# before, and PostgreSQL plans a prepared statement afresh for its first five executions.
+WARM_UP = 8
 
 
 def roles_of(name: str, roles) -> list[str]:
@@ -131,6 +142,26 @@ def count_queries(client: Client, path: str) -> tuple[int, str]:
     if response.status_code != 200:
         raise SystemExit(f"{path}: {response.status_code} {response.content[:200]!r}")
     return len(queries), response.headers.get("X-Result-Count", "")
+
+
+def in_process(paths: dict[str, str], roles, runs: int) -> list[dict]:
+    """Median wall time (ms) of `runs` in-process requests per list and role, after a warm-up."""
+    local, rows = clients(), []
+    for name, path in paths.items():
+        for role in roles_of(name, roles):
+            client = local[role]
+            queries, count = count_queries(client, path)
+            for _ in range(WARM_UP):
+                client.get(path, {"page_size": PAGE_SIZE})
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                client.get(path, {"page_size": PAGE_SIZE})
+                times.append((time.perf_counter() - start) * 1000)
+            rows.append({"name": name, "role": role, "count": count, "queries": queries,
+                         "median": statistics.median(times)})
+            print(f"| {name} | {role} | {count} | {queries} | {rows[-1]['median']:.1f} |", flush=True)
+    return rows
 
 
 def dump(directory: Path, paths: dict[str, str]) -> None:
@@ -267,6 +298,8 @@ def main(argv=None) -> None:
     parser.add_argument("--roles", default=",".join(ROLES))
     parser.add_argument("--reload", action="store_true", help="empty the database and load the volume again")
     parser.add_argument("--dump", type=Path, help="write the responses to this directory instead of timing")
+    parser.add_argument("--in-process", type=int, metavar="RUNS", help="time RUNS requests per list in this process")
+    parser.add_argument("--json", type=Path, help="with --in-process: also write the rows to this file")
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the settings log every request at INFO
     args.roles = args.roles.split(",")
@@ -276,6 +309,12 @@ def main(argv=None) -> None:
         paths = {name: path for name, path in paths.items() if name in args.only.split(",")}
     if args.dump:
         dump(args.dump, paths)
+        return
+    if args.in_process:
+        print("| list | role | X-Result-Count | SQL | in-process median (ms) |\n|---|---|---:|---:|---:|")
+        rows = in_process(paths, args.roles, args.in_process)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
         return
     report(args, measure(args, paths))
 
