@@ -16,6 +16,7 @@ counter table is a model's.
 
 PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""
 
+from django.apps import apps
 from django.db import connection, migrations
 from django.db.models import BigIntegerField, Func, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -113,9 +114,8 @@ def _postgresql(forward: list[str], backward: list[str]) -> migrations.RunPython
 def counted(model, call_ids=None, plus=None) -> int:
     """`model`'s rows in `call_ids` (every row when None) from the counters, plus the rows of the
     queryset `plus` counted exactly, in one statement. PostgreSQL only (`counts_kept`)."""
-    from referee.core.models import RowCount  # models import querysets, which import this
-
-    counters = RowCount.objects.filter(table_name=model._meta.db_table)
+    # Looked up in the app registry: the querysets that count import this module, and models them.
+    counters = apps.get_model("core", "RowCount").objects.filter(table_name=model._meta.db_table)
     if call_ids is not None:
         counters = counters.filter(call_id__in=call_ids)
     total = Coalesce(Sum("n"), 0)
