@@ -17,10 +17,12 @@ headers and body of pages 1 and 2 as the in-process client gets them at a frozen
 two checkouts can be compared byte for byte (`diff -r`).
 
 `--in-process RUNS` times every list and role in this process instead (Django's test client, no
-HTTP, no server): the median of RUNS requests after WARM_UP requests, and the SQL statements of one, as a
-table and, with `--json FILE`, as JSON. Over HTTP on a shared machine, load moves the numbers by a
-factor of two; comparing checkouts in-process, alternating runs and keeping each cell's lowest
-median, measures what a change does to the server's own work."""
+HTTP, no server): the median of RUNS requests after WARM_UP requests, the mean CPU time of this
+process and (on a local server) of the connection's PostgreSQL backend per request, and the SQL
+statements of one, as a table and, with `--json FILE`, as JSON. Over HTTP on a shared machine,
+load moves the numbers by a factor of two; comparing checkouts in-process, alternating runs and
+keeping each cell's lowest value, measures what a change does to the server's own work (CPU time
+least disturbed by the load)."""
 
 from __future__ import annotations
 
@@ -153,15 +155,31 @@ def in_process(paths: dict[str, str], roles, runs: int) -> list[dict]:
             queries, count = count_queries(client, path)
             for _ in range(WARM_UP):
                 client.get(path, {"page_size": PAGE_SIZE})
-            times = []
+            times, python, database = [], time.process_time(), backend_cpu_ms()
             for _ in range(runs):
                 start = time.perf_counter()
                 client.get(path, {"page_size": PAGE_SIZE})
                 times.append((time.perf_counter() - start) * 1000)
+            python = (time.process_time() - python) * 1000 / runs
+            database = (backend_cpu_ms() - database) / runs if database is not None else None
             rows.append({"name": name, "role": role, "count": count, "queries": queries,
-                         "median": statistics.median(times)})
-            print(f"| {name} | {role} | {count} | {queries} | {rows[-1]['median']:.1f} |", flush=True)
+                         "median": statistics.median(times), "python_cpu": python, "database_cpu": database})
+            print(f"| {name} | {role} | {count} | {queries} | {rows[-1]['median']:.1f} | {python:.1f} "
+                  f"| {'' if database is None else f'{database:.1f}'} |", flush=True)
     return rows
+
+
+def backend_cpu_ms() -> float | None:
+    """CPU time (ms) of this connection's PostgreSQL backend so far, when the server runs on this
+    machine and its /proc is readable; None otherwise. Clock ticks (10 ms): divide over many requests."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def dump(directory: Path, paths: dict[str, str]) -> None:
@@ -311,7 +329,8 @@ def main(argv=None) -> None:
         dump(args.dump, paths)
         return
     if args.in_process:
-        print("| list | role | X-Result-Count | SQL | in-process median (ms) |\n|---|---|---:|---:|---:|")
+        print("| list | role | X-Result-Count | SQL | in-process median (ms) | Python CPU (ms) | PostgreSQL CPU (ms) |"
+              "\n|---|---|---:|---:|---:|---:|---:|")
         rows = in_process(paths, args.roles, args.in_process)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
