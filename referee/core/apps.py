@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from referee.core.database import use_compiled_timestamp_loader
+
 
 class CoreConfig(AppConfig):
     name = "referee.core"
@@ -8,6 +10,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Referee core"
 
     def ready(self):
-        from referee.core.database import use_compiled_timestamp_loader
-
         connection_created.connect(use_compiled_timestamp_loader)
