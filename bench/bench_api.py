@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://…/referee_bench python -m bench.bench_api [--runs 7] [--clients 8]
         [--requests 10] [--port 8765] [--only assignment-batches,…] [--reload] [--dump DIR]
+        [--in-process RUNS [--json FILE]]
 
 Creates the database if it is missing, migrates it and loads the volume of bench.api_volume
 once (a database that already holds it is reused; `--reload` empties it first). Then serves it
@@ -13,11 +14,20 @@ one request are counted in-process (Django's test client). Prints a markdown tab
 
 `--dump DIR` writes instead, for every list, role and `o` key (both directions), the status,
 headers and body of pages 1 and 2 as the in-process client gets them at a frozen clock, so that
-two checkouts can be compared byte for byte (`diff -r`)."""
+two checkouts can be compared byte for byte (`diff -r`).
+
+`--in-process RUNS` times every list and role in this process instead (Django's test client, no
+HTTP, no server): the median of RUNS requests after WARM_UP requests, the mean CPU time of this
+process and (on a local server) of the connection's PostgreSQL backend per request, and the SQL
+statements of one, as a table and, with `--json FILE`, as JSON. Over HTTP on a shared machine,
+load moves the numbers by a factor of two; comparing checkouts in-process, alternating runs and
+keeping each cell's lowest value, measures what a change does to the server's own work (CPU time
+least disturbed by the load)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import statistics
@@ -47,6 +57,9 @@ TARGET_SINGLE_MS = 20
 TARGET_P95_MS = 100
 ROLES = ("staff", "manager", "reviewer")
 CALL_SCOPED = "call: "  # lists of a call's actions: a reviewer gets 403
+# In-process requests before timing: a server's connections have run each list's statements
+# before, and PostgreSQL plans a prepared statement afresh for its first five executions.
+WARM_UP = 8
 
 
 def roles_of(name: str, roles) -> list[str]:
@@ -131,6 +144,42 @@ def count_queries(client: Client, path: str) -> tuple[int, str]:
     if response.status_code != 200:
         raise SystemExit(f"{path}: {response.status_code} {response.content[:200]!r}")
     return len(queries), response.headers.get("X-Result-Count", "")
+
+
+def in_process(paths: dict[str, str], roles, runs: int) -> list[dict]:
+    """Median wall time (ms) of `runs` in-process requests per list and role, after a warm-up."""
+    local, rows = clients(), []
+    for name, path in paths.items():
+        for role in roles_of(name, roles):
+            client = local[role]
+            queries, count = count_queries(client, path)
+            for _ in range(WARM_UP):
+                client.get(path, {"page_size": PAGE_SIZE})
+            times, python, database = [], time.process_time(), backend_cpu_ms()
+            for _ in range(runs):
+                start = time.perf_counter()
+                client.get(path, {"page_size": PAGE_SIZE})
+                times.append((time.perf_counter() - start) * 1000)
+            python = (time.process_time() - python) * 1000 / runs
+            database = (backend_cpu_ms() - database) / runs if database is not None else None
+            rows.append({"name": name, "role": role, "count": count, "queries": queries,
+                         "median": statistics.median(times), "python_cpu": python, "database_cpu": database})
+            print(f"| {name} | {role} | {count} | {queries} | {rows[-1]['median']:.1f} | {python:.1f} "
+                  f"| {'' if database is None else f'{database:.1f}'} |", flush=True)
+    return rows
+
+
+def backend_cpu_ms() -> float | None:
+    """CPU time (ms) of this connection's PostgreSQL backend so far, when the server runs on this
+    machine and its /proc is readable; None otherwise. Clock ticks (10 ms): divide over many requests."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def dump(directory: Path, paths: dict[str, str]) -> None:
@@ -267,6 +316,8 @@ def main(argv=None) -> None:
     parser.add_argument("--roles", default=",".join(ROLES))
     parser.add_argument("--reload", action="store_true", help="empty the database and load the volume again")
     parser.add_argument("--dump", type=Path, help="write the responses to this directory instead of timing")
+    parser.add_argument("--in-process", type=int, metavar="RUNS", help="time RUNS requests per list in this process")
+    parser.add_argument("--json", type=Path, help="with --in-process: also write the rows to this file")
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the settings log every request at INFO
     args.roles = args.roles.split(",")
@@ -276,6 +327,13 @@ def main(argv=None) -> None:
         paths = {name: path for name, path in paths.items() if name in args.only.split(",")}
     if args.dump:
         dump(args.dump, paths)
+        return
+    if args.in_process:
+        print("| list | role | X-Result-Count | SQL | in-process median (ms) | Python CPU (ms) | PostgreSQL CPU (ms) |"
+              "\n|---|---|---:|---:|---:|---:|---:|")
+        rows = in_process(paths, args.roles, args.in_process)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
         return
     report(args, measure(args, paths))
 

@@ -131,7 +131,13 @@ def _database() -> dict:
         # No parallel workers: requests already run side by side on few cores, and a parallel
         # COUNT or aggregate makes each worker rebuild the hashed subplans of the visibility rules
         # (docs/decisions.md, "List performance").
-        config.setdefault("OPTIONS", {}).setdefault("options", "-c max_parallel_workers_per_gather=0")
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("options", "-c max_parallel_workers_per_gather=0")
+        if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+            # A statement run twice on a connection is prepared (server-side binding: psycopg
+            # cannot prepare client-side bound text), so PostgreSQL stops planning the wide list
+            # queries on every request. Off behind a pooler in transaction mode (docs/deploy.md).
+            options.update({"server_side_binding": True, "prepare_threshold": 1})
     return config
 
 

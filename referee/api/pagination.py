@@ -28,6 +28,9 @@ class LinkHeaderPagination(PageNumberPagination):
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
+        count = view.unfiltered_count() if hasattr(view, "unfiltered_count") else None
+        if count is not None:
+            paginator.count = count  # a cached_property: set, it is not computed
         page_number = request.query_params.get(self.page_query_param) or 1
         try:
             self.page = paginator.page(page_number)

@@ -19,13 +19,21 @@ def parse_uuid(value) -> uuid.UUID:
         raise Http404 from None
 
 
+# Query parameters that page or order a list without narrowing it.
+NOT_NARROWING = frozenset({"page", "page_size", "o"})
+
+
 class RefereeViewSet(viewsets.GenericViewSet):
     """Subclasses set `queryset`, and `action_permissions` = {action: [extra permission classes]}.
-    `get_queryset` applies the model's `visible_to(user)` (one place per resource)."""
+    `get_queryset` applies the model's `visible_to(user)` (one place per resource).
+
+    `counted_list = True`: the `list` action shows `get_queryset()` unnarrowed but for filters, and
+    the queryset's `visible_count(user)` counts it (referee.api.row_counts)."""
 
     lookup_field = "uuid"
     lookup_value_regex = "[^/]+"
     action_permissions: dict = {}
+    counted_list = False
 
     def lookup_url_kwarg_present(self) -> bool:
         return (self.lookup_url_kwarg or self.lookup_field) in self.kwargs
@@ -73,6 +81,13 @@ class RefereeViewSet(viewsets.GenericViewSet):
         context = {**self.get_serializer_context(), **context}
         data = serializer_class(page, many=True, context=context).data
         return self.get_paginated_response(data)
+
+    def unfiltered_count(self) -> int | None:
+        """X-Result-Count of a counted list that no parameter narrows, from its counters; None:
+        the paginator counts the rows (every filtered list)."""
+        if not self.counted_list or self.action != "list" or set(self.request.query_params) - NOT_NARROWING:
+            return None
+        return self.queryset.visible_count(self.request.user)
 
     def list(self, request, *args, **kwargs):
         return self.paginated(self.get_queryset())

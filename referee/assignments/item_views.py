@@ -49,6 +49,7 @@ class AssignmentItemViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, 
     filterset_class = AssignmentItemFilter
     ordering_fields = ITEM_ORDERING
     ordering = ["-created"]
+    counted_list = True
     action_permissions = {
         **{name: [CanManageItem] for name in MANAGER_ACTIONS},
         "suggest_alternatives": [CanReadItemSuggestions],

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
 from referee.api.queries import InSubquery
+from referee.api.row_counts import counted, counts_kept
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.core.roles import managed_call_ids, sees_everything
 
@@ -15,6 +16,26 @@ def own_pool_entries(user):
     from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
     return CallReviewerPool.objects.filter(reviewer__user=user).values("id")
+
+
+def seen_as_reviewer(user):
+    """The batches a user sees as a reviewer: their own, once sent."""
+    return InSubquery("reviewer_pool_entry_id", own_pool_entries(user)) & Q(status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
+
+
+def count_by_call(queryset, user, own, call: str) -> int | None:
+    """The rows of `queryset`'s model that `user` sees when visibility is "a call they manage, or
+    `own`": staff's from the counters alone, a manager's from the counters of their calls plus
+    their own rows in other calls (few). None (COUNT(*) instead) without counters, or for a user
+    managing no call (their own rows are few)."""
+    if not counts_kept():
+        return None
+    if sees_everything(user):
+        return counted(queryset.model)
+    managed = managed_call_ids(user)
+    if not managed:
+        return None
+    return counted(queryset.model, managed, plus=queryset.filter(own).exclude(**{f"{call}__in": managed}))
 
 
 def item_count(**conditions):
@@ -38,11 +59,12 @@ class BatchQuerySet(models.QuerySet):
         # batch. The managed calls are literal ids (one query, cached for the request) so that the
         # planner knows how many batches they hold: reading the page in `created` order is right
         # for a call's manager, a sort of the few matches for a reviewer (see InSubquery).
-        return self.filter(
-            Q(call_id__in=managed_call_ids(user))
-            | (InSubquery("reviewer_pool_entry_id", own_pool_entries(user))
-               & Q(status__in=REVIEWER_VISIBLE_BATCH_STATUSES))
-        )
+        return self.filter(Q(call_id__in=managed_call_ids(user)) | seen_as_reviewer(user))
+
+    def visible_count(self, user) -> int | None:
+        """How many batches `user` sees: the managed calls' from the counters, the rest counted
+        (referee.api.row_counts). None (count them) without counters or managed calls."""
+        return count_by_call(self, user, seen_as_reviewer(user), "call_id")
 
     def own(self, user):
         """The reviewer's own batches they may act on or read (my-assignment-batches)."""
@@ -64,13 +86,18 @@ class ItemQuerySet(models.QuerySet):
         from referee.assignments.models import AssignmentBatch  # models import querysets: read at call time
 
         # No join to the batch for every item. The managed calls' batches are one hashed set
-        # (read with the items' (batch, pool entry) index alone). An own item is visible when its
-        # batch has a reviewer-visible status: that batch is among the few holding an item of the
-        # user's entries, both small arrays of index conditions (see InSubquery).
+        # (read with the items' (batch, pool entry) index alone).
         managed = AssignmentBatch.objects.filter(call_id__in=managed_call_ids(user)).values("id")
+        return self.filter(Q(batch_id__in=managed) | self.seen_as_reviewer(user))
+
+    def seen_as_reviewer(self, user):
+        """An own item is visible when its batch has a reviewer-visible status: that batch is among
+        the few holding an item of the user's entries, both small arrays of index conditions (see
+        InSubquery)."""
         mine = own_pool_entries(user)
         shown = self.model.objects.filter(pool_entry_id__in=mine, batch__status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
-        return self.filter(
-            Q(batch_id__in=managed)
-            | (InSubquery("pool_entry_id", mine) & InSubquery("batch_id", shown.values("batch_id")))
-        )
+        return InSubquery("pool_entry_id", mine) & InSubquery("batch_id", shown.values("batch_id"))
+
+    def visible_count(self, user) -> int | None:
+        """How many items `user` sees (see count_by_call): an item's call is its batch's."""
+        return count_by_call(self, user, self.seen_as_reviewer(user), "batch__call_id")

@@ -53,6 +53,7 @@ class AssignmentBatchViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     ordering_fields = BATCH_ORDERING
     ordering = ["-created"]
     action_permissions = {name: [CanManageBatch] for name in MANAGER_ACTIONS}
+    counted_list = True
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+from referee.core.database import use_compiled_timestamp_loader
 
 
 class CoreConfig(AppConfig):
     name = "referee.core"
     label = "core"
     verbose_name = "Referee core"
+
+    def ready(self):
+        connection_created.connect(use_compiled_timestamp_loader)

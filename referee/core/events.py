@@ -57,6 +57,7 @@ class AuditEventViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     filterset_class = EventFilter
     ordering_fields = {"created": "created", "event_type": "event_type"}
     ordering = ["-created"]
+    counted_list = True
 
     def get_queryset(self):
         return super().get_queryset().select_related("actor", "call")

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from referee.core.countries import validate_country
-from referee.core.querysets import ManagedCallRowsQuerySet
+from referee.core.querysets import AuditEventQuerySet
 from referee.core.roles import sees_everything
 
 
@@ -101,13 +101,28 @@ class AuditEvent(models.Model):
     message = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True)
 
-    objects = ManagedCallRowsQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.object_type} {self.object_uuid}"
+
+
+class RowCount(models.Model):
+    """How many rows of a table a call holds (call 0: rows of no call), kept by PostgreSQL triggers
+    (referee.api.row_counts). The rows of one key add up: each write adds one, folding in others."""
+
+    table_name = models.CharField(max_length=63)
+    call_id = models.BigIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["table_name", "call_id"], name="row_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} of call {self.call_id}: {self.n:+}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat
 
+from referee.api.row_counts import counted, counts_kept
 from referee.core.roles import managed_calls, sees_everything
 
 
@@ -14,6 +15,15 @@ class ManagedCallRowsQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         return self.all() if sees_everything(user) else self.filter(call_id__in=managed_calls(user))
+
+
+class AuditEventQuerySet(ManagedCallRowsQuerySet):
+    def visible_count(self, user) -> int | None:
+        """How many events `user` sees, from the per-call counters (referee.api.row_counts): every
+        one for staff and support, their calls' for a manager, none for anyone else."""
+        if not counts_kept():
+            return None
+        return counted(self.model, None if sees_everything(user) else managed_calls(user))
 
 
 def full_name_contains(user: str, value: str) -> tuple[dict, Q]:

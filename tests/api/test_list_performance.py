@@ -125,9 +125,11 @@ class TestSql:
     def test_batch_counts_are_computed_for_the_page_only(self, world):
         f.item(f.batch(world.entry, status="sent"), world.proposal)
         for user in (world.staff, world.manager):
-            count, page = statements(user, BATCHES, {})[-2:]
-            assert count.startswith("SELECT COUNT(*)") and "assignmentitem" not in count
-            assert "GROUP BY" not in page and "JOIN \"assignments_assignmentitem\"" not in page
+            for params in ({}, {"status": "sent"}):  # unfiltered: kept counts on PostgreSQL; else COUNT(*)
+                count, page = statements(user, BATCHES, params)[-2:]
+                assert "COUNT(*)" in count or "core_rowcount" in count
+                assert "assignmentitem" not in count
+                assert "GROUP BY" not in page and "JOIN \"assignments_assignmentitem\"" not in page
 
     def test_nulls_last_only_on_nullable_columns(self, world):
         f.batch(world.entry, status="sent")

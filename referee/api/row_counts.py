@@ -1,0 +1,129 @@
+"""Exact row counts of the largest lists, kept per call by PostgreSQL triggers.
+
+`X-Result-Count` is exact (the Waldur contract), and an exact `COUNT(*)` costs about 75 ns per
+visible row even from an index alone: 8 ms for 100,000 batches, 20 ms for 300,000 events, more
+for a manager's items, reached through their batches. The triggers here keep, in
+`core.RowCount`, how many rows of a table each call holds (call 0: rows of no call), so a list
+that no filter narrows is counted from a few counter rows (`counted`).
+
+Writers never wait for each other: a write statement adds its change as a new row, after
+deleting and summing into it the committed rows of the same (table, call) that no other open
+transaction is compacting (`FOR UPDATE SKIP LOCKED`). A reader sums the rows its snapshot sees,
+which always add up to the table's rows at that snapshot: a transaction's compaction and its own
+change commit (or roll back) together. The rows of a key stay about as many as the writers in
+flight. `TRUNCATE` (Django's flush) empties the counters with the counted tables, since the
+counter table is a model's.
+
+PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""
+
+from django.apps import apps
+from django.db import connection, migrations
+from django.db.models import BigIntegerField, Func, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+COUNTS = "core_rowcount"
+BATCH = "assignments_assignmentbatch"
+ITEM = "assignments_assignmentitem"
+
+# Adds `delta` to (tbl, call), folding in the committed rows of that key no one else is folding.
+ADD = f"""
+CREATE FUNCTION referee_count_add(tbl text, call bigint, delta bigint) RETURNS void LANGUAGE sql AS $$
+  WITH gone AS (
+    DELETE FROM {COUNTS} WHERE id IN (
+      SELECT id FROM {COUNTS} WHERE table_name = tbl AND call_id = call FOR UPDATE SKIP LOCKED)
+    RETURNING n)
+  INSERT INTO {COUNTS} (table_name, call_id, n) SELECT tbl, call, delta + COALESCE(SUM(n), 0) FROM gone;
+$$"""
+
+# Statement triggers, for INSERT, DELETE and UPDATE: `calls` reads the call of each row of a
+# transition table ({rows}); an UPDATE moves the rows whose call changed (events lose theirs when
+# their call is deleted). The keys are added in call order, the same in every transaction.
+STATEMENT = """
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  row record;
+BEGIN
+  FOR row IN SELECT call_id, SUM(n) AS n FROM ({changes}) AS changes
+             GROUP BY call_id HAVING SUM(n) <> 0 ORDER BY call_id LOOP
+    PERFORM referee_count_add(TG_TABLE_NAME, row.call_id, row.n);
+  END LOOP;
+  RETURN NULL;
+END $$"""
+CHANGES = {
+    "INSERT": "SELECT call_id, 1 AS n FROM ({new}) AS rows",
+    "DELETE": "SELECT call_id, -1 AS n FROM ({old}) AS rows",
+    "UPDATE": "SELECT call_id, -1 AS n FROM ({old}) AS old UNION ALL SELECT call_id, 1 FROM ({new}) AS new",
+}
+TRANSITIONS = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows",
+               "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+OWN_CALL = "SELECT COALESCE(call_id, 0) AS call_id FROM {rows}"
+BATCH_CALL = f"SELECT batch.call_id FROM {{rows}} AS counted JOIN {BATCH} AS batch ON batch.id = counted.batch_id"
+# A row that must not move (batches and items are counted under their call for good; no code path
+# moves them): a guard instead of an UPDATE trigger that every status change would run.
+KEEPS = """
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '{message}';
+END $$"""
+KEEPS_TRIGGER = """
+CREATE TRIGGER {name} BEFORE UPDATE OF {column} ON {table} FOR EACH ROW
+  WHEN (OLD.{column} IS DISTINCT FROM NEW.{column}) EXECUTE FUNCTION {name}()"""
+
+
+def install_add_function() -> migrations.RunPython:
+    return _postgresql([ADD], ["DROP FUNCTION referee_count_add(text, bigint, bigint)"])
+
+
+def count_by_call(table: str, calls: str = OWN_CALL, ops=tuple(TRANSITIONS)) -> migrations.RunPython:
+    """Triggers keeping `table`'s counts per call (`calls` reads a row's call), and the counts of
+    the rows already there. Creating a trigger takes a lock that holds writes to the table until
+    the migration commits, so no row is missed between the two."""
+    forward, backward = [], []
+    for op in ops:
+        name, transitions = f"referee_count_{table}_{op.lower()}", TRANSITIONS[op]
+        changes = CHANGES[op].format(new=calls.format(rows="new_rows"), old=calls.format(rows="old_rows"))
+        forward += [STATEMENT.format(name=name, changes=changes),
+                    f"CREATE TRIGGER {name} AFTER {op} ON {table} REFERENCING {transitions} "
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()"]
+        backward += [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"]
+    forward.append(f"INSERT INTO {COUNTS} (table_name, call_id, n) SELECT '{table}', call_id, COUNT(*) "
+                   f"FROM ({calls.format(rows=table)}) AS rows GROUP BY call_id")
+    backward.append(f"DELETE FROM {COUNTS} WHERE table_name = '{table}'")
+    return _postgresql(forward, backward)
+
+
+def keeps(table: str, column: str, message: str) -> migrations.RunPython:
+    """A guard refusing an UPDATE that changes `column` of a row of `table`."""
+    name = f"referee_{table}_keeps_{column}"
+    fields = {"name": name, "table": table, "column": column, "message": message}
+    return _postgresql([KEEPS.format(**fields), KEEPS_TRIGGER.format(**fields)],
+                       [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"])
+
+
+def _postgresql(forward: list[str], backward: list[str]) -> migrations.RunPython:
+    def run(statements):
+        def apply(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                for statement in statements:
+                    schema_editor.execute(statement)
+        return apply
+
+    return migrations.RunPython(run(forward), run(backward))
+
+
+def counted(model, call_ids=None, plus=None) -> int:
+    """`model`'s rows in `call_ids` (every row when None) from the counters, plus the rows of the
+    queryset `plus` counted exactly, in one statement. PostgreSQL only (`counts_kept`)."""
+    # Looked up in the app registry: the querysets that count import this module, and models them.
+    counters = apps.get_model("core", "RowCount").objects.filter(table_name=model._meta.db_table)
+    if call_ids is not None:
+        counters = counters.filter(call_id__in=call_ids)
+    total = Coalesce(Sum("n"), 0)
+    if plus is not None:
+        exact = plus.order_by().annotate(n=Func(template="COUNT(*)", output_field=BigIntegerField())).values("n")
+        total = total + Subquery(exact)
+    return counters.aggregate(n=total)["n"]
+
+
+def counts_kept() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,133 @@
+"""Counts of the batch, item and event lists kept by triggers (referee.api.row_counts): with no
+filter, `X-Result-Count` comes from the counters and must equal the exact count of what the
+caller sees, for every role, after rows are created, deleted and moved, and after concurrent
+writers (some rolled back) on PostgreSQL. A filtered list is counted with COUNT(*), as before."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import Sum
+
+from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.core import audit
+from referee.core.models import AuditEvent, RowCount
+from tests import factories as f
+from tests.helpers import client_for
+
+LISTS = {"/api/assignment-batches/": AssignmentBatch, "/api/assignment-items/": AssignmentItem,
+         "/api/events/": AuditEvent}
+ROLES = ["staff", "support", "manager", "other_manager", "reviewer", "stranger"]
+
+
+def result_count(user, url, **params) -> int:
+    response = client_for(user).get(url, params)
+    assert response.status_code == 200, response.content
+    return int(response["X-Result-Count"])
+
+
+def assert_counts(world):
+    """Every counted list, for every role, unfiltered and filtered, says the exact count."""
+    for role in ROLES:
+        user = type(getattr(world, role)).objects.get(pk=getattr(world, role).pk)  # fresh: calls are cached
+        for url, model in LISTS.items():
+            exact = model.objects.visible_to(user).count()
+            assert result_count(user, url) == exact, (role, url)
+            assert result_count(user, url, page=1, page_size=1, o="-created") == exact, (role, url)
+    if connection.vendor == "postgresql":
+        for model in LISTS.values():
+            kept = RowCount.objects.filter(table_name=model._meta.db_table).aggregate(n=Sum("n"))["n"] or 0
+            assert kept == model.objects.count(), model
+
+
+def rows(world):
+    """Batches and items in both calls, the manager also a reviewer in the other call (their own
+    rows outside the calls they manage), and events with and without a call."""
+    batches = [f.batch(world.entry, status="sent"), f.batch(world.entry)]
+    for batch in batches:
+        f.item(batch, f.proposal(world.round))
+        f.item(batch, f.proposal(world.round))
+    other_round = f.round_(world.other_call)
+    own_entry = f.pool_entry(world.other_call, f.profile(world.manager))
+    other = f.batch(own_entry, status="sent")
+    f.item(other, f.proposal(other_round))
+    f.item(f.batch(own_entry), f.proposal(other_round))
+    audit.record_many([audit.event("x.done", batch) for batch in batches] + [audit.event("x.done", other)])
+    audit.record("user.created", world.stranger, call=None)
+    return batches, other
+
+
+@pytest.mark.django_db
+class TestExactCounts:
+    def test_after_writes(self, world):
+        assert_counts(world)
+        batches, other = rows(world)
+        assert_counts(world)
+        AssignmentItem.objects.filter(batch=batches[0]).first().delete()
+        batches[1].delete()  # and its items
+        assert_counts(world)
+        bare = f.call(managers=[world.other_manager])  # no proposals: it can be deleted
+        audit.record("x.done", f.batch(f.pool_entry(bare, f.profile(f.user()))))
+        assert_counts(world)
+        bare.delete()  # its batch goes, its event loses its call
+        assert_counts(world)
+
+    def test_a_filter_counts_the_rows(self, world):
+        rows(world)
+        assert result_count(world.manager, "/api/assignment-batches/", status="draft") == 1  # not their own
+        assert result_count(world.staff, "/api/assignment-batches/", status="sent") == 2
+        assert result_count(world.staff, "/api/events/", event_type="user.created") == 1
+
+    def test_batches_and_items_stay_where_they_are(self, world):
+        """Items are counted under their batch's call: moving either is refused on PostgreSQL."""
+        batch = f.batch(world.entry)
+        item = f.item(batch, world.proposal)
+        if connection.vendor != "postgresql":
+            return  # no counters, no guard: the embedded SQLite database counts with COUNT(*)
+        other = f.batch(f.pool_entry(world.other_call, f.profile(f.user())))
+        for moved in (lambda: AssignmentBatch.objects.filter(pk=batch.pk).update(call=world.other_call),
+                      lambda: AssignmentItem.objects.filter(pk=item.pk).update(batch=other)):
+            with pytest.raises(Exception, match="stays in its"), transaction.atomic():
+                moved()
+        assert_counts(world)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_counts_exact(world):
+    """Eight threads at once, each in its own transaction, add events, batches and items to the
+    same call (every third rolls back) and delete rows of the others, twice over: no writer
+    waits for another on the counters, and the counts stay exact."""
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writer at a time and keeps no counters
+    batches = [f.batch(world.entry, status="sent") for _ in range(8)]
+    barrier = threading.Barrier(8)
+    failures = []
+
+    def write(index):
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(2):
+                with transaction.atomic():
+                    batch = f.batch(world.entry, status="sent")
+                    f.item(batch, f.proposal(world.round))
+                    audit.record_many([audit.event("x.done", batch), audit.event("x.done", batch)])
+                    AssignmentItem.objects.filter(batch=batches[index]).delete()
+                    f.item(batches[index], f.proposal(world.round))
+                    if index % 3 == 0:
+                        transaction.set_rollback(True)
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a writer waited for ever"
+    assert failures == []
+    assert AssignmentBatch.objects.count() == 8 + 2 * 5
+    assert_counts(world)
+    # Each write folds the committed rows of its key into its own: a few rows per key remain.
+    assert RowCount.objects.filter(table_name=AssignmentItem._meta.db_table).count() <= 9
