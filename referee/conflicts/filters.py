@@ -2,13 +2,13 @@
 
 import django_filters
 from django.db import connection
-from django.db.models import Q, Value
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 
 from referee.api.filters import MultipleChoiceFilter
 from referee.calls.models import COI_TYPES
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
+from referee.core.querysets import full_name_contains
 from referee.reviewers.models import ReviewerProfile
 
 COI_ORDERING = {"detected_at": "detected_at", "severity": "severity", "status": "status", "created": "created"}
@@ -57,13 +57,8 @@ class ConflictFilter(CallConflictFilter):
     def filter_reviewer_name(self, queryset, name, value):
         # The full name as rendered (`User.full_name`: first + last, else the username) or an
         # alternative name of the profile.
-        full_name = Concat("reviewer__user__first_name", Value(" "), "reviewer__user__last_name")
-        unnamed = Q(reviewer__user__first_name="", reviewer__user__last_name="")
-        return queryset.alias(reviewer_full_name=full_name).filter(
-            Q(reviewer_full_name__icontains=value)
-            | (unnamed & Q(reviewer__user__username__icontains=value))
-            | Q(reviewer_id__in=profiles_with_alternative_name(value))
-        )
+        aliases, named = full_name_contains("reviewer__user", value)
+        return queryset.alias(**aliases).filter(named | Q(reviewer_id__in=profiles_with_alternative_name(value)))
 
 
 class DetectionJobFilter(django_filters.FilterSet):
