@@ -1,7 +1,7 @@
 """One error shape for every endpoint (§1, Errors), also for what never reaches a view: unknown
 paths, server errors and Django's own refusals under /api/."""
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
@@ -35,7 +35,9 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # ObjectDoesNotExist: the row went between the view's read and the action's lock (another
+        # request deleted it; the fuzz test's callers do): it is not found, as it would have been.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -99,3 +99,25 @@ def test_extend_racing_cancel_on_a_sent_batch(world):
             "detail": "Can only extend deadline for sent or expired batches."}
         batch.refresh_from_db()
         assert batch.status == "cancelled"
+
+
+def delete(user, path):
+    client = client_for(user)
+    return lambda: client.delete(path)
+
+
+def test_two_callers_deleting_the_same_batch_and_item(world):
+    """Found by the fuzz test: the second DELETE read the row, then found it gone when it locked
+    it (DoesNotExist, a 500). It is 404, as it would have been a moment later."""
+    for _ in range(ROUNDS):
+        batch = draft_with_items(world)
+        path = f"/api/assignment-batches/{batch.uuid.hex}/"
+        responses = race(delete(world.manager, path), delete(world.staff, path))
+        assert sorted(r.status_code for r in responses) in ([204, 404], [204, 204]), responses
+        assert not AssignmentBatch.objects.filter(pk=batch.pk).exists()
+        item = draft_with_items(world, count=1).items.get()
+        path = f"/api/assignment-items/{item.uuid.hex}/"
+        responses = race(delete(world.manager, path), delete(world.staff, path))
+        assert sorted(r.status_code for r in responses) in ([204, 404], [204, 204]), responses
+        assert not AssignmentItem.objects.filter(pk=item.pk).exists()
+        AssignmentBatch.objects.filter(pk=item.batch_id).delete()  # the pool entry's one draft, for the next round

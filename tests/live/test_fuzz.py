@@ -77,7 +77,9 @@ def test_every_operation_for_every_caller_conforms_to_the_schema(stack, tmp_path
     SUMMARY.parent.mkdir(parents=True, exist_ok=True)
     SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
-    assert problems == {}, "\n\n".join(f"===== {caller} =====\n{text}" for caller, text in problems.items())
+    tracebacks = serve.output().split("Traceback")[1:]  # the server's side of any 500
+    assert problems == {}, "\n\n".join([*(f"===== {caller} =====\n{text}" for caller, text in problems.items()),
+                                        *(f"===== server =====\nTraceback{t[:4000]}" for t in tracebacks[:3])])
     operations = schema_operations(url)
     assert {caller: s["operations"] for caller, s in summary.items()} == {caller: operations for caller in CALLERS}
     assert "Traceback" not in serve.output()
