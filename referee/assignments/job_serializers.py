@@ -86,5 +86,5 @@ class StartComparisonJobSerializer(GenerateAssignmentsSerializer):
 
     proposal_uuids = None
     dry_run = None
-    seed = None  # each algorithm is compared by its expected total: nothing is drawn
+    seed = None  # generate-assignments' field: the comparison takes no seed
 
