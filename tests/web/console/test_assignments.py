@@ -293,7 +293,7 @@ def test_an_earlier_generation_is_undone_from_the_list_after_a_top_up(client, re
     assert page.count("(withdraw its ") == 2  # an undo for each generation
     response = client.post(action(ready.call, "undo"), {"generation": first.uuid}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "Undone: 2 draft items withdrawn, 1 draft batches deleted." in html(response)  # B reused a draft
+    assert "Undone: 2 draft items withdrawn, 1 draft batch deleted." in html(response)  # B reused a draft
     left = AssignmentItem.objects.filter(batch__call=ready.call)
     assert [(i.proposal, i.generation) for i in left] == [(newcomer, second)]
     row = html(response)[html(response).index(f'id="generation-{first.uuid.hex}"'):]

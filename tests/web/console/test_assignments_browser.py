@@ -126,7 +126,7 @@ def test_undo_of_a_fresh_generation_and_of_an_earlier_one_after_a_top_up(live_se
     set_scores(call, [*proposals, newcomer], entries, [*SCORES, [0.5, 0.6, 0.7]])
     generate(page, live_server, call, algorithm="minmax")
     page.get_by_role("button", name="Deploy to draft batches").click()
-    page.get_by_text("Deployed: 1 draft items").wait_for()
+    page.get_by_text("Deployed: 1 draft item,").wait_for()
     rows = page.locator("#deployed-generations tbody tr")
     assert rows.count() == 3  # the undone one, A, B: latest first
     assert rows.nth(0).locator("td.number").all_inner_texts() == ["1", "0"]

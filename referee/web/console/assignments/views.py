@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
@@ -139,7 +140,8 @@ def _partners(call, params, preview) -> dict:
 def deploy(request, call):
     def act(data):
         result = deploy_preview(call, user=request.user, preview_uuid=data["preview"])
-        return f"Deployed: {result.items_created} draft items, {result.batches_created} new draft batches."
+        items, batches = result.items_created, result.batches_created
+        return f"Deployed: {items} draft item{pluralize(items)}, {batches} new draft batch{pluralize(batches, 'es')}."
 
     return _act(request, call, PreviewForm(request.POST), "deploy_form", act)
 
@@ -149,7 +151,8 @@ def undo(request, call):
     """Undo one deployed generation of the "Deployed generations" list, whichever it is."""
     def act(data):
         result = undo_generation(call, actor=request.user, generation_uuid=data["generation"])
-        return (f"Undone: {result.items_withdrawn} draft items withdrawn, {result.batches_deleted} draft batches "
+        items, batches = result.items_withdrawn, result.batches_deleted
+        return (f"Undone: {items} draft item{pluralize(items)} withdrawn, {batches} draft batch{pluralize(batches, 'es')} "
                 "deleted." + (f" {result.items_kept} already sent stay: cancel their batches on the Batches tab to "
                               "withdraw them." if result.items_kept else "")
                 + (" The preview is back and can be edited or deployed again." if result.preview_returned else ""))
