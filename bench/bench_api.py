@@ -17,7 +17,8 @@ headers and body of pages 1 and 2 as the in-process client gets them at a frozen
 two checkouts can be compared byte for byte (`diff -r`).
 
 `--in-process RUNS` times every list and role in this process instead (Django's test client, no
-HTTP, no server): the median of RUNS requests after WARM_UP requests, the mean CPU time of this
+HTTP, no server, the application loaded as a server's worker loads it, `referee.wsgi`): the
+median of RUNS requests after WARM_UP requests, the mean CPU time of this
 process and (on a local server) of the connection's PostgreSQL backend per request, and the SQL
 statements of one, as a table and, with `--json FILE`, as JSON. Over HTTP on a shared machine,
 load moves the numbers by a factor of two; comparing checkouts in-process, alternating runs and
@@ -329,6 +330,7 @@ def main(argv=None) -> None:
         dump(args.dump, paths)
         return
     if args.in_process:
+        import referee.wsgi  # noqa: F401 - loads as a server's worker does, and freezes the GC as it does
         print("| list | role | X-Result-Count | SQL | in-process median (ms) | Python CPU (ms) | PostgreSQL CPU (ms) |"
               "\n|---|---|---:|---:|---:|---:|---:|")
         rows = in_process(paths, args.roles, args.in_process)

@@ -46,6 +46,25 @@ class FollowMixin:
     def resolve(self, value):
         return value
 
+    def path(self):
+        """instance → the object at `source` (attrgetter of the path; the instance for "*"),
+        raising where the path breaks: the fast `row_value`s hand such rows to the generic rule."""
+        return attrgetter(".".join(self.source_attrs)) if self.source_attrs else (lambda instance: instance)
+
+
+def uuid_of(path, generic, render):
+    """For `row_value`: render(uuid) of the object at the path when it has a UUID `uuid`, else
+    the generic value (a missing link, no uuid, a method on the path)."""
+
+    def value(instance):
+        try:
+            key = path(instance).uuid
+        except Exception:  # noqa: BLE001 - whatever breaks, the generic rule answers
+            return generic(instance)
+        return render(key) if type(key) is uuid_lib.UUID else generic(instance)
+
+    return value
+
 
 def absolute_link(request, collection: str, key) -> str | None:
     """`<scheme>://<host>/api/<collection>/<hex>/`; `collection` may hold a nested path."""
@@ -61,6 +80,21 @@ class HexUUIDField(serializers.UUIDField):
     def __init__(self, **kwargs):
         kwargs.setdefault("format", "hex")
         super().__init__(**kwargs)
+
+    def row_value(self, generic):
+        """referee.api.rows: the hex of the UUID at a plain attribute path."""
+        if self.uuid_format != "hex" or not self.source_attrs or type(self).get_attribute is not fields.Field.get_attribute:
+            return generic
+        path = attrgetter(".".join(self.source_attrs))
+
+        def hex_of(instance):
+            try:
+                value = path(instance)
+            except Exception:  # noqa: BLE001 - DRF's rules decide
+                return generic(instance)
+            return value.hex if type(value) is uuid_lib.UUID else generic(instance)
+
+        return hex_of
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
@@ -87,6 +121,14 @@ class LinkField(FollowMixin, serializers.Field):
             self._prefix = (request, prefix)
         return f"{prefix}{key.hex}/"
 
+    def row_value(self, generic):
+        """referee.api.rows: the link of an object with a uuid, its prefix built once per page."""
+        request = self.context.get("request")
+        if request is None:
+            return generic
+        prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+        return uuid_of(self.path(), generic, lambda key: f"{prefix}{key.hex}/")
+
 
 @extend_schema_field({"type": "string", "format": "uuid", "nullable": True, "readOnly": True})
 class RelatedUUIDField(FollowMixin, serializers.Field):
@@ -107,6 +149,10 @@ class RelatedUUIDField(FollowMixin, serializers.Field):
 
     def to_representation(self, value):
         return value
+
+    def row_value(self, generic):
+        """referee.api.rows: the hex of an object's uuid."""
+        return uuid_of(self.path(), generic, lambda key: key.hex)
 
 
 class ScoreField(serializers.FloatField):
@@ -139,6 +185,19 @@ class NameField(FollowMixin, serializers.CharField):
 
     def resolve(self, value):
         return value if value is not None else ""
+
+    def row_value(self, generic):
+        """referee.api.rows: a text at the path as it is."""
+        path = self.path()
+
+        def name(instance):
+            try:
+                value = path(instance)
+            except Exception:  # noqa: BLE001 - a missing link: the generic rule answers ""
+                return generic(instance)
+            return value if type(value) is str else generic(instance)
+
+        return name
 
 
 def display_label(value: str) -> str:

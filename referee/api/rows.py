@@ -2,12 +2,15 @@
 
 A page of 100 rows × 25 fields spent more time in DRF's per-field machinery than in its queries:
 each value went through `fields.get_attribute` (an abstract `Mapping` check and a callable check
-per attribute of the path) and each datetime through a lookup of the active time zone. A
-`ModelSerializer` here compiles, once per serializer instance (one request), a plan of
-(key, read, render) per readable field. What a plain attribute path reads is fetched with
+per attribute of the path), each datetime through a lookup of the active time zone, and each link
+through the field's `context` (a walk up to the root serializer). A `ModelSerializer` here
+compiles, once per serializer instance (one request), one function per readable field that turns
+the instance into the field's value. What a plain attribute path reads is fetched with
 `operator.attrgetter`; anything it cannot answer exactly as DRF would (a missing or callable
 attribute, a dict, a missing related object) is handed to the field's own `get_attribute`, so the
-output, skipped keys included, is DRF's. Rows that are not model instances take DRF's loop."""
+output, skipped keys included, is DRF's. A field may offer `row_value(generic)`: a faster
+function for its common case that hands every other case to `generic` (referee.api.fields).
+Rows that are not model instances take DRF's loop."""
 
 from datetime import datetime
 from operator import attrgetter
@@ -62,6 +65,75 @@ def _renderer(field):
     return render
 
 
+# DRF renderers that give back a value of this exact type unchanged (`str(text)`, `int(number)`,
+# a bool): for such a value the read is the whole work.
+UNCHANGED = {
+    serializers.CharField.to_representation: str,
+    serializers.IntegerField.to_representation: int,
+    serializers.BooleanField.to_representation: bool,
+}
+
+
+def _plain_path(field):
+    """attrgetter of the field's source when DRF's own lookup would read it, else None."""
+    if type(field).get_attribute is not Field.get_attribute or not field.source_attrs:
+        return None
+    return attrgetter(".".join(field.source_attrs))
+
+
+def _unchanged(field, generic):
+    """For a plain path read by a field whose renderer keeps the value (UNCHANGED, or a choice
+    given as its own text): the value itself, every other case by `generic`."""
+    fetch = _plain_path(field)
+    kind = UNCHANGED.get(type(field).to_representation)
+    if fetch is None:
+        return generic
+    if kind is not None:
+        def kept(instance):
+            try:
+                value = fetch(instance)
+            except Exception:  # noqa: BLE001 - DRF's rules decide (see _reader)
+                return generic(instance)
+            return value if type(value) is kind else generic(instance)
+
+        return kept
+    if type(field).to_representation is serializers.ChoiceField.to_representation:
+        choices = field.choice_strings_to_values
+
+        def choice(instance):
+            try:
+                value = fetch(instance)
+            except Exception:  # noqa: BLE001 - DRF's rules decide (see _reader)
+                return generic(instance)
+            # DRF: '' and None as they are, else the choice whose text is str(value).
+            return choices.get(value, value) if type(value) is str and value else generic(instance)
+
+        return choice
+    return generic
+
+
+def field_value(field):
+    """instance → the field's value in a row, as DRF's `Serializer.to_representation` gives it
+    (raises SkipField for a key DRF leaves out)."""
+    read, render = _reader(field), _renderer(field)
+    if isinstance(field, RelatedField):
+        def related_value(instance):
+            value = read(instance)
+            if isinstance(value, PKOnlyObject):
+                return None if value.pk is None else render(value)
+            return None if value is None else render(value)
+
+        generic = related_value
+    else:
+        def value(instance):
+            value = read(instance)
+            return None if value is None else render(value)
+
+        generic = value
+    faster = getattr(field, "row_value", None)
+    return faster(generic) if faster is not None else _unchanged(field, generic)
+
+
 class ModelSerializer(serializers.ModelSerializer):
     """DRF's ModelSerializer, rendering model instances through a compiled plan (module docstring)."""
 
@@ -70,18 +142,11 @@ class ModelSerializer(serializers.ModelSerializer):
             return super().to_representation(instance)
         plan = self.__dict__.get("_row_plan")
         if plan is None:
-            plan = self._row_plan = [
-                (field.field_name, _reader(field), _renderer(field), isinstance(field, RelatedField))
-                for field in self._readable_fields
-            ]
+            plan = self._row_plan = [(field.field_name, field_value(field)) for field in self._readable_fields]
         row = {}
-        for key, read, render, related in plan:
+        for key, value in plan:
             try:
-                value = read(instance)
+                row[key] = value(instance)
             except SkipField:
                 continue
-            if related and isinstance(value, PKOnlyObject):
-                row[key] = None if value.pk is None else render(value)
-            else:
-                row[key] = None if value is None else render(value)
         return row

@@ -10,11 +10,12 @@ from django.db import models
 from django.utils import timezone
 
 from referee.core.countries import validate_country
+from referee.core.loading import DirectLoading
 from referee.core.querysets import AuditEventQuerySet
 from referee.core.roles import sees_everything
 
 
-class UUIDModel(models.Model):
+class UUIDModel(DirectLoading, models.Model):
     """Every API-visible entity: a public UUID plus creation and modification times (§2)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -51,7 +52,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(UNKNOWN_TIME_ZONE)
 
 
-class User(AbstractUser):
+class User(DirectLoading, AbstractUser):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     is_support = models.BooleanField(
         default=False, help_text="Reads everything staff can read; every write is refused."
@@ -84,7 +85,7 @@ class Customer(UUIDModel):
         return self.name
 
 
-class AuditEvent(models.Model):
+class AuditEvent(DirectLoading, models.Model):
     """Append-only record of every state change, generation and override (§7, Audit)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

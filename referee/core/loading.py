@@ -1,0 +1,49 @@
+"""Building model instances from database rows without `Model.__init__`.
+
+A page of 100 batches builds about 500 instances (the batch and its select_related call, round,
+reviewer and organisation), and `Model.__init__` was the largest single cost of the API's lists:
+it sends `pre_init`/`post_init`, walks every concrete field and sets each value through
+`setattr`. For a row that comes from the database none of that does anything: no receiver
+listens, and a field's descriptor on a fresh instance only stores the value in the instance's
+`__dict__`, where a deferred field is simply absent. `Model.from_db` is Django's documented hook
+for customising loading; this one writes the `__dict__` directly and keeps Django's own path
+whenever that would not be the same (a signal receiver, a descriptor with its own `__set__`)."""
+
+from django.db.models import signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
+
+# Descriptors whose `__set__` on a fresh instance is `instance.__dict__[attname] = value`
+# (DeferredAttribute has none; the foreign key's only clears a cached object, which a fresh
+# instance does not have).
+PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+def _stored_plainly(model) -> bool:
+    for field in model._meta.concrete_fields:
+        descriptor = next((klass.__dict__[field.attname] for klass in model.__mro__
+                           if field.attname in klass.__dict__), None)
+        if type(descriptor) not in PLAIN_DESCRIPTORS:
+            return False
+    return True
+
+
+class DirectLoading:
+    """Mixin for a model (before `models.Model` in its bases): `from_db` without `__init__`."""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # Decided per class, again whenever a receiver connects or disconnects (a test may).
+        receivers = len(signals.pre_init.receivers) + len(signals.post_init.receivers)
+        decided = cls.__dict__.get("_direct_loading")
+        if decided is None or decided[0] != receivers:
+            decided = cls._direct_loading = (receivers, _stored_plainly(cls) and not (
+                signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls)))
+        if not decided[1]:
+            return super().from_db(db, field_names, values)
+        instance = cls.__new__(cls)
+        instance.__dict__.update(zip(field_names, values, strict=True))
+        state = instance._state = ModelState()
+        state.adding, state.db = False, db
+        return instance
