@@ -114,7 +114,7 @@ def check_burst(url: str, tokens: dict, sink, server_logs, *, workers: int, mail
     assert [mark for mark in FAILURE_MARKS if mark in logs] == []
 
 
-@pytest.mark.parametrize("start", [1, 2, 3])
+@pytest.mark.parametrize("start", [1, 2])
 def test_embedded_default_under_a_burst(embedded, sink, start):
     """`referee serve` as `make run` starts it: SQLite, no broker, two workers of four threads."""
     sink.start()

@@ -4,7 +4,7 @@ error, and every status code, content type and body conforms to the schema.
 
 Each caller is one schemathesis process (its own folder, so their example databases stay apart)
 running the coverage phase (boundary and invalid values of every parameter and field) and then
-the fuzzing phase, within a time budget sized for CI (`FUZZ_SECONDS`, 100 by default; a longer
+the fuzzing phase, within a time budget sized for CI (`FUZZ_SECONDS`, 80 by default; a longer
 budget tests more cases). The numbers of operations and test cases per caller are printed and
 written to test-results/fuzz-summary.json (docs/fuzzing.md records runs)."""
 
@@ -25,7 +25,7 @@ from tests.notifications.conftest import free_port
 pytestmark = pytest.mark.live
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 CALLERS = {"staff": "staff", "manager": "manager", "reviewer": "reviewer1", "anonymous": None}  # → demo user
-SECONDS = int(os.environ.get("FUZZ_SECONDS", "100"))
+SECONDS = int(os.environ.get("FUZZ_SECONDS", "80"))
 SUMMARY = ROOT / "test-results" / "fuzz-summary.json"
 
 
