@@ -2,7 +2,7 @@
 imports everything a request needs (URLconf, views, task modules, the broker transport) in the
 loading thread, before gunicorn starts request threads.
 
-What loading created (Django, the URLconf, every module: about 200,000 objects) is then moved out
+What loading created (Django, the URLconf, every module: about 240,000 objects) is then moved out
 of the garbage collector's reach (`gc.freeze`): it lives as long as the process, yet each full
 collection walked all of it again, and the API's lists spent about a fifth of their time in the
 collector (docs/benchmarks.md, "Fourth pass")."""
