@@ -4,6 +4,7 @@ Django would build (values, deferred fields, state), and Django's own path is ke
 
 import pytest
 from django.db.models import Model, signals
+from django.test.utils import isolate_apps
 
 from referee.assignments.models import AssignmentBatch
 from referee.core.models import User
@@ -60,3 +61,17 @@ def test_a_receiver_of_post_init_sees_every_loaded_instance(world):
     assert seen == [loaded.pk]
     User.objects.get(pk=world.reviewer.pk)
     assert seen == [loaded.pk]  # disconnected: the direct path again
+
+
+def test_a_model_with_its_own_init_is_built_by_it(world):
+    with isolate_apps("referee.core"):  # the proxy stays out of the project's app registry
+        class Noted(User):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.noted = True
+
+            class Meta:
+                proxy = True
+                app_label = "core"
+
+    assert Noted.objects.get(pk=world.reviewer.pk).noted

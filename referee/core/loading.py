@@ -9,7 +9,7 @@ listens, and a field's descriptor on a fresh instance only stores the value in t
 for customising loading; this one writes the `__dict__` directly and keeps Django's own path
 whenever that would not be the same (a signal receiver, a descriptor with its own `__set__`)."""
 
-from django.db.models import signals
+from django.db.models import Model, signals
 from django.db.models.base import ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
@@ -21,6 +21,9 @@ PLAIN_DESCRIPTORS = (DeferredAttribute, ForeignKeyDeferredAttribute)
 
 
 def _stored_plainly(model) -> bool:
+    """Whether Django's `__init__` would only store the row's values (and no override adds to it)."""
+    if model.__init__ is not Model.__init__:
+        return False
     for field in model._meta.concrete_fields:
         descriptor = next((klass.__dict__[field.attname] for klass in model.__mro__
                            if field.attname in klass.__dict__), None)
