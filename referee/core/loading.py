@@ -37,7 +37,7 @@ class DirectLoading:
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        # Decided per class, again whenever a receiver connects or disconnects (a test may).
+        # Decided per class, and again whenever the number of init receivers changes (a test connects one).
         receivers = len(signals.pre_init.receivers) + len(signals.post_init.receivers)
         decided = cls.__dict__.get("_direct_loading")
         if decided is None or decided[0] != receivers:
