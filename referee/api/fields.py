@@ -30,17 +30,14 @@ class FollowMixin:
     def get_attribute(self, instance):
         fetch = self.__dict__.get("_fetch")
         if fetch is None:
-            fetch = self._fetch = attrgetter(".".join(self.source_attrs)) if self.source_attrs else None
-        if fetch is not None:
-            try:
-                value = fetch(instance)
-            except Exception:  # noqa: BLE001 - a missing link, a dict on the way: follow's answer
-                value = follow(instance, self.source_attrs)
-            else:
-                if callable(value):  # a method on the path: follow calls it, as DRF does
-                    value = follow(instance, self.source_attrs)
+            fetch = self._fetch = self.path()
+        try:
+            value = fetch(instance)
+        except Exception:  # noqa: BLE001 - a missing link, a dict on the way: follow's answer
+            value = follow(instance, self.source_attrs)
         else:
-            value = instance
+            if callable(value):  # a method on the path: follow calls it, as DRF does
+                value = follow(instance, self.source_attrs)
         return self.resolve(value)
 
     def resolve(self, value):
