@@ -21,6 +21,17 @@ def pytest_report_header(config):
     return f"database: {engine}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test`, `--dist loadgroup`) tests/live/ runs on one worker, one test
+    at a time as it would alone: its bursts and timings assume a server that shares the machine
+    with one test process, not with another burst, and its session fixture (the embedded var/)
+    is built once. It comes first, so that the other workers share out the rest around it."""
+    servers = [item for item in items if item.nodeid.startswith("tests/live/")]
+    for item in servers:
+        item.add_marker(pytest.mark.xdist_group("servers"))
+    items[:] = servers + [item for item in items if not item.nodeid.startswith("tests/live/")]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _require_postgres_in_ci(django_db_setup, django_db_blocker):
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"} and connection.vendor != "postgresql":
