@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "referee.web.middleware.VanishedRowNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "referee.urls"
