@@ -143,7 +143,8 @@ def test_the_printed_sign_in_link_signs_a_reviewer_in_on_my_assignments_once(var
     username, path, until = match.groups()
     batch = AssignmentBatch.objects.get(reviewer_pool_entry__reviewer__user__username=username, status="sent")
     assert until == batch.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-    response = client.get(path)
+    assert client.get(path).status_code == 200  # the link's page; its form uses the link
+    response = client.post(path)
     assert response.status_code == 302 and response["Location"] == "/reviews/assignments/"
     assert client.session["_auth_user_id"] == str(User.objects.get(username=username).pk)
     client.logout()

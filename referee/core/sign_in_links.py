@@ -3,7 +3,8 @@
 A link holds a random token of 256 bits; only its SHA-256 is stored (a fast hash suffices: the
 token is not guessable, unlike a password). It signs its user in once, before it expires (at the
 deadline of what the mail is about, at most `MAX_LIFETIME` after it was issued), and lands on its
-target path."""
+target path. Opening a link (GET) only shows a page whose form uses it (POST): mail scanners and
+link previews fetch the links of a mail before its reader does, and would spend them."""
 
 import hashlib
 import secrets
@@ -56,23 +57,39 @@ class Redemption:
     target_path: str = ""
 
 
+def refusal_of(token: str, signed_in: User | None = None) -> str:
+    """Why the link of `token` would be refused now ("" if it would sign its user in), without
+    using it: what a GET of the link shows (mail scanners fetch links; only a POST uses one)."""
+    return _refusal(_link(SignInLink.objects.all(), token), signed_in)
+
+
 @transaction.atomic
 def redeem(token: str, signed_in: User | None = None) -> Redemption:
     """Use the link of `token` once. `signed_in` is whoever already holds the browser's session:
     another user's link is refused (and stays usable) rather than switching accounts silently."""
-    found = (SignInLink.objects.select_for_update().select_related("user")
-             .filter(token_hash=digest(token), user__is_active=True).first())
-    if found is None:
-        return Redemption("unknown")
-    if found.used_at is not None:
-        return Redemption("used")
-    if found.expires_at <= timezone.now():
-        return Redemption("expired")
-    if signed_in is not None and signed_in.is_authenticated and signed_in.pk != found.user_id:
-        return Redemption("another_user")
+    found = _link(SignInLink.objects.select_for_update(), token)
+    refusal = _refusal(found, signed_in)
+    if refusal:
+        return Redemption(refusal)
     found.used_at = timezone.now()
     found.save(update_fields=["used_at"])
     return Redemption(user=found.user, target_path=found.target_path)
+
+
+def _link(rows, token: str) -> SignInLink | None:
+    return rows.select_related("user").filter(token_hash=digest(token), user__is_active=True).first()
+
+
+def _refusal(found: SignInLink | None, signed_in: User | None) -> str:
+    if found is None:
+        return "unknown"
+    if found.used_at is not None:
+        return "used"
+    if found.expires_at <= timezone.now():
+        return "expired"
+    if signed_in is not None and signed_in.is_authenticated and signed_in.pk != found.user_id:
+        return "another_user"
+    return ""
 
 
 def user_by_email(email: str) -> User | None:

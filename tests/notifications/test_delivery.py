@@ -56,7 +56,7 @@ def test_a_sent_rows_text_keeps_no_sign_in_link_while_the_mailed_link_still_work
     assert "/signin/[delivered]/" in message.body_text and "/signin/[delivered]/" in message.body_html
     assert path not in message.body_text + message.body_html
     assert not re.search(r"/signin/[A-Za-z0-9_-]{43}/", message.body_text + message.body_html)
-    response = client.get(path)
+    response = client.post(path)
     assert response.status_code == 302 and response["Location"] == "/reviews/assignments/"
 
 

@@ -55,7 +55,8 @@ def clean(page, *statuses) -> None:
 
 
 def landed_on_my_assignments(page, base_url) -> None:
-    assert page.url == f"{base_url}{REVIEWS_PATH}"
+    """After opening a sign-in link: its page's script sent the form that uses the link."""
+    page.wait_for_url(f"{base_url}{REVIEWS_PATH}")
     assert page.inner_text("h1") == "My assignments"
 
 
@@ -96,6 +97,36 @@ def test_the_invitations_link_signs_in_on_my_assignments_once(live_server, page,
     landed_on_my_assignments(page, live_server.url)
     assert signed_in_user_id(page, live_server.url) == str(invited.pk)
     clean(page)
+
+
+def test_without_scripts_the_links_page_asks_to_continue_and_then_signs_in(live_server, chromium, invited, mailoutbox):
+    """A browser that runs no script stays on the link's page (as a mail scanner's fetch does,
+    which uses nothing); its reader presses Continue."""
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        path = LINK.search(mailed(mailoutbox, "to review").body).group(1)
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200 and page.inner_text("h1") == "Signing you in"
+        assert "rita" not in page.content().lower() and signed_in_user_id(page, live_server.url) is None
+        screenshots(page, "accounts-link-continue")
+        page.click("main button:has-text('Continue')")
+        landed_on_my_assignments(page, live_server.url)
+        assert signed_in_user_id(page, live_server.url) == str(invited.pk)
+    finally:
+        context.close()
+
+
+def test_the_links_page_is_accessible_and_uses_nothing_while_its_script_is_held(live_server, page, invited, mailoutbox):
+    page.route("**/static/web/sign_in_link.js", lambda route: route.abort())
+    path = LINK.search(mailed(mailoutbox, "to review").body).group(1)
+    assert page.goto(f"{live_server.url}{path}").status == 200
+    assert serious_accessibility_violations(page) == [] and page.outside == []
+    assert signed_in_user_id(page, live_server.url) is None
+    page.unroute("**/static/web/sign_in_link.js")
+    page.reload()
+    landed_on_my_assignments(page, live_server.url)
+    assert signed_in_user_id(page, live_server.url) == str(invited.pk)
 
 
 def test_an_expired_link_shows_its_page_and_reveals_nothing(live_server, page, invited):

@@ -49,15 +49,42 @@ def test_a_link_lands_on_a_path_of_this_site_only(world, target):
 
 def test_a_link_signs_in_once_and_lands_on_its_page(client, world):
     path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", timezone.now() + timedelta(days=2)))
-    response = client.get(path)
+    response = client.post(path)
     assert response.status_code == 302 and response["Location"] == "/reviews/assignments/"
     assert client.session["_auth_user_id"] == str(world.reviewer.pk)
     assert SignInLink.objects.get().used_at is not None
 
     client.logout()
-    used = client.get(path)
-    assert used.status_code == 410 and "_auth_user_id" not in client.session
-    assert "This sign-in link has already been used" in used.content.decode()
+    for used in (client.get(path), client.post(path)):
+        assert used.status_code == 410 and "_auth_user_id" not in client.session
+        assert "This sign-in link has already been used" in used.content.decode()
+
+
+def test_opening_a_link_uses_nothing_until_its_form_is_sent(client, world):
+    """Mail scanners and link previews fetch a mail's links (GET) before its reader does: that
+    shows a page whose form (sent at once by its script) uses the link, and spends nothing."""
+    path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", None))
+    for _ in range(3):
+        response = client.get(path)
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    html = response.content.decode()
+    assert '<form method="post" id="sign-in-by-link">' in html and 'name="csrfmiddlewaretoken"' in html
+    assert "/static/web/sign_in_link.js" in html and "Continue</button>" in html
+    for secret in (world.reviewer.username, "Reviewer", "/reviews/assignments/"):
+        assert secret not in html
+    assert SignInLink.objects.get().used_at is None
+    assert client.post(path)["Location"] == "/reviews/assignments/"
+    assert client.session["_auth_user_id"] == str(world.reviewer.pk)
+
+
+def test_the_links_form_needs_its_csrf_token(world):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", None))
+    assert browser.post(path).status_code == 403 and SignInLink.objects.get().used_at is None
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', browser.get(path).content.decode()).group(1)
+    assert browser.post(path, {"csrfmiddlewaretoken": token})["Location"] == "/reviews/assignments/"
 
 
 @role_matrix({"anonymous": 302, "stranger": 403, "reviewer": 302, "other_manager": 403, "manager": 403,
@@ -69,7 +96,8 @@ def test_the_reviewers_link_for_every_role_in_this_browser(client, world, role, 
     if user is not None:
         client.force_login(user)
     path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", None))
-    response = client.get(path)
+    assert client.get(path).status_code == (200 if expected == 302 else expected)
+    response = client.post(path)
     assert response.status_code == expected
     if expected == 403:
         html = response.content.decode()
@@ -85,6 +113,7 @@ def test_an_expired_link_is_gone_and_reveals_nothing(client, world, clock):
     world.reviewer.save()
     path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", timezone.now() + timedelta(hours=1)))
     clock.shift(timedelta(hours=1))
+    assert client.post(path).status_code == 410
     response = client.get(path)
     html = response.content.decode()
     assert response.status_code == 410 and "This sign-in link has expired" in html
@@ -96,22 +125,22 @@ def test_an_expired_link_is_gone_and_reveals_nothing(client, world, clock):
 
 @pytest.mark.parametrize("token", ["x" * 43, "short", "not-a-token-at-all"])
 def test_an_unknown_link_is_not_found_never_a_500(client, token):
-    response = client.get(f"/signin/{token}/")
-    assert response.status_code == 404 and "This sign-in link is not valid" in response.content.decode()
+    for response in (client.get(f"/signin/{token}/"), client.post(f"/signin/{token}/")):
+        assert response.status_code == 404 and "This sign-in link is not valid" in response.content.decode()
 
 
 def test_a_deactivated_users_link_is_unknown(client, world):
     path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", None))
     world.reviewer.is_active = False
     world.reviewer.save()
-    assert client.get(path).status_code == 404
+    assert client.get(path).status_code == 404 and client.post(path).status_code == 404
 
 
 def test_a_fresh_link_goes_to_the_address_and_lands_where_the_spent_one_did(client, world):
     world.reviewer.email = "rev@example.org"
     world.reviewer.save()
     path = path_of(issue_sign_in_link(world.reviewer, "/reviewer-invitation/abc/", None))
-    client.get(path)
+    client.post(path)
     client.logout()
     spent = client.get(path).content.decode()
     token = re.search(r'name="link" value="([^"]+)"', spent).group(1)
@@ -121,7 +150,7 @@ def test_a_fresh_link_goes_to_the_address_and_lands_where_the_spent_one_did(clie
     mail = OutboxMessage.objects.get(template="sign_in_link")
     assert mail.to == ["rev@example.org"]
     fresh = LINK.search(mail.body_text).group(1)
-    assert client.get(fresh)["Location"] == "/reviewer-invitation/abc/"
+    assert client.post(fresh)["Location"] == "/reviewer-invitation/abc/"
     assert client.session["_auth_user_id"] == str(world.reviewer.pk)
 
 
@@ -141,7 +170,7 @@ def test_another_users_spent_link_gives_a_fresh_link_landing_home(client, world)
     path = path_of(issue_sign_in_link(world.reviewer, "/reviewer-invitation/abc/", None))
     client.post("/signin/fresh/", {"email": "str@example.org", "link": path.split("/")[2]})
     fresh = LINK.search(OutboxMessage.objects.get().body_text).group(1)
-    assert client.get(fresh)["Location"] == "/"
+    assert client.post(fresh)["Location"] == "/"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -180,8 +209,10 @@ def test_the_fresh_link_page_labels_its_field_and_costs_no_query(client, django_
 def test_the_refused_link_page_costs_the_same_queries_however_many_links(client, world, django_assert_num_queries):
     for _ in range(20):
         issue_sign_in_link(world.reviewer, "/", None)
-    with django_assert_num_queries(3):  # the lookup, inside redeem()'s savepoint and its release
+    with django_assert_num_queries(1):  # the lookup (opening a link uses nothing: no transaction)
         client.get("/signin/" + "y" * 43 + "/")
+    with django_assert_num_queries(3):  # the lookup, inside redeem()'s savepoint and its release
+        client.post("/signin/" + "y" * 43 + "/")
 
 
 # --- the mails carry the links ---------------------------------------------------------------------
@@ -201,7 +232,7 @@ def test_every_batch_mail_signs_the_reviewer_in_on_my_assignments_until_the_dead
     [path] = set(LINK.findall(message.body_text)) | set(LINK.findall(message.body_html))
     stored = SignInLink.objects.get()
     assert stored.user == world.reviewer and stored.expires_at == batch.expires_at
-    assert client.get(path)["Location"] == mails.REVIEWS_PATH
+    assert client.post(path)["Location"] == mails.REVIEWS_PATH
 
 
 def test_a_batch_mails_link_expires_after_14_days_at_most(world):
@@ -218,7 +249,7 @@ def test_the_pool_invitation_signs_in_on_the_invitation_page(client, world):
     message = mails.pool_invitation(entry)
     [path] = set(LINK.findall(message.body_text))
     assert SignInLink.objects.get().expires_at == entry.invitation_expires_at
-    assert client.get(path)["Location"] == f"/reviewer-invitation/{'cd' * 32}/"
+    assert client.post(path)["Location"] == f"/reviewer-invitation/{'cd' * 32}/"
 
 
 def test_a_mail_rolled_back_takes_its_link_with_it(world):

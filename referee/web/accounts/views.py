@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from referee.core import sign_in_limits
-from referee.core.sign_in_links import redeem
+from referee.core.sign_in_links import redeem, refusal_of
 from referee.notifications.mails import REVIEWS_PATH, fresh_sign_in_link
 from referee.web.accounts.forms import FreshLinkForm, SignInForm
 
@@ -48,16 +48,26 @@ class SignInView(auth_views.LoginView):
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
 def sign_in_by_link(request, token):
-    """Use a personal link once: sign its user in and land on its page; or say why not, with a
-    form for a fresh link (revealing nothing of whose link it was)."""
-    result = redeem(token, request.user)
-    if result.user is not None:
-        login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-        return redirect(result.target_path)
-    form = FreshLinkForm(initial={"link": token if result.refusal in ("used", "expired") else ""})
-    return render(request, "web/accounts/link_refused.html", {"refusal": result.refusal, "form": form},
-                  status=REFUSED_LINK_STATUS[result.refusal])
+    """A personal link from a mail. GET shows a page whose form uses the link (its script submits
+    the form at once; without scripts the reader presses Continue): mail scanners and link
+    previews fetch every link of a mail with GET, and must not spend it. POST uses the link once:
+    signs its user in and lands on its page. Either says why not when it cannot, with a form for
+    a fresh link (revealing nothing of whose link it was)."""
+    if request.method == "GET":
+        refusal = refusal_of(token, request.user)
+        if not refusal:
+            return render(request, "web/accounts/link_continue.html")
+    else:
+        result = redeem(token, request.user)
+        if result.user is not None:
+            login(request, result.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            return redirect(result.target_path)
+        refusal = result.refusal
+    form = FreshLinkForm(initial={"link": token if refusal in ("used", "expired") else ""})
+    return render(request, "web/accounts/link_refused.html", {"refusal": refusal, "form": form},
+                  status=REFUSED_LINK_STATUS[refusal])
 
 
 @never_cache
