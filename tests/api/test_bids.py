@@ -5,11 +5,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from waldur_api_client.models import ReviewerBid as ClientBid
 from waldur_api_client.models import ReviewerBidsBulkSubmitResponse200
 
 from referee.core.models import AuditEvent
+from referee.reviewers.bids import bulk_submit_bids
 from referee.reviewers.models import ReviewerBid
 from tests import factories as f
 from tests.helpers import ROLES, as_role, assert_constant_queries, assert_visible, client_for, role_matrix, role_user
@@ -224,6 +227,55 @@ class TestBulkSubmit:
     def test_a_thousand_bids_are_accepted(self, world):
         bids = [{"proposal_uuid": world.proposal.uuid.hex, "bid": "willing"}] * 1000
         assert client_for(world.reviewer).post(BULK, {"bids": bids}, format="json").json()["submitted"] == 1000
+
+    def test_the_same_proposal_twice_creates_then_updates(self, world):
+        bids = [{"proposal_uuid": world.proposal.uuid.hex, "bid": "eager", "comment": "Mine"},
+                {"proposal_uuid": world.proposal.uuid.hex, "bid": "willing"},
+                {"proposal_uuid": str(world.proposal.uuid), "bid": "not_willing"}]
+        assert client_for(world.reviewer).post(BULK, {"bids": bids}, format="json").json() == {
+            "submitted": 3, "errors": None}
+        assert list(ReviewerBid.objects.values_list("bid", "comment", "call_id")) == [
+            ("not_willing", "Mine", world.call.id)]
+        assert [(e.event_type, e.from_state, e.to_state) for e in AuditEvent.objects.order_by("id")] == [
+            ("REVIEWER_BID_SUBMITTED", "", "eager"), ("REVIEWER_BID_UPDATED", "eager", "willing"),
+            ("REVIEWER_BID_UPDATED", "willing", "not_willing")]
+
+    def test_each_body_has_its_outcome_and_only_the_saved_are_written(self, world):
+        old = bid(world.profile, world.proposal2, "willing", comment="Kept")
+        draft, foreign = f.proposal(world.round, state="draft"), f.proposal(f.round_(world.other_call))
+        body = [{"proposal_uuid": world.proposal.uuid, "bid": "eager"}, {"proposal_uuid": uuid.uuid4(), "bid": "eager"},
+                {"proposal_uuid": foreign.uuid, "bid": "eager"}, {"proposal_uuid": draft.uuid, "bid": "eager"},
+                {"proposal_uuid": world.proposal2.uuid, "bid": "conflict"}]
+        assert bulk_submit_bids(world.reviewer, body) == [None, "Proposal not found.", NOT_IN_POOL, CLOSED, None]
+        written = ReviewerBid.objects.get(proposal=world.proposal)
+        assert dict(ReviewerBid.objects.values_list("proposal_id", "bid")) == {
+            world.proposal.id: "eager", world.proposal2.id: "conflict"}
+        changed = ReviewerBid.objects.get(pk=old.pk)
+        assert (changed.comment, changed.call_id) == ("Kept", world.call.id) and changed.modified > old.modified
+        events = [(e.event_type, e.object_uuid, e.call_id, e.actor_id, e.from_state, e.to_state)
+                  for e in AuditEvent.objects.order_by("id")]
+        assert events == [
+            ("REVIEWER_BID_SUBMITTED", written.uuid, world.call.id, world.reviewer.id, "", "eager"),
+            ("REVIEWER_BID_UPDATED", old.uuid, world.call.id, world.reviewer.id, "willing", "conflict")]
+
+    def test_statements_do_not_grow_with_the_bodies(self, world):
+        def statements(n) -> int:
+            """Bids on n new proposals, every other one already placed, plus a repeat, an unknown,
+            a closed and an invalid body."""
+            proposals = [f.proposal(world.round) for _ in range(n)]
+            for proposal in proposals[::2]:
+                bid(world.profile, proposal)
+            bids = [{"proposal_uuid": p.uuid.hex, "bid": "eager"} for p in [*proposals, proposals[0]]]
+            bids += [{"proposal_uuid": uuid.uuid4().hex, "bid": "eager"},
+                     {"proposal_uuid": f.proposal(world.round, state="draft").uuid.hex, "bid": "eager"},
+                     {"proposal_uuid": proposals[1].uuid.hex, "bid": "maybe"}]
+            with CaptureQueriesContext(connection) as queries:
+                body = client_for(world.reviewer).post(BULK, {"bids": bids}, format="json").json()
+            assert body["submitted"] == n + 1 and len(body["errors"]) == 3, body
+            return len(queries)
+
+        statements(2)  # warm per-process caches
+        assert statements(10) == statements(200)
 
 
 @pytest.mark.django_db
