@@ -63,6 +63,30 @@ def test_a_receiver_of_post_init_sees_every_loaded_instance(world):
     assert seen == [loaded.pk]  # disconnected: the direct path again
 
 
+def test_a_receiver_connected_while_another_goes_is_seen(world):
+    """The number of receivers stays the same (one for Call connected first, it goes when one for
+    User comes): the decision is made again all the same."""
+    seen = []
+
+    def for_calls(sender, instance, **kwargs):
+        pass
+
+    def for_users(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    signals.post_init.connect(for_calls, sender=world.call.__class__)
+    try:
+        User.objects.get(pk=world.reviewer.pk)  # decided: nothing listens for User
+    finally:
+        signals.post_init.disconnect(for_calls, sender=world.call.__class__)
+    signals.post_init.connect(for_users, sender=User)
+    try:
+        loaded = User.objects.get(pk=world.reviewer.pk)
+    finally:
+        signals.post_init.disconnect(for_users, sender=User)
+    assert seen == [loaded.pk]
+
+
 def test_a_model_with_its_own_init_is_built_by_it(world):
     with isolate_apps("referee.core"):  # the proxy stays out of the project's app registry
         class Noted(User):

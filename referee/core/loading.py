@@ -32,16 +32,32 @@ def _stored_plainly(model) -> bool:
     return True
 
 
+def _receivers_seen(pre: list, post: list) -> tuple:
+    """What identifies the receivers of both signals as they stand: each list's length and its
+    last entry. `Signal.connect` appends a new entry and `disconnect` removes one, so any change
+    since moves the last entry or the length (a length alone missed one receiver connected while
+    another was disconnected)."""
+    return len(pre), pre[-1] if pre else None, len(post), post[-1] if post else None
+
+
+def _unchanged(seen: tuple, pre: list, post: list) -> bool:
+    """`_receivers_seen` still holds: the same lengths and the very same last entries (identity:
+    an equal entry connected anew is a change too)."""
+    pre_length, pre_last, post_length, post_last = seen
+    return (len(pre) == pre_length and len(post) == post_length
+            and (pre[-1] if pre else None) is pre_last and (post[-1] if post else None) is post_last)
+
+
 class DirectLoading:
     """Mixin for a model (before `models.Model` in its bases): `from_db` without `__init__`."""
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        # Decided per class, and again whenever the number of init receivers changes (a test connects one).
-        receivers = len(signals.pre_init.receivers) + len(signals.post_init.receivers)
+        # Decided per class, and again whenever the init receivers change (a test connects one).
+        pre, post = signals.pre_init.receivers, signals.post_init.receivers
         decided = cls.__dict__.get("_direct_loading")
-        if decided is None or decided[0] != receivers:
-            decided = cls._direct_loading = (receivers, _stored_plainly(cls) and not (
+        if decided is None or not _unchanged(decided[0], pre, post):
+            decided = cls._direct_loading = (_receivers_seen(pre, post), _stored_plainly(cls) and not (
                 signals.pre_init.has_listeners(cls) or signals.post_init.has_listeners(cls)))
         if not decided[1]:
             return super().from_db(db, field_names, values)
