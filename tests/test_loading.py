@@ -2,6 +2,8 @@
 Django would build (values, deferred fields, state), and Django's own path is kept when a
 `pre_init`/`post_init` receiver listens."""
 
+from contextlib import contextmanager
+
 import pytest
 from django.db.models import Model, signals
 from django.test.utils import isolate_apps
@@ -18,6 +20,16 @@ def djangos_own(model, row: Model, fields=None):
     names = fields or [field.attname for field in model._meta.concrete_fields]
     values = [getattr(row, name) for name in names]
     return Model.from_db.__func__(model, "default", names, values)
+
+
+@contextmanager
+def listening(receiver, sender):
+    """`receiver` connected to post_init for `sender` while the block runs."""
+    signals.post_init.connect(receiver, sender=sender)
+    try:
+        yield
+    finally:
+        signals.post_init.disconnect(receiver, sender=sender)
 
 
 def test_a_loaded_row_is_the_instance_django_builds(world):
@@ -53,11 +65,8 @@ def test_a_receiver_of_post_init_sees_every_loaded_instance(world):
     def receiver(sender, instance, **kwargs):
         seen.append(instance.pk)
 
-    signals.post_init.connect(receiver, sender=User)
-    try:
+    with listening(receiver, User):
         loaded = User.objects.get(pk=world.reviewer.pk)
-    finally:
-        signals.post_init.disconnect(receiver, sender=User)
     assert seen == [loaded.pk]
     User.objects.get(pk=world.reviewer.pk)
     assert seen == [loaded.pk]  # disconnected: the direct path again
@@ -74,16 +83,10 @@ def test_a_receiver_connected_while_another_goes_is_seen(world):
     def for_users(sender, instance, **kwargs):
         seen.append(instance.pk)
 
-    signals.post_init.connect(for_calls, sender=world.call.__class__)
-    try:
+    with listening(for_calls, type(world.call)):
         User.objects.get(pk=world.reviewer.pk)  # decided: nothing listens for User
-    finally:
-        signals.post_init.disconnect(for_calls, sender=world.call.__class__)
-    signals.post_init.connect(for_users, sender=User)
-    try:
+    with listening(for_users, User):
         loaded = User.objects.get(pk=world.reviewer.pk)
-    finally:
-        signals.post_init.disconnect(for_users, sender=User)
     assert seen == [loaded.pk]
 
 
