@@ -1,5 +1,7 @@
 """Who sees which batch and item (§3.1, §3.3): written once, used by every view."""
 
+from functools import cache
+
 from django.db import models
 from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
 
@@ -51,6 +53,19 @@ def item_count(**conditions):
     return Subquery(items.annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
 
 
+@cache
+def batch_counts() -> dict:
+    """The batch's four item counts, built once: each list request annotated four subqueries
+    built anew (a quarter of building its page query). `annotate` resolves a copy of each
+    (Django's expressions are not changed by use), so one set serves every request and thread."""
+    return {
+        "items_count": item_count(),
+        "items_pending_count": item_count(status=ItemStatus.PENDING),
+        "items_accepted_count": item_count(status=ItemStatus.ACCEPTED),
+        "items_declined_count": item_count(status=ItemStatus.DECLINED),
+    }
+
+
 class BatchQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
@@ -71,12 +86,7 @@ class BatchQuerySet(models.QuerySet):
         return self.filter(reviewer_pool_entry__reviewer__user=user, status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
 
     def with_counts(self):
-        return self.annotate(
-            items_count=item_count(),
-            items_pending_count=item_count(status=ItemStatus.PENDING),
-            items_accepted_count=item_count(status=ItemStatus.ACCEPTED),
-            items_declined_count=item_count(status=ItemStatus.DECLINED),
-        )
+        return self.annotate(**batch_counts())
 
 
 class ItemQuerySet(models.QuerySet):
