@@ -24,8 +24,18 @@ class AlgorithmFiguresSerializer(serializers.Serializer):
     seconds = serializers.FloatField(help_text="How long the solve took.")
 
 
+class WithoutRulesFiguresSerializer(AlgorithmFiguresSerializer):
+    rules_cost = serializers.FloatField(help_text=(
+        "Total affinity without the diversity rules minus the same algorithm's total under them."))
+    rules_cost_percent = serializers.FloatField(help_text="`rules_cost` as a percentage of the total without the rules.")
+
+
 class ComparisonJobResultSerializer(serializers.Serializer):
     algorithms = AlgorithmFiguresSerializer(many=True, help_text="Each algorithm's figures on the same candidates.")
+    without_rules = WithoutRulesFiguresSerializer(allow_null=True, required=False, help_text=(
+        "The call's algorithm solved on the same candidates without the call's diversity rules, and what the rules "
+        "cost in total affinity; null when the call has no diversity rules (or in a comparison from before it was "
+        "measured)."))
     reviewers_per_proposal = serializers.IntegerField(allow_null=True)
     algorithm = serializers.CharField(help_text="The call's algorithm when the comparison ran.")
     proposals = serializers.IntegerField()
@@ -42,8 +52,9 @@ class MatchingJobSerializer(CallFields, ModelSerializer):
     processed = serializers.IntegerField(read_only=True, help_text="Steps done of `total`.")
     total = serializers.IntegerField(read_only=True, help_text="Steps of the job: 3 for affinities (texts loaded, "
                                      "pairs scored, scores written), 2 for a generation (affinities brought up to "
-                                     "date; candidates, solve and write), 4 for a comparison (candidates, then "
-                                     "one solve per algorithm).")
+                                     "date; candidates, solve and write), 5 for a comparison (candidates, one "
+                                     "solve per algorithm, then the call's algorithm without its diversity rules, "
+                                     "skipped when it has none).")
     stage = serializers.CharField(read_only=True, help_text="The step under way, in words; empty once finished.")
     parameters = serializers.JSONField(read_only=True, help_text="A generation's request: `dry_run`, "
                                        "`proposal_uuids` (null: every open proposal), `reviewers_per_proposal`, and `seed` "
@@ -51,7 +62,7 @@ class MatchingJobSerializer(CallFields, ModelSerializer):
     result = serializers.SerializerMethodField(help_text=(
         "Null until completed. Affinities: how many scores were stored; a generation: the answer of "
         "`generate-assignments/` (with `preview_uuid` for a preview, to pass to `deploy-preview/`); a "
-        "comparison: each algorithm's figures."))
+        "comparison: each algorithm's figures, and the call's algorithm without its diversity rules."))
     error_message = serializers.CharField(read_only=True, help_text="Why a job failed or was cancelled, in words.")
     created_by = LinkField("users")
     created_by_name = NameField(source="created_by.full_name")

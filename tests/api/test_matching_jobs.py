@@ -162,7 +162,7 @@ class TestStart:
         refused = client.post(start_url(world.call, "comparison"), {"reviewers_per_proposal": 99}, format="json")
         assert refused.status_code == 400 and list(refused.json()) == ["reviewers_per_proposal"]
         body = client.post(start_url(world.call, "comparison"), {"reviewers_per_proposal": 2}, format="json").json()
-        assert (body["kind"], body["state"], body["total"]) == ("comparison", "pending", 4)
+        assert (body["kind"], body["state"], body["total"]) == ("comparison", "pending", 5)
         assert body["parameters"] == {"reviewers_per_proposal": 2}
 
     def test_comparison_job_takes_no_seed_and_ignores_a_null_one(self, world):

@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 
 from referee.assignments.candidates import INPUTS
-from referee.assignments.comparison import READING, SOLVING, compare_algorithms
+from referee.assignments.comparison import READING, SOLVING, WITHOUT_RULES, compare_algorithms
 from referee.assignments.generation import generate_assignments
 from referee.assignments.models import AssignmentItem, GenerationPreview, ProposedAssignment
 from referee.assignments.progress import Progress
 from referee.calls.models import MatchingConfiguration
+from tests import factories as f
 from tests.engine.test_generation import build_call
+from tests.web.console.test_assignments_diversity import RULES, with_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +71,31 @@ def test_the_fingerprint_is_the_one_a_preview_of_the_same_inputs_keeps():
     generate_assignments(w.call, user=w.manager, dry_run=True)
     preview = GenerationPreview.objects.get(call=w.call)
     assert result["fingerprint"] == {name: preview.fingerprint[name] for name in INPUTS}
+
+
+def test_without_rules_is_the_calls_algorithm_as_generation_solves_it_with_the_rules_off(world):
+    """Under the rules the first proposal cannot take reviewers 0 and 1 (one institution): what
+    that costs is the same algorithm's total without the rules minus its total under them."""
+    world.entries = [world.entry, *(f.pool_entry(world.call, f.profile(f.user())) for _ in range(4))]
+    world.proposals = [world.proposal, world.proposal2]
+    w = with_rules(world)
+    progress = Recorded()
+    result = compare_algorithms(w.call, progress=progress)
+    assert progress.steps[-1] == WITHOUT_RULES.format(algorithm="minmax")
+    free, under = result["without_rules"], result["algorithms"][0]
+    assert (free["algorithm"], under["algorithm"]) == ("minmax", "minmax")
+    assert set(RULES) == {"max_reviewers_per_institution", "min_reviewers_from_other_countries"}  # both off:
+    MatchingConfiguration.objects.filter(call=w.call).update(max_reviewers_per_institution=None,
+                                                             min_reviewers_from_other_countries=0)
+    generated = generate_assignments(w.call, user=w.manager, dry_run=True)
+    assert free["total_affinity"] == pytest.approx(generated.total_affinity) == pytest.approx(3.4)
+    assert under["total_affinity"] < free["total_affinity"]
+    assert free["rules_cost"] == pytest.approx(free["total_affinity"] - under["total_affinity"])
+    assert free["rules_cost_percent"] == pytest.approx(100 * free["rules_cost"] / free["total_affinity"], abs=0.01)
+
+
+def test_a_call_without_rules_is_solved_three_times():
+    w = build_call(3, 2, seed=1)
+    progress = Recorded()
+    assert compare_algorithms(w.call, progress=progress)["without_rules"] is None
+    assert progress.steps == [READING] + [SOLVING.format(algorithm=a) for a in ("minmax", "fairflow", "hungarian")]

@@ -22,12 +22,13 @@ FIGURES = {"algorithm", "total_affinity", "worst_off", "fifth_percentile", "pair
 def test_a_comparison_job_stores_each_algorithms_figures_and_writes_nothing_else():
     w = build_call(4, 3, min_reviewers_per_proposal=2)
     job = run_now(start_comparison_job, w.call, user=w.manager, reviewers_per_proposal=1)
-    assert (job.kind, job.state, job.processed, job.total, job.stage) == ("comparison", "completed", STEPS, 4, "")
+    assert (job.kind, job.state, job.processed, job.total, job.stage) == ("comparison", "completed", STEPS, 5, "")
     assert job.parameters == {"reviewers_per_proposal": 1}
     assert [row["algorithm"] for row in job.result["algorithms"]] == ["minmax", "fairflow", "hungarian"]
     assert all(set(row) == FIGURES and row["pairs"] == 4 for row in job.result["algorithms"])
     assert (job.result["reviewers_per_proposal"], job.result["proposals"], job.result["reviewers"]) == (1, 4, 3)
     assert set(job.result["fingerprint"]) == set(INPUTS)
+    assert job.result["without_rules"] is None  # the call has no diversity rules: its last step is skipped
     for model in (ProposedAssignment, GenerationPreview, AssignmentItem):
         assert not model.objects.exists(), model
     [requested] = events("MATCHING_JOB_REQUESTED")

@@ -117,6 +117,7 @@ def test_the_latest_comparison_shows_for_every_reader(client, ready, role, expec
         for algorithm in ("minmax", "fairflow", "hungarian"):
             assert f'<th scope="row">{algorithm}</th>' in page
         assert "was solved on the same inputs as this comparison" in page
+        assert 'id="without-rules"' not in page and 'id="rules-cost"' not in page  # the call has no rules
 
 
 def test_a_conflicted_swap_is_refused_in_words_beside_the_form(client, ready):

@@ -7,7 +7,7 @@ reloading the panel. Accessible at a phone's and a laptop's width, nothing from 
 import pytest
 from django.utils import timezone
 
-from referee.assignments.comparison import compare_algorithms
+from referee.assignments.comparison import STEPS, compare_algorithms
 from referee.assignments.models import AssignmentBatch, AssignmentItem, MatchingJob
 from referee.calls.models import MatchingConfiguration
 from referee.reviewers.models import ReviewerBid
@@ -144,7 +144,7 @@ def test_undo_of_a_fresh_generation_and_of_an_earlier_one_after_a_top_up(live_se
 def test_a_running_jobs_progress_is_polled_cancelled_and_its_completion_reloads_the_panel(live_server, page):
     manager, call, _, _ = round_ready()
     result = compare_algorithms(call)  # what the worker will have written (no progress: nothing stored)
-    comparison = MatchingJob.objects.create(call=call, kind="comparison", state="running", processed=1, total=4,
+    comparison = MatchingJob.objects.create(call=call, kind="comparison", state="running", processed=1, total=STEPS,
                                             stage="Solving with minmax", created_by=manager)
     generation = MatchingJob.objects.create(call=call, kind="generation", state="running", total=2,
                                             stage="Bringing the affinity scores up to date", created_by=manager)
@@ -160,7 +160,7 @@ def test_a_running_jobs_progress_is_polled_cancelled_and_its_completion_reloads_
     generation.refresh_from_db()
     assert generation.state == "cancelled"
 
-    MatchingJob.objects.filter(pk=comparison.pk).update(state="completed", processed=4, stage="", result=result,
+    MatchingJob.objects.filter(pk=comparison.pk).update(state="completed", processed=STEPS, stage="", result=result,
                                                         completed_at=timezone.now())
     page.locator("#algorithm-comparison").wait_for()  # the next poll saw it completed: the panel reloaded
     assert page.locator("#comparison-progress .job-state").inner_text() == "Completed"

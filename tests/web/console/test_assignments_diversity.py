@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from referee.assignments.domain.preview_edits import start_preview
+from referee.assignments.matching_jobs import start_comparison_job
 from referee.assignments.models import ProposedAssignment
 from referee.calls.models import MatchingConfiguration
 from tests import factories as f
@@ -61,6 +62,29 @@ def test_the_preview_shows_how_many_proposals_meet_each_rule(client, ruled, role
     # The second proposal's applicants' country is unknown: the rule leaves it alone.
     assert ('<th scope="row">At least 1 reviewer from outside the applicants\' country</th>'
             '<td class="number">1 of 1</td>') in rules
+
+
+@role_matrix(READ)
+def test_the_comparison_shows_what_the_rules_cost_in_total_affinity(client, ruled, role, expected):
+    run_now(start_comparison_job, ruled.call, user=ruled.manager)
+    response = signed_in(client, role_user(ruled, role)).get(tab_url(ruled.call, "assignments"))
+    assert response.status_code == expected
+    if expected != 200:
+        return
+    page = html(response)
+    free = ruled.call.matching_jobs.get(kind="comparison").result["without_rules"]  # minmax: 3.4 without, 3.1 under the rules
+    assert '<tr id="without-rules"><th scope="row">minmax without the diversity rules</th><td class="number">3.400</td>' in page
+    assert (f'<p class="note" id="rules-cost">The diversity rules cost {free["rules_cost"]:.3f} of total affinity '
+            f'with minmax ({free["rules_cost_percent"]:.1f} % of 3.400, what it reaches without them).</p>') in page
+
+
+def test_rules_the_best_panels_meet_anyway_cost_nothing(client, ruled):
+    # Unconstrained, proposal 0 takes reviewers 0 (A, DE) and 2 (B, FR), proposal 1 reviewers 1 and 3.
+    set_scores(ruled.call, ruled.proposals, ruled.entries, [[0.9, 0.1, 0.8, 0.1, 0.1], [0.1, 0.9, 0.1, 0.8, 0.1]])
+    run_now(start_comparison_job, ruled.call, user=ruled.manager)
+    page = html(signed_in(client, ruled.manager).get(tab_url(ruled.call, "assignments")))
+    assert ('<p class="note" id="rules-cost">The diversity rules cost nothing in total affinity with minmax '
+            '(it reaches 3.400 without them).</p>') in page
 
 
 def test_a_call_without_rules_shows_no_summary(client, world):

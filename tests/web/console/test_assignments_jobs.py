@@ -39,7 +39,7 @@ def test_the_progress_fragment_is_for_readers_and_polls_while_active(client, wor
         return
     page = html(response)
     assert f'hx-get="{job_url(job)}" hx-trigger="every 1s"' in page
-    assert "Running</strong>" in page and "Now: Solving with fairflow" in page and "2 of 4 steps done (50.0%)" in page
+    assert "Running</strong>" in page and "Now: Solving with fairflow" in page and "2 of 5 steps done (40.0%)" in page
     assert ("Cancel the comparison of the algorithms</button>" in page) == (role != "support")
     assert "HX-Trigger" not in response
 
@@ -49,7 +49,7 @@ def test_a_poll_that_finds_its_job_ended_stops_and_makes_the_panel_reload(client
     response = signed_in(client, world.manager).get(job_url(job), HTTP_HX_REQUEST="true")
     page = html(response)
     assert response["HX-Trigger"] == "assignments-job-ended" and "hx-get" not in page
-    assert "Completed</strong>" in page and "4 of 4 steps done (100.0%)" in page
+    assert "Completed</strong>" in page and "5 of 5 steps done (100.0%)" in page
     tab = html(client.get(tab_url(world.call, "assignments")))
     assert 'hx-trigger="assignments-job-ended from:body" hx-target="#assignments-panel"' in tab
 
