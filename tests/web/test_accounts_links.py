@@ -64,6 +64,7 @@ def test_opening_a_link_uses_nothing_until_its_form_is_sent(client, world):
     """Mail scanners and link previews fetch a mail's links (GET) before its reader does: that
     shows a page whose form (sent at once by its script) uses the link, and spends nothing."""
     path = path_of(issue_sign_in_link(world.reviewer, "/reviews/assignments/", None))
+    assert client.head(path).status_code == 200
     for _ in range(3):
         response = client.get(path)
         assert response.status_code == 200 and "_auth_user_id" not in client.session

@@ -48,14 +48,14 @@ class SignInView(auth_views.LoginView):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def sign_in_by_link(request, token):
     """A personal link from a mail. GET shows a page whose form uses the link (its script submits
     the form at once; without scripts the reader presses Continue): mail scanners and link
     previews fetch every link of a mail with GET, and must not spend it. POST uses the link once:
     signs its user in and lands on its page. Either says why not when it cannot, with a form for
     a fresh link (revealing nothing of whose link it was)."""
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which some scanners send): the page, nothing used
         refusal = refusal_of(token, request.user)
         if not refusal:
             return render(request, "web/accounts/link_continue.html")
