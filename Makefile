@@ -30,12 +30,12 @@ run: install
 lint: install-dev
 	$(BIN)/ruff check .
 
-# One pytest worker per core (TEST_WORKERS=0: none); tests/conftest.py keeps tests/live/ on one of them.
+# One pytest worker per core (TEST_WORKERS=0: none); tests/conftest.py runs tests/live/ on one of them.
 TEST_WORKERS ?= auto
 
 test: lint
 	@url=$$($(BIN)/python scripts/test_database.py) || exit 1; \
-	DATABASE_URL="$$url" $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); status=$$?; \
+	DATABASE_URL="$$url" $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no tests ran"; exit 1; fi; exit $$status
 
 bench: install-dev

@@ -21,15 +21,25 @@ def pytest_report_header(config):
     return f"database: {engine}"
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test`, `--dist loadgroup`) tests/live/ runs on one worker, one test
-    at a time as it would alone: its bursts and timings assume a server that shares the machine
-    with one test process, not with another burst, and its session fixture (the embedded var/)
-    is built once. It comes first, so that the other workers share out the rest around it."""
-    servers = [item for item in items if item.nodeid.startswith("tests/live/")]
-    for item in servers:
-        item.add_marker(pytest.mark.xdist_group("servers"))
-    items[:] = servers + [item for item in items if not item.nodeid.startswith("tests/live/")]
+LIVE_TIER = "tests/live/"
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (`make test` runs the suite on every core)
+def pytest_xdist_make_scheduler(config, log):
+    """tests/live/ is one unit of work: one worker runs its tests one at a time, as they would run
+    alone. Their bursts and timing limits assume a server that shares the machine with one test
+    process, not with another burst, and their session fixture (the embedded var/) is built once.
+    Every other test is a unit of its own. xdist hands out the largest unit first, so the live
+    tier starts at once and the other workers share out the rest around it. (A scheduler, not the
+    `xdist_group` mark: pytest-xdist 3.8 marks a group by rewriting the test's id, which pytest 9
+    no longer reads, so `--dist loadgroup` silently groups nothing.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LiveTierTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return LIVE_TIER if nodeid.startswith(LIVE_TIER) else nodeid
+
+    return LiveTierTogether(config, log)
 
 
 @pytest.fixture(autouse=True, scope="session")
