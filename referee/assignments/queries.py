@@ -137,7 +137,7 @@ def my_batches(user, *, batch_id=None) -> MyBatches:
         batch.takes_answers = batch.status == BatchStatus.SENT and batch.accepts_answers
         level = batch.call.coi_config.invitation_proposal_disclosure
         rows = batch.items.all()
-        # Counted from the items read anyway: `with_counts()` would add four subqueries per batch.
+        # Counted from the items read anyway: `with_counts()` would add a subquery per batch.
         batch.items_count = len(rows)
         batch.items_pending_count = sum(item.status == ItemStatus.PENDING for item in rows)
         for item in rows:

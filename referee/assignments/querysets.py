@@ -1,9 +1,10 @@
 """Who sees which batch and item (§3.1, §3.3): written once, used by every view."""
 
 from functools import cache
+from typing import NamedTuple
 
 from django.db import models
-from django.db.models import Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value
 
 from referee.api.queries import InSubquery
 from referee.api.row_counts import counted, counts_kept
@@ -27,9 +28,10 @@ def seen_as_reviewer(user):
 
 def count_by_call(queryset, user, own, call: str) -> int | None:
     """The rows of `queryset`'s model that `user` sees when visibility is "a call they manage, or
-    `own`": staff's from the counters alone, a manager's from the counters of their calls plus
+    `own()`": staff's from the counters alone, a manager's from the counters of their calls plus
     their own rows in other calls (few). None (COUNT(*) instead) without counters, or for a user
-    managing no call (their own rows are few)."""
+    managing no call (their own rows are few). `own` builds its condition only for a manager:
+    building it was a tenth of staff's whole list request."""
     if not counts_kept():
         return None
     if sees_everything(user):
@@ -37,33 +39,54 @@ def count_by_call(queryset, user, own, call: str) -> int | None:
     managed = managed_call_ids(user)
     if not managed:
         return None
-    return counted(queryset.model, managed, plus=queryset.filter(own).exclude(**{f"{call}__in": managed}))
+    return counted(queryset.model, managed, plus=queryset.filter(own()).exclude(**{f"{call}__in": managed}))
 
 
-def item_count(**conditions):
-    """`(SELECT COUNT(*) FROM item WHERE batch_id = batch.id AND …)` for a batch queryset.
+class ItemCounts(NamedTuple):
+    """A batch's items: how many, and how many are pending, accepted and declined."""
 
-    A correlated subquery rather than JOIN … GROUP BY: PostgreSQL evaluates it only for the rows
-    it returns (the page, after ORDER BY … LIMIT), and `count()` leaves it out, where the join
-    grouped every visible batch's items first. COUNT is written as a plain function so that
-    Django adds no GROUP BY to the subquery: it then always yields one row (0 for none)."""
-    from referee.assignments.models import AssignmentItem  # models import querysets: read at call time
+    total: int
+    pending: int
+    accepted: int
+    declined: int
 
-    items = AssignmentItem.objects.filter(batch=OuterRef("pk"), **conditions).order_by()
-    return Subquery(items.annotate(n=Func(template="COUNT(*)", output_field=IntegerField())).values("n"))
+
+class ItemCountsField(models.Field):
+    """Output field of `item_counts()`: the database's text "total,pending,accepted,declined"
+    read back as ItemCounts."""
+
+    def from_db_value(self, value, expression, connection):
+        return ItemCounts(*map(int, value.split(",")))
+
+
+def _counted(status=None) -> Func:
+    """COUNT(*) of the subquery's items, or of those with `status` (an SQL FILTER clause, which
+    both PostgreSQL and SQLite read)."""
+    if status is None:
+        return Func(template="COUNT(*)", output_field=IntegerField())
+    return Func(F("status"), Value(status), template="COUNT(*) FILTER (WHERE %(expressions)s)", arg_joiner=" = ",
+                output_field=IntegerField())
 
 
 @cache
-def batch_counts() -> dict:
-    """The batch's four item counts, built once: each list request annotated four subqueries
-    built anew (a quarter of building its page query). `annotate` resolves a copy of each
-    (Django's expressions are not changed by use), so one set serves every request and thread."""
-    return {
-        "items_count": item_count(),
-        "items_pending_count": item_count(status=ItemStatus.PENDING),
-        "items_accepted_count": item_count(status=ItemStatus.ACCEPTED),
-        "items_declined_count": item_count(status=ItemStatus.DECLINED),
-    }
+def item_counts() -> Subquery:
+    """`(SELECT COUNT(*) || ',' || COUNT(*) FILTER (WHERE status = 'pending') || … FROM item
+    WHERE batch_id = batch.id)` for a batch queryset, read as ItemCounts.
+
+    A correlated subquery rather than JOIN … GROUP BY: PostgreSQL evaluates it only for the rows
+    it returns (the page, after ORDER BY … LIMIT), and `count()` leaves it out, where the join
+    grouped every visible batch's items first. One subquery for the four counts reads each
+    batch's items once (four subqueries read them four times: a fifth of the page query's time,
+    and a tenth of building and compiling it). COUNT is written as a plain function so that
+    Django adds no GROUP BY: the subquery always yields one row ("0,0,0,0" for none). Built once
+    per process: `annotate` resolves a copy (Django's expressions are not changed by use)."""
+    from referee.assignments.models import AssignmentItem  # models import querysets: read at call time
+
+    counts = [_counted(), *(_counted(status) for status in (ItemStatus.PENDING, ItemStatus.ACCEPTED,
+                                                             ItemStatus.DECLINED))]
+    packed = Func(*counts, template="%(expressions)s", arg_joiner=" || ',' || ", output_field=ItemCountsField())
+    items = AssignmentItem.objects.filter(batch=OuterRef("pk")).order_by()
+    return Subquery(items.annotate(counts=packed).values("counts"), output_field=ItemCountsField())
 
 
 class BatchQuerySet(models.QuerySet):
@@ -79,14 +102,15 @@ class BatchQuerySet(models.QuerySet):
     def visible_count(self, user) -> int | None:
         """How many batches `user` sees: the managed calls' from the counters, the rest counted
         (referee.api.row_counts). None (count them) without counters or managed calls."""
-        return count_by_call(self, user, seen_as_reviewer(user), "call_id")
+        return count_by_call(self, user, lambda: seen_as_reviewer(user), "call_id")
 
     def own(self, user):
         """The reviewer's own batches they may act on or read (my-assignment-batches)."""
         return self.filter(reviewer_pool_entry__reviewer__user=user, status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
 
     def with_counts(self):
-        return self.annotate(**batch_counts())
+        """Each batch's `item_counts` (ItemCounts)."""
+        return self.annotate(item_counts=item_counts())
 
 
 class ItemQuerySet(models.QuerySet):
@@ -110,4 +134,4 @@ class ItemQuerySet(models.QuerySet):
 
     def visible_count(self, user) -> int | None:
         """How many items `user` sees (see count_by_call): an item's call is its batch's."""
-        return count_by_call(self, user, self.seen_as_reviewer(user), "batch__call_id")
+        return count_by_call(self, user, lambda: self.seen_as_reviewer(user), "batch__call_id")

@@ -76,7 +76,7 @@ class AssignmentItemSerializer(ProposalFields, ModelSerializer):
 
 
 class AssignmentBatchListSerializer(CallFields, ModelSerializer):
-    """Client `AssignmentBatchList`. Counts come from `BatchQuerySet.with_counts()`."""
+    """Client `AssignmentBatchList`. Counts come from `BatchQuerySet.with_counts()` (`item_counts`)."""
 
     url = LinkField("assignment-batches", source="*")
     uuid = HexUUIDField(read_only=True)
@@ -89,10 +89,10 @@ class AssignmentBatchListSerializer(CallFields, ModelSerializer):
     source_display = DisplayField("source", labels=AssignmentBatch.Source.choices)
     created_by = LinkField("users")
     created_by_name = NameField(source="created_by.full_name")
-    items_count = serializers.IntegerField(read_only=True)
-    items_pending_count = serializers.IntegerField(read_only=True)
-    items_accepted_count = serializers.IntegerField(read_only=True)
-    items_declined_count = serializers.IntegerField(read_only=True)
+    items_count = serializers.IntegerField(source="item_counts.total", read_only=True)
+    items_pending_count = serializers.IntegerField(source="item_counts.pending", read_only=True)
+    items_accepted_count = serializers.IntegerField(source="item_counts.accepted", read_only=True)
+    items_declined_count = serializers.IntegerField(source="item_counts.declined", read_only=True)
     is_expired = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -126,8 +126,8 @@ class MyAssignmentBatchSerializer(ModelSerializer):
     status = serializers.CharField(read_only=True)  # a plain string in the client's model, not an enum
     status_display = DisplayField("status", labels=AssignmentBatch.Status.choices)
     is_expired = serializers.BooleanField(read_only=True)
-    items_count = serializers.IntegerField(read_only=True)
-    items_pending_count = serializers.IntegerField(read_only=True)
+    items_count = serializers.IntegerField(source="item_counts.total", read_only=True)
+    items_pending_count = serializers.IntegerField(source="item_counts.pending", read_only=True)
 
     class Meta:
         model = AssignmentBatch
