@@ -5,11 +5,11 @@ bids on (`bidding_sheet`) and those an invitation lists for declaring conflicts.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from referee.api.queries import InSubquery
 from referee.assignments.enums import BatchStatus, ItemStatus
-from referee.assignments.models import AssignmentItem
+from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import ProposalDisclosure, readable_by
 from referee.calls.models import Call, Proposal
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
@@ -48,13 +48,16 @@ def reviewer_stats(profiles) -> dict[int, dict]:
         row["last_review_date"] = max(modified for _, _, modified in rows).date()
     # The page's pool entries (a few hundred) as an array the item index can take, and only the
     # statuses counted: joined to the pool for every item, PostgreSQL read all of them (50 ms).
+    # A batch is looked up only for an expired item (EXISTS, after the status test), not joined to
+    # every counted item: that join read 4,200 buffers of the query's 11,000 for a page of 100.
     entries = CallReviewerPool.objects.filter(reviewer_id__in=list(stats)).values("id")
+    cancelled = AssignmentBatch.objects.filter(pk=OuterRef("batch_id"), status=BatchStatus.CANCELLED)
     counts = (
         AssignmentItem.objects.filter(InSubquery("pool_entry_id", entries), status__in=COUNTED_ITEM_STATUSES)
         .values("pool_entry__reviewer_id")
         .annotate(
             declined=Count("pk", filter=Q(status=ItemStatus.DECLINED) | Q(status=ItemStatus.REASSIGNED, responded_at__isnull=False)),
-            timeout=Count("pk", filter=Q(status=ItemStatus.EXPIRED) & ~Q(batch__status=BatchStatus.CANCELLED)),
+            timeout=Count("pk", filter=Q(status=ItemStatus.EXPIRED) & ~Exists(cancelled)),
         )
     )
     for row in counts:
