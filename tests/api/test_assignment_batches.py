@@ -65,6 +65,24 @@ class TestRepresentation:
         assert first["batch"] == body["url"] and first["overridden_by_name"] == world.staff.full_name
         assert first["proposal"] == f"http://testserver/api/proposal-proposals/{world.proposal2.uuid.hex}/"
 
+    def test_each_item_count_counts_its_own_status_in_list_and_detail(self, world):
+        """The four counts come from one subquery as one value: each must land in its own key, and
+        a batch without items counts zeros, not null."""
+        batch = f.batch(world.entry, status="responded")
+        statuses = ["pending", "accepted", "accepted", "declined", "declined", "declined", "expired", "reassigned",
+                    "coi_blocked"]
+        for status in statuses:
+            f.item(batch, f.proposal(world.round), status=status)
+        empty = f.batch(world.entry, status="sent")
+        keys = ("items_count", "items_pending_count", "items_accepted_count", "items_declined_count")
+        rows = {row["uuid"]: row for row in client_for(world.manager).get(LIST).json()}
+        detail = client_for(world.manager).get(url(batch)).json()
+        assert tuple(rows[batch.uuid.hex][key] for key in keys) == tuple(detail[key] for key in keys) == (9, 1, 2, 3)
+        assert tuple(rows[empty.uuid.hex][key] for key in keys) == (0, 0, 0, 0)
+        mine = client_for(world.reviewer).get("/api/my-assignment-batches/?status=sent&status=responded").json()
+        assert {row["uuid"]: (row["items_count"], row["items_pending_count"]) for row in mine} == {
+            batch.uuid.hex: (9, 1), empty.uuid.hex: (0, 0)}
+
     def test_missing_creator_is_null_link_and_empty_name(self, world):
         body = client_for(world.manager).get(url(f.batch(world.entry))).json()
         ClientBatch.from_dict(body)
