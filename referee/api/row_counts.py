@@ -16,10 +16,8 @@ counter table is a model's.
 
 PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""
 
-from django.apps import apps
 from django.db import connection, migrations
-from django.db.models import BigIntegerField, Func, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BigIntegerField, Func, QuerySet
 
 COUNTS = "core_rowcount"
 BATCH = "assignments_assignmentbatch"
@@ -112,17 +110,26 @@ def _postgresql(forward: list[str], backward: list[str]) -> migrations.RunPython
 
 
 def counted(model, call_ids=None, plus=None) -> int:
-    """`model`'s rows in `call_ids` (every row when None) from the counters, plus the rows of the
-    queryset `plus` counted exactly, in one statement. PostgreSQL only (`counts_kept`)."""
-    # Looked up in the app registry: the querysets that count import this module, and models them.
-    counters = apps.get_model("core", "RowCount").objects.filter(table_name=model._meta.db_table)
-    if call_ids is not None:
-        counters = counters.filter(call_id__in=call_ids)
-    total = Coalesce(Sum("n"), 0)
+    """`model`'s rows in `call_ids` (every row when None; ids, or a queryset of them) from the
+    counters, plus the rows of the queryset `plus` counted exactly, in one statement. PostgreSQL
+    only (`counts_kept`).
+
+    Written as SQL: Django's `aggregate()` cloned, resolved and compiled a query around these few
+    counter rows at five times the cost of reading them (0.6 ms of a staff list request, 2.7 ms of
+    a manager's); only the querysets given are compiled by Django."""
+    sql, params = f"SELECT COALESCE(SUM(n), 0) FROM {COUNTS} WHERE table_name = %s", [model._meta.db_table]
+    if isinstance(call_ids, QuerySet):
+        ids_sql, ids_params = call_ids.query.sql_with_params()
+        sql, params = f"{sql} AND call_id IN ({ids_sql})", [*params, *ids_params]
+    elif call_ids is not None:
+        sql, params = f"{sql} AND call_id = ANY(%s::bigint[])", [*params, list(call_ids)]
     if plus is not None:
         exact = plus.order_by().annotate(n=Func(template="COUNT(*)", output_field=BigIntegerField())).values("n")
-        total = total + Subquery(exact)
-    return counters.aggregate(n=total)["n"]
+        exact_sql, exact_params = exact.query.sql_with_params()
+        sql, params = f"SELECT ({sql}) + ({exact_sql})", [*params, *exact_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])  # SUM of bigint is numeric
 
 
 def counts_kept() -> bool:

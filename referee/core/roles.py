@@ -9,7 +9,9 @@ def managed_call_ids(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_managed_call_ids", None)
     if cached is None:
-        cached = frozenset(user.managed_calls.values_list("id", flat=True))
+        # From the managers' table alone: through `user.managed_calls` the query joined the calls
+        # and sorted them in their default order, for a set.
+        cached = frozenset(managed_calls(user).values_list("call_id", flat=True))
         user._managed_call_ids = cached
     return cached
 
