@@ -31,7 +31,7 @@ def count_by_call(queryset, user, own, call: str) -> int | None:
     `own()`": staff's from the counters alone, a manager's from the counters of their calls plus
     their own rows in other calls (few). None (COUNT(*) instead) without counters, or for a user
     managing no call (their own rows are few). `own` builds its condition only for a manager:
-    building it was a tenth of staff's whole list request."""
+    staff built it for nothing, 1–4 % of their unfiltered list request."""
     if not counts_kept():
         return None
     if sees_everything(user):
@@ -76,8 +76,8 @@ def item_counts() -> Subquery:
     A correlated subquery rather than JOIN … GROUP BY: PostgreSQL evaluates it only for the rows
     it returns (the page, after ORDER BY … LIMIT), and `count()` leaves it out, where the join
     grouped every visible batch's items first. One subquery for the four counts reads each
-    batch's items once (four subqueries read them four times: a fifth of the page query's time,
-    and a tenth of building and compiling it). COUNT is written as a plain function so that
+    batch's items once (four subqueries read them four times: staff's page query read 2,415
+    buffers, now 1,331). COUNT is written as a plain function so that
     Django adds no GROUP BY: the subquery always yields one row ("0,0,0,0" for none). Built once
     per process: `annotate` resolves a copy (Django's expressions are not changed by use)."""
     from referee.assignments.models import AssignmentItem  # models import querysets: read at call time
