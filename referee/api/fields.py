@@ -8,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields, serializers
 
+from referee.api.columns import Missing
+
 NIL_UUID = "0" * 32
 
 
@@ -118,6 +120,23 @@ class LinkField(FollowMixin, serializers.Field):
             self._prefix = (request, prefix)
         return f"{prefix}{key.hex}/"
 
+    def column_value(self, target):
+        """referee.api.columns: the link from the object's uuid column (null for no object)."""
+        request = self.context.get("request")
+        read = target.column("uuid") if target.is_object else None
+        if request is None or read is None:
+            return None
+        prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+
+        def link(row):
+            try:
+                key = read(row)
+            except Missing:
+                return None
+            return None if key is None else f"{prefix}{key.hex}/"
+
+        return link
+
     def row_value(self, generic):
         """referee.api.rows: the link of an object with a uuid, its prefix built once per page."""
         request = self.context.get("request")
@@ -150,6 +169,22 @@ class RelatedUUIDField(FollowMixin, serializers.Field):
     def row_value(self, generic):
         """referee.api.rows: the hex of an object's uuid."""
         return uuid_of(self.path(), generic, lambda key: key.hex)
+
+    def column_value(self, target):
+        """referee.api.columns: the hex of the object's uuid column (nil or null for no object)."""
+        read = target.column("uuid") if target.is_object else None
+        if read is None:
+            return None
+        missing = NIL_UUID if self.nil else None
+
+        def hex_of(row):
+            try:
+                key = read(row)
+            except Missing:
+                return missing
+            return missing if key is None else key.hex
+
+        return hex_of
 
 
 class ScoreField(serializers.FloatField):
@@ -193,6 +228,23 @@ class NameField(FollowMixin, serializers.CharField):
             except Exception:  # noqa: BLE001 - a missing link: the generic rule answers ""
                 return generic(instance)
             return value if type(value) is str else generic(instance)
+
+        return name
+
+    def column_value(self, target):
+        """referee.api.columns: the text as it is, "" for no object or no value."""
+        if target.is_object:
+            return None
+        read, render = target.value, self.to_representation
+
+        def name(row):
+            try:
+                value = read(row)
+            except Missing:
+                return ""
+            if value is None:
+                return ""
+            return value if type(value) is str else render(value)
 
         return name
 

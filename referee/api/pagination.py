@@ -25,6 +25,11 @@ class LinkHeaderPagination(PageNumberPagination):
         return min(max(size, 1), self.max_page_size) if size > 0 else self.page_size
 
     def paginate_queryset(self, queryset, request, view=None):
+        page = self.page_of(queryset, request, view)
+        return page if request.method == "HEAD" else list(page)
+
+    def page_of(self, queryset, request, view=None):
+        """The requested page's rows, not yet read (a sliced queryset for a queryset); [] for HEAD."""
         self.request = request
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
@@ -38,7 +43,7 @@ class LinkHeaderPagination(PageNumberPagination):
             raise NotFound(f"Invalid page: {exc}") from exc
         if request.method == "HEAD":
             return []
-        return list(self.page)
+        return self.page.object_list
 
     def get_paginated_response(self, data):
         return Response(data, headers=self.headers())

@@ -8,6 +8,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.response import Response
 
+from referee.api.columns import page_rows
 from referee.api.permissions import ApiAccess
 
 
@@ -74,13 +75,13 @@ class RefereeViewSet(viewsets.GenericViewSet):
     def paginated(self, queryset, serializer_class=None, **context):
         """Filter, order, paginate and serialise a list (HEAD: headers only)."""
         queryset = self.filter_queryset(queryset)
-        page = self.paginate_queryset(queryset)
+        page = self.paginator.page_of(queryset, self.request, view=self)
         if self.request.method == "HEAD":
             return Response(headers=self.paginator.headers())
         serializer_class = serializer_class or self.get_serializer_class()
-        context = {**self.get_serializer_context(), **context}
-        data = serializer_class(page, many=True, context=context).data
-        return self.get_paginated_response(data)
+        serializer = serializer_class(page, many=True, context={**self.get_serializer_context(), **context})
+        rows = page_rows(serializer, page)  # None: the page needs the instance path
+        return self.get_paginated_response(serializer.data if rows is None else rows)
 
     def unfiltered_count(self) -> int | None:
         """X-Result-Count of a counted list that no parameter narrows, from its counters; None:

@@ -9,6 +9,7 @@ from referee.assignments.querysets import BatchQuerySet, ItemQuerySet
 from referee.calls.models import Call, Proposal
 from referee.conflicts.enums import JobState
 from referee.conflicts.models import ConflictOfInterest
+from referee.core.derived import derived
 from referee.core.models import User, UUIDModel
 from referee.core.querysets import ManagedCallRowsQuerySet
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
@@ -99,9 +100,9 @@ class AssignmentBatch(UUIDModel):
     def __str__(self) -> str:
         return f"{self.get_status_display()} batch for {self.reviewer_pool_entry_id}"
 
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= timezone.now()
+    @derived("expires_at")
+    def is_expired(expires_at) -> bool:
+        return expires_at is not None and expires_at <= timezone.now()
 
     @property
     def accepts_answers(self) -> bool:

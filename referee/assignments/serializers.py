@@ -5,6 +5,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Subquer
 from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
+from referee.api.columns import reads
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.parts import CallFields, ProposalFields
 from referee.api.rows import ModelSerializer
@@ -66,6 +67,7 @@ class AssignmentItemSerializer(ProposalFields, ModelSerializer):
                   "overridden_at", "created"]
         read_only_fields = fields
 
+    @reads("coi_count")
     def get_coi_count(self, item) -> int:
         count = getattr(item, "coi_count", NOT_ANNOTATED)
         if count is NOT_ANNOTATED:  # a single item fresh from a domain action: ask the database

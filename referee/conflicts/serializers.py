@@ -3,6 +3,7 @@ bodies of their actions (§3.5, §3.7)."""
 
 from rest_framework import serializers
 
+from referee.api.columns import reads
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.parts import CallFields, ProposalFields, ReviewerFields
 from referee.api.rows import ModelSerializer
@@ -52,6 +53,7 @@ class ConflictOfInterestSerializer(CallFields, ReviewerFields, ProposalFields, M
                   "management_plan", "rule", "is_blocking"]
         read_only_fields = fields
 
+    @reads("status", "rule")
     def get_is_blocking(self, conflict) -> bool:
         return is_blocking(conflict)
 

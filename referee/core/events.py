@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from rest_framework import mixins, serializers
 
+from referee.api.columns import reads
 from referee.api.fields import HexUUIDField, RelatedUUIDField
 from referee.api.rows import ModelSerializer
 from referee.api.viewsets import RefereeViewSet
@@ -47,6 +48,7 @@ class AuditEventSerializer(ModelSerializer):
                   "from_state", "to_state", "message", "context"]
         read_only_fields = fields
 
+    @reads("actor.username")
     def get_actor(self, event) -> str:
         return event.actor.username if event.actor is not None else ""
 

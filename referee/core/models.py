@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from referee.core.countries import validate_country
+from referee.core.derived import derived
 from referee.core.loading import DirectLoading
 from referee.core.querysets import AuditEventQuerySet
 from referee.core.roles import sees_everything
@@ -62,9 +63,9 @@ class User(DirectLoading, AbstractUser):
 
     objects = RefereeUserManager()
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip() or self.username
+    @derived("first_name", "last_name", "username")
+    def full_name(first_name, last_name, username) -> str:
+        return f"{first_name} {last_name}".strip() or username
 
 
 class Customer(UUIDModel):

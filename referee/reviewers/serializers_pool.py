@@ -5,6 +5,7 @@ from django.db.models import OuterRef
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from referee.api.columns import reads
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.parts import CallFields, ReviewerFields
 from referee.api.rows import ModelSerializer
@@ -82,21 +83,26 @@ class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
                   "overridden_at"]
         read_only_fields = fields
 
+    @reads()
     def get_has_profile(self, entry) -> bool:
         return True  # every entry is made for a profile (§2)
 
+    @reads("invitation_status", "invitation_token")
     def get_invitation_link(self, entry) -> str | None:
         if entry.invitation_status != CallReviewerPool.Status.PENDING:
             return None
         return f"{settings.SITE_URL}/reviewer-invitation/{entry.invitation_token}/"
 
+    @reads(*(f"coi_{severity}" for severity in SEVERITIES))
     def get_coi_count(self, entry) -> int:
         return sum(getattr(entry, f"coi_{severity}") for severity in SEVERITIES)
 
     @extend_schema_field(CoiBySeveritySerializer)
+    @reads(*(f"coi_{severity}" for severity in SEVERITIES))
     def get_coi_by_severity(self, entry):
         return {severity: getattr(entry, f"coi_{severity}") for severity in SEVERITIES}
 
+    @reads()
     def get_reviews_pending(self, entry) -> int:
         return 0  # Waldur's legacy field: reviews start in_review
 

@@ -5,6 +5,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from referee.api.columns import reads
 from referee.api.fields import HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.parts import ProposalFields
 from referee.api.rows import ModelSerializer
@@ -74,12 +75,15 @@ class ProposalReviewSerializer(ProposalFields, ModelSerializer):
                   "coi_confirmation_required", "created", "modified"]
         read_only_fields = fields
 
+    @reads()
     def get_reviewer_image(self, review) -> str:
         return ""  # no user images here
 
+    @reads()
     def get_coi_confirmation_required(self, review) -> bool:
         return False  # COIs are handled by the call's COI configuration, not per review
 
+    @reads("reviewer_rank")
     def get_anonymous_reviewer_name(self, review) -> str:
         """"Reviewer N": N is the review's position among the proposal's reviews by creation."""
         rank = getattr(review, "reviewer_rank", None)

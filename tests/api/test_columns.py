@@ -1,0 +1,149 @@
+"""referee.api.columns renders a list page from its SQL rows exactly as the instance path does
+(referee.api.rows, DRF's own rules), with the same statements, for every list and role on the
+demo call plus rows whose nullable relations are empty; pages it cannot read run no query of
+their own and take the instance path."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from referee.api import columns, viewsets
+from referee.assignments.models import AssignmentBatch, ProposedAssignment
+from referee.calls.models import Call, Proposal
+from referee.core.derived import derived
+from referee.core.models import AuditEvent, User
+from referee.demo import CALL_SLUG
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
+from referee.reviews.models import Review
+from referee.reviews.serializers import ProposalReviewSerializer
+from tests import factories as f
+from tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+LISTS = ["/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignment-batches/",
+         "/api/proposed-assignments/", "/api/proposal-reviews/", "/api/call-reviewer-pools/",
+         "/api/conflicts-of-interest/", "/api/coi-detection-jobs/", "/api/reviewer-bids/",
+         "/api/reviewer-bids/my-bids/", "/api/reviewer-profiles/", "/api/proposal-proposals/",
+         "/api/proposal-protected-calls/", "/api/call-assignment-configurations/", "/api/events/",
+         "/api/users/", "/api/customers/"]
+CALL_LISTS = ["reviewer-pool", "conflicts", "proposed-assignments"]
+# The lists whose rows the columns path must read (the others need instances: a prefetch, a
+# field computed by a model method, the token of a user).
+FROM_COLUMNS = {"AssignmentBatchListSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
+                "CallReviewerPoolSerializer", "ConflictOfInterestSerializer", "ReviewerBidSerializer",
+                "ProposedAssignmentSerializer", "AuditEventSerializer", "CustomerSerializer",
+                "AssignmentConfigurationSerializer"}
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The demo call, and rows with every nullable relation of a list empty: a batch nobody
+    created, a pool entry nobody invited, an event without an actor."""
+    settings.VAR_DIR = tmp_path / "var"
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - closed with the process
+    call = Call.objects.get(slug=CALL_SLUG)
+    entry = CallReviewerPool.objects.filter(call=call).order_by("created").first()
+    f.batch(entry, status="sent", created_by=None, manager_notes="Ünïcode — notes")
+    f.pool_entry(call, f.profile(f.user("uninvited", first_name="", last_name="")), invited_by=None)
+    profiles = [entry.reviewer for entry in CallReviewerPool.objects.filter(call=call).order_by("created")[:6]]
+    proposals = list(Proposal.objects.filter(round__call=call).order_by("created")[:6])
+    for rank, (profile, proposal) in enumerate(zip(profiles, proposals, strict=False)):
+        f.conflict(profile, proposal, rule=("recusal_required", "disclosure_only")[rank % 2],
+                   status=("pending", "dismissed", "recused")[rank % 3])
+        ReviewerBid.objects.create(reviewer=profile, proposal=proposal, call=call, bid=ReviewerBid.Bid.values[rank % len(ReviewerBid.Bid)])
+        ProposedAssignment.objects.create(call=call, reviewer=profile, proposal=proposal, affinity_score=0.5 + rank / 20,
+                                          probability=None if rank % 2 else 0.25, algorithm_used="minmax", rank=rank + 1)
+    AuditEvent.objects.create(event_type="test.event", actor=None, call=call, message="system",
+                              object_type="call", object_uuid=call.uuid)
+    return call
+
+
+def users(call):
+    reviewer = User.objects.filter(reviewer_profile__pool_entries__batches__isnull=False).order_by("username").first()
+    return {"staff": User.objects.filter(is_staff=True).order_by("username").first(),
+            "manager": call.managers.order_by("username").first(),
+            "reviewer": reviewer, "support": f.user("support-reader", is_support=True)}
+
+
+def answer(client, path):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, {"page_size": 300})
+    assert response.status_code in (200, 403), (path, response.status_code, response.content[:300])
+    return response.status_code, response.content, len(queries)
+
+
+def test_every_list_renders_the_same_from_columns_as_from_instances(demo, monkeypatch):
+    taken = {}
+    real = columns.page_rows
+
+    def recording(serializer, page):
+        rows = real(serializer, page)
+        if rows != []:  # an empty page is empty either way
+            taken.setdefault(type(serializer.child).__name__, set()).add(rows is not None)
+        return rows
+
+    paths = [*LISTS, *(f"/api/proposal-protected-calls/{demo.uuid.hex}/{name}/" for name in CALL_LISTS)]
+    rendered = 0
+    for role, user in users(demo).items():
+        client = client_for(user)
+        for path in paths:
+            client.get(path, {"page_size": 300})  # per-process caches warm, for both runs
+            monkeypatch.setattr(viewsets, "page_rows", recording)
+            from_columns = answer(client, path)
+            monkeypatch.setattr(viewsets, "page_rows", lambda serializer, page: None)
+            from_instances = answer(client, path)
+            assert from_columns[0] == from_instances[0], (role, path)
+            assert from_columns[1] == from_instances[1], (role, path)  # the same bytes: keys, order, values
+            assert from_columns[2] == from_instances[2], (role, path)  # the same statements
+            rendered += len(json.loads(from_columns[1])) if from_columns[0] == 200 else 0
+    assert rendered > 300  # the demo call fills the lists (420 rows when written)
+    read_from_columns = {name for name, outcomes in taken.items() if True in outcomes}
+    assert read_from_columns == FROM_COLUMNS
+
+
+def test_missing_related_objects_render_as_null_nil_or_empty(demo):
+    staff = users(demo)["staff"]
+    batch = AssignmentBatch.objects.get(manager_notes="Ünïcode — notes")
+    rows = client_for(staff).get("/api/assignment-batches/", {"page_size": 300}).json()
+    row = next(row for row in rows if row["uuid"] == batch.uuid.hex)
+    assert (row["created_by"], row["created_by_name"], row["manager_notes"]) == (None, "", "Ünïcode — notes")
+    events = client_for(staff).get("/api/events/", {"event_type": "test.event"}).json()
+    assert [event["actor"] for event in events] == [""]
+    pool = client_for(staff).get("/api/call-reviewer-pools/", {"page_size": 300}).json()
+    uninvited = next(row for row in pool if row["reviewer_name"] == "uninvited")
+    assert uninvited["invited_by_name"] == ""
+
+
+def test_a_page_it_cannot_read_runs_no_query_and_takes_the_instance_path(demo):
+    """Reviews render `review_end_date` through a model method: no columns, no statement."""
+    page = Review.objects.all()[:10]
+    serializer = ProposalReviewSerializer(page, many=True, context={})
+    with CaptureQueriesContext(connection) as queries:
+        assert columns.page_rows(serializer, page) is None
+    assert len(queries) == 0
+
+
+def test_an_empty_page_reads_nothing_twice():
+    page = AssignmentBatch.objects.none()
+    from referee.assignments.serializers import AssignmentBatchListSerializer
+    serializer = AssignmentBatchListSerializer(page, many=True, context={})
+    with CaptureQueriesContext(connection) as queries:
+        assert columns.page_rows(serializer, page) == []
+    assert len(queries) == 0
+
+
+def test_a_derived_attribute_is_its_function_of_its_columns_and_cannot_be_set(db):
+    user = f.user("ada", first_name="Ada", last_name="Lovelace")
+    assert isinstance(User.full_name, derived) and User.full_name.columns == ("first_name", "last_name", "username")
+    assert user.full_name == "Ada Lovelace" == User.full_name.function("Ada", "Lovelace", "ada")
+    assert f.user("nameless", first_name="", last_name="").full_name == "nameless"
+    with pytest.raises(AttributeError, match="computed from first_name, last_name, username"):
+        user.full_name = "Someone else"
+    batch = AssignmentBatch(expires_at=timezone.now())
+    assert batch.is_expired is True
+    assert AssignmentBatch(expires_at=None).is_expired is False
