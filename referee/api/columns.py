@@ -56,6 +56,8 @@ class Target:
     column, an annotation or a derived attribute, with the relations on the way that may be
     missing. `value(row)` raises Missing for such a relation, else gives the source's value."""
 
+    at = None  # path → the Target of another source of the same row (set by field_column_value)
+
     def __init__(self, node: Node, guards: list, read, is_object: bool):
         self.node, self.guards, self.read, self.is_object = node, guards, read, is_object
 
@@ -216,6 +218,7 @@ def field_column_value(field, root: Node, annotations: dict):
         target = locate(root, annotations, field.source_attrs)
     if target is None:
         return None
+    target.at = lambda path: locate(root, annotations, path.split("."))  # other columns a field reads
     own = getattr(field, "column_value", None)
     return own(target) if own is not None else plain_value(field, target)
 

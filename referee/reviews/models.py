@@ -12,6 +12,17 @@ from referee.reviews import enums
 from referee.reviews.querysets import ReviewQuerySet
 
 
+def end_date(created, review_duration_in_days, batch_expires_at=None):
+    """A review's end date (§4.5): its round's review duration after it was created, or its
+    batch's deadline if that is later; None when the round sets no duration."""
+    if review_duration_in_days is None:
+        return None
+    end = created + timedelta(days=review_duration_in_days)
+    if batch_expires_at is not None and batch_expires_at > end:
+        return batch_expires_at
+    return end
+
+
 class Review(UUIDModel):
     State = enums.ReviewState
 
@@ -49,10 +60,4 @@ class Review(UUIDModel):
 
     def review_end_date(self, batch_expires_at=None):
         """§4.5: derived at read time so that deadline extensions move it."""
-        days = self.proposal.round.review_duration_in_days
-        if days is None:
-            return None
-        end = self.created + timedelta(days=days)
-        if batch_expires_at is not None and batch_expires_at > end:
-            return batch_expires_at
-        return end
+        return end_date(self.created, self.proposal.round.review_duration_in_days, batch_expires_at)

@@ -11,7 +11,7 @@ from referee.api.parts import ProposalFields
 from referee.api.rows import ModelSerializer
 from referee.calls.serializers.refs import parse_ref
 from referee.reviews.domain import review_deadline
-from referee.reviews.models import Review
+from referee.reviews.models import Review, end_date
 
 MAX_COMMENT = 2000  # §7 bounds: reasons/comments
 COMMENT_FIELDS = ["comment_project_title", "comment_project_summary", "comment_project_description",
@@ -41,6 +41,20 @@ class ReviewEndDateField(serializers.DateTimeField):
 
     def get_attribute(self, review):
         return review_deadline(review)
+
+    def column_value(self, target):
+        """referee.api.columns: `end_date` of the review's columns and the batch deadline that
+        `with_details` annotates (what `review_deadline` reads of such a review)."""
+        parts = [target.at(path) for path in ("created", "proposal.round.review_duration_in_days", "batch_expires_at")]
+        if any(part is None or part.optional or part.is_object for part in parts):
+            return None
+        reads, render = [part.read for part in parts], self.to_representation
+
+        def value(row):
+            end = end_date(*(read(row) for read in reads))
+            return None if end is None else render(end)
+
+        return value
 
 
 class ProposalReviewSerializer(ProposalFields, ModelSerializer):

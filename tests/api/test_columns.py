@@ -14,12 +14,13 @@ from django.utils import timezone
 from referee.api import columns, viewsets
 from referee.assignments.models import AssignmentBatch, ProposedAssignment
 from referee.calls.models import Call, Proposal
+from referee.conflicts.models import COIDetectionJob
 from referee.core.derived import derived
 from referee.core.models import AuditEvent, User
+from referee.core.serializers import UserSerializer
 from referee.demo import CALL_SLUG
-from referee.reviewers.models import CallReviewerPool, ReviewerBid
-from referee.reviews.models import Review
-from referee.reviews.serializers import ProposalReviewSerializer
+from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
+from referee.reviewers.serializers_profiles import ReviewerProfileSerializer, with_profile_details
 from tests import factories as f
 from tests.helpers import client_for
 
@@ -32,9 +33,10 @@ LISTS = ["/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignme
          "/api/proposal-protected-calls/", "/api/call-assignment-configurations/", "/api/events/",
          "/api/users/", "/api/customers/"]
 CALL_LISTS = ["reviewer-pool", "conflicts", "proposed-assignments"]
-# The lists whose rows the columns path must read (the others need instances: a prefetch, a
-# field computed by a model method, the token of a user).
-FROM_COLUMNS = {"AssignmentBatchListSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
+# The lists whose rows the columns path must read (the others need instances: the nested rows
+# of profiles, proposals and calls are prefetched, a detection job's result is a nested
+# serializer, and a user's token is read by a model query).
+FROM_COLUMNS = {"AssignmentBatchListSerializer", "ProposalReviewSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
                 "CallReviewerPoolSerializer", "ConflictOfInterestSerializer", "ReviewerBidSerializer",
                 "ProposedAssignmentSerializer", "AuditEventSerializer", "CustomerSerializer",
                 "AssignmentConfigurationSerializer"}
@@ -58,6 +60,9 @@ def demo(settings, tmp_path):
         ReviewerBid.objects.create(reviewer=profile, proposal=proposal, call=call, bid=ReviewerBid.Bid.values[rank % len(ReviewerBid.Bid)])
         ProposedAssignment.objects.create(call=call, reviewer=profile, proposal=proposal, affinity_score=0.5 + rank / 20,
                                           probability=None if rank % 2 else 0.25, algorithm_used="minmax", rank=rank + 1)
+    COIDetectionJob.objects.create(call=call, state="completed", total_pairs=40, processed_pairs=40)
+    COIDetectionJob.objects.create(call=call, state="running", total_pairs=30, processed_pairs=7)  # 23.3 %
+    COIDetectionJob.objects.create(call=call, state="failed")  # nothing counted: 0.0 %
     AuditEvent.objects.create(event_type="test.event", actor=None, call=call, message="system",
                               object_type="call", object_uuid=call.uuid)
     return call
@@ -119,12 +124,14 @@ def test_missing_related_objects_render_as_null_nil_or_empty(demo):
     assert uninvited["invited_by_name"] == ""
 
 
-def test_a_page_it_cannot_read_runs_no_query_and_takes_the_instance_path(demo):
-    """Reviews render `review_end_date` through a model method: no columns, no statement."""
-    page = Review.objects.all()[:10]
-    serializer = ProposalReviewSerializer(page, many=True, context={})
+@pytest.mark.parametrize("serializer_class, page", [
+    (UserSerializer, lambda: User.objects.order_by("username")[:10]),  # `token` reads no columns
+    (ReviewerProfileSerializer, lambda: with_profile_details(ReviewerProfile.objects.all())[:10]),  # a prefetch
+])
+def test_a_page_it_cannot_read_runs_no_query_and_takes_the_instance_path(demo, rf, serializer_class, page):
+    serializer = serializer_class(page(), many=True, context={"request": rf.get("/api/")})
     with CaptureQueriesContext(connection) as queries:
-        assert columns.page_rows(serializer, page) is None
+        assert columns.page_rows(serializer, serializer.instance) is None
     assert len(queries) == 0
 
 
