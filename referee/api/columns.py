@@ -13,12 +13,17 @@ column reached through the selected relations, an annotation, a `derived` attrib
 columns are selected (referee.core.derived), or a field class offering `column_value`. Anything
 else (a method field, a nested serializer, a relation that is not selected, a prefetch) leaves
 the page to the instance path (referee.api.rows), decided before the query runs, so the SQL
-and its count are the same either way. Run for a serializer class once, the decision is kept
-per class and query shape (the names of the selected columns)."""
+and its count are the same either way. A plan (the decision, and each field's function of a
+row) is built once per serializer class and query shape and kept: building a serializer's
+fields is DRF's most costly step per request."""
+
+import inspect
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.relations import RelatedField
@@ -194,16 +199,26 @@ def _optional(build, pk_index):
     return lambda row: None if row[pk_index] is None else build(row)
 
 
-def method_value(field, root: Node, annotations: dict):
-    """row → a `reads`-declared method field's value: the method itself, given a StandIn."""
-    method = getattr(field.parent, field.method_name, None)
-    attributes = getattr(method, "reads", None)
-    if attributes is None:
+class MethodValue(NamedTuple):
+    """A `reads` method field in a plan: the serializer's function and the stand-in's builder.
+    Bound to each request's own serializer when the plan is used (plans outlive requests)."""
+
+    function: object
+    build: object
+
+    def bound(self, serializer):
+        function, build = self.function, self.build
+        return lambda row: function(serializer, build(row))
+
+
+def method_value(field, root: Node, annotations: dict) -> MethodValue | None:
+    """A `reads`-declared method field's value: the method itself, given a StandIn."""
+    function = getattr(type(field.parent), field.method_name, None)
+    attributes = getattr(function, "reads", None)
+    if attributes is None or not inspect.isfunction(function):
         return None
     build = _stand_in(root, annotations, [attribute.split(".") for attribute in attributes], is_root=True)
-    if build is None:
-        return None
-    return lambda row: method(build(row))
+    return None if build is None else MethodValue(function, build)
 
 
 def field_column_value(field, root: Node, annotations: dict):
@@ -252,21 +267,48 @@ def _readable(queryset) -> bool:
             and not queryset.query.combinator)
 
 
-# serializer class → query shapes (selected column names) its fields cannot be read from.
-_refused: dict[type, set] = {}
+# (serializer class, query shape, site, time zone) → its plan, or REFUSED. Only our own fields'
+# rules go in a plan: a link's prefix comes from the site, a datetime's zone is the active one,
+# and a method is bound to each request's serializer; no other context is read. Bounded: the
+# site is a Host header that ALLOWED_HOSTS admitted.
+_plans: dict = {}
+REFUSED = ()
+MAX_PLANS = 256
 
 
 def _plan(child, compiler):
-    shape = tuple((getattr(column[0], "target", None), column[2]) for column in compiler.select[: compiler.col_count])
-    refused = _refused.setdefault(type(child), set())
-    if shape in refused or compiler.klass_info is None:
+    """The child's (key, row → value) list for this query, from the cache or built; None if refused."""
+    request = child.context.get("request")
+    key = (type(child), _shape(compiler), request and request.build_absolute_uri("/"), timezone.get_current_timezone_name())
+    plan = _plans.get(key)
+    if plan is None:
+        plan = _build_plan(child, compiler)
+        if len(_plans) >= MAX_PLANS:
+            _plans.clear()
+        _plans[key] = plan
+    if plan is REFUSED:
         return None
-    root = _node(compiler.klass_info, compiler.select)
-    plan = []
+    return [(name, value.bound(child) if isinstance(value, MethodValue) else value) for name, value in plan]
+
+
+def _shape(compiler) -> tuple:
+    """What a plan depends on in the query: each selected column (its field or alias), and which
+    relation each model's columns were reached through."""
+    def relations(info):
+        return (info.get("field"), tuple(info["select_fields"]),
+                tuple(relations(related) for related in info.get("related_klass_infos", ())))
+
+    columns = tuple((getattr(column[0], "target", None), column[2]) for column in compiler.select[: compiler.col_count])
+    return columns, compiler.klass_info and relations(compiler.klass_info)
+
+
+def _build_plan(child, compiler):
+    if compiler.klass_info is None:
+        return REFUSED
+    root, plan = _node(compiler.klass_info, compiler.select), []
     for field in child._readable_fields:
         value = field_column_value(field, root, compiler.annotation_col_map)
         if value is None:
-            refused.add(shape)
-            return None
+            return REFUSED
         plan.append((field.field_name, value))
     return plan

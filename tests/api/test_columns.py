@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from referee.api import columns, viewsets
 from referee.assignments.models import AssignmentBatch, ProposedAssignment
+from referee.assignments.serializers import AssignmentBatchListSerializer
+from referee.assignments.views import LIST_COLUMNS
 from referee.calls.models import Call, Proposal
 from referee.conflicts.models import COIDetectionJob
 from referee.core.derived import derived
@@ -137,7 +139,6 @@ def test_a_page_it_cannot_read_runs_no_query_and_takes_the_instance_path(demo, r
 
 def test_an_empty_page_reads_nothing_twice():
     page = AssignmentBatch.objects.none()
-    from referee.assignments.serializers import AssignmentBatchListSerializer
     serializer = AssignmentBatchListSerializer(page, many=True, context={})
     with CaptureQueriesContext(connection) as queries:
         assert columns.page_rows(serializer, page) == []
@@ -154,3 +155,20 @@ def test_a_derived_attribute_is_its_function_of_its_columns_and_cannot_be_set(db
     batch = AssignmentBatch(expires_at=timezone.now())
     assert batch.is_expired is True
     assert AssignmentBatch(expires_at=None).is_expired is False
+
+
+def test_a_kept_plan_follows_each_requests_site_and_time_zone(demo, settings, rf):
+    """Plans outlive requests: a link's site and a datetime's zone are part of what they are kept by."""
+    settings.ALLOWED_HOSTS = ["testserver", "review.example.org"]
+    staff = users(demo)["staff"]
+    for host in ("testserver", "review.example.org", "testserver"):
+        rows = client_for(staff).get("/api/assignment-batches/", HTTP_HOST=host).json()
+        assert rows and all(row["url"].startswith(f"http://{host}/api/assignment-batches/") for row in rows)
+    page = (AssignmentBatch.objects.with_counts().order_by("created")
+            .select_related("call", "reviewer_pool_entry__reviewer__user", "created_by").only(*LIST_COLUMNS))
+    for zone in ("UTC", "Europe/Berlin", "UTC"):
+        with timezone.override(zone):
+            serializer = AssignmentBatchListSerializer(page.all(), many=True, context={"request": rf.get("/api/")})
+            from_columns = columns.page_rows(serializer, serializer.instance)
+            assert from_columns == serializer.data  # the instance path, in the same zone
+            assert from_columns[0]["created"].endswith("Z" if zone == "UTC" else "+01:00")
