@@ -18,6 +18,7 @@ row) is built once per serializer class and query shape and kept: building a ser
 fields is DRF's most costly step per request."""
 
 import inspect
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -58,38 +59,37 @@ def _node(klass_info, select, nullable=False) -> Node:
 
 class Target:
     """Where a field's source is in a row: an object (`attrs` empty: the node's columns), a
-    column, an annotation or a derived attribute, with the relations on the way that may be
-    missing. `value(row)` raises Missing for such a relation, else gives the source's value."""
+    column, an annotation or a derived attribute, with the relations on the way that
+    may be missing. `value(row)` raises Missing for such a relation, else gives the source's value."""
 
     at = None  # path → the Target of another source of the same row (set by field_column_value)
 
     def __init__(self, node: Node, guards: list, read, is_object: bool):
         self.node, self.guards, self.read, self.is_object = node, guards, read, is_object
+        self.value = _guarded(read, guards)
 
     @property
     def optional(self) -> bool:
         return bool(self.guards)
 
-    def value(self, row):
-        for index in self.guards:
-            if row[index] is None:
-                raise Missing
-        return self.read(row)
-
     def column(self, attname: str):
         """row → the object's column `attname` (a link's uuid), or None when not selected."""
         index = self.node.columns.get(attname)
-        if index is None:
-            return None
-        guards = self.guards
+        return None if index is None else _guarded(itemgetter(index), self.guards)
 
-        def read(row):
-            for guard in guards:
-                if row[guard] is None:
-                    raise Missing
-            return row[index]
 
+def _guarded(read, guards):
+    """`read`, raising Missing first when one of the guarded relations is empty in the row."""
+    if not guards:
         return read
+
+    def guarded(row):
+        for guard in guards:
+            if row[guard] is None:
+                raise Missing
+        return read(row)
+
+    return guarded
 
 
 def locate(root: Node, annotations: dict, attrs: list) -> Target | None:
@@ -109,7 +109,7 @@ def locate(root: Node, annotations: dict, attrs: list) -> Target | None:
         name = node.model._meta.pk.attname
     if name in node.columns and not rest:
         index = node.columns[name]
-        return Target(node, guards, lambda row: row[index], is_object=False)
+        return Target(node, guards, itemgetter(index), is_object=False)
     if node is root and name in annotations:
         return _annotation(node, annotations[name], rest)
     attribute = getattr(node.model, name, None)
