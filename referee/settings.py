@@ -170,7 +170,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "referee.api.filters.OrderingBackend",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["referee.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["referee.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "referee.api.schema.RefereeAutoSchema",
     "EXCEPTION_HANDLER": "referee.api.exceptions.exception_handler",

@@ -1,0 +1,35 @@
+"""The API's JSON: DRF's compact JSON, encoded by orjson.
+
+A page of 100 wide rows spent about a tenth of its request in `json.dumps` with DRF's encoder
+class (Python's encoder calls back into Python for every value it does not know). orjson
+writes the same text for the values a response holds: strings byte for byte (the same escapes,
+UTF-8, `ensure_ascii` off as DRF's `UNICODE_JSON`), integers, booleans and null alike, floats as
+the shortest text that reads back as the same number (only very small or very large ones are
+written differently: `0.00001` where Python writes `1e-05`). Anything orjson does not encode itself (a datetime, a lazy
+translation, a decimal) goes through DRF's own encoder, so it comes out as DRF writes it. An
+indented response (`Accept: application/json; indent=4`) and anything orjson refuses (an integer
+beyond 64 bits) take DRF's path. One difference is meant: a float that is not a number (NaN, an
+infinity), which DRF's strict JSON refuses with a server error, is written as null."""
+
+import orjson
+from rest_framework import renderers
+from rest_framework.utils.encoders import JSONEncoder
+
+OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# DRF escapes these two for JavaScript (JSON allows them raw in strings, JavaScript did not).
+JS_LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if (data is None or self.ensure_ascii or not self.compact or not self.strict
+                or self.get_indent(accepted_media_type, renderer_context or {}) is not None):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            text = orjson.dumps(data, default=JSONEncoder().default, option=OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: a value only Python's encoder writes
+            return super().render(data, accepted_media_type, renderer_context)
+        for line_break, escaped in JS_LINE_BREAKS:
+            if line_break in text:
+                text = text.replace(line_break, escaped)
+        return text
