@@ -137,7 +137,7 @@ def plain_value(field, target: Target):
     gives it (None stays None); None when its rules need an instance (a missing relation would make
     DRF skip or default the key)."""
     if (type(field).get_attribute is not Field.get_attribute or isinstance(field, RelatedField)
-            or target.is_object or target.optional):
+            or target.is_object or target.optional or not _context_free(field)):
         return None
     read, render = target.read, _renderer(field)
     kind = UNCHANGED.get(type(field).to_representation)
@@ -219,6 +219,13 @@ def method_value(field, root: Node, annotations: dict) -> MethodValue | None:
         return None
     build = _stand_in(root, annotations, [attribute.split(".") for attribute in attributes], is_root=True)
     return None if build is None else MethodValue(function, build)
+
+
+def _context_free(field) -> bool:
+    """A kept plan renders later requests' rows with this field's `to_representation`: DRF's own
+    read no context, and ours say so (`context_free`)."""
+    return type(field).to_representation.__module__.startswith("rest_framework.") or getattr(
+        field, "context_free", False)
 
 
 def field_column_value(field, root: Node, annotations: dict):

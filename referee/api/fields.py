@@ -190,6 +190,8 @@ class RelatedUUIDField(FollowMixin, serializers.Field):
 class ScoreField(serializers.FloatField):
     """Scores render with 4 decimals."""
 
+    context_free = True  # referee.api.columns: its rendering reads no context
+
     def to_representation(self, value):
         return None if value is None else round(float(value), 4)
 
@@ -198,6 +200,8 @@ class ScoreField(serializers.FloatField):
 class DisplayField(serializers.ReadOnlyField):
     """`<x>_display` (Appendix A): the label from `labels` (a model's explicit choices), else the
     value with `_` as a space and the first letter capitalised."""
+
+    context_free = True  # referee.api.columns: its rendering reads no context
 
     def __init__(self, field_name: str, labels=None, **kwargs):
         kwargs["source"] = field_name

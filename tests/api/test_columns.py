@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework import serializers
 
 from referee.api import columns, viewsets
 from referee.assignments.models import AssignmentBatch, ProposedAssignment
@@ -172,3 +173,29 @@ def test_a_kept_plan_follows_each_requests_site_and_time_zone(demo, settings, rf
             from_columns = columns.page_rows(serializer, serializer.instance)
             assert from_columns == serializer.data  # the instance path, in the same zone
             assert from_columns[0]["created"].endswith("Z" if zone == "UTC" else "+01:00")
+
+
+class ShoutingField(serializers.CharField):
+    def to_representation(self, value):  # could read self.context: a kept plan must not call it
+        return str(value).upper()
+
+
+class ContextFreeShoutingField(ShoutingField):
+    context_free = True
+
+
+class ShoutingBatchSerializer(AssignmentBatchListSerializer):
+    manager_notes = ShoutingField(read_only=True)
+
+
+class ContextFreeShoutingBatchSerializer(AssignmentBatchListSerializer):
+    manager_notes = ContextFreeShoutingField(read_only=True)
+
+
+def test_a_field_rendering_its_own_way_takes_the_instance_path_unless_it_reads_no_context(demo, rf):
+    page = AssignmentBatch.objects.with_counts().order_by("created").select_related(
+        "call", "reviewer_pool_entry__reviewer__user", "created_by").only(*LIST_COLUMNS)
+    context = {"request": rf.get("/api/")}
+    assert columns.page_rows(ShoutingBatchSerializer(page.all(), many=True, context=context), page.all()) is None
+    rows = columns.page_rows(ContextFreeShoutingBatchSerializer(page.all(), many=True, context=context), page.all())
+    assert "ÜNÏCODE — NOTES" in [row["manager_notes"] for row in rows]
