@@ -10,10 +10,11 @@ instances), the same SQL runs once, and each field renders its column with its o
 
 A serializer is rendered this way only when every one of its fields is understood: a model
 column reached through the selected relations, an annotation, a `derived` attribute whose
-columns are selected (referee.core.derived), or a field class offering `column_value`. Anything
-else (a method field, a nested serializer, a relation that is not selected, a prefetch) leaves
-the page to the instance path (referee.api.rows), decided before the query runs, so the SQL
-and its count are the same either way. A plan (the decision, and each field's function of a
+columns are selected (referee.core.derived), a field class offering `column_value`, or a method
+field that says what it reads (`reads`). Anything else (another method field, a nested
+serializer, a rendering that might read the request's context, a relation that is not selected,
+a prefetch) leaves the page to the instance path (referee.api.rows), decided before the query
+runs, so the SQL and its count are the same either way. A plan (the decision, and each field's function of a
 row) is built once per serializer class and query shape and kept: building a serializer's
 fields is DRF's most costly step per request."""
 
@@ -29,7 +30,7 @@ from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.relations import RelatedField
 
-from referee.api.rows import UNCHANGED, _renderer
+from referee.api.rows import UNCHANGED, renderer_of
 from referee.core.derived import derived
 
 
@@ -139,7 +140,7 @@ def plain_value(field, target: Target):
     if (type(field).get_attribute is not Field.get_attribute or isinstance(field, RelatedField)
             or target.is_object or target.optional or not _context_free(field)):
         return None
-    read, render = target.read, _renderer(field)
+    read, render = target.read, renderer_of(field)
     kind = UNCHANGED.get(type(field).to_representation)
 
     def value(row):
@@ -279,7 +280,7 @@ def _readable(queryset) -> bool:
 # and a method is bound to each request's serializer; no other context is read. Bounded: the
 # site is a Host header that ALLOWED_HOSTS admitted.
 _plans: dict = {}
-REFUSED = ()
+REFUSED = object()  # kept for a serializer and shape the columns cannot render
 MAX_PLANS = 256
 
 

@@ -41,7 +41,7 @@ def _reader(field):
     return read
 
 
-def _renderer(field):
+def renderer_of(field):
     """The field's `to_representation`; for DRF's ISO 8601 datetimes, the same text without a
     time zone lookup per value (the zone is the field's, read once)."""
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
@@ -115,7 +115,7 @@ def _unchanged(field, generic):
 def field_value(field):
     """instance → the field's value in a row, as DRF's `Serializer.to_representation` gives it
     (raises SkipField for a key DRF leaves out)."""
-    read, render = _reader(field), _renderer(field)
+    read, render = _reader(field), renderer_of(field)
     if isinstance(field, RelatedField):
         def related_value(instance):
             value = read(instance)
