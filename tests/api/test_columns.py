@@ -3,6 +3,7 @@
 demo call plus rows whose nullable relations are empty; pages it cannot read run no query of
 their own and take the instance path."""
 
+import io
 import json
 
 import pytest
@@ -39,18 +40,19 @@ CALL_LISTS = ["reviewer-pool", "conflicts", "proposed-assignments"]
 # The lists whose rows the columns path must read (the others need instances: the nested rows
 # of profiles, proposals and calls are prefetched, a detection job's result is a nested
 # serializer, and a user's token is read by a model query).
-FROM_COLUMNS = {"AssignmentBatchListSerializer", "ProposalReviewSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
-                "CallReviewerPoolSerializer", "ConflictOfInterestSerializer", "ReviewerBidSerializer",
-                "ProposedAssignmentSerializer", "AuditEventSerializer", "CustomerSerializer",
+FROM_COLUMNS = {"AssignmentBatchListSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
+                "ProposalReviewSerializer", "CallReviewerPoolSerializer", "ConflictOfInterestSerializer",
+                "ReviewerBidSerializer", "ProposedAssignmentSerializer", "AuditEventSerializer", "CustomerSerializer",
                 "AssignmentConfigurationSerializer"}
 
 
 @pytest.fixture
 def demo(settings, tmp_path):
-    """The demo call, and rows with every nullable relation of a list empty: a batch nobody
-    created, a pool entry nobody invited, an event without an actor."""
+    """The demo call, with rows of the lists the demo leaves empty (conflicts of each rule and
+    status, bids, proposed assignments, detection jobs) and rows whose nullable relations are
+    empty: a batch nobody created, a pool entry nobody invited, an event without an actor."""
     settings.VAR_DIR = tmp_path / "var"
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - closed with the process
+    call_command("load_demo", stdout=io.StringIO())
     call = Call.objects.get(slug=CALL_SLUG)
     entry = CallReviewerPool.objects.filter(call=call).order_by("created").first()
     f.batch(entry, status="sent", created_by=None, manager_notes="Ünïcode — notes")
