@@ -14,9 +14,9 @@ columns are selected (referee.core.derived), a field class offering `column_valu
 field that says what it reads (`reads`). Anything else (another method field, a nested
 serializer, a rendering that might read the request's context, a relation that is not selected,
 a prefetch) leaves the page to the instance path (referee.api.rows), decided before the query
-runs, so the SQL and its count are the same either way. A plan (the decision, and each field's function of a
-row) is built once per serializer class and query shape and kept: building a serializer's
-fields is DRF's most costly step per request."""
+runs, so the SQL and its count are the same either way. A plan (the decision, and each field's
+function of a row) is built once per serializer class and query shape and kept: building a
+serializer's fields is DRF's most costly step per request."""
 
 import inspect
 from operator import itemgetter

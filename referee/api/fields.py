@@ -116,9 +116,13 @@ class LinkField(FollowMixin, serializers.Field):
             return absolute_link(request, self.collection, key)
         owner, prefix = self._prefix
         if owner is not request:
-            prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+            prefix = self.prefix(request)
             self._prefix = (request, prefix)
         return f"{prefix}{key.hex}/"
+
+    def prefix(self, request) -> str:
+        """`<scheme>://<host>/api/<collection>/`: a link is this plus the hex of a uuid."""
+        return request.build_absolute_uri(f"/api/{self.collection}/")
 
     def column_value(self, target):
         """referee.api.columns: the link from the object's uuid column (null for no object)."""
@@ -126,7 +130,7 @@ class LinkField(FollowMixin, serializers.Field):
         read = target.column("uuid") if target.is_object else None
         if request is None or read is None:
             return None
-        prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+        prefix = self.prefix(request)
 
         def link(row):
             try:
@@ -142,7 +146,7 @@ class LinkField(FollowMixin, serializers.Field):
         request = self.context.get("request")
         if request is None:
             return generic
-        prefix = request.build_absolute_uri(f"/api/{self.collection}/")
+        prefix = self.prefix(request)
         return uuid_of(self.path(), generic, lambda key: f"{prefix}{key.hex}/")
 
 

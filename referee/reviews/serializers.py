@@ -48,10 +48,10 @@ class ReviewEndDateField(serializers.DateTimeField):
         parts = [target.at(path) for path in ("created", "proposal.round.review_duration_in_days", "batch_expires_at")]
         if any(part is None or part.optional or part.is_object for part in parts):
             return None
-        reads, render = [part.read for part in parts], self.to_representation
+        readers, render = [part.read for part in parts], self.to_representation
 
         def value(row):
-            end = end_date(*(read(row) for read in reads))
+            end = end_date(*(read(row) for read in readers))
             return None if end is None else render(end)
 
         return value
