@@ -1,5 +1,7 @@
 """The Django admin works for staff: batch and item statuses visible and searchable, audit read-only."""
 
+from datetime import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -57,3 +59,35 @@ def test_the_admin_refuses_the_same_role_changes_as_the_api(staff_client, world)
                              admin_form(world.stranger, is_staff="on")).status_code == 302
     assert User.objects.get(pk=world.stranger.pk).is_staff
     assert AuditEvent.objects.filter(event_type="USER_ROLES_CHANGED", actor=world.staff).count() == 1
+
+
+def admin_form_errors(staff, obj, **changes) -> dict:
+    """The errors of the admin's change form of `obj` with `changes` (None: valid), as the admin
+    shows them beside the fields."""
+    from django.contrib import admin
+    from django.forms.models import model_to_dict
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = staff
+    model_admin = admin.site._registry[type(obj)]
+    data = {key: getattr(value, "pk", value) for key, value in {**model_to_dict(obj), **changes}.items()
+            if value is not None}
+    for key, value in list(data.items()):
+        if isinstance(value, datetime):  # the admin's split date and time inputs
+            data.update({f"{key}_0": value.date().isoformat(), f"{key}_1": value.time().isoformat()})
+    form = model_admin.get_form(request, obj, change=True)(data, instance=type(obj).objects.get(pk=obj.pk))
+    return None if form.is_valid() else form.errors
+
+
+@pytest.mark.django_db
+def test_a_proposal_and_a_round_with_proposals_stay_in_their_call(world):
+    """Rows are counted under their proposal's call (referee.api.row_counts): the admin says why
+    it refuses a move instead of failing on the database's guard."""
+    world.staff.is_superuser = True
+    other_round = f.round_(world.other_call)
+    errors = admin_form_errors(world.staff, world.proposal, round=other_round)
+    assert "A proposal stays in its call" in errors["round"][0]
+    assert admin_form_errors(world.staff, world.proposal, round=f.round_(world.call)) is None
+    assert "stays in its call" in admin_form_errors(world.staff, world.round, call=world.other_call)["call"][0]
+    assert admin_form_errors(world.staff, other_round, call=world.call) is None  # no proposals yet

@@ -14,6 +14,10 @@ change commit (or roll back) together. The rows of a key stay about as many as t
 flight. `TRUNCATE` (Django's flush) empties the counters with the counted tables, since the
 counter table is a model's.
 
+Counted: audit events, batches and items, reviews (under their proposal's call), pool entries,
+bids, conflicts and proposed assignments. A counted row never moves to another call (guards,
+`keeps`), so only inserts and deletes are counted.
+
 PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""
 
 from django.db import connection, migrations
@@ -22,6 +26,8 @@ from django.db.models import BigIntegerField, Func, QuerySet
 COUNTS = "core_rowcount"
 BATCH = "assignments_assignmentbatch"
 ITEM = "assignments_assignmentitem"
+REVIEW = "reviews_review"
+PROPOSAL = "calls_proposal"
 
 # Adds `delta` to (tbl, call), folding in the committed rows of that key no one else is folding.
 ADD = f"""
@@ -56,6 +62,9 @@ TRANSITIONS = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_ro
                "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 OWN_CALL = "SELECT COALESCE(call_id, 0) AS call_id FROM {rows}"
 BATCH_CALL = f"SELECT batch.call_id FROM {{rows}} AS counted JOIN {BATCH} AS batch ON batch.id = counted.batch_id"
+PROPOSAL_CALL = (f"SELECT proposal.call_id FROM {{rows}} AS counted "
+                 f"JOIN {PROPOSAL} AS proposal ON proposal.id = counted.proposal_id")
+WRITES = ("INSERT", "DELETE")  # the ops of a table whose rows stay in their call
 # A row that must not move (batches and items are counted under their call for good; no code path
 # moves them): a guard instead of an UPDATE trigger that every status change would run.
 KEEPS = """

@@ -11,7 +11,7 @@ from referee.conflicts.enums import JobState
 from referee.conflicts.models import ConflictOfInterest
 from referee.core.derived import derived
 from referee.core.models import User, UUIDModel
-from referee.core.querysets import ManagedCallRowsQuerySet
+from referee.core.querysets import CountedCallRowsQuerySet, ManagedCallRowsQuerySet
 from referee.reviewers.models import CallReviewerPool, ReviewerProfile
 
 
@@ -61,7 +61,7 @@ class ProposedAssignment(UUIDModel):
     deployed_at = models.DateTimeField(null=True, blank=True)
     deployed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
-    objects = ManagedCallRowsQuerySet.as_manager()
+    objects = CountedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["proposal__name", "rank", "id"]

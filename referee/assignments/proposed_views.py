@@ -23,6 +23,7 @@ class ProposedAssignmentViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     queryset = ProposedAssignment.objects
     serializer_class = ProposedAssignmentSerializer
     filterset_class = ProposedAssignmentListFilter
+    counted_list = True
 
     def get_queryset(self):
         return proposed_queryset(super().get_queryset())

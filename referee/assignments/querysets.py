@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery, Value
 
 from referee.api.queries import InSubquery
-from referee.api.row_counts import counted, counts_kept
 from referee.assignments.enums import BatchStatus, ItemStatus
+from referee.core.querysets import count_by_call
 from referee.core.roles import managed_call_ids, sees_everything
 
 REVIEWER_VISIBLE_BATCH_STATUSES = (BatchStatus.SENT, BatchStatus.RESPONDED, BatchStatus.EXPIRED)
@@ -24,22 +24,6 @@ def own_pool_entries(user):
 def seen_as_reviewer(user):
     """The batches a user sees as a reviewer: their own, once sent."""
     return InSubquery("reviewer_pool_entry_id", own_pool_entries(user)) & Q(status__in=REVIEWER_VISIBLE_BATCH_STATUSES)
-
-
-def count_by_call(queryset, user, own, call: str) -> int | None:
-    """The rows of `queryset`'s model that `user` sees when visibility is "a call they manage, or
-    `own()`": staff's from the counters alone, a manager's from the counters of their calls plus
-    their own rows in other calls (few). None (COUNT(*) instead) without counters, or for a user
-    managing no call (their own rows are few). `own` builds its condition only for a manager:
-    staff built it for nothing, 1–4 % of their unfiltered list request."""
-    if not counts_kept():
-        return None
-    if sees_everything(user):
-        return counted(queryset.model)
-    managed = managed_call_ids(user)
-    if not managed:
-        return None
-    return counted(queryset.model, managed, plus=queryset.filter(own()).exclude(**{f"{call}__in": managed}))
 
 
 class ItemCounts(NamedTuple):

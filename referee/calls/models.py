@@ -174,6 +174,11 @@ class Round(UUIDModel):
     def __str__(self) -> str:
         return self.name or self.slug
 
+    def clean(self):
+        # A proposal keeps its call (its reviews, bids and conflicts are counted under it).
+        if self.pk and self.proposals.exclude(call_id=self.call_id).exists():
+            raise ValidationError({"call": "This round has proposals: it stays in its call."})
+
     @property
     def status(self) -> str:
         now = timezone.now()
@@ -210,6 +215,12 @@ class Proposal(UUIDModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        # The call's reviews, bids and conflicts of the proposal are counted under it
+        # (referee.api.row_counts): a proposal moves between rounds of its call only.
+        if self.pk and self.round_id and self.round.call_id != self.call_id:
+            raise ValidationError({"round": f"A proposal stays in its call: choose a round of {self.call}."})
 
     def save(self, *args, **kwargs):
         self.call_id = self.round.call_id

@@ -40,6 +40,7 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
     filterset_class = ConflictFilter
     ordering_fields = COI_ORDERING
     ordering = COI_DEFAULT_ORDERING
+    counted_list = True
     action_permissions = {name: [CanManageConflict] for name in MANAGER_ACTIONS}
 
     def get_queryset(self):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from referee.core.countries import validate_country
 from referee.core.derived import derived
 from referee.core.loading import DirectLoading
-from referee.core.querysets import AuditEventQuerySet
+from referee.core.querysets import CountedCallRowsQuerySet
 from referee.core.roles import sees_everything
 
 
@@ -103,7 +103,7 @@ class AuditEvent(DirectLoading, models.Model):
     message = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = CountedCallRowsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]

@@ -6,7 +6,7 @@ from django.db.models import Q, Value
 from django.db.models.functions import Concat
 
 from referee.api.row_counts import counted, counts_kept
-from referee.core.roles import managed_calls, sees_everything
+from referee.core.roles import managed_call_ids, managed_calls, sees_everything
 
 
 class ManagedCallRowsQuerySet(models.QuerySet):
@@ -17,13 +17,33 @@ class ManagedCallRowsQuerySet(models.QuerySet):
         return self.all() if sees_everything(user) else self.filter(call_id__in=managed_calls(user))
 
 
-class AuditEventQuerySet(ManagedCallRowsQuerySet):
+class CountedCallRowsQuerySet(ManagedCallRowsQuerySet):
+    """Such rows of a table whose rows are counted per call (referee.api.row_counts): audit
+    events, proposed assignments."""
+
     def visible_count(self, user) -> int | None:
-        """How many events `user` sees, from the per-call counters (referee.api.row_counts): every
-        one for staff and support, their calls' for a manager, none for anyone else."""
+        """How many rows `user` sees, from the per-call counters: every one for staff and support,
+        their calls' for a manager, none for anyone else."""
         if not counts_kept():
             return None
         return counted(self.model, None if sees_everything(user) else managed_calls(user))
+
+
+def count_by_call(queryset, user, own, call: str) -> int | None:
+    """The rows of `queryset`'s model that `user` sees when visibility is "a call they manage, or
+    `own()`", for a table counted per call (referee.api.row_counts): staff's from the counters
+    alone, a manager's from the counters of their calls plus their own rows in other calls (few).
+    None (COUNT(*) instead) without counters, or for a user managing no call (their own rows are
+    few). `call` is the path to a row's call. `own` builds its condition only for a manager: staff
+    built it for nothing, 1–4 % of their unfiltered list request."""
+    if not counts_kept():
+        return None
+    if sees_everything(user):
+        return counted(queryset.model)
+    managed = managed_call_ids(user)
+    if not managed:
+        return None
+    return counted(queryset.model, managed, plus=queryset.filter(own()).exclude(**{f"{call}__in": managed}))
 
 
 def full_name_contains(user: str, value: str) -> tuple[dict, Q]:

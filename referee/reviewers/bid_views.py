@@ -42,6 +42,7 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     filterset_class = BidFilter
     ordering_fields = {"submitted_at": "created", "modified_at": "modified", "bid": "bid"}
     ordering = ["-submitted_at"]
+    counted_list = True
     action_permissions = {name: [CanChangeBid] for name in ("update", "partial_update", "destroy")}
 
     def get_queryset(self):

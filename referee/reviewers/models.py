@@ -10,7 +10,7 @@ from referee.calls.models import Call, Proposal
 from referee.core.countries import validate_country
 from referee.core.models import Customer, User, UUIDModel
 from referee.reviewers import enums
-from referee.reviewers.querysets import BidQuerySet, PoolQuerySet, ProfileQuerySet, ProfileRowQuerySet
+from referee.reviewers.querysets import ManagedOrOwnQuerySet, PoolQuerySet, ProfileQuerySet, ProfileRowQuerySet
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
 # The one ORCID rule: the model, the API's serializers and the import schema all use this validator.
@@ -163,7 +163,7 @@ class ReviewerBid(UUIDModel):
     bid = models.CharField(max_length=16, choices=Bid.choices)
     comment = models.TextField(blank=True, default="")
 
-    objects = BidQuerySet.as_manager()
+    objects = ManagedOrOwnQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created"]

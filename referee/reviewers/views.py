@@ -201,6 +201,7 @@ class CallReviewerPoolViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     filterset_class = PoolFilter
     ordering_fields = POOL_ORDERING
     ordering = POOL_DEFAULT_ORDERING
+    counted_list = True
     action_permissions = {
         "partial_update": [CanManagePoolEntry],
         "force_accept": [CanManagePoolEntry],

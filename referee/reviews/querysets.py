@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from referee.core.querysets import count_by_call
 from referee.core.roles import managed_call_ids, sees_everything
 
 
@@ -16,3 +17,7 @@ class ReviewQuerySet(models.QuerySet):
         # review; the calls are literal ids (see BatchQuerySet.visible_to).
         managed = Proposal.objects.filter(call_id__in=managed_call_ids(user)).values("id")
         return self.filter(Q(proposal_id__in=managed) | Q(reviewer=user))
+
+    def visible_count(self, user) -> int | None:
+        """How many reviews `user` sees (see count_by_call): a review's call is its proposal's."""
+        return count_by_call(self, user, lambda: Q(reviewer=user), "proposal__call_id")

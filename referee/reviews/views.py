@@ -32,6 +32,7 @@ class ProposalReviewViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     filterset_class = ReviewFilter
     ordering_fields = REVIEW_ORDERING
     ordering = ["-created"]
+    counted_list = True
     action_permissions = {
         # Creating is refused before any validation to whoever manages no call (§1).
         "create": [CanCreateReviews],

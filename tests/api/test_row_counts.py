@@ -1,5 +1,5 @@
-"""Counts of the batch, item and event lists kept by triggers (referee.api.row_counts): with no
-filter, `X-Result-Count` comes from the counters and must equal the exact count of what the
+"""Counts of the lists kept by triggers (referee.api.row_counts: batches, items, events, reviews,
+pool entries, bids, conflicts, proposed assignments): with no filter, `X-Result-Count` comes from the counters and must equal the exact count of what the
 caller sees, for every role, after rows are created, deleted and moved, and after concurrent
 writers (some rolled back) on PostgreSQL. A filtered list is counted with COUNT(*), as before."""
 
@@ -9,14 +9,20 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from referee.assignments.models import AssignmentBatch, AssignmentItem
+from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
+from referee.calls.models import Proposal
+from referee.conflicts.models import ConflictOfInterest
 from referee.core import audit
 from referee.core.models import AuditEvent, RowCount
+from referee.reviewers.models import CallReviewerPool, ReviewerBid
+from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import client_for
 
 LISTS = {"/api/assignment-batches/": AssignmentBatch, "/api/assignment-items/": AssignmentItem,
-         "/api/events/": AuditEvent}
+         "/api/events/": AuditEvent, "/api/proposal-reviews/": Review, "/api/call-reviewer-pools/": CallReviewerPool,
+         "/api/reviewer-bids/": ReviewerBid, "/api/conflicts-of-interest/": ConflictOfInterest,
+         "/api/proposed-assignments/": ProposedAssignment}
 ROLES = ["staff", "support", "manager", "other_manager", "reviewer", "stranger"]
 
 
@@ -33,7 +39,7 @@ def assert_counts(world):
         for url, model in LISTS.items():
             exact = model.objects.visible_to(user).count()
             assert result_count(user, url) == exact, (role, url)
-            assert result_count(user, url, page=1, page_size=1, o="-created") == exact, (role, url)
+            assert result_count(user, url, page=1, page_size=1) == exact, (role, url)
     if connection.vendor == "postgresql":
         for model in LISTS.values():
             kept = RowCount.objects.filter(table_name=model._meta.db_table).aggregate(n=Sum("n"))["n"] or 0
@@ -42,7 +48,8 @@ def assert_counts(world):
 
 def rows(world):
     """Batches and items in both calls, the manager also a reviewer in the other call (their own
-    rows outside the calls they manage), and events with and without a call."""
+    rows outside the calls they manage), and events with and without a call; reviews, bids,
+    conflicts and proposed assignments of both calls' reviewers (the manager's among them)."""
     batches = [f.batch(world.entry, status="sent"), f.batch(world.entry)]
     for batch in batches:
         f.item(batch, f.proposal(world.round))
@@ -54,6 +61,13 @@ def rows(world):
     f.item(f.batch(own_entry), f.proposal(other_round))
     audit.record_many([audit.event("x.done", batch) for batch in batches] + [audit.event("x.done", other)])
     audit.record("user.created", world.stranger, call=None)
+    for entry, proposal in ((world.entry, world.proposal), (own_entry, other.items.first().proposal)):
+        reviewer = entry.reviewer
+        Review.objects.create(proposal=proposal, reviewer=reviewer.user)
+        ReviewerBid.objects.create(reviewer=reviewer, proposal=proposal, bid="eager")
+        f.conflict(reviewer, proposal)
+        ProposedAssignment.objects.create(call=entry.call, reviewer=reviewer, proposal=proposal, affinity_score=0.5,
+                                          algorithm_used="minmax", rank=1)
     return batches, other
 
 
@@ -65,6 +79,10 @@ class TestExactCounts:
         assert_counts(world)
         AssignmentItem.objects.filter(batch=batches[0]).first().delete()
         batches[1].delete()  # and its items
+        Review.objects.filter(reviewer=world.manager).delete()
+        ReviewerBid.objects.filter(reviewer=world.profile).delete()
+        assert_counts(world)
+        world.entry.delete()  # and its batch, items, conflicts and proposed assignments
         assert_counts(world)
         bare = f.call(managers=[world.other_manager])  # no proposals: it can be deleted
         audit.record("x.done", f.batch(f.pool_entry(bare, f.profile(f.user()))))
@@ -78,17 +96,28 @@ class TestExactCounts:
         assert result_count(world.staff, "/api/assignment-batches/", status="sent") == 2
         assert result_count(world.staff, "/api/events/", event_type="user.created") == 1
 
-    def test_batches_and_items_stay_where_they_are(self, world):
-        """Items are counted under their batch's call: moving either is refused on PostgreSQL."""
-        batch = f.batch(world.entry)
-        item = f.item(batch, world.proposal)
+    def test_counted_rows_stay_where_they_are(self, world):
+        """Rows are counted under their call (items under their batch's, reviews under their
+        proposal's): moving one to another call is refused on PostgreSQL."""
+        batch = rows(world)[0][0]
+        item = batch.items.first()
         if connection.vendor != "postgresql":
             return  # no counters, no guard: the embedded SQLite database counts with COUNT(*)
-        other = f.batch(f.pool_entry(world.other_call, f.profile(f.user())))
-        for moved in (lambda: AssignmentBatch.objects.filter(pk=batch.pk).update(call=world.other_call),
-                      lambda: AssignmentItem.objects.filter(pk=item.pk).update(batch=other)):
-            with pytest.raises(Exception, match="stays in its"), transaction.atomic():
-                moved()
+        other_entry = f.pool_entry(world.other_call, f.profile(f.user()))
+        other, elsewhere = f.batch(other_entry), f.proposal(f.round_(world.other_call))
+        moves = [
+            (AssignmentBatch.objects.filter(pk=batch.pk), {"call": world.other_call}),
+            (AssignmentItem.objects.filter(pk=item.pk), {"batch": other}),
+            (Review.objects.filter(proposal=world.proposal), {"proposal": elsewhere}),
+            (Proposal.objects.filter(pk=world.proposal.pk), {"call": world.other_call}),
+            *((model.objects.filter(call=world.call), {"call": world.other_call})
+              for model in (CallReviewerPool, ReviewerBid, ConflictOfInterest, ProposedAssignment)),
+        ]
+        for rows_, change in moves:
+            assert rows_.exists(), rows_.model
+            with pytest.raises(Exception, match="stays (in|with) its"), transaction.atomic():
+                rows_.update(**change)
+        Proposal.objects.filter(pk=world.proposal.pk).update(round=f.round_(world.call))  # another round, same call
         assert_counts(world)
 
 

@@ -4,9 +4,7 @@ moved one): guards refuse it rather than UPDATE triggers that every status chang
 
 from django.db import migrations
 
-from referee.api.row_counts import BATCH, BATCH_CALL, ITEM, count_by_call, keeps
-
-WRITES = ("INSERT", "DELETE")
+from referee.api.row_counts import BATCH, BATCH_CALL, ITEM, WRITES, count_by_call, keeps
 
 
 class Migration(migrations.Migration):
