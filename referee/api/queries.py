@@ -1,6 +1,7 @@
-"""Query expressions shared by the visibility rules of the list querysets."""
+"""Query expressions shared by the list querysets: visibility rules, and counts of related rows."""
 
-from django.db.models import BooleanField, F, Func
+from django.db import models
+from django.db.models import BooleanField, F, Func, IntegerField, Subquery, Value
 
 
 class InSubquery(Func):
@@ -33,3 +34,37 @@ class InSubquery(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, arg_joiner=" = ANY(ARRAY", template="(%(expressions)s))", **extra)
+
+
+class PackedCountsField(models.Field):
+    """Output field of `packed_counts`: the database's text "n1,n2,…" read back as `counts`,
+    a NamedTuple of ints."""
+
+    def __init__(self, counts, **kwargs):
+        self.counts = counts
+        super().__init__(**kwargs)
+
+    def from_db_value(self, value, expression, connection):
+        return self.counts(*map(int, value.split(",")))
+
+
+def _counted(field: str, value) -> Func:
+    """COUNT(*) of the subquery's rows, or of those whose `field` is `value` when it is not None
+    (an SQL FILTER clause, which both PostgreSQL and SQLite read)."""
+    if value is None:
+        return Func(template="COUNT(*)", output_field=IntegerField())
+    return Func(F(field), Value(value), template="COUNT(*) FILTER (WHERE %(expressions)s)", arg_joiner=" = ",
+                output_field=IntegerField())
+
+
+def packed_counts(queryset, field: str, values, counts) -> Subquery:
+    """`(SELECT COUNT(*) [FILTER (WHERE field = value)] || ',' || … FROM queryset)`, one count per
+    value (None: every row), read as the NamedTuple `counts`; `queryset` is correlated with
+    OuterRef. One correlated subquery rather than one per count, or a JOIN … GROUP BY: PostgreSQL
+    reads each row's related rows once, and only for the rows it returns (the page, after ORDER BY
+    … LIMIT); `count()` leaves it out. COUNT is written as a plain function so that Django adds
+    no GROUP BY: the subquery always yields one row ("0,0,…" for none). Built once per process
+    by its callers: `annotate` resolves a copy (Django's expressions are not changed by use)."""
+    packed = Func(*(_counted(field, value) for value in values), template="%(expressions)s",
+                  arg_joiner=" || ',' || ", output_field=PackedCountsField(counts))
+    return Subquery(queryset.order_by().annotate(counts=packed).values("counts"), output_field=PackedCountsField(counts))

@@ -1,5 +1,8 @@
 """Call pool entries (§3.6) and the bodies of the pool actions (§3.5, §3.6)."""
 
+from functools import cache
+from typing import NamedTuple
+
 from django.conf import settings
 from django.db.models import OuterRef
 from drf_spectacular.utils import extend_schema_field
@@ -8,8 +11,9 @@ from rest_framework import serializers
 from referee.api.columns import reads
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField, ScoreField
 from referee.api.parts import CallFields, ReviewerFields
+from referee.api.queries import packed_counts
 from referee.api.rows import ModelSerializer
-from referee.assignments.workload import subquery_count, with_open_assignments
+from referee.assignments.workload import with_open_assignments
 from referee.calls.models import COI_TYPE_CODES
 from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
@@ -17,21 +21,40 @@ from referee.reviewers.models import MAX_ASSIGNMENTS_DEFAULT, MAX_ASSIGNMENTS_MA
 from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
 
-SEVERITIES = tuple(Severity)
+
+class CoiCounts(NamedTuple):
+    """An entry's conflicts in its call, but dismissed ones, by severity."""
+
+    real: int
+    apparent: int
+    potential: int
+
+
+class ReviewCounts(NamedTuple):
+    """An entry's user's reviews of its call's proposals, by state."""
+
+    in_review: int
+    submitted: int
+
+
+@cache
+def entry_counts() -> dict:
+    """The count annotations of `with_pool_details` (referee.api.queries.packed_counts): one
+    subquery for the three severities and one for both review states, where six subqueries read
+    the same conflicts three times and the same reviews twice. Built once per process."""
+    conflicts = ConflictOfInterest.objects.filter(
+        reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status=ConflictStatus.DISMISSED)
+    reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
+    return {
+        "coi_counts": packed_counts(conflicts, "severity", CoiCounts._fields, CoiCounts),
+        "review_counts": packed_counts(reviews, "state", (ReviewState.IN_REVIEW, ReviewState.SUBMITTED), ReviewCounts),
+    }
 
 
 def with_pool_details(queryset):
     """Everything an entry renders: workload, COI and review counts as annotations."""
-    conflicts = ConflictOfInterest.objects.filter(
-        reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status=ConflictStatus.DISMISSED)
-    reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
     queryset = with_open_assignments(queryset).select_related("call", "reviewer__user", "invited_by", "overridden_by")
-    return queryset.annotate(
-        **{f"coi_{severity}": subquery_count(conflicts.filter(severity=severity), "reviewer")
-           for severity in SEVERITIES},
-        reviews_in_progress=subquery_count(reviews.filter(state=ReviewState.IN_REVIEW), "reviewer"),
-        reviews_completed=subquery_count(reviews.filter(state=ReviewState.SUBMITTED), "reviewer"),
-    )
+    return queryset.annotate(**entry_counts())
 
 
 def render_entries(entries, context) -> list:
@@ -67,8 +90,8 @@ class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
     coi_count = serializers.SerializerMethodField()
     coi_by_severity = serializers.SerializerMethodField()
     reviews_pending = serializers.SerializerMethodField()
-    reviews_in_progress = serializers.IntegerField(read_only=True)
-    reviews_completed = serializers.IntegerField(read_only=True)
+    reviews_in_progress = serializers.IntegerField(source="review_counts.in_review", read_only=True)
+    reviews_completed = serializers.IntegerField(source="review_counts.submitted", read_only=True)
     overridden_by_name = NameField(source="overridden_by.full_name", default="")
 
     class Meta:
@@ -93,14 +116,14 @@ class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
             return None
         return f"{settings.SITE_URL}/reviewer-invitation/{entry.invitation_token}/"
 
-    @reads(*(f"coi_{severity}" for severity in SEVERITIES))
+    @reads("coi_counts")
     def get_coi_count(self, entry) -> int:
-        return sum(getattr(entry, f"coi_{severity}") for severity in SEVERITIES)
+        return sum(entry.coi_counts)
 
     @extend_schema_field(CoiBySeveritySerializer)
-    @reads(*(f"coi_{severity}" for severity in SEVERITIES))
+    @reads("coi_counts")
     def get_coi_by_severity(self, entry):
-        return {severity: getattr(entry, f"coi_{severity}") for severity in SEVERITIES}
+        return entry.coi_counts._asdict()
 
     @reads()
     def get_reviews_pending(self, entry) -> int:
@@ -127,7 +150,7 @@ class DeclaredConflictSerializer(serializers.Serializer):
 
     proposal_uuid = serializers.UUIDField()
     coi_type = serializers.ChoiceField(choices=COI_TYPE_CODES)
-    severity = serializers.ChoiceField(choices=SEVERITIES, default="apparent")
+    severity = serializers.ChoiceField(choices=tuple(Severity), default="apparent")
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
