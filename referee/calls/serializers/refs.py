@@ -66,6 +66,7 @@ class UserRefListField(serializers.Field):
         return list({key: users[key] for key in keys}.values())
 
     def to_representation(self, value):
-        return [user.uuid.hex for user in value.all()]
+        users = value.all() if hasattr(value, "all") else value  # a related manager, or prefetched rows
+        return [user.uuid.hex for user in users]
 
 
