@@ -88,7 +88,8 @@ UNRELATED = ProposalDisclosure(
 
 def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
     """The disclosure of each proposal (by pk) to `user`, in at most two queries whatever the
-    number of proposals (a list page computes it once), none for anonymous, staff and support:
+    number of proposals (a list page computes it once), none for anonymous, staff and support,
+    nor for proposals of the user's managed calls:
     which proposals the user reads in full (and whether as a team member), then, of the others,
     which the user sees as a pool member, at which level, and whether a conflict blocks them.
     (The user's managed calls are read too, once per request: `core.roles.managed_call_ids`.)"""
@@ -99,12 +100,17 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
         return {proposal.pk: STAFF if user.is_staff else SUPPORT for proposal in proposals}
     if not proposals:
         return {}
-    ids = [proposal.pk for proposal in proposals]
-    on_team = Exists(team_proposals(user).filter(proposal_id=OuterRef("pk")))
-    full = dict(
-        Proposal.objects.fully_visible_to(user).filter(pk__in=ids)
-        .annotate(on_team=on_team).values_list("pk", "on_team")
-    )
+    # A managed call's proposals are read in full as its manager (`fully_visible_to`'s first
+    # branch): only the others are looked up, none on a page of the manager's own calls.
+    managed = managed_call_ids(user)
+    ids = [proposal.pk for proposal in proposals if proposal.call_id not in managed]
+    full = {}
+    if ids:
+        on_team = Exists(team_proposals(user).filter(proposal_id=OuterRef("pk")))
+        full = dict(
+            Proposal.objects.fully_visible_to(user).filter(pk__in=ids)
+            .annotate(on_team=on_team).values_list("pk", "on_team")
+        )
     rest = [pk for pk in ids if pk not in full]
     pooled = {}
     if rest:
@@ -112,13 +118,12 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
         rows = (Proposal.objects.visible_to(user).filter(pk__in=rest).annotate(blocked=Exists(blocking))
                 .values_list("pk", "call__coi_config__invitation_proposal_disclosure", "blocked"))
         pooled = {pk: CONFLICT if blocked else POOL[level] for pk, level, blocked in rows}
-    managed = managed_call_ids(user)  # read (and kept on the user) by `fully_visible_to`
     disclosures = {}
     for proposal in proposals:
-        if proposal.pk not in full:
-            disclosures[proposal.pk] = pooled.get(proposal.pk, UNRELATED)
-        elif proposal.call_id in managed:
+        if proposal.call_id in managed:
             disclosures[proposal.pk] = MANAGER
+        elif proposal.pk not in full:
+            disclosures[proposal.pk] = pooled.get(proposal.pk, UNRELATED)
         elif proposal.created_by_id == user.pk:
             disclosures[proposal.pk] = AUTHOR
         else:  # the other ways to read in full (`fully_visible_to`): the team, an active review

@@ -165,11 +165,18 @@ class TestQueries:
         readable_by(world.reviewer, page)
         assert self.count(world.reviewer, page)[0] == 2
 
-    def test_full_readers_of_every_proposal_cost_one_query(self, world):
+    def test_a_managers_own_calls_cost_no_query(self, world):
         page = [world.proposal, world.proposal2]
+        readable_by(world.manager, page)  # reads the managed calls, kept on the user
+        queries, answers = self.count(world.manager, page)
+        assert queries == 0 and set(answers.values()) == {MANAGER}
+
+    def test_full_readers_of_other_proposals_cost_one_query(self, world):
+        own = f.proposal(f.round_(world.other_call), created_by=world.manager)
+        page = [world.proposal, own]
         readable_by(world.manager, page)
         queries, answers = self.count(world.manager, page)
-        assert queries == 1 and set(answers.values()) == {MANAGER}
+        assert queries == 1 and answers == {world.proposal.pk: MANAGER, own.pk: AUTHOR}
 
     @pytest.mark.parametrize("user", ["staff", "support", "anonymous"])
     def test_no_query_for_staff_support_and_anonymous(self, world, user):
