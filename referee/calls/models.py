@@ -175,7 +175,7 @@ class Round(UUIDModel):
         return self.name or self.slug
 
     def clean(self):
-        # A proposal keeps its call (its reviews, bids and conflicts are counted under it).
+        # Its proposals keep their call (their reviews are counted under it, referee.api.row_counts).
         if self.pk and self.proposals.exclude(call_id=self.call_id).exists():
             raise ValidationError({"call": "This round has proposals: it stays in its call."})
 
@@ -217,8 +217,8 @@ class Proposal(UUIDModel):
         return self.name
 
     def clean(self):
-        # The call's reviews, bids and conflicts of the proposal are counted under it
-        # (referee.api.row_counts): a proposal moves between rounds of its call only.
+        # The proposal's reviews are counted under its call (referee.api.row_counts), and a
+        # database guard refuses a move: it moves between rounds of its call only.
         if self.pk and self.round_id and self.round.call_id != self.call_id:
             raise ValidationError({"round": f"A proposal stays in its call: choose a round of {self.call}."})
 

@@ -12,7 +12,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("reviewers", "0003_countries_and_career_stages"),
-        ("calls", "0009_proposal_keeps_call"),
         ("core", "0006_row_counts"),
     ]
 
