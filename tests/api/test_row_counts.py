@@ -1,7 +1,9 @@
 """Counts of the lists kept by triggers (referee.api.row_counts: batches, items, events, reviews,
-pool entries, bids, conflicts, proposed assignments): with no filter, `X-Result-Count` comes from the counters and must equal the exact count of what the
-caller sees, for every role, after rows are created, deleted and moved, and after concurrent
-writers (some rolled back) on PostgreSQL. A filtered list is counted with COUNT(*), as before."""
+pool entries, bids, conflicts, proposed assignments): with no filter, `X-Result-Count` comes from
+the counters and must equal the exact count of what the caller sees, for every role, after rows
+are created and deleted (cascades included), and after concurrent writers (some rolled back) on
+PostgreSQL; a counted row is refused a move to another call. A filtered list is counted with
+COUNT(*), as before."""
 
 import threading
 
