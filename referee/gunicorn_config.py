@@ -17,7 +17,10 @@ import json
 from gunicorn import util
 
 worker_class = "gthread"
-threads = 4
+# A request waiting for a row lock (writers of one call queue on it) holds its thread: with 4,
+# 8 clients on one call could hold every thread of a worker and /health/ queued behind them
+# (docs/decisions.md, "2 workers × 8 threads").
+threads = 8
 # Idle keep-alive connections stay open this long. gunicorn's 2 s made clients with a connection
 # pool send on connections gunicorn had just closed (ECONNRESET, a lost request); 75 s also
 # outlasts the idle timeout of common load balancers (60 s), which must close first.

@@ -116,7 +116,7 @@ def check_burst(url: str, tokens: dict, sink, server_logs, *, workers: int, mail
 
 @pytest.mark.parametrize("start", [1, 2])
 def test_embedded_default_under_a_burst(embedded, sink, start):
-    """`referee serve` as `make run` starts it: SQLite, no broker, two workers of four threads."""
+    """`referee serve` as `make run` starts it: SQLite, no broker, two workers of eight threads."""
     sink.start()
     serve = embedded.start()
     check_burst(serve.url, embedded.tokens, sink, serve.output, workers=2, mail_within=MAIL_DELAY)
