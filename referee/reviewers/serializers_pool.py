@@ -23,7 +23,8 @@ from referee.reviews.models import Review
 
 
 class CoiCounts(NamedTuple):
-    """An entry's conflicts in its call, but dismissed ones, by severity."""
+    """An entry's conflicts in its call, but dismissed ones, by severity (its fields are named as
+    the severities: `coi_by_severity` renders them as they are)."""
 
     real: int
     apparent: int
@@ -40,13 +41,14 @@ class ReviewCounts(NamedTuple):
 @cache
 def entry_counts() -> dict:
     """The count annotations of `with_pool_details` (referee.api.queries.packed_counts): one
-    subquery for the three severities and one for both review states, where six subqueries read
+    subquery for the three severities and one for both review states, where five subqueries read
     the same conflicts three times and the same reviews twice. Built once per process."""
     conflicts = ConflictOfInterest.objects.filter(
         reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status=ConflictStatus.DISMISSED)
     reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
     return {
-        "coi_counts": packed_counts(conflicts, "severity", CoiCounts._fields, CoiCounts),
+        "coi_counts": packed_counts(conflicts, "severity", (Severity.REAL, Severity.APPARENT, Severity.POTENTIAL),
+                                    CoiCounts),
         "review_counts": packed_counts(reviews, "state", (ReviewState.IN_REVIEW, ReviewState.SUBMITTED), ReviewCounts),
     }
 
