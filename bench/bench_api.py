@@ -1,7 +1,7 @@
 """API list benchmark: every list endpoint under /api/ on 100,000 batches and 200,000 items.
 
     DATABASE_URL=postgres://…/referee_bench python -m bench.bench_api [--runs 7] [--clients 8]
-        [--requests 10] [--port 8765] [--only assignment-batches,…] [--reload] [--dump DIR]
+        [--requests 10] [--warm 20] [--port 8765] [--only assignment-batches,…] [--reload] [--dump DIR]
         [--in-process RUNS [--json FILE]]
 
 Creates the database if it is missing, migrates it and loads the volume of bench.api_volume
@@ -11,6 +11,12 @@ two of the ten calls and a reviewer, each list at page_size=100: the median wall
 sequential requests, and p50/p95 under `--clients` threads each sending `--requests` requests
 (httpx, one connection per thread), beside `/health/` in the same run. The SQL statements of
 one request are counted in-process (Django's test client). Prints a markdown table.
+
+Before timing a list, `--clients` clients send `--warm` requests each (20: about ten for each of
+the server's 16 threads), so that it is measured as a server that has served it before: each
+thread keeps its own database connection, and PostgreSQL plans a statement afresh for its first
+executions on a connection (a list's first requests on a new connection took up to three
+times as long). `--warm 0` measures the first requests instead.
 
 `--dump DIR` writes instead, for every list, role and `o` key (both directions), the status,
 headers and body of pages 1 and 2 as the in-process client gets them at a frozen clock, so that
@@ -283,6 +289,8 @@ def measure(args, paths: dict[str, str]) -> list[dict]:
             for role in roles_of(name, args.roles):
                 queries, count = count_queries(local[role], path)
                 headers = {"Authorization": f"Token {tokens[role]}"}
+                if args.warm:  # a server that has served this list before: see the module's docstring
+                    concurrent(base, headers, path, params, args.clients, args.warm)
                 single = sequential(base, headers, path, params, args.runs)
                 p50, p95 = concurrent(base, headers, path, params, args.clients, args.requests)
                 rows.append({"name": name, "role": role, "count": count, "queries": queries, "single": single,
@@ -311,6 +319,8 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=10, help="requests per client")
+    parser.add_argument("--warm", type=int, default=20, metavar="REQUESTS",
+                        help="requests per client sent before timing each list (0: time a cold server)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", help="comma-separated list names (default: all)")

@@ -108,10 +108,25 @@ TEMPLATES = [
 ]
 
 
+def _conn_max_age() -> int | None:
+    """`CONN_MAX_AGE`: seconds a connection is kept; unset or `none`: for the process's life."""
+    value = os.environ.get("CONN_MAX_AGE", "").strip().lower()
+    if value in {"", "none"}:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"CONN_MAX_AGE must be a number of seconds or 'none', not {value!r}.") from None
+
+
 def _database() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+        # Persistent connections by default: a new connection plans each list statement afresh for
+        # its first executions and meets every table for the first time, which made a list's first
+        # requests on it up to three times slower (docs/decisions.md, "Persistent connections").
+        # The health check (one round trip per request) replaces a connection the server dropped.
+        config = dj_database_url.parse(url, conn_max_age=_conn_max_age(), conn_health_checks=True)
     else:
         # sqlite3 creates the database file but not its folder, and `make run` starts with `migrate`.
         VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
-from referee.core.database import use_compiled_timestamp_loader
+from referee.core.database import use_compiled_timestamp_loader, write_constants_as_literals
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +11,4 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(use_compiled_timestamp_loader)
+        connection_created.connect(write_constants_as_literals)

@@ -113,7 +113,6 @@ def stack(transactional_db, postgres_url, redis_url, sink, tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": postgres_url,
-        "CONN_MAX_AGE": "0",
         "CELERY_BROKER_URL": redis_url,
         "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}?timeout=5",
         "SITE_URL": "http://referee.test",
