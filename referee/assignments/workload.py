@@ -28,15 +28,21 @@ def subquery_count(queryset, group: str):
     )
 
 
-def open_assignments_expression():
-    """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
+def pending_items_expression():
+    """Annotation for a CallReviewerPool queryset: its pending items in open batches, the first
+    part of its workload (a list that counts its reviews by state anyway adds the second itself)."""
     pending = AssignmentItem.objects.filter(
         pool_entry=OuterRef("pk"), status=ItemStatus.PENDING, batch__status__in=OPEN_BATCH_STATUSES
     )
+    return subquery_count(pending, "pool_entry")
+
+
+def open_assignments_expression():
+    """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
     reviews = Review.objects.filter(
         reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state=ReviewState.IN_REVIEW
     )
-    return subquery_count(pending, "pool_entry") + subquery_count(reviews, "reviewer")
+    return pending_items_expression() + subquery_count(reviews, "reviewer")
 
 
 def with_open_assignments(queryset):

@@ -13,7 +13,7 @@ from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField,
 from referee.api.parts import CallFields, ReviewerFields
 from referee.api.queries import packed_counts
 from referee.api.rows import ModelSerializer
-from referee.assignments.workload import with_open_assignments
+from referee.assignments.workload import open_assignments_expression, pending_items_expression
 from referee.calls.models import COI_TYPE_CODES
 from referee.conflicts.enums import ConflictStatus, Severity
 from referee.conflicts.models import ConflictOfInterest
@@ -54,9 +54,13 @@ def entry_counts() -> dict:
 
 
 def with_pool_details(queryset):
-    """Everything an entry renders: workload, COI and review counts as annotations."""
-    queryset = with_open_assignments(queryset).select_related("call", "reviewer__user", "invited_by", "overridden_by")
-    return queryset.annotate(**entry_counts())
+    """Everything an entry renders: pending items, COI and review counts as annotations. The
+    workload (`current_assignments`) is pending items + reviews in review, read from the review
+    counts rather than counted again; it is an alias, computed by the database only when a list
+    is ordered by it."""
+    queryset = queryset.select_related("call", "reviewer__user", "invited_by", "overridden_by")
+    return queryset.alias(current_assignments=open_assignments_expression()).annotate(
+        pending_items=pending_items_expression(), **entry_counts())
 
 
 def render_entries(entries, context) -> list:
@@ -86,7 +90,7 @@ class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
     # default="": NameField alone omits the key when the intermediate user is null.
     invited_by_name = NameField(source="invited_by.full_name", default="")
     invitation_status_display = DisplayField("invitation_status")
-    current_assignments = serializers.IntegerField(read_only=True)
+    current_assignments = serializers.SerializerMethodField()
     invitation_link = serializers.SerializerMethodField()
     expertise_match_score = ScoreField(read_only=True, allow_null=True)
     coi_count = serializers.SerializerMethodField()
@@ -111,6 +115,10 @@ class CallReviewerPoolSerializer(CallFields, ReviewerFields, ModelSerializer):
     @reads()
     def get_has_profile(self, entry) -> bool:
         return True  # every entry is made for a profile (§2)
+
+    @reads("pending_items", "review_counts")
+    def get_current_assignments(self, entry) -> int:
+        return entry.pending_items + entry.review_counts.in_review  # as assignments.workload counts it
 
     @reads("invitation_status", "invitation_token")
     def get_invitation_link(self, entry) -> str | None:
