@@ -5,7 +5,7 @@ bids on (`bidding_sheet`) and those an invitation lists for declaring conflicts.
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, DurationField, Exists, F, Max, OuterRef, Q, Sum
 
 from referee.api.queries import InSubquery
 from referee.assignments.enums import BatchStatus, ItemStatus
@@ -33,19 +33,19 @@ def reviewer_stats(profiles) -> dict[int, dict]:
     if not stats:
         return stats  # (an empty `IN ()` runs no query; an empty InSubquery would be invalid SQL)
     by_user = {p.user_id: stats[p.pk] for p in profiles}
-    reviews = defaultdict(list)
-    for user_id, score, created, modified in Review.objects.filter(
+    # Summed by the database: a page's reviewers have hundreds of submitted reviews, and reading
+    # each one's row cost more than the sums.
+    for user_id, completed, scores, scored, time_taken, last in Review.objects.filter(
         reviewer_id__in=list(by_user), state=ReviewState.SUBMITTED
-    ).values_list("reviewer_id", "summary_score", "created", "modified"):
-        reviews[user_id].append((score, created, modified))
-    for user_id, rows in reviews.items():
+    ).values("reviewer_id").annotate(
+        completed=Count("pk"), scores=Sum("summary_score"), scored=Count("summary_score"),
+        time_taken=Sum(F("modified") - F("created"), output_field=DurationField()), last=Max("modified"),
+    ).values_list("reviewer_id", "completed", "scores", "scored", "time_taken", "last"):
         row = by_user[user_id]
-        scores = [score for score, _, _ in rows if score is not None]
-        row["total_reviews_completed"] = len(rows)
-        row["average_score_given"] = round(sum(scores) / len(scores), 2) if scores else None
-        days = [(modified - created).total_seconds() / 86400 for _, created, modified in rows]
-        row["average_review_time_days"] = round(sum(days) / len(days), 1)
-        row["last_review_date"] = max(modified for _, _, modified in rows).date()
+        row["total_reviews_completed"] = completed
+        row["average_score_given"] = round(scores / scored, 2) if scored else None
+        row["average_review_time_days"] = round(time_taken.total_seconds() / 86400 / completed, 1)
+        row["last_review_date"] = last.date()
     # The page's pool entries (a few hundred) as an array the item index can take, and only the
     # statuses counted: joined to the pool for every item, PostgreSQL read all of them (50 ms).
     # A batch is looked up only for an expired item (EXISTS, after the status test), not joined to
