@@ -77,7 +77,12 @@ class ProposalQuerySet(models.QuerySet):
         from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
         member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status=InvitationStatus.ACCEPTED).values("call_id")
-        return self.filter(_own_or_managed(user) | (InSubquery("call_id", member_of) & Q(state__in=OPEN_FOR_REVIEW)))
+        # The open states as plain values, so they stay parameters (core.database writes enum
+        # members into the SQL): knowing them, PostgreSQL took this branch for most of the table
+        # (its calls are an array it cannot see, on a column of few values) and counted a
+        # manager's proposals by reading every proposal (3.5 ms) instead of through the indexes (0.5 ms).
+        open_states = [state.value for state in OPEN_FOR_REVIEW]
+        return self.filter(_own_or_managed(user) | (InSubquery("call_id", member_of) & Q(state__in=open_states)))
 
     def fully_visible_to(self, user):
         """Proposals whose full text the user may read: managers, creator and team, active reviewers."""
