@@ -4,7 +4,8 @@ Visibility (the queryset) decides *whether* a proposal is listed; `calls.disclos
 much* of it a caller reads. It is computed once per page, so a list costs the same number of
 queries whatever its length."""
 
-from django.db.models import Prefetch
+from collections import defaultdict
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -15,7 +16,7 @@ from referee.calls.enums import CallState
 from referee.calls.models import Proposal, Round
 from referee.calls.serializers.calls import NestedRoundSerializer
 from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
-from referee.core.models import Customer, User
+from referee.core.models import Customer
 
 # Client-mandatory keys of Waldur's proposal that this service does not model (§3.12).
 NEUTRAL = {
@@ -40,18 +41,32 @@ PERSONAL = {
 
 
 def proposal_queryset(queryset):
-    """What rendering a proposal reads, fetched with the page. The team is a plain list
-    (`team_rows`): prefetched into the related manager, each proposal cost a queryset clone for
-    the manager and another for its `.all()`, a tenth of a page's rendering."""
-    return queryset.select_related(
-        "round", "call__manager", "created_by", "organization"
-    ).prefetch_related(Prefetch("team", queryset=User.objects.only("id", "uuid"), to_attr="team_rows"))
+    """What rendering a proposal reads with it; its team comes from `attach_teams`."""
+    return queryset.select_related("round", "call__manager", "created_by", "organization")
+
+
+def attach_teams(proposals) -> None:
+    """Set each proposal's `team_rows`: its team members' uuids in the order they joined, in one
+    query for any number of proposals (none for those that have them). Read as values: as a
+    prefetch of User rows, the ~200 model instances of a page and Django's prefetch bookkeeping
+    cost about a sixth of a page of 100."""
+    missing = [proposal for proposal in proposals if not hasattr(proposal, "team_rows")]
+    if not missing:
+        return
+    teams = defaultdict(list)
+    for proposal_id, user_uuid in Proposal.team.through.objects.filter(
+        proposal_id__in=[proposal.pk for proposal in missing]
+    ).order_by("pk").values_list("proposal_id", "user__uuid"):
+        teams[proposal_id].append(user_uuid)
+    for proposal in missing:
+        proposal.team_rows = teams[proposal.pk]
 
 
 class ProposalListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         proposals = list(data.all() if hasattr(data, "all") else data)
         self.context["disclosures"] = readable_by(self.context["request"].user, proposals)
+        attach_teams(proposals)
         return super().to_representation(proposals)
 
 
@@ -74,7 +89,7 @@ class ProposalSerializer(ModelSerializer):
     created_by = LinkField("users")
     created_by_name = NameField(source="created_by.full_name", default="")
     created_by_uuid = RelatedUUIDField(nil=True, source="created_by")
-    team_uuids = UserRefListField(source="team_rows", read_only=True)  # from proposal_queryset
+    team_uuids = serializers.ListField(child=HexUUIDField(), source="team_rows", read_only=True)  # attach_teams
     organization_uuid = RelatedUUIDField(source="organization")
     can_submit = CanSubmitField(source="state")
 
@@ -95,6 +110,7 @@ class ProposalSerializer(ModelSerializer):
         return known[proposal.pk]
 
     def to_representation(self, proposal):
+        attach_teams([proposal])  # a page's are attached by the list, at once
         data = super().to_representation(proposal)
         creator = proposal.created_by
         data.update(NEUTRAL)

@@ -66,7 +66,6 @@ class UserRefListField(serializers.Field):
         return list({key: users[key] for key in keys}.values())
 
     def to_representation(self, value):
-        users = value.all() if hasattr(value, "all") else value  # a related manager, or prefetched rows
-        return [user.uuid.hex for user in users]
+        return [user.uuid.hex for user in value.all()]
 
 
