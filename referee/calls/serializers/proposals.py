@@ -47,9 +47,8 @@ def proposal_queryset(queryset):
 
 def attach_teams(proposals) -> None:
     """Set each proposal's `team_rows`: its team members' uuids in the order they joined, in one
-    query for any number of proposals (none for those that have them). Read as values: as a
-    prefetch of User rows, the ~200 model instances of a page and Django's prefetch bookkeeping
-    cost about a sixth of a page of 100."""
+    query for any number of proposals (none for those that have them). Read as values: a
+    prefetch of User rows built about 200 model instances a page only for their uuids."""
     missing = [proposal for proposal in proposals if not hasattr(proposal, "team_rows")]
     if not missing:
         return
