@@ -124,7 +124,7 @@ def _database() -> dict:
     if url:
         # Persistent connections by default: a new connection plans each list statement afresh for
         # its first executions and meets every table for the first time, which made a list's first
-        # requests on it up to three times slower (docs/decisions.md, "Persistent connections").
+        # requests on it up to three times slower (docs/decisions.md, "Database connections persist").
         # The health check (one round trip per request) replaces a connection the server dropped.
         config = dj_database_url.parse(url, conn_max_age=_conn_max_age(), conn_health_checks=True)
     else:
