@@ -80,7 +80,8 @@ def may_be_null(queryset, path: str) -> bool:
 
 
 class OrderingBackend(BaseFilterBackend):
-    """Views declare `ordering_fields = {key: field path}` and `ordering = [default keys]`."""
+    """Views declare `ordering_fields = {key: field path or expression}` and `ordering = [default
+    keys]`. An expression (the profiles' full name) joins what it reads only when it orders."""
 
     param = "o"
     tie_breakers = ("-created", "uuid")
@@ -107,7 +108,10 @@ class OrderingBackend(BaseFilterBackend):
     def _expression(queryset, path: str, descending: bool):
         """NULLs last in both directions, identically on PostgreSQL and SQLite. Only a path that
         can be NULL says so: `DESC NULLS LAST` on a NOT NULL column is the same order, but
-        PostgreSQL then cannot read it from a plain btree index and sorts the whole table."""
+        PostgreSQL then cannot read it from a plain btree index and sorts the whole table. An
+        expression is ordered as it is (the views' expressions are never NULL)."""
+        if not isinstance(path, str):
+            return path.desc() if descending else path.asc()
         if not may_be_null(queryset, path):
             return F(path).desc() if descending else F(path).asc()
         return F(path).desc(nulls_last=True) if descending else F(path).asc(nulls_last=True)

@@ -1,4 +1,8 @@
-"""Query expressions shared by the list querysets: visibility rules, and counts of related rows."""
+"""Query expressions shared by the list querysets: visibility rules, counts of related rows, and
+a page's related rows read in one query."""
+
+from collections import defaultdict
+from operator import attrgetter
 
 from django.db import models
 from django.db.models import BooleanField, F, Func, IntegerField, Subquery, Value
@@ -68,3 +72,22 @@ def packed_counts(queryset, field: str, values, counts) -> Subquery:
     packed = Func(*(_counted(field, value) for value in values), template="%(expressions)s",
                   arg_joiner=" || ',' || ", output_field=PackedCountsField(counts))
     return Subquery(queryset.order_by().annotate(counts=packed).values("counts"), output_field=PackedCountsField(counts))
+
+
+def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
+    """Set each object's `to_attr` to a list of the `rows` (a queryset) whose `key` is its pk, in
+    the queryset's order, each as `value(row)` (the row itself by default); one query for a page,
+    none when every object has them already. `rows` may be `values_list(..., named=True)`.
+
+    Django's prefetch did the same at about four times the cost (11 ms for a page of 100
+    profiles' three empty relations: a lookup of 100 instances and a queryset per object), and its
+    `IN (…)` of 100 placeholders changed the statement with the page's length (core.lookups)."""
+    missing = [obj for obj in objects if not hasattr(obj, to_attr)]
+    if not missing:
+        return
+    owner_of, value = attrgetter(key), value or (lambda row: row)
+    found = defaultdict(list)
+    for row in rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]}):
+        found[owner_of(row)].append(value(row))
+    for obj in missing:
+        setattr(obj, to_attr, found[obj.pk])

@@ -108,14 +108,14 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
     if ids:
         on_team = Exists(team_proposals(user).filter(proposal_id=OuterRef("pk")))
         full = dict(
-            Proposal.objects.fully_visible_to(user).filter(pk__in=ids)
+            Proposal.objects.fully_visible_to(user).filter(pk__any_of=ids)
             .annotate(on_team=on_team).values_list("pk", "on_team")
         )
     rest = [pk for pk in ids if pk not in full]
     pooled = {}
     if rest:
         blocking = ConflictOfInterest.objects.blocking().filter(reviewer__user=user, proposal_id=OuterRef("pk"))
-        rows = (Proposal.objects.visible_to(user).filter(pk__in=rest).annotate(blocked=Exists(blocking))
+        rows = (Proposal.objects.visible_to(user).filter(pk__any_of=rest).annotate(blocked=Exists(blocking))
                 .values_list("pk", "call__coi_config__invitation_proposal_disclosure", "blocked"))
         pooled = {pk: CONFLICT if blocked else POOL[level] for pk, level, blocked in rows}
     disclosures = {}

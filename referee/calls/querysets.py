@@ -4,7 +4,7 @@ Membership tests use `IN (subquery)` / EXISTS rather than joins so that OR-ed co
 multiply rows (no DISTINCT needed, counts stay exact)."""
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from referee.api.queries import InSubquery
 from referee.calls.enums import ProposalState
@@ -44,11 +44,11 @@ class CallQuerySet(models.QuerySet):
         from referee.calls.models import Proposal  # models import querysets: read at call time
         from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
 
-        pooled = CallReviewerPool.objects.filter(call=OuterRef("pk"), reviewer__user=user)
-        proposing = Proposal.objects.filter(
-            Q(created_by=user) | Q(pk__in=team_proposals(user)), call=OuterRef("pk")
-        )
-        return self.filter(Q(pk__in=managed_calls(user)) | Exists(pooled) | Exists(proposing))
+        # The calls of the user's pool entries and proposals, each read once from its indexes:
+        # correlated with every call, the proposals' branch read each call's 2,000 proposals.
+        pooled = CallReviewerPool.objects.filter(reviewer__user=user).values("call_id")
+        proposing = Proposal.objects.filter(Q(created_by=user) | InSubquery("id", team_proposals(user))).values("call_id")
+        return self.filter(Q(pk__in=managed_calls(user)) | Q(pk__in=pooled) | Q(pk__in=proposing))
 
     def readable_for_management(self, user):
         """The calls whose management `calls.predicates.can_read_call_management` lets the user read:

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from referee.core import lookups  # noqa: F401 - registers `__any_of`
 from referee.core.database import use_compiled_timestamp_loader, write_constants_as_literals
 
 

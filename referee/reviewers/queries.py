@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DurationField, Exists, F, Max, OuterRef, Q, Sum
 
-from referee.api.queries import InSubquery
 from referee.assignments.enums import BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import ProposalDisclosure, readable_by
@@ -27,16 +26,16 @@ def reviewer_stats(profiles) -> dict[int, dict]:
 
     completed = submitted reviews; declined = items the reviewer declined (also when reassigned
     afterwards); timeout = items expired unanswered in a batch that was not cancelled; review time
-    = created → last change of the submitted review. Two queries for any number of profiles."""
+    = created → last change of the submitted review. Three queries for any number of profiles."""
     profiles = list(profiles)
     stats = {p.pk: _empty_stats(p) for p in profiles}
     if not stats:
-        return stats  # (an empty `IN ()` runs no query; an empty InSubquery would be invalid SQL)
+        return stats
     by_user = {p.user_id: stats[p.pk] for p in profiles}
     # Summed by the database: a page's reviewers have hundreds of submitted reviews, and reading
     # each one's row cost more than the sums.
     for user_id, completed, scores, scored, time_taken, last in Review.objects.filter(
-        reviewer_id__in=list(by_user), state=ReviewState.SUBMITTED
+        reviewer_id__any_of=list(by_user), state=ReviewState.SUBMITTED
     ).values("reviewer_id").annotate(
         completed=Count("pk"), scores=Sum("summary_score"), scored=Count("summary_score"),
         time_taken=Sum(F("modified") - F("created"), output_field=DurationField()), last=Max("modified"),
@@ -46,23 +45,26 @@ def reviewer_stats(profiles) -> dict[int, dict]:
         row["average_score_given"] = round(scores / scored, 2) if scored else None
         row["average_review_time_days"] = round(time_taken.total_seconds() / 86400 / completed, 1)
         row["last_review_date"] = last.date()
-    # The page's pool entries (a few hundred) as an array the item index can take, and only the
-    # statuses counted: joined to the pool for every item, PostgreSQL read all of them (50 ms).
-    # A batch is looked up only for an expired item (EXISTS, after the status test), not joined to
-    # every counted item: that join read 4,200 buffers of the query's 11,000 for a page of 100.
-    entries = CallReviewerPool.objects.filter(reviewer_id__in=list(stats)).values("id")
+    # The page's pool entries (a few hundred) as an array the item index takes, only the statuses
+    # counted, and the counts grouped by entry: joined to the pool for every item, PostgreSQL
+    # read all of them (50 ms); joined to it for each counted item to group by reviewer, it read
+    # 7,900 buffers instead of 4,500 (8.8 ms instead of 5). A batch is looked up only for an
+    # expired item (EXISTS, after the status test), not joined to every counted item.
+    reviewer_of = dict(CallReviewerPool.objects.filter(reviewer_id__any_of=list(stats)).values_list("id", "reviewer_id"))
     cancelled = AssignmentBatch.objects.filter(pk=OuterRef("batch_id"), status=BatchStatus.CANCELLED)
     counts = (
-        AssignmentItem.objects.filter(InSubquery("pool_entry_id", entries), status__in=COUNTED_ITEM_STATUSES)
-        .values("pool_entry__reviewer_id")
+        AssignmentItem.objects.filter(pool_entry_id__any_of=list(reviewer_of), status__in=COUNTED_ITEM_STATUSES)
+        .values("pool_entry_id")
         .annotate(
             declined=Count("pk", filter=Q(status=ItemStatus.DECLINED) | Q(status=ItemStatus.REASSIGNED, responded_at__isnull=False)),
             timeout=Count("pk", filter=Q(status=ItemStatus.EXPIRED) & ~Exists(cancelled)),
         )
+        .values_list("pool_entry_id", "declined", "timeout")
     )
-    for row in counts:
-        stats[row["pool_entry__reviewer_id"]].update(
-            total_reviews_declined=row["declined"], total_reviews_timeout=row["timeout"])
+    for entry_id, declined, timeout in counts:
+        row = stats[reviewer_of[entry_id]]
+        row["total_reviews_declined"] += declined
+        row["total_reviews_timeout"] += timeout
     return stats
 
 
@@ -73,7 +75,7 @@ def _empty_stats(profile) -> dict:
 
 
 def profile_completeness(profile) -> dict:
-    """Of a profile read by `serializers_profiles.with_profile_details` (its nested rows as lists)."""
+    """Of a profile read by `serializers_profiles.attach_profile_rows` (its nested rows as lists)."""
     present = {
         "biography": bool(profile.biography.strip()),
         "orcid_id": bool(profile.orcid_id),

@@ -2,14 +2,14 @@
 
 Profiles render as the client's `ReviewerProfile`; the nested rows as `ReviewerAffiliation`,
 `ReviewerExpertise` and `ReviewerPublication`. `stats` is computed for a whole page at once
-(two queries), `profile_completeness` from the prefetched nested rows."""
+(three queries), `profile_completeness` from the nested rows read with it (`attach_profile_rows`)."""
 
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField
+from referee.api.queries import attach_rows
 from referee.api.rows import ModelSerializer
 from referee.core.models import Customer
 from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
@@ -24,17 +24,19 @@ from referee.reviewers.models import (
 )
 from referee.reviewers.queries import profile_completeness, reviewer_stats
 
+# Each relation's rows in their model's order, filtered per page by `attach_profile_rows`.
+NESTED_ROWS = {
+    "affiliations_rows": ReviewerAffiliation.objects.select_related("organization"),
+    "expertise_set_rows": ReviewerExpertise.objects.all(),
+    "publications_rows": ReviewerPublication.objects.all(),
+}
 
-def with_profile_details(queryset):
-    """Everything a profile renders, in a constant number of queries. The nested rows are plain
-    lists (`<relation>_rows`): prefetched into the related managers, every profile of a page cost
-    Django a queryset clone per relation, and every `.all()` of the serializers another."""
-    return queryset.select_related("user").prefetch_related(
-        Prefetch("affiliations", ReviewerAffiliation.objects.select_related("organization"),
-                 to_attr="affiliations_rows"),
-        Prefetch("expertise_set", to_attr="expertise_set_rows"),
-        Prefetch("publications", to_attr="publications_rows"),
-    )
+
+def attach_profile_rows(profiles) -> None:
+    """Each profile's nested rows as plain lists (`<relation>_rows`), one query per relation for
+    any number of profiles (referee.api.queries.attach_rows)."""
+    for to_attr, rows in NESTED_ROWS.items():
+        attach_rows(profiles, to_attr, rows, "profile_id")
 
 
 class CustomerUUIDField(serializers.SlugRelatedField):
@@ -177,6 +179,7 @@ class ProfileCompletenessSerializer(serializers.Serializer):
 class ProfileListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         profiles = list(data.all() if hasattr(data, "all") else data)
+        attach_profile_rows(profiles)
         self._context["profile_stats"] = reviewer_stats(profiles)  # one pass for the whole page
         return super().to_representation(profiles)
 
@@ -197,7 +200,7 @@ class ReviewerProfileSerializer(ModelSerializer):
     biography = serializers.CharField(required=False, allow_blank=True, max_length=BIOGRAPHY_MAX_LENGTH)
     alternative_names = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, max_length=100)
-    # Instances come from `with_profile_details`.
+    # Instances come from `attach_profile_rows`.
     affiliations = ReviewerAffiliationSerializer(many=True, read_only=True, source="affiliations_rows")
     expertise_set = ReviewerExpertiseSerializer(many=True, read_only=True, source="expertise_set_rows")
     publications = ReviewerPublicationSerializer(many=True, read_only=True, source="publications_rows")
@@ -214,6 +217,10 @@ class ReviewerProfileSerializer(ModelSerializer):
                   "published_at", "created", "modified"]
         read_only_fields = ["is_published", "published_at"]
 
+    def to_representation(self, profile):
+        attach_profile_rows([profile])  # a page's are attached by the list, at once
+        return super().to_representation(profile)
+
     def validate_orcid_id(self, value):
         return value or None  # "" clears the ORCID (stored as null: unique but absent)
 
@@ -227,10 +234,11 @@ class ReviewerProfileSerializer(ModelSerializer):
     def get_stats(self, obj):
         page = self.context.get("profile_stats")
         row = page[obj.pk] if page and obj.pk in page else reviewer_stats([obj])[obj.pk]
-        # One stats serializer for the page: building one per row copied its fields every time.
-        if "_stats" not in self.__dict__:
-            self._stats = ReviewerStatsSerializer()
-        return self._stats.to_representation(row)
+        # JSON's own types already (str, int, float, None) but for the date, so the row is
+        # rendered here; ReviewerStatsSerializer declares its shape, and rendering through its
+        # nine fields cost more than the rest of the profile's stats.
+        last = row["last_review_date"]
+        return {**row, "last_review_date": None if last is None else last.isoformat()}
 
     @extend_schema_field(ProfileCompletenessSerializer)
     def get_profile_completeness(self, obj):

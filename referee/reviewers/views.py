@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from referee.api.permissions import CanEditProfile, CanManagePoolEntry, CanRespondToInvitation
 from referee.api.viewsets import RefereeViewSet, parse_uuid
 from referee.reviewers import domain
-from referee.reviewers.filters import POOL_DEFAULT_ORDERING, POOL_ORDERING, PoolFilter, ProfileFilter, with_user_name
+from referee.reviewers.filters import POOL_DEFAULT_ORDERING, POOL_ORDERING, USER_NAME, PoolFilter, ProfileFilter
 from referee.reviewers.models import (
     CallReviewerPool,
     ReviewerAffiliation,
@@ -38,7 +38,6 @@ from referee.reviewers.serializers_profiles import (
     ReviewerExpertiseSerializer,
     ReviewerProfileSerializer,
     ReviewerPublicationSerializer,
-    with_profile_details,
 )
 
 PROFILE_NOT_FOUND = "Reviewer profile not found."
@@ -57,15 +56,15 @@ class ReviewerProfileViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     queryset = ReviewerProfile.objects
     serializer_class = ReviewerProfileSerializer
     filterset_class = ProfileFilter
-    ordering_fields = {"user_name": "user_name", "user_email": "user__email", "created": "created"}
+    ordering_fields = {"user_name": USER_NAME, "user_email": "user__email", "created": "created"}
     ordering = ["-created"]
     action_permissions = {name: [CanEditProfile] for name in WRITES}
 
     def get_queryset(self):
-        return with_user_name(with_profile_details(super().get_queryset()))
+        return super().get_queryset().select_related("user")
 
     def _render(self, profile):
-        fresh = with_profile_details(ReviewerProfile.objects).get(pk=profile.pk)
+        fresh = ReviewerProfile.objects.select_related("user").get(pk=profile.pk)
         return Response(ReviewerProfileSerializer(fresh, context=self.get_serializer_context()).data)
 
     def update(self, request, *args, partial=False, **kwargs):

@@ -138,6 +138,27 @@ class TestSql:
         page = statements(world.manager, BATCHES, {"o": "-sent_at"})[-1]
         assert '"sent_at" DESC NULLS LAST' in page and '"created" DESC, "assignments_assignmentbatch"."uuid" ASC' in page
 
+    def test_the_profiles_count_reads_no_user_unless_the_name_orders_or_filters_it(self, world):
+        f.profile(f.user())
+
+        def profile_statements(params):
+            sqls = [sql for sql in statements(world.staff, "/api/reviewer-profiles/", params)
+                    if 'FROM "reviewers_reviewerprofile"' in sql]
+            return next(sql for sql in sqls if "COUNT(*)" in sql), next(sql for sql in sqls if "ORDER BY" in sql)
+
+        count, _ = profile_statements({})
+        assert "core_user" not in count
+        _, ordered = profile_statements({"o": "user_name"})
+        assert "LAST_NAME" in ordered.upper().split("ORDER BY")[1]  # ordered by the full name
+        count, _ = profile_statements({"user_name": "rev"})
+        assert "core_user" in count
+
+    def test_a_callers_calls_are_found_without_reading_every_calls_proposals(self, world):
+        """The proposals branch was correlated with each call: 2,000 proposals read per call."""
+        for user in (world.manager, world.reviewer, world.applicant):
+            count = next(sql for sql in statements(user, "/api/proposal-protected-calls/", {}) if "COUNT(*)" in sql)
+            assert "EXISTS" not in count and '= ("calls_call"."id")' not in count
+
 
 def proposals(world, n=3):
     return [f.proposal(world.round) for _ in range(n)]

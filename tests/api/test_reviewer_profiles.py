@@ -9,6 +9,8 @@ from waldur_api_client.models import ReviewerProfilesPublishResponse200, Reviewe
 
 from referee.core.models import AuditEvent
 from referee.reviewers.models import ReviewerExpertise, ReviewerProfile
+from referee.reviewers.queries import reviewer_stats
+from referee.reviewers.serializers_profiles import ReviewerStatsSerializer
 from referee.reviews.models import Review
 from tests import factories as f
 from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
@@ -104,6 +106,7 @@ class TestRepresentation:
         assert stats["average_score_given"] == 7.0
         assert stats["average_review_time_days"] == pytest.approx(3.0, abs=0.1)
         assert stats["last_review_date"] == timezone.now().date().isoformat()
+        assert stats == ReviewerStatsSerializer(reviewer_stats([profile])[profile.pk]).data  # its declared shape
         completeness = body["profile_completeness"]
         assert completeness["missing_fields"] == ["orcid_id", "affiliations", "publications"]
         assert completeness["is_complete"] is False and completeness["percentage"] == 40
@@ -112,6 +115,7 @@ class TestRepresentation:
         stats = client_for(world.reviewer).get(detail(world.profile)).json()["stats"]
         assert stats["total_reviews_completed"] == 0 and stats["average_score_given"] is None
         assert stats["last_review_date"] is None and stats["quality_rating_count"] == 0
+        assert stats == ReviewerStatsSerializer(reviewer_stats([world.profile])[world.profile.pk]).data
 
 
 @pytest.mark.django_db

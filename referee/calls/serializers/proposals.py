@@ -4,19 +4,21 @@ Visibility (the queryset) decides *whether* a proposal is listed; `calls.disclos
 much* of it a caller reads. It is computed once per page, so a list costs the same number of
 queries whatever its length."""
 
-from collections import defaultdict
+from operator import itemgetter
 
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
+from referee.api.queries import attach_rows
 from referee.api.rows import ModelSerializer
 from referee.calls.disclosure import ProposalDisclosure, readable_by
 from referee.calls.enums import CallState
 from referee.calls.models import Proposal, Round
 from referee.calls.serializers.calls import NestedRoundSerializer
 from referee.calls.serializers.refs import RefField, UserRefListField, parse_ref
-from referee.core.models import Customer
+from referee.core.models import Customer, User
 
 # Client-mandatory keys of Waldur's proposal that this service does not model (§3.12).
 NEUTRAL = {
@@ -45,20 +47,18 @@ def proposal_queryset(queryset):
     return queryset.select_related("round", "call__manager", "created_by", "organization")
 
 
+# (proposal id, member's uuid) in the order they joined; filtered per page, never read whole.
+TEAM_MEMBERS = Proposal.team.through.objects.order_by("pk").values_list(
+    "proposal_id", Subquery(User.objects.filter(pk=OuterRef("user_id")).values("uuid")), named=True)
+
+
 def attach_teams(proposals) -> None:
     """Set each proposal's `team_rows`: its team members' uuids in the order they joined, in one
     query for any number of proposals (none for those that have them). Read as values: a
-    prefetch of User rows built about 200 model instances a page only for their uuids."""
-    missing = [proposal for proposal in proposals if not hasattr(proposal, "team_rows")]
-    if not missing:
-        return
-    teams = defaultdict(list)
-    for proposal_id, user_uuid in Proposal.team.through.objects.filter(
-        proposal_id__in=[proposal.pk for proposal in missing]
-    ).order_by("pk").values_list("proposal_id", "user__uuid"):
-        teams[proposal_id].append(user_uuid)
-    for proposal in missing:
-        proposal.team_rows = teams[proposal.pk]
+    prefetch of User rows built about 200 model instances a page only for their uuids. Each
+    uuid is a subquery of the user's primary key: joined, PostgreSQL hashed all users for a
+    page's 200 members (3.7 ms instead of 0.4)."""
+    attach_rows(proposals, "team_rows", TEAM_MEMBERS, "proposal_id", itemgetter(1))
 
 
 class ProposalListSerializer(serializers.ListSerializer):

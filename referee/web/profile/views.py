@@ -19,7 +19,7 @@ from referee.core.predicates import is_read_only
 from referee.reviewers import domain
 from referee.reviewers.models import ReviewerAffiliation, ReviewerExpertise, ReviewerProfile, ReviewerPublication
 from referee.reviewers.predicates import can_write_profile
-from referee.reviewers.serializers_profiles import with_profile_details
+from referee.reviewers.serializers_profiles import attach_profile_rows
 from referee.web.pages import refusals_on, require, signed_in
 from referee.web.profile.forms import AffiliationForm, ExpertiseForm, ProfileForm, PublicationForm, TimeZoneForm
 
@@ -33,7 +33,7 @@ class Kind:
     form: type
     title: str
     noun: str
-    rows_attr: str  # where `with_profile_details` puts the profile's rows of this kind
+    rows_attr: str  # where `attach_profile_rows` puts the profile's rows of this kind
 
     def rows(self, profile) -> list:
         return getattr(profile, self.rows_attr)
@@ -48,8 +48,10 @@ KINDS = {kind.key: kind for kind in (
 
 def _own_profile(user, *, with_rows=True):
     """The user's profile, `with_rows` it renders (a constant number of queries), or None."""
-    profiles = ReviewerProfile.objects.visible_to(user).filter(user=user)
-    return (with_profile_details(profiles) if with_rows else profiles).first()
+    profile = ReviewerProfile.objects.visible_to(user).filter(user=user).select_related("user").first()
+    if profile is not None and with_rows:
+        attach_profile_rows([profile])
+    return profile
 
 
 def _kind(key) -> Kind:
