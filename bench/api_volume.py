@@ -181,11 +181,11 @@ class Volume:
                 review = None
                 if item_status == "accepted":
                     review = review_id
-                    reviews.append({"id": review_id, "proposal_id": proposal, "created": t + timedelta(days=1),
+                    reviews.append({"id": review_id, "proposal_id": proposal, "call_id": c, "created": t + timedelta(days=1),
                                     "reviewer_id": self.reviewer_users[self.entry_reviewer[e]],
                                     "state": self.pick({"in_review": 0.4, "submitted": 0.6})})
                     review_id += 1
-                items.append({"id": item_id, "batch_id": batch_id, "proposal_id": proposal, "pool_entry_id": e,
+                items.append({"id": item_id, "batch_id": batch_id, "call_id": c, "proposal_id": proposal, "pool_entry_id": e,
                               "status": item_status, "created": t + timedelta(microseconds=j + 1),
                               "affinity_score": None if source == "manual" else round(self.rng.random(), 4),
                               "has_coi": item_status == "coi_blocked", "review_id": review,

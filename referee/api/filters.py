@@ -8,7 +8,7 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db.models import Choices, F
 from django.db.models.constants import LOOKUP_SEP
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -58,11 +58,25 @@ class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
 class MultipleChoiceFilter(django_filters.MultipleChoiceFilter):
     """django-filter's without its `distinct=True` default. Our multiple-choice filters test a
     column of the listed row, which never repeats a row; DISTINCT over the whole selected row (and
-    its joined rows) made PostgreSQL sort every match, for the page and for the count."""
+    its joined rows) made PostgreSQL sort every match, for the page and for the count.
+
+    Given the enum itself (`choices=Item.Status`), the chosen values reach the query as its
+    members, which PostgreSQL reads as literals (referee.core.database): a prepared statement's
+    generic plan then knows the value. With `status = $1`, it assumed a common status and read a
+    manager's 40,000 items in date order to find 88 blocked ones (48 ms instead of 3)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
+        choices = kwargs.get("choices")
+        self.members = choices if isinstance(choices, type) and issubclass(choices, Choices) else None
+        if self.members is not None:
+            kwargs["choices"] = self.members.choices
         super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if self.members is not None and value:
+            value = [self.members(choice) for choice in value]  # the form admitted only its values
+        return super().filter(qs, value)
 
 
 def may_be_null(queryset, path: str) -> bool:

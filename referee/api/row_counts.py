@@ -20,7 +20,7 @@ bids, conflicts and proposed assignments. A counted row never moves to another c
 
 PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""
 
-from django.db import connection, migrations
+from django.db import connection, migrations, models
 from django.db.models import BigIntegerField, Func, QuerySet
 
 COUNTS = "core_rowcount"
@@ -105,6 +105,25 @@ def keeps(table: str, column: str, message: str) -> migrations.RunPython:
     fields = {"name": name, "table": table, "column": column, "message": message}
     return _postgresql([KEEPS.format(**fields), KEEPS_TRIGGER.format(**fields)],
                        [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"])
+
+
+def call_copied_from(model: str, table: str, parent: str, key: str, index: list[str], index_name: str,
+                     message: str) -> list:
+    """Migration operations giving `model` (its `table`) the call of the `parent` table's row its
+    column `key` points to: a nullable column filled by one UPDATE, then required, indexed by
+    `index` (which leads with the call: no plain foreign-key index), and guarded by `keeps`."""
+    def call(null: bool):
+        return models.ForeignKey(db_index=False, editable=False, null=null, on_delete=models.CASCADE,
+                                 related_name="+", to="calls.call")
+
+    fill = f"UPDATE {table} SET call_id = (SELECT call_id FROM {parent} WHERE {parent}.id = {table}.{key})"
+    return [
+        migrations.AddField(model_name=model, name="call", field=call(null=True)),
+        migrations.RunSQL(fill, migrations.RunSQL.noop),
+        migrations.AlterField(model_name=model, name="call", field=call(null=False)),
+        migrations.AddIndex(model_name=model, index=models.Index(fields=index, name=index_name)),
+        keeps(table, "call_id", message),
+    ]
 
 
 def _postgresql(forward: list[str], backward: list[str]) -> migrations.RunPython:

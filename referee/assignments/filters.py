@@ -15,8 +15,8 @@ class AssignmentBatchFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer_pool_entry__reviewer__uuid")
     reviewer_pool_entry_uuid = django_filters.UUIDFilter(field_name="reviewer_pool_entry__uuid")
-    status = MultipleChoiceFilter(choices=AssignmentBatch.Status.choices)
-    source = MultipleChoiceFilter(choices=AssignmentBatch.Source.choices)
+    status = MultipleChoiceFilter(choices=AssignmentBatch.Status)
+    source = MultipleChoiceFilter(choices=AssignmentBatch.Source)
     sent_after = IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
     sent_before = IsoDateTimeFilter(field_name="sent_at", lookup_expr="lte")
 

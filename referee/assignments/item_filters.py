@@ -12,10 +12,10 @@ ITEM_ORDERING = {"created": "created", "affinity_score": "affinity_score", "stat
 
 class AssignmentItemFilter(django_filters.FilterSet):
     batch_uuid = django_filters.UUIDFilter(field_name="batch__uuid")
-    call_uuid = django_filters.UUIDFilter(field_name="batch__call__uuid")
+    call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="pool_entry__reviewer__uuid")  # the profile
-    status = MultipleChoiceFilter(choices=AssignmentItem.Status.choices)
+    status = MultipleChoiceFilter(choices=AssignmentItem.Status)
     has_coi = BooleanFilter(field_name="has_coi")
     min_affinity_score = django_filters.NumberFilter(field_name="affinity_score", lookup_expr="gte")
 

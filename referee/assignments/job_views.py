@@ -29,7 +29,7 @@ from referee.conflicts.filters import JOB_ORDERING
 class MatchingJobFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     kind = django_filters.ChoiceFilter(choices=MatchingJob.Kind.choices)
-    state = MultipleChoiceFilter(choices=MatchingJob.State.choices)
+    state = MultipleChoiceFilter(choices=MatchingJob.State)
 
     class Meta:
         model = MatchingJob

@@ -177,8 +177,8 @@ def round_up(call_ids) -> dict[int, RoundUp]:
         ("proposals", Proposal.objects.filter(call_id__in=ids), "call_id", "state"),
         ("pool", CallReviewerPool.objects.filter(call_id__in=ids), "call_id", "invitation_status"),
         ("batches", AssignmentBatch.objects.filter(call_id__in=ids), "call_id", "status"),
-        ("items", AssignmentItem.objects.filter(batch__call_id__in=ids), "batch__call_id", "status"),
-        ("reviews", Review.objects.filter(proposal__call_id__in=ids), "proposal__call_id", "state"),
+        ("items", AssignmentItem.objects.filter(call_id__in=ids), "call_id", "status"),
+        ("reviews", Review.objects.filter(call_id__in=ids), "call_id", "state"),
     )
     for name, rows, call_key, status_key in counted:
         for call_id, status, n in rows.order_by().values_list(call_key, status_key).annotate(n=Count("pk")):
@@ -221,7 +221,7 @@ def _timeline(call) -> Timeline:
     answers = (AssignmentItem.objects.filter(batch__call=call, responded_at__isnull=False).order_by()
                .annotate(day=TruncDate("responded_at"), accepted=got_review)
                .values_list("day", "accepted").annotate(n=Count("pk")))
-    reviews = (Review.objects.filter(proposal__call=call, state=ReviewState.SUBMITTED).order_by()
+    reviews = (Review.objects.filter(call=call, state=ReviewState.SUBMITTED).order_by()
                .annotate(day=TruncDate("modified")).values_list("day").annotate(n=Count("pk")))
     per_day = defaultdict(Counter)
     for day, accepted, n in answers:

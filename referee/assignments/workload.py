@@ -40,7 +40,7 @@ def pending_items_expression():
 def open_assignments_expression():
     """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
     reviews = Review.objects.filter(
-        reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"), state=ReviewState.IN_REVIEW
+        reviewer=OuterRef("reviewer__user"), call=OuterRef("call"), state=ReviewState.IN_REVIEW
     )
     return pending_items_expression() + subquery_count(reviews, "reviewer")
 

@@ -13,7 +13,7 @@ from referee.calls.querysets import team_proposals
 
 
 class CallFilter(django_filters.FilterSet):
-    state = MultipleChoiceFilter(choices=Call.State.choices)
+    state = MultipleChoiceFilter(choices=Call.State)
     name = django_filters.CharFilter(lookup_expr="icontains")
     slug = django_filters.CharFilter()
     manager_uuid = django_filters.UUIDFilter(field_name="manager__uuid")
@@ -34,7 +34,7 @@ class ProposalFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     round_uuid = django_filters.UUIDFilter(field_name="round__uuid")
     round = django_filters.UUIDFilter(field_name="round__uuid")
-    state = MultipleChoiceFilter(choices=Proposal.State.choices)
+    state = MultipleChoiceFilter(choices=Proposal.State)
     name = django_filters.CharFilter(lookup_expr="icontains")
     slug = django_filters.CharFilter()
     created_by_uuid = django_filters.UUIDFilter(field_name="created_by__uuid")

@@ -35,8 +35,8 @@ def profiles_with_alternative_name(fragment: str):
 class CallConflictFilter(django_filters.FilterSet):
     """The call action `conflicts/` (§3.5)."""
 
-    status = MultipleChoiceFilter(choices=ConflictOfInterest.Status.choices)
-    severity = MultipleChoiceFilter(choices=ConflictOfInterest.Severity.choices)
+    status = MultipleChoiceFilter(choices=ConflictOfInterest.Status)
+    severity = MultipleChoiceFilter(choices=ConflictOfInterest.Severity)
     coi_type = MultipleChoiceFilter(choices=COI_TYPES)
 
     class Meta:
@@ -52,7 +52,7 @@ class ConflictFilter(CallConflictFilter):
     round_uuid = django_filters.UUIDFilter(field_name="proposal__round__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")
     reviewer_name = django_filters.CharFilter(method="filter_reviewer_name")
-    detection_method = MultipleChoiceFilter(choices=ConflictOfInterest.Method.choices)
+    detection_method = MultipleChoiceFilter(choices=ConflictOfInterest.Method)
 
     def filter_reviewer_name(self, queryset, name, value):
         # The full name as rendered (`User.full_name`: first + last, else the username) or an
@@ -64,7 +64,7 @@ class ConflictFilter(CallConflictFilter):
 class DetectionJobFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     job_type = django_filters.ChoiceFilter(choices=COIDetectionJob.JobType.choices)
-    state = MultipleChoiceFilter(choices=COIDetectionJob.State.choices)
+    state = MultipleChoiceFilter(choices=COIDetectionJob.State)
 
     class Meta:
         model = COIDetectionJob

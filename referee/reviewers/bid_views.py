@@ -25,7 +25,7 @@ class BidFilter(django_filters.FilterSet):
     call_uuid = django_filters.UUIDFilter(field_name="call__uuid")
     proposal_uuid = django_filters.UUIDFilter(field_name="proposal__uuid")
     reviewer_uuid = django_filters.UUIDFilter(field_name="reviewer__uuid")
-    bid = MultipleChoiceFilter(choices=ReviewerBid.Bid.choices)
+    bid = MultipleChoiceFilter(choices=ReviewerBid.Bid)
 
     class Meta:
         model = ReviewerBid

@@ -57,7 +57,7 @@ class ProfileFilter(django_filters.FilterSet):
 class CallPoolFilter(django_filters.FilterSet):
     """The call action `reviewer-pool/` (§3.5)."""
 
-    invitation_status = MultipleChoiceFilter(choices=CallReviewerPool.Status.choices)
+    invitation_status = MultipleChoiceFilter(choices=CallReviewerPool.Status)
 
     class Meta:
         model = CallReviewerPool

@@ -45,7 +45,7 @@ def entry_counts() -> dict:
     the same conflicts three times and the same reviews twice. Built once per process."""
     conflicts = ConflictOfInterest.objects.filter(
         reviewer=OuterRef("reviewer"), call=OuterRef("call")).exclude(status=ConflictStatus.DISMISSED)
-    reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), proposal__call=OuterRef("call"))
+    reviews = Review.objects.filter(reviewer=OuterRef("reviewer__user"), call=OuterRef("call"))
     return {
         "coi_counts": packed_counts(conflicts, "severity", (Severity.REAL, Severity.APPARENT, Severity.POTENTIAL),
                                     CoiCounts),

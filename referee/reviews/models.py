@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from referee.calls.models import Proposal
+from referee.calls.models import Call, Proposal
 from referee.core.models import User, UUIDModel
 from referee.reviews import enums
 from referee.reviews.querysets import ReviewQuerySet
@@ -27,6 +27,9 @@ class Review(UUIDModel):
     State = enums.ReviewState
 
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="reviews")
+    # The proposal's call, copied on creation (`save`) and never changed (a guard; a proposal
+    # never leaves its call): a manager's reviews, and a pool entry's, are read by call.
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False)
     reviewer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reviews")
     state = models.CharField(max_length=16, choices=State.choices, default=State.IN_REVIEW, db_index=True)
     summary_score = models.PositiveSmallIntegerField(
@@ -57,6 +60,14 @@ class Review(UUIDModel):
                 name="review_score_1_to_10",
             ),
         ]
+        # A manager's reviews by call; a pool entry's (its reviewer in its call) by state, from
+        # the index alone.
+        indexes = [models.Index(fields=["call", "reviewer", "state"], name="review_call_reviewer_state")]
+
+    def save(self, *args, **kwargs):
+        if self.call_id is None:
+            self.call_id = self.proposal.call_id
+        super().save(*args, **kwargs)
 
     def review_end_date(self, batch_expires_at=None):
         """§4.5: derived at read time so that deadline extensions move it."""

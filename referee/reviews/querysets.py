@@ -11,13 +11,10 @@ class ReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
         if sees_everything(user):
             return self.all()
-        from referee.calls.models import Proposal  # models import querysets: read at call time
-
-        # The proposals of managed calls as one hashed set, not a join to the proposal of every
-        # review; the calls are literal ids (see BatchQuerySet.visible_to).
-        managed = Proposal.objects.filter(call_id__in=managed_call_ids(user)).values("id")
-        return self.filter(Q(proposal_id__in=managed) | Q(reviewer=user))
+        # The review's own call, as literal ids (see BatchQuerySet.visible_to): not a join to the
+        # proposal of every review, nor a hashed set of the managed calls' proposals.
+        return self.filter(Q(call_id__in=managed_call_ids(user)) | Q(reviewer=user))
 
     def visible_count(self, user) -> int | None:
-        """How many reviews `user` sees (see count_by_call): a review's call is its proposal's."""
-        return count_by_call(self, user, lambda: Q(reviewer=user), "proposal__call_id")
+        """How many reviews `user` sees (see count_by_call)."""
+        return count_by_call(self, user, lambda: Q(reviewer=user), "call_id")

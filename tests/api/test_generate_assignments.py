@@ -63,6 +63,7 @@ class TestSuccess:
         assert parsed["min_proposal_affinity"] == pytest.approx(1.4)
         assert parsed["unmet_reviewer_minimums"] == []
         assert set(AssignmentItem.objects.values_list("status", flat=True)) == {"pending"}
+        assert set(AssignmentItem.objects.values_list("call_id", flat=True)) == {scored.call.pk}  # the batches'
         assert AssignmentBatch.objects.filter(call=scored.call, status="draft", source="algorithm").count() == 3
         assert ProposedAssignment.objects.filter(is_deployed=True, deployed_by=scored.manager).count() == 4
         assert AuditEvent.objects.filter(event_type="ASSIGNMENTS_GENERATED", actor=scored.manager).count() == 1

@@ -205,3 +205,25 @@ def test_query_counts_are_constant_for_each_role(world, url, add_rows, role):
     the world's call, except the pool entries of new calls: the count must not grow either way)."""
     add_rows(world)
     assert_constant_queries(client_for(getattr(world, role)), url, lambda: add_rows(world))
+
+
+@pytest.mark.django_db
+def test_a_chosen_status_reaches_postgresql_as_a_literal(world):
+    """A prepared statement's generic plan then knows which status it counts (a rare one is read
+    from the status index, not by scanning every item in date order)."""
+    blocked = f.item(f.batch(world.entry, status="sent"), world.proposal, status="coi_blocked")
+    f.item(f.batch(world.entry, status="sent"), world.proposal2)
+    reached = []
+
+    def record(execute, sql, params, many, context):
+        reached.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        rows = client_for(world.manager).get(ITEMS, {"status": "coi_blocked"}).json()
+    assert [row["uuid"] for row in rows] == [blocked.uuid.hex]
+    page = next(sql for sql in reached if "ORDER BY" in sql)
+    if connection.vendor == "postgresql":
+        assert "\"status\" = 'coi_blocked'" in page
+    else:  # SQLite: statements are not prepared, nothing is rewritten
+        assert "\"status\" = %s" in page

@@ -54,6 +54,7 @@ class TestSuccess:
         assert (response.json()["batch_uuid"], parsed.items_created, parsed.skipped_proposals) == (batch.uuid.hex, 2, [])
         assert (batch.source, batch.status, batch.created_by, batch.manager_notes) == ("manual", "draft", world.manager, "Hi")
         assert set(batch.items.values_list("status", flat=True)) == {"pending"}
+        assert set(batch.items.values_list("call_id", "pool_entry_id")) == {(world.call.pk, world.entry.pk)}
         batch_view = client_for(world.manager).get(f"/api/assignment-batches/{batch.uuid.hex}/").json()
         assert batch_view["items_pending_count"] == 2
 

@@ -110,7 +110,9 @@ class TestExactCounts:
         moves = [
             (AssignmentBatch.objects.filter(pk=batch.pk), {"call": world.other_call}),
             (AssignmentItem.objects.filter(pk=item.pk), {"batch": other}),
+            (AssignmentItem.objects.filter(pk=item.pk), {"call": world.other_call}),
             (Review.objects.filter(proposal=world.proposal), {"proposal": elsewhere}),
+            (Review.objects.filter(proposal=world.proposal), {"call": world.other_call}),
             (Proposal.objects.filter(pk=world.proposal.pk), {"call": world.other_call}),
             *((model.objects.filter(call=world.call), {"call": world.other_call})
               for model in (CallReviewerPool, ReviewerBid, ConflictOfInterest, ProposedAssignment)),

@@ -90,6 +90,7 @@ class TestDecline:
         item = f.item(f.batch(world.entry, status="sent"), world.proposal)
         assert domain.decline_item(item, actor=world.reviewer) == eager
         batch = AssignmentBatch.objects.get(reviewer_pool_entry=eager)
+        assert batch.items.get().call_id == world.call.pk  # the successor holds its batch's call
         assert (batch.status, batch.sent_at, batch.expires_at, batch.source) == (
             "sent", NOW, NOW + timedelta(days=7), "algorithm")
         assert events("ASSIGNMENT_ITEM_REASSIGNED")[0].object_uuid == item.uuid
