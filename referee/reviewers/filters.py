@@ -16,7 +16,7 @@ USER_NAME = Concat("user__first_name", Value(" "), "user__last_name")
 def with_user_name(queryset):
     """`user_name` (the user's full name) for filtering and ordering by it. Added only where it
     is used: its join to the users stays in the list's COUNT, which then reads every profile's
-    user (2.5 ms of 6,000 profiles' count, 0.5 without)."""
+    user (2.5 ms of 6,000 profiles' count, 0.8 without)."""
     return queryset.annotate(user_name=USER_NAME)
 
 

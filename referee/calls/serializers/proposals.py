@@ -57,7 +57,7 @@ def attach_teams(proposals) -> None:
     query for any number of proposals (none for those that have them). Read as values: a
     prefetch of User rows built about 200 model instances a page only for their uuids. Each
     uuid is a subquery of the user's primary key: joined, PostgreSQL hashed all users for a
-    page's 200 members (3.7 ms instead of 0.4)."""
+    page's 200 members (3.7 ms; 1.4 as a subquery)."""
     attach_rows(proposals, "team_rows", TEAM_MEMBERS, "proposal_id", itemgetter(1))
 
 
