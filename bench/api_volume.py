@@ -1,7 +1,7 @@
 """The data volume of the API list benchmark (bench.bench_api), written with COPY.
 
 10 calls (two managers each, three configurations, two rounds), 10,000 users, 6,000 reviewer
-profiles, 2,000 pool entries and 2,000 proposals per call, 100,000 assignment batches with
+profiles with affiliations, keywords and publications (some with none), 2,000 pool entries and 2,000 proposals per call, 100,000 assignment batches with
 200,000 items, a review for every accepted item, conflicts, bids, proposed assignments,
 detection jobs and 300,000 audit events. Three users are the ones measured: `bench-staff`,
 `bench-manager` (manager of two of the ten calls) and `bench-reviewer` (in every call's pool, with
@@ -28,7 +28,14 @@ from referee.calls.models import Call, Proposal, Round
 from referee.conflicts.models import COIDetectionJob, ConflictOfInterest
 from referee.core.accounts import token_for
 from referee.core.models import AuditEvent, Customer, User
-from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
+from referee.reviewers.models import (
+    CallReviewerPool,
+    ReviewerAffiliation,
+    ReviewerBid,
+    ReviewerExpertise,
+    ReviewerProfile,
+    ReviewerPublication,
+)
 from referee.reviews.models import Review
 
 CALLS = 10
@@ -44,6 +51,11 @@ BIDS = 40_000
 PROPOSED = 20_000
 EVENTS_PER_BATCH = 3
 DAYS = 730
+# A profile's nested rows, as real calls have them: some reviewers list no keyword, no
+# affiliation or no publication; the others a few affiliations, up to 8 keywords and up to 20
+# publications with abstracts of 60 to 220 words drawn from a vocabulary of 2,000.
+WITHOUT = {"affiliations": 0.10, "expertise": 0.25, "publications": 0.30}
+VOCABULARY = 2_000
 
 BATCH_STATUSES = {"draft": 0.08, "sent": 0.12, "responded": 0.55, "expired": 0.15, "cancelled": 0.10}
 ITEM_STATUSES = {  # by the batch's status
@@ -59,7 +71,7 @@ class Volume:
     """Builds and COPYs the rows; ids are assigned here so that foreign keys need no lookups."""
 
     def __init__(self, seed: int):
-        self.rng = random.Random(seed)
+        self.seed, self.rng = seed, random.Random(seed)
         self.now = timezone.now()
         self.start = self.now - timedelta(days=DAYS)
 
@@ -98,6 +110,7 @@ class Volume:
              "published_at": t if i % 2 == 0 else None, "biography": "Researcher."}
             for i, (uid, t) in enumerate(zip(self.reviewer_users, self.times(REVIEWERS, end=self.start + timedelta(days=60)), strict=True))
         ])
+        self.profile_details()
         self.calls, others = [], iter(managers)
         for c in range(CALLS):
             mine = [self.manager] if c < MANAGED_BY_BENCH_MANAGER else []
@@ -106,6 +119,33 @@ class Volume:
             self.calls.append(call.pk)
         Call.objects.update(created=self.start)
         return staff
+
+    def profile_details(self):
+        """Each profile's affiliations, keywords and publications (WITHOUT, VOCABULARY), drawn
+        from a generator of their own: the rest of the volume stays the rows earlier passes measured."""
+        rng = random.Random(f"profile details {self.seed}")
+        words = [f"w{k:04d}" for k in range(VOCABULARY)]
+        text = lambda n: " ".join(rng.choices(words, k=n))  # noqa: E731 - a local shorthand
+        affiliations, expertise, publications = [], [], []
+        for i in range(REVIEWERS):
+            profile, when = self.profiles + i, self.start + timedelta(days=i % DAYS)
+            if rng.random() >= WITHOUT["affiliations"]:
+                for k in range(rng.randint(1, 3)):
+                    affiliations.append({"profile_id": profile, "organization_name": f"Institute {rng.randrange(400)}",
+                                         "department": f"Department of {text(2)}", "position_title": "Researcher",
+                                         "is_primary": k == 0, "created": when})
+            if rng.random() >= WITHOUT["expertise"]:
+                for keyword in rng.sample(words, rng.randint(1, 8)):
+                    expertise.append({"profile_id": profile, "expertise_keyword": keyword, "created": when})
+            if rng.random() >= WITHOUT["publications"]:
+                for _ in range(min(20, 1 + int(rng.expovariate(1 / 5)))):
+                    publications.append({"profile_id": profile, "title": text(10), "publication_year": rng.randint(2000, 2026),
+                                         "venue": f"Journal of {text(2)}", "abstract": text(rng.randint(60, 220)),
+                                         "coauthors": [f"Author {rng.randrange(10_000)}" for _ in range(rng.randint(1, 6))],
+                                         "created": when})
+        self.copy(ReviewerAffiliation, affiliations)
+        self.copy(ReviewerExpertise, expertise)
+        self.copy(ReviewerPublication, publications)
 
     # --- per call ----------------------------------------------------------------------------------
 
@@ -278,7 +318,8 @@ class Volume:
 
 
 def loaded() -> bool:
-    return AssignmentBatch.objects.count() == BATCHES and User.objects.filter(username="bench-reviewer").exists()
+    return (AssignmentBatch.objects.count() == BATCHES and User.objects.filter(username="bench-reviewer").exists()
+            and ReviewerPublication.objects.exists())
 
 
 def load(seed: int = 0) -> None:
