@@ -249,6 +249,27 @@ def field_column_value(field, root: Node, annotations: dict):
 def page_rows(serializer, queryset) -> list | None:
     """The rendered rows of `queryset` for the list `serializer`'s child, from one query; None
     (nothing run) when the child or the query needs the instance path."""
+    read = _read(serializer, queryset)
+    if read is None:
+        return None
+    plan, rows, _ = read
+    return [{key: value(row) for key, value in plan} for row in rows]
+
+
+def rows_by(serializer, queryset, key: str) -> list | None:
+    """page_rows as (the row's column `key`, its rendering) pairs: the rows of a relation read
+    for several objects at once, each to be handed to its own (api.queries.attach_rendered);
+    None (nothing run) when the query does not select `key` or needs the instance path."""
+    read = _read(serializer, queryset, key)
+    if read is None:
+        return None
+    plan, rows, index = read
+    return [(row[index], {name: value(row) for name, value in plan}) for row in rows]
+
+
+def _read(serializer, queryset, key: str | None = None):
+    """(plan, the query's rows, the place of column `key` if given), or None (nothing run) when
+    the child, the query or a missing `key` needs the instance path."""
     if not _readable(queryset):
         return None
     child = serializer.child
@@ -256,9 +277,12 @@ def page_rows(serializer, queryset) -> list | None:
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return []
+        return [], [], None
     plan = _plan(child, compiler)
     if plan is None:
+        return None
+    index = None if key is None else _node(compiler.klass_info, compiler.select).columns.get(key)
+    if key is not None and index is None:
         return None
     with compiler.connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -266,7 +290,7 @@ def page_rows(serializer, queryset) -> list | None:
     converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
     if converters:
         rows = compiler.apply_converters(rows, converters)
-    return [{key: value(row) for key, value in plan} for row in rows]
+    return plan, rows, index
 
 
 def _readable(queryset) -> bool:

@@ -176,19 +176,24 @@ class RelatedUUIDField(FollowMixin, serializers.Field):
 
     def column_value(self, target):
         """referee.api.columns: the hex of the object's uuid column (nil or null for no object)."""
-        read = target.column("uuid") if target.is_object else None
-        if read is None:
-            return None
-        missing = NIL_UUID if self.nil else None
+        return uuid_hex_column(target, missing=NIL_UUID if self.nil else None)
 
-        def hex_of(row):
-            try:
-                key = read(row)
-            except Missing:
-                return missing
-            return missing if key is None else key.hex
 
-        return hex_of
+def uuid_hex_column(target, missing):
+    """referee.api.columns: row → the hex of the uuid column of the object at `target`, `missing`
+    for no object; None when that column is not selected."""
+    read = target.column("uuid") if target.is_object else None
+    if read is None:
+        return None
+
+    def hex_of(row):
+        try:
+            key = read(row)
+        except Missing:
+            return missing
+        return missing if key is None else key.hex
+
+    return hex_of
 
 
 class ScoreField(serializers.FloatField):

@@ -150,3 +150,15 @@ class ModelSerializer(serializers.ModelSerializer):
             except SkipField:
                 continue
         return row
+
+
+class Rendered(list):
+    """Rows already rendered (api.queries.attach_rendered): AttachedRowsSerializer gives them back."""
+
+
+class AttachedRowsSerializer(serializers.ListSerializer):
+    """A nested serializer's list whose rows may come rendered already (`Rendered`); any other
+    data (a queryset, instances) it renders as DRF does."""
+
+    def to_representation(self, data):
+        return data if type(data) is Rendered else super().to_representation(data)

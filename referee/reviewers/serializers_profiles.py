@@ -8,9 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField
-from referee.api.queries import attach_rows
-from referee.api.rows import ModelSerializer
+from referee.api.columns import reads
+from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField, uuid_hex_column
+from referee.api.queries import attach_rendered, attach_rows
+from referee.api.rows import AttachedRowsSerializer, ModelSerializer
 from referee.core.models import Customer
 from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
 from referee.reviewers.models import (
@@ -33,10 +34,18 @@ NESTED_ROWS = {
 
 
 def attach_profile_rows(profiles) -> None:
-    """Each profile's nested rows as plain lists (`<relation>_rows`), one query per relation for
-    any number of profiles (referee.api.queries.attach_rows)."""
+    """Each profile's nested rows as plain lists of instances (`<relation>_rows`), one query per
+    relation for any number of profiles (referee.api.queries.attach_rows): the web pages'."""
     for to_attr, rows in NESTED_ROWS.items():
         attach_rows(profiles, to_attr, rows, "profile_id")
+
+
+def attach_rendered_profile_rows(profiles, serializer) -> None:
+    """The API's: each profile's nested rows as `serializer`'s nested fields render them, one query
+    per relation (referee.api.queries.attach_rendered)."""
+    for field in serializer.fields.values():
+        if field.source in NESTED_ROWS:
+            attach_rendered(profiles, field.source, field, NESTED_ROWS[field.source], "profile_id")
 
 
 class CustomerUUIDField(serializers.SlugRelatedField):
@@ -50,6 +59,10 @@ class CustomerUUIDField(serializers.SlugRelatedField):
     def to_representation(self, obj):
         return obj.uuid.hex
 
+    def column_value(self, target):
+        """referee.api.columns: the hex of the organisation's uuid column, null for none."""
+        return uuid_hex_column(target, missing=None)
+
 
 class ReviewerAffiliationSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
@@ -59,10 +72,12 @@ class ReviewerAffiliationSerializer(ModelSerializer):
 
     class Meta:
         model = ReviewerAffiliation
+        list_serializer_class = AttachedRowsSerializer
         fields = ["uuid", "organization", "organization_name", "organization_name_display", "organization_identifier",
                   "department", "position_title", "start_date", "end_date", "is_primary", "affiliation_type",
                   "country", "created", "modified"]
 
+    @reads("organization_id", "organization.name", "organization_name")
     def get_organization_name_display(self, obj) -> str:
         return obj.organization.name if obj.organization_id else obj.organization_name
 
@@ -96,13 +111,16 @@ class ReviewerExpertiseSerializer(ModelSerializer):
 
     class Meta:
         model = ReviewerExpertise
+        list_serializer_class = AttachedRowsSerializer
         fields = ["uuid", "expertise_keyword", "expertise_category", "expertise_category_name", "proficiency_level",
                   "years_experience", "last_active_date", "created", "modified"]
         validators = []  # the case-insensitive uniqueness is checked below
 
+    @reads()
     def get_expertise_category(self, obj) -> str | None:
         return None
 
+    @reads()
     def get_expertise_category_name(self, obj) -> str:
         return ""
 
@@ -151,6 +169,7 @@ class ReviewerPublicationSerializer(ModelSerializer):
 
     class Meta:
         model = ReviewerPublication
+        list_serializer_class = AttachedRowsSerializer
         fields = ["uuid", "title", "publication_year", "venue", "doi", "venue_type", "abstract", "coauthors",
                   "external_ids", "is_excluded_from_matching", "created", "modified"]
         extra_kwargs = {"abstract": {"max_length": ABSTRACT_MAX_LENGTH}}
@@ -179,7 +198,7 @@ class ProfileCompletenessSerializer(serializers.Serializer):
 class ProfileListSerializer(serializers.ListSerializer):
     def to_representation(self, data):
         profiles = list(data.all() if hasattr(data, "all") else data)
-        attach_profile_rows(profiles)
+        attach_rendered_profile_rows(profiles, self.child)
         self._context["profile_stats"] = reviewer_stats(profiles)  # one pass for the whole page
         return super().to_representation(profiles)
 
@@ -218,7 +237,7 @@ class ReviewerProfileSerializer(ModelSerializer):
         read_only_fields = ["is_published", "published_at"]
 
     def to_representation(self, profile):
-        attach_profile_rows([profile])  # a page's are attached by the list, at once
+        attach_rendered_profile_rows([profile], self)  # a page's are attached by the list, at once
         return super().to_representation(profile)
 
     def validate_orcid_id(self, value):

@@ -13,14 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
 
-from referee.api import columns, viewsets
+from referee.api import columns, queries, viewsets
 from referee.assignments.models import AssignmentBatch, ProposedAssignment
 from referee.assignments.serializers import AssignmentBatchListSerializer
 from referee.assignments.views import LIST_COLUMNS
 from referee.calls.models import Call, Proposal
 from referee.conflicts.models import COIDetectionJob
 from referee.core.derived import derived
-from referee.core.models import AuditEvent, User
+from referee.core.models import AuditEvent, Customer, User
 from referee.core.serializers import UserSerializer
 from referee.demo import CALL_SLUG
 from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
@@ -37,9 +37,10 @@ LISTS = ["/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignme
          "/api/proposal-protected-calls/", "/api/call-assignment-configurations/", "/api/events/",
          "/api/users/", "/api/customers/"]
 CALL_LISTS = ["reviewer-pool", "conflicts", "proposed-assignments"]
-# The lists whose rows the columns path must read (the others need instances: the nested rows
-# of profiles, proposals and calls are prefetched, a detection job's result is a nested
-# serializer, and a user's token is read by a model query).
+# The lists whose rows the columns path must read (the others need instances: profiles,
+# proposals and calls have nested rows (a profile's are rendered from columns, on their own: see
+# the test of them below), a detection job's result is a nested serializer, and a user's token
+# is read by a model query).
 FROM_COLUMNS = {"AssignmentBatchListSerializer", "AssignmentItemSerializer", "MyAssignmentBatchSerializer",
                 "ProposalReviewSerializer", "CallReviewerPoolSerializer", "ConflictOfInterestSerializer",
                 "ReviewerBidSerializer", "ProposedAssignmentSerializer", "AuditEventSerializer", "CustomerSerializer",
@@ -114,6 +115,44 @@ def test_every_list_renders_the_same_from_columns_as_from_instances(demo, monkey
     assert rendered > 300  # the demo call fills the lists (420 rows when written)
     read_from_columns = {name for name, outcomes in taken.items() if True in outcomes}
     assert read_from_columns == FROM_COLUMNS
+
+
+def test_nested_rows_of_profiles_render_the_same_from_columns_as_from_instances(demo, monkeypatch):
+    """A profile's affiliations, expertise and publications are rendered from their columns
+    (api.queries.attach_rendered), with and without an organisation, co-authors or identifiers."""
+    profiles = list(ReviewerProfile.objects.order_by("created")[:2])
+    first, second = profiles
+    first.affiliations.create(organization=f.customer("CERN"), organization_name="CERN", department="IT",
+                              start_date="2020-01-01", is_primary=True)
+    first.affiliations.create(organization_name="University of Tartu")
+    first.expertise_set.create(expertise_keyword="graphs", proficiency_level="expert", years_experience=7)
+    second.publications.create(title="Matching", publication_year=2021, coauthors=["A B", {"name": "C D"}],
+                               external_ids={"arxiv": "2101.00001"}, abstract="Ünïcode — text")
+    second.publications.create(title="Flows", publication_year=2019)
+    taken, real = [], queries.rows_by
+
+    def recording(serializer, page, key):
+        pairs = real(serializer, page, key)
+        taken.append((type(serializer.child).__name__, pairs is not None))
+        return pairs
+
+    staff = client_for(users(demo)["staff"])
+    paths = ["/api/reviewer-profiles/", *(f"/api/reviewer-profiles/{profile.uuid.hex}/" for profile in profiles)]
+    monkeypatch.setattr(queries, "rows_by", recording)
+    from_columns = [answer(staff, path) for path in paths]
+    monkeypatch.setattr(queries, "rows_by", lambda serializer, page, key: None)
+    from_instances = [answer(staff, path) for path in paths]
+    assert from_columns == from_instances  # status, bytes and statements
+    assert {name for name, read in taken if read} == {
+        "ReviewerAffiliationSerializer", "ReviewerExpertiseSerializer", "ReviewerPublicationSerializer"}
+    assert all(read for _, read in taken)
+    affiliations = {row["organization_name_display"]: row for row in json.loads(from_columns[1][1])["affiliations"]}
+    assert affiliations["CERN"]["organization"] == Customer.objects.get(name="CERN").uuid.hex
+    assert affiliations["University of Tartu"]["organization"] is None
+    publications = {row["title"]: row for row in json.loads(from_columns[2][1])["publications"]}
+    assert publications["Matching"]["coauthors"] == ["A B", {"name": "C D"}]
+    assert publications["Matching"]["external_ids"] == {"arxiv": "2101.00001"}
+    assert publications["Flows"]["coauthors"] == []
 
 
 def test_missing_related_objects_render_as_null_nil_or_empty(demo):
