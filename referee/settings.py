@@ -182,7 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["referee.api.permissions.ApiAccess"],
     "DEFAULT_PAGINATION_CLASS": "referee.api.pagination.LinkHeaderPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "referee.api.filters.FilterBackend",
         "referee.api.filters.OrderingBackend",
     ],
     "DEFAULT_RENDERER_CLASSES": ["referee.api.renderers.JSONRenderer"],

@@ -5,12 +5,16 @@ unknown parameters ignored. Ordering: `o`, comma-separated and/or repeated, `-` 
 unknown key → 400; ties broken by `-created`, `uuid`."""
 
 from datetime import UTC
+from functools import cache
 
 import django_filters
 from django import forms
 from django.db.models import Choices, F
 from django.db.models.constants import LOOKUP_SEP
 from django_filters.fields import IsoDateTimeField
+from django_filters.filters import FilterMethod
+from django_filters.filterset import BaseFilterSet
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -77,6 +81,45 @@ class MultipleChoiceFilter(django_filters.MultipleChoiceFilter):
         if self.members is not None and value:
             value = [self.members(choice) for choice in value]  # the form admitted only its values
         return super().filter(qs, value)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, except that a list whose request names none of its filters is
+    left as it is, without building the filter set: a deep copy of every filter, a form class and
+    a form, made on every request (about 1 ms of a list's 10 to 20), to apply filters that all
+    do nothing on an empty value. Only for filter sets of which that is known (`inert_when_empty`);
+    any parameter that is, or begins with, a filter's name takes django-filter's whole path."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and inert_when_empty(filterset_class) and not any(
+                _names_filter(filterset_class, key) for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+# Filter implementations that return the queryset unchanged for an empty value.
+EMPTY_SAFE = {django_filters.Filter.filter, django_filters.ChoiceFilter.filter,
+              django_filters.MultipleChoiceFilter.filter, MultipleChoiceFilter.filter}
+# What a filter set could override to filter without a parameter (a default status, say).
+FILTERING = ("filter_queryset", "qs", "is_valid", "errors", "form", "get_form_class")
+
+
+@cache
+def inert_when_empty(filterset_class) -> bool:
+    """Whether a filter set given no parameter of its own filters nothing: it overrides none of
+    django-filter's filtering steps, requires no filter, and each filter is one of EMPTY_SAFE or
+    a `method` (which django-filter calls only with a value)."""
+    if any(getattr(filterset_class, name) is not getattr(BaseFilterSet, name) for name in FILTERING):
+        return False
+    return all(not filter_.extra.get("required") and (
+        isinstance(filter_.filter, FilterMethod) or getattr(filter_.filter, "__func__", None) in EMPTY_SAFE)
+        for filter_ in filterset_class.base_filters.values())
+
+
+def _names_filter(filterset_class, key: str) -> bool:
+    """Whether a query parameter is a filter's (its name, or a range's `<name>_min`, `_after`, …)."""
+    return any(key == name or key.startswith(f"{name}_") for name in filterset_class.base_filters)
 
 
 def may_be_null(queryset, path: str) -> bool:
