@@ -3,13 +3,16 @@ does, its fast paths included (links, hex uuids, names, unchanged texts, numbers
 choices, datetimes), for complete rows and for rows whose related objects are missing, with and
 without a request in the context."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
+from referee.api.rows import renderer_of
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.assignments.serializers import AssignmentBatchListSerializer, AssignmentItemSerializer, blocking_coi_count
 from referee.reviewers.models import CallReviewerPool
@@ -66,3 +69,18 @@ def test_pool_rows(world):
     f.pool_entry(world.call, f.profile(f.user("invited")), status="pending")
     rows = list(with_pool_details(CallReviewerPool.objects.order_by("created")))
     assert_rendered_as_drf(CallReviewerPoolSerializer, rows)
+
+
+@pytest.mark.parametrize("zone", [None, UTC, ZoneInfo("Europe/Tallinn")])
+def test_datetimes_render_as_drf_in_any_zone(zone):
+    """A UTC value shown in UTC skips the conversion; every other value and zone is converted."""
+    field = serializers.DateTimeField(default_timezone=zone) if zone else serializers.DateTimeField()
+    render = renderer_of(field)
+    values = [datetime(2026, 3, 4, 5, 6, 7, 120000, tzinfo=UTC),
+              datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC),
+              datetime(2026, 3, 4, 5, 6, 7, 5, tzinfo=dt_timezone(timedelta(hours=2))),
+              datetime(2026, 3, 4, 5, 6, 7, tzinfo=ZoneInfo("UTC")),
+              datetime(2026, 3, 4, 5, 6, 7),  # naive
+              "2026-03-04T05:06:07Z"]
+    for value in values:
+        assert render(value) == field.to_representation(value), (zone, value)
