@@ -37,7 +37,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.bench_affinity import LEVELS, TextGenerator
-from referee.assignments import affinities, generation
+from referee.assignments import affinities, affinity_rows, generation
 from referee.assignments.models import AffinityScore, AssignmentBatch, ProposedAssignment
 from referee.calls.domain import create_call
 from referee.calls.models import MatchingConfiguration, Proposal, Round
@@ -175,18 +175,18 @@ def counting_queries():
         counter["n"] += 1
         return execute(sql, params, many, context)
 
-    copy = affinities._copy_binary  # a COPY goes straight to psycopg, past Django's hooks
+    copy = affinity_rows.copy_in  # a COPY goes straight to psycopg, past Django's hooks
 
     def counted_copy(*args, **kwargs):
         counter["n"] += 1
         return copy(*args, **kwargs)
 
-    affinities._copy_binary = counted_copy
+    affinity_rows.copy_in = counted_copy
     try:
         with connection.execute_wrapper(count):
             yield counter
     finally:
-        affinities._copy_binary = copy
+        affinity_rows.copy_in = copy
 
 
 @contextmanager

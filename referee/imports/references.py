@@ -7,7 +7,8 @@ in the file but malformed is not reported again: its own error already is.
 
 from referee.calls.models import Round
 from referee.core.models import Customer, User
-from referee.imports.schema import ImportData, Record, show, unique
+from referee.imports.checks import show
+from referee.imports.schema import ImportData, Record, unique
 from referee.reviewers.models import ReviewerProfile
 
 
