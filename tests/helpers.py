@@ -21,6 +21,13 @@ MAIL_NOW = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 
 # The roles of §1 around the `world` fixture (tests/conftest.py), in the order tests list them.
 ROLES = ("anonymous", "stranger", "reviewer", "other_manager", "manager", "support", "staff")
+# Every list under /api/ that is not scoped to one call.
+API_LISTS = ("/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignment-batches/",
+             "/api/proposed-assignments/", "/api/proposal-reviews/", "/api/call-reviewer-pools/",
+             "/api/conflicts-of-interest/", "/api/coi-detection-jobs/", "/api/reviewer-bids/",
+             "/api/reviewer-bids/my-bids/", "/api/reviewer-profiles/", "/api/proposal-proposals/",
+             "/api/proposal-protected-calls/", "/api/call-assignment-configurations/", "/api/events/",
+             "/api/users/", "/api/customers/")
 
 
 def client_for(user=None) -> APIClient:

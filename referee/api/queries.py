@@ -85,15 +85,8 @@ def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
     Django's prefetch did the same at about four times the cost (11 ms for a page of 100
     profiles' three empty relations: a lookup of 100 instances and a queryset per object), and its
     `IN (…)` of 100 placeholders changed the statement with the page's length (core.lookups)."""
-    missing = [obj for obj in objects if not hasattr(obj, to_attr)]
-    if not missing:
-        return
     owner_of, value = attrgetter(key), value or (lambda row: row)
-    found = defaultdict(list)
-    for row in rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]}):
-        found[owner_of(row)].append(value(row))
-    for obj in missing:
-        setattr(obj, to_attr, found[obj.pk])
+    _attach(objects, to_attr, rows, key, list, lambda page: ((owner_of(row), value(row)) for row in page))
 
 
 def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:
@@ -102,16 +95,24 @@ def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:
     it back unchanged: read from the columns (api.columns.rows_by) when its fields allow, else
     from instances. A page of 100 reviewer profiles has about 900 nested rows: as instances they
     were most of the page's time."""
+    def pairs(page):
+        from_columns = rows_by(serializer, page, key)
+        if from_columns is not None:
+            return from_columns
+        owner_of, render = attrgetter(key), serializer.child.to_representation
+        return ((owner_of(row), render(row)) for row in page)
+
+    _attach(objects, to_attr, rows, key, Rendered, pairs)
+
+
+def _attach(objects, to_attr: str, rows, key: str, kind, pairs) -> None:
+    """The objects missing `to_attr` get, as a `kind` (a list type), the values of
+    `pairs(rows of theirs)`: (owner's pk, value) in the queryset's order."""
     missing = [obj for obj in objects if not hasattr(obj, to_attr)]
     if not missing:
         return
-    page = rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]})
-    pairs = rows_by(serializer, page, key)
-    if pairs is None:
-        owner_of, render = attrgetter(key), serializer.child.to_representation
-        pairs = [(owner_of(row), render(row)) for row in page]
-    found = defaultdict(Rendered)
-    for owner, row in pairs:
-        found[owner].append(row)
+    found = defaultdict(kind)
+    for owner, value in pairs(rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]})):
+        found[owner].append(value)
     for obj in missing:
         setattr(obj, to_attr, found[obj.pk])

@@ -26,16 +26,10 @@ from referee.demo import CALL_SLUG
 from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
 from referee.reviewers.serializers_profiles import ReviewerProfileSerializer
 from tests import factories as f
-from tests.helpers import client_for
+from tests.helpers import API_LISTS, client_for
 
 pytestmark = pytest.mark.django_db
 
-LISTS = ["/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignment-batches/",
-         "/api/proposed-assignments/", "/api/proposal-reviews/", "/api/call-reviewer-pools/",
-         "/api/conflicts-of-interest/", "/api/coi-detection-jobs/", "/api/reviewer-bids/",
-         "/api/reviewer-bids/my-bids/", "/api/reviewer-profiles/", "/api/proposal-proposals/",
-         "/api/proposal-protected-calls/", "/api/call-assignment-configurations/", "/api/events/",
-         "/api/users/", "/api/customers/"]
 CALL_LISTS = ["reviewer-pool", "conflicts", "proposed-assignments"]
 # The lists whose rows the columns path must read (the others need instances: profiles,
 # proposals and calls have nested rows (a profile's are rendered from columns, on their own: see
@@ -98,7 +92,7 @@ def test_every_list_renders_the_same_from_columns_as_from_instances(demo, monkey
             taken.setdefault(type(serializer.child).__name__, set()).add(rows is not None)
         return rows
 
-    paths = [*LISTS, *(f"/api/proposal-protected-calls/{demo.uuid.hex}/{name}/" for name in CALL_LISTS)]
+    paths = [*API_LISTS, *(f"/api/proposal-protected-calls/{demo.uuid.hex}/{name}/" for name in CALL_LISTS)]
     rendered = 0
     for role, user in users(demo).items():
         client = client_for(user)

@@ -10,13 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from referee.api import filters
 from referee.assignments.filters import AssignmentBatchFilter, MyAssignmentBatchFilter
 from tests import factories as f
-from tests.helpers import ROLES, as_role
-
-LISTS = ["/api/assignment-batches/", "/api/assignment-items/", "/api/my-assignment-batches/",
-         "/api/proposed-assignments/", "/api/proposal-reviews/", "/api/call-reviewer-pools/",
-         "/api/conflicts-of-interest/", "/api/coi-detection-jobs/", "/api/reviewer-bids/",
-         "/api/reviewer-profiles/", "/api/proposal-proposals/", "/api/proposal-protected-calls/",
-         "/api/call-assignment-configurations/", "/api/events/", "/api/users/", "/api/customers/"]
+from tests.helpers import API_LISTS, ROLES, as_role
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def test_a_list_without_filter_parameters_answers_as_django_filter_would(rows, r
         skipped.append(filterset_class)
         return real(filterset_class)
 
-    for path in LISTS:
+    for path in API_LISTS:
         for params in ({}, {"page_size": 2, "page": 1, "o": "-created"}):
             client.get(path, params)  # per-process caches warm, for both runs
             monkeypatch.setattr(filters, "inert_when_empty", recording)
