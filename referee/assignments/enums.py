@@ -28,6 +28,11 @@ class ItemStatus(models.TextChoices):
     REASSIGNED = "reassigned", "Reassigned to another reviewer"
 
 
+# The item statuses a reviewer's stats count (declined, reassigned after declining, expired:
+# reviewers.queries.reviewer_stats); an index of the items holds exactly these.
+STATS_ITEM_STATUSES = (ItemStatus.DECLINED, ItemStatus.REASSIGNED, ItemStatus.EXPIRED)
+
+
 class MatchingJobKind(models.TextChoices):
     """The engine's long actions run as background jobs (issue 13); their states are detection's
     (`conflicts.enums.JobState`)."""

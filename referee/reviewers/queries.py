@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DurationField, Exists, F, Max, OuterRef, Q, Sum
 
-from referee.assignments.enums import BatchStatus, ItemStatus
+from referee.assignments.enums import STATS_ITEM_STATUSES, BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import ProposalDisclosure, readable_by
 from referee.calls.models import Call, Proposal
@@ -17,8 +17,6 @@ from referee.reviews.models import Review
 
 # `profile_completeness` is measured over these five parts (§3.10).
 COMPLETENESS_FIELDS = ("biography", "orcid_id", "affiliations", "expertise", "publications")
-# The item statuses `reviewer_stats` counts (declined, reassigned after declining, expired).
-COUNTED_ITEM_STATUSES = (ItemStatus.DECLINED, ItemStatus.REASSIGNED, ItemStatus.EXPIRED)
 
 
 def reviewer_stats(profiles) -> dict[int, dict]:
@@ -48,12 +46,13 @@ def reviewer_stats(profiles) -> dict[int, dict]:
     # The page's pool entries (a few hundred) as an array the item index takes, only the statuses
     # counted, and the counts grouped by entry: joined to the pool for every item, PostgreSQL
     # read all of them (50 ms); joined to it for each counted item to group by reviewer, it read
-    # 7,900 buffers instead of 4,500 (8.8 ms instead of 5). A batch is looked up only for an
-    # expired item (EXISTS, after the status test), not joined to every counted item.
+    # 7,900 buffers instead of 4,500 (8.8 ms instead of 5). The counted items and the cancelled
+    # batches are each read from a partial index alone (`item_stats_by_entry`, `batch_cancelled_ids`:
+    # 6.9 ms → 2.9 ms); a batch is looked up only for an expired item, not joined to every one.
     reviewer_of = dict(CallReviewerPool.objects.filter(reviewer_id__any_of=list(stats)).values_list("id", "reviewer_id"))
     cancelled = AssignmentBatch.objects.filter(pk=OuterRef("batch_id"), status=BatchStatus.CANCELLED)
     counts = (
-        AssignmentItem.objects.filter(pool_entry_id__any_of=list(reviewer_of), status__in=COUNTED_ITEM_STATUSES)
+        AssignmentItem.objects.filter(pool_entry_id__any_of=list(reviewer_of), status__in=STATS_ITEM_STATUSES)
         .values("pool_entry_id")
         .annotate(
             declined=Count("pk", filter=Q(status=ItemStatus.DECLINED) | Q(status=ItemStatus.REASSIGNED, responded_at__isnull=False)),
