@@ -4,7 +4,7 @@ Membership tests use `IN (subquery)` / EXISTS rather than joins so that OR-ed co
 multiply rows (no DISTINCT needed, counts stay exact)."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from referee.api.queries import InSubquery
 from referee.calls.enums import ProposalState
@@ -74,18 +74,31 @@ class ProposalQuerySet(models.QuerySet):
         """Every proposal the user may see, fully or restricted (see `fully_visible_to`)."""
         if sees_everything(user):
             return self.all()
-        from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
-
-        member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status=InvitationStatus.ACCEPTED).values("call_id")
-        # The open states as plain values, so they stay parameters (core.database writes enum
-        # members into the SQL): knowing them, PostgreSQL took this branch for most of the table
-        # (its calls are an array it cannot see, on a column of few values) and counted a
-        # manager's proposals by reading every proposal (3.5 ms) instead of through the indexes (0.5 ms).
-        open_states = [state.value for state in OPEN_FOR_REVIEW]
-        return self.filter(_own_or_managed(user) | (InSubquery("call_id", member_of) & Q(state__in=open_states)))
+        return self.filter(_own_or_managed(user) | _pool_member(user))
 
     def fully_visible_to(self, user):
         """Proposals whose full text the user may read: managers, creator and team, active reviewers."""
         if sees_everything(user):
             return self.all()
         return self.filter(_own_or_managed(user))
+
+    def with_reading(self, user):
+        """Each proposal annotated with how `user` may read it, by the same conditions as the two
+        filters above (calls.disclosure.readable_by, for a page at once): `read_in_full`
+        (`fully_visible_to`) and `read_as_pool_member` (the other branch of `visible_to`).
+        Not for staff and support, who read everything."""
+        return self.annotate(read_in_full=ExpressionWrapper(_own_or_managed(user), output_field=BooleanField()),
+                             read_as_pool_member=ExpressionWrapper(_pool_member(user), output_field=BooleanField()))
+
+
+def _pool_member(user):
+    """An open proposal of a call whose pool the user accepted to be in."""
+    from referee.reviewers.models import CallReviewerPool  # models import querysets: read at call time
+
+    member_of = CallReviewerPool.objects.filter(reviewer__user=user, invitation_status=InvitationStatus.ACCEPTED).values("call_id")
+    # The open states as plain values, so they stay parameters (core.database writes enum
+    # members into the SQL): knowing them, PostgreSQL took this branch for most of the table
+    # (its calls are an array it cannot see, on a column of few values) and counted a
+    # manager's proposals by reading every proposal (3.5 ms) instead of through the indexes (0.5 ms).
+    open_states = [state.value for state in OPEN_FOR_REVIEW]
+    return InSubquery("call_id", member_of) & Q(state__in=open_states)
