@@ -5,7 +5,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import OuterRef
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from referee.assignments.domain import send_all_batches
@@ -92,6 +94,27 @@ class TestReviewerStats:
         assert row["last_review_date"] == (start + timedelta(days=3)).date()
         assert (row["total_reviews_declined"], row["total_reviews_timeout"]) == (3, 1)
         assert stats[stranger.pk]["total_reviews_completed"] == 0
+
+    def test_the_item_counts_are_read_from_the_partial_indexes_alone(self, world):
+        """The counted statuses and the statement's columns match `item_stats_by_entry` and
+        `batch_cancelled_ids`: with the table scans off, PostgreSQL answers from them alone
+        (on a table this small it would otherwise scan it). A status added to the count, or a
+        column read, that the index lacks fails here."""
+        f.item(f.batch(world.entry, status="expired"), world.proposal, status="expired")
+        f.item(f.batch(world.entry, status="cancelled"), world.proposal2, status="expired")
+        with CaptureQueriesContext(connection) as queries:
+            reviewer_stats([world.profile])
+        if connection.vendor != "postgresql":
+            return  # SQLite has no INCLUDE: its index holds the key alone
+        sql = queries.captured_queries[-1]["sql"]
+        assert "assignments_assignmentitem" in sql.split(" FROM ")[1]
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Only Scan using item_stats_by_entry" in plan, plan
+        assert "Index Only Scan using batch_cancelled_ids" in plan, plan
 
 
 class TestProfileCompleteness:
