@@ -74,7 +74,8 @@ def _empty_stats(profile) -> dict:
 
 
 def profile_completeness(profile) -> dict:
-    """Of a profile read by `serializers_profiles.attach_profile_rows` (its nested rows as lists)."""
+    """Of a profile whose nested rows are attached as lists (`serializers_profiles.attach_profile_rows`
+    or `attach_rendered_profile_rows`): only whether each is empty is read."""
     present = {
         "biography": bool(profile.biography.strip()),
         "orcid_id": bool(profile.orcid_id),

@@ -2,7 +2,8 @@
 
 Profiles render as the client's `ReviewerProfile`; the nested rows as `ReviewerAffiliation`,
 `ReviewerExpertise` and `ReviewerPublication`. `stats` is computed for a whole page at once
-(three queries), `profile_completeness` from the nested rows read with it (`attach_profile_rows`)."""
+(three queries), `profile_completeness` from the nested rows read with it (`attach_rendered_profile_rows`
+in the API, `attach_profile_rows` on the web pages)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -25,7 +26,8 @@ from referee.reviewers.models import (
 )
 from referee.reviewers.queries import profile_completeness, reviewer_stats
 
-# Each relation's rows in their model's order, filtered per page by `attach_profile_rows`.
+# Each relation's rows in their model's order, filtered per page by `attach_profile_rows` and
+# `attach_rendered_profile_rows`.
 NESTED_ROWS = {
     "affiliations_rows": ReviewerAffiliation.objects.select_related("organization"),
     "expertise_set_rows": ReviewerExpertise.objects.all(),
@@ -219,7 +221,7 @@ class ReviewerProfileSerializer(ModelSerializer):
     biography = serializers.CharField(required=False, allow_blank=True, max_length=BIOGRAPHY_MAX_LENGTH)
     alternative_names = serializers.ListField(
         child=serializers.CharField(max_length=255), required=False, max_length=100)
-    # Instances come from `attach_profile_rows`.
+    # Rows already rendered, attached by `attach_rendered_profile_rows` (to a page by the list).
     affiliations = ReviewerAffiliationSerializer(many=True, read_only=True, source="affiliations_rows")
     expertise_set = ReviewerExpertiseSerializer(many=True, read_only=True, source="expertise_set_rows")
     publications = ReviewerPublicationSerializer(many=True, read_only=True, source="publications_rows")
