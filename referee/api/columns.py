@@ -152,12 +152,13 @@ def plain_value(field, target: Target):
     return value
 
 
-def reads(*attributes: str):
+def reads(*attributes: str, sql=None):
     """Declares what a serializer's `get_<field>` method reads of its instance (dotted for a
     related object's attributes): the columns path calls the same method with a stand-in that
-    holds exactly those values (a related object None where the row has none)."""
+    holds exactly those values (a related object None where the row has none). `sql`, if given,
+    writes the same value in SQL, given the row's `api.json_sql.Row` (for rows PostgreSQL renders)."""
     def declare(method):
-        method.reads = attributes
+        method.reads, method.sql = attributes, sql
         return method
 
     return declare

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields, serializers
 
 from referee.api.columns import Missing
+from referee.api.json_sql import uuid_hex_json
 
 NIL_UUID = "0" * 32
 
@@ -94,6 +95,14 @@ class HexUUIDField(serializers.UUIDField):
             return value.hex if type(value) is uuid_lib.UUID else generic(instance)
 
         return hex_of
+
+    def json_sql(self, row):
+        """referee.api.json_sql: the hex of the model's own uuid column."""
+        if (self.uuid_format != "hex" or len(self.source_attrs) != 1
+                or type(self).get_attribute is not fields.Field.get_attribute
+                or row.field(self.source).get_internal_type() != "UUIDField"):
+            return None
+        return uuid_hex_json(row.sql(self.source)), None
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import BooleanField, F, Func, IntegerField, Subquery, Value
 
 from referee.api.columns import rows_by
+from referee.api.json_sql import row_texts
+from referee.api.renderers import JSONArray
 from referee.api.rows import Rendered
 
 
@@ -86,33 +88,38 @@ def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
     profiles' three empty relations: a lookup of 100 instances and a queryset per object), and its
     `IN (…)` of 100 placeholders changed the statement with the page's length (core.lookups)."""
     owner_of, value = attrgetter(key), value or (lambda row: row)
-    _attach(objects, to_attr, rows, key, list, lambda page: ((owner_of(row), value(row)) for row in page))
+    _attach(objects, to_attr, rows, key, lambda page: (list, ((owner_of(row), value(row)) for row in page)))
 
 
 def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:
     """attach_rows, each row as the bound nested `serializer` (many=True, whose list class is
-    api.rows.AttachedRowsSerializer) renders it, kept as `Rendered` so that the serializer gives
-    it back unchanged: read from the columns (api.columns.rows_by) when its fields allow, else
-    from instances. A page of 100 reviewer profiles has about 900 nested rows: as instances they
-    were most of the page's time."""
+    api.rows.AttachedRowsSerializer) renders it, so that the serializer gives the rows back
+    unchanged. On PostgreSQL, when every field has an SQL rendering, they come as the JSON texts
+    the database wrote (a `JSONArray`: api.json_sql); else as `Rendered` rows, read from the
+    columns (api.columns.rows_by) when its fields allow, else from instances. A page of 100
+    reviewer profiles has about 900 nested rows: as instances they were most of the page's time."""
     def pairs(page):
+        texts = row_texts(serializer, page, key)
+        if texts is not None:
+            return JSONArray, texts
         from_columns = rows_by(serializer, page, key)
         if from_columns is not None:
-            return from_columns
+            return Rendered, from_columns
         owner_of, render = attrgetter(key), serializer.child.to_representation
-        return ((owner_of(row), render(row)) for row in page)
+        return Rendered, ((owner_of(row), render(row)) for row in page)
 
-    _attach(objects, to_attr, rows, key, Rendered, pairs)
+    _attach(objects, to_attr, rows, key, pairs)
 
 
-def _attach(objects, to_attr: str, rows, key: str, kind, pairs) -> None:
-    """The objects missing `to_attr` get, as a `kind` (a list type), the values of
-    `pairs(rows of theirs)`: (owner's pk, value) in the queryset's order."""
+def _attach(objects, to_attr: str, rows, key: str, pairs) -> None:
+    """The objects missing `to_attr` get the values of `pairs(rows of theirs)`, which gives the
+    kind of list to collect them in and (owner's pk, value) in the queryset's order."""
     missing = [obj for obj in objects if not hasattr(obj, to_attr)]
     if not missing:
         return
+    kind, found_pairs = pairs(rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]}))
     found = defaultdict(kind)
-    for owner, value in pairs(rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]})):
+    for owner, value in found_pairs:
         found[owner].append(value)
     for obj in missing:
         setattr(obj, to_attr, found[obj.pk])

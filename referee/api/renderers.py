@@ -9,7 +9,12 @@ written differently: `0.00001` where Python writes `1e-05`). Anything orjson doe
 translation, a decimal) goes through DRF's own encoder, so it comes out as DRF writes it. An
 indented response (`Accept: application/json; indent=4`) and anything orjson refuses (an integer
 beyond 64 bits) take DRF's path. One difference is meant: a float that is not a number (NaN, an
-infinity), which DRF's strict JSON refuses with a server error, is written as null."""
+infinity), which DRF's strict JSON refuses with a server error, is written as null.
+
+A value may also come as JSON text already (`JSONArray`, rows PostgreSQL rendered:
+referee.api.json_sql): orjson writes it as it is; DRF's path reads it back first."""
+
+import json
 
 import orjson
 from rest_framework import renderers
@@ -20,13 +25,56 @@ OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 JS_LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 
+class JSONArray:
+    """An array given as its items' JSON texts, written into a response as they are."""
+
+    __slots__ = ("items",)
+
+    def __init__(self):
+        self.items: list[str] = []
+
+    def append(self, text: str) -> None:
+        self.items.append(text)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def text(self) -> str:
+        return f"[{','.join(self.items)}]"
+
+
+class Encoder(JSONEncoder):
+    """DRF's encoder, reading a JSONArray back (an indented response re-indents its items)."""
+
+    def default(self, obj):
+        return json.loads(obj.text()) if type(obj) is JSONArray else super().default(obj)
+
+
+DRF_DEFAULT = JSONEncoder().default
+
+
+def _orjson_default(obj):
+    return orjson.Fragment(obj.text()) if type(obj) is JSONArray else DRF_DEFAULT(obj)
+
+
+def json_text(value) -> str:
+    """`value` as this renderer writes it inside a response (before the JavaScript line breaks,
+    which are escaped in the whole response)."""
+    try:
+        return orjson.dumps(value, default=_orjson_default, option=OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError: a value only Python's encoder writes
+        return json.dumps(value, cls=Encoder, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
 class JSONRenderer(renderers.JSONRenderer):
+    encoder_class = Encoder
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if (data is None or self.ensure_ascii or not self.compact or not self.strict
                 or self.get_indent(accepted_media_type, renderer_context or {}) is not None):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            text = orjson.dumps(data, default=JSONEncoder().default, option=OPTIONS)
+            text = orjson.dumps(data, default=_orjson_default, option=OPTIONS)
         except TypeError:  # orjson.JSONEncodeError: a value only Python's encoder writes
             return super().render(data, accepted_media_type, renderer_context)
         for line_break, escaped in JS_LINE_BREAKS:

@@ -21,6 +21,8 @@ from rest_framework.fields import Field, SkipField
 from rest_framework.relations import PKOnlyObject, RelatedField
 from rest_framework.settings import api_settings
 
+from referee.api.renderers import JSONArray
+
 
 def _reader(field):
     """The field's `get_attribute`, or a faster equivalent for a plain attribute path."""
@@ -162,8 +164,8 @@ class Rendered(list):
 
 
 class AttachedRowsSerializer(serializers.ListSerializer):
-    """A nested serializer's list whose rows may come rendered already (`Rendered`); any other
-    data (a queryset, instances) it renders as DRF does."""
+    """A nested serializer's list whose rows may come rendered already (`Rendered`, or a
+    renderers.JSONArray of their texts); any other data (a queryset, instances) it renders as DRF does."""
 
     def to_representation(self, data):
-        return data if type(data) is Rendered else super().to_representation(data)
+        return data if type(data) in (Rendered, JSONArray) else super().to_representation(data)

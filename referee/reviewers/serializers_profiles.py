@@ -11,6 +11,7 @@ from rest_framework.validators import UniqueValidator
 
 from referee.api.columns import reads
 from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField, uuid_hex_column
+from referee.api.json_sql import uuid_hex_json
 from referee.api.queries import attach_rendered, attach_rows
 from referee.api.rows import AttachedRowsSerializer, ModelSerializer
 from referee.core.models import Customer
@@ -65,6 +66,12 @@ class CustomerUUIDField(serializers.SlugRelatedField):
         """referee.api.columns: the hex of the organisation's uuid column, null for none."""
         return uuid_hex_column(target, missing=None)
 
+    def json_sql(self, row):
+        """referee.api.json_sql: the hex of the organisation's uuid, null for none."""
+        if len(self.source_attrs) != 1 or row.field(self.source).related_model is not Customer:
+            return None
+        return uuid_hex_json(row.sql(f"{self.source}.uuid")), None
+
 
 class ReviewerAffiliationSerializer(ModelSerializer):
     uuid = HexUUIDField(read_only=True)
@@ -79,7 +86,9 @@ class ReviewerAffiliationSerializer(ModelSerializer):
                   "department", "position_title", "start_date", "end_date", "is_primary", "affiliation_type",
                   "country", "created", "modified"]
 
-    @reads("organization_id", "organization.name", "organization_name")
+    @reads("organization_id", "organization.name", "organization_name", sql=lambda row: (
+        f"CASE WHEN {row.sql('organization_id')} IS NOT NULL THEN {row.sql('organization.name')} "
+        f"ELSE {row.sql('organization_name')} END"))
     def get_organization_name_display(self, obj) -> str:
         return obj.organization.name if obj.organization_id else obj.organization_name
 

@@ -23,6 +23,16 @@ def test_the_rows_are_those_of_in(world):
         assert set(Proposal.objects.filter(**{f"{lookup}__any_of": values})) == expected != set(), lookup
 
 
+def test_values_that_are_not_ints_are_converted_as_in_converts_them(world):
+    """Ints reach an integer key as they are; any other value, even one among ints, is converted
+    by the field (a digit string, a float)."""
+    key = world.proposal.pk
+    for values in ([str(key)], [key, str(10**9)], [float(key)]):
+        assert list(Proposal.objects.filter(pk__any_of=values)) == [world.proposal], values
+    with pytest.raises(ValueError, match="expected a number"):
+        list(Proposal.objects.filter(pk__any_of=[key, "not a number"]))
+
+
 def test_an_empty_list_matches_nothing_and_runs_no_query(world):
     with CaptureQueriesContext(connection) as queries:
         assert list(Proposal.objects.filter(pk__any_of=[])) == []

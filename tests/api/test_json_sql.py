@@ -1,0 +1,147 @@
+"""referee.api.json_sql: on PostgreSQL a profile's nested rows are written as JSON by the database,
+with the text DRF writes for them (the same bytes but for the spacing inside JSON columns), the
+same statements, and rows it cannot write exactly rendered by their serializer. On SQLite the
+Python paths render them (tests/api/test_columns.py compares those)."""
+
+import datetime
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from referee.api import queries
+from referee.api.json_sql import row_texts
+from referee.api.renderers import json_text
+from referee.reviewers.serializers_profiles import NESTED_ROWS, ReviewerProfileSerializer
+from tests import factories as f
+from tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+# Every character JSON escapes, quotes, a backslash, JavaScript's line breaks, non-ASCII, an emoji.
+AWKWARD = "\"quoted\" back\\slash \x01\x08\t\n\x0c\r\x1f\x7f \u2028\u2029 Ünïcode — 😀 %s %% {0} 'it''s'"
+WHOLE_SECOND = datetime.datetime(2024, 2, 29, 23, 59, 59, tzinfo=datetime.UTC)
+TRAILING_ZEROS = datetime.datetime(1999, 1, 2, 3, 4, 5, 120000, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def profiles():
+    staff = f.user("staff", is_staff=True)
+    first, second, empty = (f.profile(f.user(name)) for name in ("first", "second", "empty"))
+    cern = f.customer(f"CERN {AWKWARD}")
+    first.affiliations.create(organization=cern, organization_name="CERN", department=AWKWARD,
+                              start_date="2020-01-01", end_date="2021-12-31", is_primary=True, country="CH")
+    first.affiliations.create(organization_name=AWKWARD, position_title="")
+    first.expertise_set.create(expertise_keyword=AWKWARD, proficiency_level="expert", years_experience=7,
+                               last_active_date="0999-01-01")
+    first.expertise_set.create(expertise_keyword="graphs")
+    second.publications.create(title=AWKWARD, publication_year=2021, abstract=AWKWARD * 50, doi="10.1/x")
+    second.publications.create(title="Flows", publication_year=2019, coauthors=["A B", {"name": AWKWARD, "n": 1.5}],
+                               external_ids={"arxiv": "2101.00001", "none": None, "quote": AWKWARD})
+    for relation in (first.affiliations, first.expertise_set, second.publications):
+        rows = list(relation.order_by("pk"))
+        relation.filter(pk=rows[0].pk).update(created=WHOLE_SECOND, modified=TRAILING_ZEROS)
+    return staff, [first, second, empty]
+
+
+def answers(client, paths):
+    """(status, parsed body, statements) of each path."""
+    found = []
+    for path in paths:
+        with CaptureQueriesContext(connection) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, response.content[:300]
+        found.append((response.status_code, json.loads(response.content), len(statements)))
+    return found
+
+
+def test_the_database_renders_nested_rows_as_the_serializers_do(profiles, monkeypatch):
+    staff, rows = profiles
+    taken, real = [], queries.row_texts
+
+    def recording(serializer, page, key):
+        texts = real(serializer, page, key)
+        taken.append((type(serializer.child).__name__, texts is not None))
+        return texts
+
+    client = client_for(staff)
+    paths = ["/api/reviewer-profiles/", *(f"/api/reviewer-profiles/{profile.uuid.hex}/" for profile in rows)]
+    monkeypatch.setattr(queries, "row_texts", recording)
+    from_database = answers(client, paths)
+    monkeypatch.setattr(queries, "row_texts", lambda serializer, page, key: None)
+    from_python = answers(client, paths)
+    assert from_database == from_python  # status, JSON and the number of statements
+    on_postgresql = connection.vendor == "postgresql"
+    assert {name for name, rendered in taken if rendered} == ({
+        "ReviewerAffiliationSerializer", "ReviewerExpertiseSerializer", "ReviewerPublicationSerializer"}
+        if on_postgresql else set())
+    assert all(rendered == on_postgresql for _, rendered in taken)
+    listed = {row["uuid"]: row for row in from_database[0][1]}
+    first = listed[rows[0].uuid.hex]
+    assert {row["organization_name_display"] for row in first["affiliations"]} == {f"CERN {AWKWARD}", AWKWARD}
+    assert listed[rows[2].uuid.hex]["publications"] == []
+
+
+def nested(name):
+    """The bound nested serializer of a profile's relation `name`, and the rows it reads."""
+    field = ReviewerProfileSerializer(context={}).fields[name]
+    return field, NESTED_ROWS[field.source]
+
+
+@pytest.mark.parametrize("name", ["affiliations", "expertise_set", "publications"])
+def test_each_row_is_the_bytes_drf_writes(profiles, name):
+    """Byte for byte, for every row without content in a JSON column (jsonb's text has spaces):
+    escapes, key order, dates, whole-second and trailing-zero timestamps, nulls, the
+    organisation's uuid and name."""
+    _, rows = profiles
+    field, queryset = nested(name)
+    page = queryset.filter(profile__in=rows)
+    texts = row_texts(field, page, "profile_id")
+    if connection.vendor != "postgresql":
+        assert texts is None  # SQLite: the Python paths render them
+        return
+    expected = [(row.profile_id, json_text(field.child.to_representation(row))) for row in page]
+    assert len(texts) == len(expected) >= 2
+    compared = 0
+    for (owner, text), (expected_owner, expected_text) in zip(texts, expected, strict=True):
+        assert owner == expected_owner
+        if '"coauthors":["A B"' in expected_text:
+            assert json.loads(text) == json.loads(expected_text)  # jsonb spacing in its JSON columns
+        else:
+            assert text == expected_text
+            compared += 1
+    assert compared >= 1
+    assert any("59:59Z" in text for _, text in texts) and any(".120000Z" in text for _, text in texts)
+
+
+def test_identifiers_that_are_not_texts_are_rendered_by_the_serializer(profiles):
+    """external_ids is rendered by DRF's DictField of texts (`str` of each value): a value that is
+    not a text or null makes its row inexact in SQL, so that row alone is rendered from its
+    instance, in its place."""
+    _, rows = profiles
+    second = rows[1]
+    odd = second.publications.create(title="Odd", publication_year=2020,
+                                      external_ids={"pmid": 123, "flag": True, "nested": {"a": 1}, "gone": None})
+    field, queryset = nested("publications")
+    with CaptureQueriesContext(connection) as statements:
+        texts = row_texts(field, queryset.filter(profile=second), "profile_id")
+    if connection.vendor != "postgresql":
+        assert texts is None
+        return
+    assert len(statements) == 2  # the rows, then the inexact one as an instance
+    by_title = {json.loads(text)["title"]: json.loads(text) for _, text in texts}
+    assert by_title["Odd"]["external_ids"] == {"pmid": "123", "flag": "True", "nested": "{'a': 1}", "gone": None}
+    assert [json.loads(text)["title"] for _, text in texts] == [row.title for row in queryset.filter(profile=second)]
+    assert by_title["Odd"] == ReviewerProfileSerializer(context={}).fields["publications"].child.to_representation(odd)
+
+
+def test_an_indented_response_holds_the_same_rows(profiles):
+    staff, _ = profiles
+    client = client_for(staff)
+    compact = client.get("/api/reviewer-profiles/")
+    indented = client.get("/api/reviewer-profiles/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200
+    assert b'\n  {\n    "url"' in indented.content
+    assert json.loads(indented.content) == json.loads(compact.content)
+    assert b"\\u2028" in compact.content and "\u2028".encode() not in compact.content  # DRF's escape
