@@ -91,8 +91,9 @@ def value_json(sql: str) -> str:
 
 
 def uuid_hex_json(sql: str) -> str:
-    """A uuid as its 32 hex digits (UUID.hex), null for NULL."""
-    return f"""COALESCE('"' || replace({sql}::text, '-', '') || '"', 'null')"""
+    """A uuid as its 32 hex digits (UUID.hex), null for NULL: the hex of its 16 bytes, a third of
+    the cost of removing the dashes from its text."""
+    return f"""COALESCE('"' || encode(uuid_send({sql}), 'hex') || '"', 'null')"""
 
 
 def datetime_json(sql: str) -> str:
