@@ -248,7 +248,10 @@ class ReviewerProfileSerializer(ModelSerializer):
         read_only_fields = ["is_published", "published_at"]
 
     def to_representation(self, profile):
-        attach_rendered_profile_rows([profile], self)  # a page's are attached by the list, at once
+        # A page's rows are attached by the list, at once; checked here without walking the
+        # fields (a hundred walks of 23 fields were 2 ms of a page).
+        if any(to_attr not in profile.__dict__ for to_attr in NESTED_ROWS):
+            attach_rendered_profile_rows([profile], self)
         return super().to_representation(profile)
 
     def validate_orcid_id(self, value):
