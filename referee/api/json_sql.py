@@ -24,6 +24,7 @@ them as floats): the same JSON, not the same bytes. PostgreSQL only; SQLite keep
 
 import re
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
@@ -79,7 +80,7 @@ class Row:
 def _column(model, name: str):
     try:
         column = model._meta.get_field(name)  # a field's name or its column's (`organization_id`)
-    except Exception:  # noqa: BLE001 - not a field: an attribute or property the SQL cannot read
+    except FieldDoesNotExist:  # an attribute or property: the SQL cannot read it
         return None
     return column if getattr(column, "concrete", False) else None
 

@@ -9,10 +9,14 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 
 from referee.api import queries
-from referee.api.json_sql import row_texts
+from referee.api.fields import HexUUIDField
+from referee.api.json_sql import row_object, row_texts
 from referee.api.renderers import json_text
+from referee.api.rows import ModelSerializer
+from referee.reviewers.models import ReviewerPublication
 from referee.reviewers.serializers_profiles import NESTED_ROWS, ReviewerProfileSerializer
 from tests import factories as f
 from tests.helpers import client_for
@@ -145,3 +149,22 @@ def test_an_indented_response_holds_the_same_rows(profiles):
     assert b'\n  {\n    "url"' in indented.content
     assert json.loads(indented.content) == json.loads(compact.content)
     assert b"\\u2028" in compact.content and "\u2028".encode() not in compact.content  # DRF's escape
+
+
+def publication_serializer(**declared):
+    """A serializer of publications with `declared` fields beside uuid (as hex) and title."""
+    meta = type("Meta", (), {"model": ReviewerPublication, "fields": ["uuid", "title", *declared]})
+    return type("Probe", (ModelSerializer,), {"Meta": meta, "get_mood": lambda self, obj: "fine",
+                                              "uuid": HexUUIDField(read_only=True), **declared})()
+
+
+def test_a_field_without_an_sql_rendering_keeps_the_serializer_on_the_python_paths():
+    """Decided from the fields alone, before any query: a method that does not say what it reads,
+    a DRF field through a relation (DRF's rules for a missing object), a property."""
+    assert row_object(publication_serializer(), ReviewerPublication, connection) is not None
+    refused = {"mood": serializers.SerializerMethodField(),
+               "owner_email": serializers.CharField(source="profile.user.email"),
+               "pk_text": serializers.CharField(source="pk"),
+               "dashed": serializers.UUIDField(source="uuid")}  # DRF's hyphenated format
+    for name, field in refused.items():
+        assert row_object(publication_serializer(**{name: field}), ReviewerPublication, connection) is None, name
