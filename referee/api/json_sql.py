@@ -34,7 +34,7 @@ from rest_framework.fields import Field
 from rest_framework.settings import api_settings
 
 from referee.api.columns import StandIn
-from referee.api.renderers import json_text
+from referee.api.renderers import json_bytes
 
 # A key is written into the SQL text: only identifiers (no quote, no % for the driver).
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -198,7 +198,7 @@ def row_object(serializer, model, connection) -> RawSQL | None:
     if plan is REFUSED:
         return None
     text, constants = plan
-    params = [json_text(function(serializer, StandIn())) for function in constants]
+    params = [json_bytes(function(serializer, StandIn())).decode() for function in constants]
     return RawSQL(text, params, output_field=TextField())
 
 
@@ -240,5 +240,5 @@ def row_texts(serializer, rows, key: str) -> list[tuple] | None:
     inexact = [pk for _, pk, text in found if text is None]
     if not inexact:
         return [(owner, text) for owner, _, text in found]
-    rendered = {row.pk: json_text(child.to_representation(row)) for row in rows.filter(pk__in=inexact)}
+    rendered = {row.pk: json_bytes(child.to_representation(row)).decode() for row in rows.filter(pk__in=inexact)}
     return [(owner, rendered[pk] if text is None else text) for owner, pk, text in found]

@@ -7,9 +7,10 @@ UTF-8, `ensure_ascii` off as DRF's `UNICODE_JSON`), integers, booleans and null 
 the shortest text that reads back as the same number (only very small or very large ones are
 written differently: `0.00001` where Python writes `1e-05`). Anything orjson does not encode itself (a datetime, a lazy
 translation, a decimal) goes through DRF's own encoder, so it comes out as DRF writes it. An
-indented response (`Accept: application/json; indent=4`) and anything orjson refuses (an integer
-beyond 64 bits) take DRF's path. One difference is meant: a float that is not a number (NaN, an
-infinity), which DRF's strict JSON refuses with a server error, is written as null.
+indented response (`Accept: application/json; indent=4`) takes DRF's path, and anything orjson
+refuses (an integer beyond 64 bits) DRF's `json.dumps` with its compact settings. One difference
+is meant: a float that is not a number (NaN, an infinity), which DRF's strict JSON refuses with a
+server error, is written as null.
 
 A value may also come as JSON text already (`JSONArray`, rows PostgreSQL rendered:
 referee.api.json_sql): orjson writes it as it is; DRF's path reads it back first."""
@@ -57,13 +58,14 @@ def _orjson_default(obj):
     return orjson.Fragment(obj.text()) if type(obj) is JSONArray else DRF_DEFAULT(obj)
 
 
-def json_text(value) -> str:
-    """`value` as this renderer writes it inside a response (before the JavaScript line breaks,
-    which are escaped in the whole response)."""
+def json_bytes(value) -> bytes:
+    """`value` as the API's compact JSON, before the JavaScript line breaks (which the renderer
+    escapes in the whole response): orjson's, or DRF's compact strict `json.dumps` for a value
+    only Python's encoder writes."""
     try:
-        return orjson.dumps(value, default=_orjson_default, option=OPTIONS).decode()
-    except TypeError:  # orjson.JSONEncodeError: a value only Python's encoder writes
-        return json.dumps(value, cls=Encoder, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return orjson.dumps(value, default=_orjson_default, option=OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, cls=Encoder, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -73,10 +75,7 @@ class JSONRenderer(renderers.JSONRenderer):
         if (data is None or self.ensure_ascii or not self.compact or not self.strict
                 or self.get_indent(accepted_media_type, renderer_context or {}) is not None):
             return super().render(data, accepted_media_type, renderer_context)
-        try:
-            text = orjson.dumps(data, default=_orjson_default, option=OPTIONS)
-        except TypeError:  # orjson.JSONEncodeError: a value only Python's encoder writes
-            return super().render(data, accepted_media_type, renderer_context)
+        text = json_bytes(data)
         for line_break, escaped in JS_LINE_BREAKS:
             if line_break in text:
                 text = text.replace(line_break, escaped)

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from referee.api import queries
 from referee.api.fields import HexUUIDField
 from referee.api.json_sql import row_object, row_texts
-from referee.api.renderers import json_text
+from referee.api.renderers import json_bytes
 from referee.api.rows import ModelSerializer
 from referee.reviewers.models import ReviewerPublication
 from referee.reviewers.serializers_profiles import NESTED_ROWS, ReviewerProfileSerializer
@@ -105,7 +105,7 @@ def test_each_row_is_the_bytes_drf_writes(profiles, name):
     if connection.vendor != "postgresql":
         assert texts is None  # SQLite: the Python paths render them
         return
-    expected = [(row.profile_id, json_text(field.child.to_representation(row))) for row in page]
+    expected = [(row.profile_id, json_bytes(field.child.to_representation(row)).decode()) for row in page]
     assert len(texts) == len(expected) >= 2
     compared = 0
     for (owner, text), (expected_owner, expected_text) in zip(texts, expected, strict=True):
