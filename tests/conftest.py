@@ -48,6 +48,15 @@ def _require_postgres_in_ci(django_db_setup, django_db_blocker):
         pytest.exit("CI=true requires PostgreSQL (set DATABASE_URL or start it on 127.0.0.1:5432)", returncode=1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _verify_kept_statements():
+    """Every statement run from a kept compilation is also compiled afresh and compared
+    (referee.api.statements): a key that misses an input fails the test that meets it."""
+    from referee.api import statements
+
+    statements.VERIFY = True
+
+
 @pytest.fixture
 def api():
     """`api(user)` → an authenticated DRF test client; `api()` → anonymous."""

@@ -35,6 +35,7 @@ from rest_framework.settings import api_settings
 
 from referee.api.columns import StandIn
 from referee.api.renderers import json_bytes
+from referee.api.statements import rows_for
 
 # A key is written into the SQL text: only identifiers (no quote, no % for the driver).
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -225,10 +226,11 @@ def _plan(serializer, model, connection):
     return text, constants
 
 
-def row_texts(serializer, rows, key: str) -> list[tuple] | None:
-    """[(row's `key`, its JSON text)] of the queryset `rows` in its order, for the nested list
-    `serializer` (many=True); None, before any query, when not on PostgreSQL or a field of its
-    child has no SQL rendering."""
+def row_texts(serializer, rows, key: str, ids: list[int]) -> list[tuple] | None:
+    """[(row's `key`, its JSON text)] of the module-level queryset `rows` whose `key` is one of
+    `ids`, in its order, for the nested list `serializer` (many=True); None, before any query,
+    when not on PostgreSQL or a field of its child has no SQL rendering. The statement is compiled
+    once per serializer class and queryset (api.statements)."""
     connection = connections[rows.db]
     if connection.vendor != "postgresql":
         return None
@@ -236,7 +238,11 @@ def row_texts(serializer, rows, key: str) -> list[tuple] | None:
     built = row_object(child, rows.model, connection)
     if built is None:
         return None
-    found = list(rows.annotate(json_row_text=built).values_list(key, "pk", "json_row_text"))
+    found = rows_for(
+        (row_texts, rows, key, type(child), tuple(built.params)), rows.model,
+        lambda ids: rows.annotate(json_row_text=built).filter(**{f"{key}__any_of": ids}).values_list(
+            key, "pk", "json_row_text"),
+        ids)
     inexact = [pk for _, pk, text in found if text is None]
     if not inexact:
         return [(owner, text) for owner, _, text in found]

@@ -88,7 +88,7 @@ def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
     profiles' three empty relations: a lookup of 100 instances and a queryset per object), and its
     `IN (…)` of 100 placeholders changed the statement with the page's length (core.lookups)."""
     owner_of, value = attrgetter(key), value or (lambda row: row)
-    _attach(objects, to_attr, rows, key, lambda page: (list, ((owner_of(row), value(row)) for row in page)))
+    _attach(objects, to_attr, lambda ids: (list, ((owner_of(row), value(row)) for row in of_ids(rows, key, ids))))
 
 
 def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:
@@ -98,26 +98,31 @@ def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:
     the database wrote (a `JSONArray`: api.json_sql); else as `Rendered` rows, read from the
     columns (api.columns.rows_by) when its fields allow, else from instances. A page of 100
     reviewer profiles has about 900 nested rows: as instances they were most of the page's time."""
-    def pairs(page):
-        texts = row_texts(serializer, page, key)
+    def pairs(ids):
+        texts = row_texts(serializer, rows, key, ids)
         if texts is not None:
             return JSONArray, texts
-        from_columns = rows_by(serializer, page, key)
+        from_columns = rows_by(serializer, of_ids(rows, key, ids), key)
         if from_columns is not None:
             return Rendered, from_columns
         owner_of, render = attrgetter(key), serializer.child.to_representation
-        return Rendered, ((owner_of(row), render(row)) for row in page)
+        return Rendered, ((owner_of(row), render(row)) for row in of_ids(rows, key, ids))
 
-    _attach(objects, to_attr, rows, key, pairs)
+    _attach(objects, to_attr, pairs)
 
 
-def _attach(objects, to_attr: str, rows, key: str, pairs) -> None:
-    """The objects missing `to_attr` get the values of `pairs(rows of theirs)`, which gives the
-    kind of list to collect them in and (owner's pk, value) in the queryset's order."""
+def of_ids(rows, key: str, ids: list[int]):
+    """The `rows` whose `key` is one of the page's `ids`."""
+    return rows.filter(**{f"{key}__any_of": ids})
+
+
+def _attach(objects, to_attr: str, pairs) -> None:
+    """The objects missing `to_attr` get the values of `pairs(their pks)`, which gives the kind of
+    list to collect them in and (owner's pk, value) in the queryset's order."""
     missing = [obj for obj in objects if not hasattr(obj, to_attr)]
     if not missing:
         return
-    kind, found_pairs = pairs(rows.filter(**{f"{key}__any_of": [obj.pk for obj in missing]}))
+    kind, found_pairs = pairs([obj.pk for obj in missing])
     found = defaultdict(kind)
     for owner, value in found_pairs:
         found[owner].append(value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DurationField, Exists, F, Max, OuterRef, Q, Sum
 
+from referee.api.statements import rows_for
 from referee.assignments.enums import STATS_ITEM_STATUSES, BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import ProposalDisclosure, readable_by
@@ -30,29 +31,52 @@ def reviewer_stats(profiles) -> dict[int, dict]:
     if not stats:
         return stats
     by_user = {p.user_id: stats[p.pk] for p in profiles}
-    # Summed by the database: a page's reviewers have hundreds of submitted reviews, and reading
-    # each one's row cost more than the sums.
-    for user_id, completed, scores, scored, time_taken, last in Review.objects.filter(
-        reviewer_id__any_of=list(by_user), state=ReviewState.SUBMITTED
-    ).values("reviewer_id").annotate(
-        completed=Count("pk"), scores=Sum("summary_score"), scored=Count("summary_score"),
-        time_taken=Sum(F("modified") - F("created"), output_field=DurationField()), last=Max("modified"),
-    ).values_list("reviewer_id", "completed", "scores", "scored", "time_taken", "last"):
+    for user_id, completed, scores, scored, time_taken, last in rows_for(
+            submitted_reviews, Review, submitted_reviews, list(by_user)):
         row = by_user[user_id]
         row["total_reviews_completed"] = completed
         row["average_score_given"] = round(scores / scored, 2) if scored else None
         row["average_review_time_days"] = round(time_taken.total_seconds() / 86400 / completed, 1)
         row["last_review_date"] = last.date()
-    # The page's pool entries (a few hundred) as an array the item index takes, only the statuses
-    # counted, and the counts grouped by entry: joined to the pool for every item, PostgreSQL
-    # read all of them (50 ms); joined to it for each counted item to group by reviewer, it read
-    # 7,900 buffers instead of 4,500 (8.8 ms instead of 5). The counted items and the cancelled
-    # batches are each read from a partial index alone (`item_stats_by_entry`, `batch_cancelled_ids`:
-    # 6.9 ms → 2.9 ms); the cancelled batches are hashed once, not joined to every counted item.
-    reviewer_of = dict(CallReviewerPool.objects.filter(reviewer_id__any_of=list(stats)).values_list("id", "reviewer_id"))
+    reviewer_of = dict(rows_for(pool_entries, CallReviewerPool, pool_entries, list(stats)))
+    for entry_id, declined, timeout in rows_for(item_counts, AssignmentItem, item_counts, list(reviewer_of)):
+        row = stats[reviewer_of[entry_id]]
+        row["total_reviews_declined"] += declined
+        row["total_reviews_timeout"] += timeout
+    return stats
+
+
+# The three statements of `reviewer_stats`, each compiled once (api.statements: they depend on
+# nothing but the ids).
+
+def submitted_reviews(user_ids):
+    """(reviewer, count, sum and count of scores, time taken, last change) of their submitted
+    reviews, summed by the database: a page's reviewers have hundreds, and reading each one's row
+    cost more than the sums."""
+    return Review.objects.filter(reviewer_id__any_of=user_ids, state=ReviewState.SUBMITTED).values(
+        "reviewer_id").annotate(
+        completed=Count("pk"), scores=Sum("summary_score"), scored=Count("summary_score"),
+        time_taken=Sum(F("modified") - F("created"), output_field=DurationField()), last=Max("modified"),
+    ).values_list("reviewer_id", "completed", "scores", "scored", "time_taken", "last")
+
+
+def pool_entries(profile_ids):
+    """(entry, reviewer) of the reviewers' pool entries, in no order."""
+    return CallReviewerPool.objects.filter(reviewer_id__any_of=profile_ids).order_by().values_list("id", "reviewer_id")
+
+
+def item_counts(entry_ids):
+    """(entry, declined, timed out) of the entries' items.
+
+    The page's pool entries (a few hundred) as an array the item index takes, only the statuses
+    counted, and the counts grouped by entry: joined to the pool for every item, PostgreSQL read
+    all of them (50 ms); joined to it for each counted item to group by reviewer, it read 7,900
+    buffers instead of 4,500 (8.8 ms instead of 5). The counted items and the cancelled batches
+    are each read from a partial index alone (`item_stats_by_entry`, `batch_cancelled_ids`:
+    6.9 ms → 2.9 ms); the cancelled batches are hashed once, not joined to every counted item."""
     cancelled = AssignmentBatch.objects.filter(pk=OuterRef("batch_id"), status=BatchStatus.CANCELLED)
-    counts = (
-        AssignmentItem.objects.filter(pool_entry_id__any_of=list(reviewer_of), status__in=STATS_ITEM_STATUSES)
+    return (
+        AssignmentItem.objects.filter(pool_entry_id__any_of=entry_ids, status__in=STATS_ITEM_STATUSES)
         .values("pool_entry_id")
         .annotate(
             declined=Count("pk", filter=Q(status=ItemStatus.DECLINED) | Q(status=ItemStatus.REASSIGNED, responded_at__isnull=False)),
@@ -60,11 +84,6 @@ def reviewer_stats(profiles) -> dict[int, dict]:
         )
         .values_list("pool_entry_id", "declined", "timeout")
     )
-    for entry_id, declined, timeout in counts:
-        row = stats[reviewer_of[entry_id]]
-        row["total_reviews_declined"] += declined
-        row["total_reviews_timeout"] += timeout
-    return stats
 
 
 def _empty_stats(profile) -> dict:

@@ -116,7 +116,7 @@ def test_nested_rows_of_profiles_render_the_same_from_columns_as_from_instances(
     (api.queries.attach_rendered), with and without an organisation, co-authors or identifiers.
     (On PostgreSQL the database renders them first: api.json_sql, tests/api/test_json_sql.py;
     turned off here, so that both databases test the columns path.)"""
-    monkeypatch.setattr(queries, "row_texts", lambda serializer, rows, key: None)
+    monkeypatch.setattr(queries, "row_texts", lambda serializer, rows, key, ids: None)
     profiles = list(ReviewerProfile.objects.order_by("created")[:2])
     first, second = profiles
     first.affiliations.create(organization=f.customer("CERN"), organization_name="CERN", department="IT",

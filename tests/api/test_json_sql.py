@@ -64,8 +64,8 @@ def test_the_database_renders_nested_rows_as_the_serializers_do(profiles, monkey
     staff, rows = profiles
     taken, real = [], queries.row_texts
 
-    def recording(serializer, page, key):
-        texts = real(serializer, page, key)
+    def recording(serializer, rows, key, ids):
+        texts = real(serializer, rows, key, ids)
         taken.append((type(serializer.child).__name__, texts is not None))
         return texts
 
@@ -73,7 +73,7 @@ def test_the_database_renders_nested_rows_as_the_serializers_do(profiles, monkey
     paths = ["/api/reviewer-profiles/", *(f"/api/reviewer-profiles/{profile.uuid.hex}/" for profile in rows)]
     monkeypatch.setattr(queries, "row_texts", recording)
     from_database = answers(client, paths)
-    monkeypatch.setattr(queries, "row_texts", lambda serializer, page, key: None)
+    monkeypatch.setattr(queries, "row_texts", lambda serializer, rows, key, ids: None)
     from_python = answers(client, paths)
     assert from_database == from_python  # status, JSON and the number of statements
     on_postgresql = connection.vendor == "postgresql"
@@ -101,7 +101,7 @@ def test_each_row_is_the_bytes_drf_writes(profiles, name):
     _, rows = profiles
     field, queryset = nested(name)
     page = queryset.filter(profile__in=rows)
-    texts = row_texts(field, page, "profile_id")
+    texts = row_texts(field, queryset, "profile_id", [row.pk for row in rows])
     if connection.vendor != "postgresql":
         assert texts is None  # SQLite: the Python paths render them
         return
@@ -129,7 +129,7 @@ def test_identifiers_that_are_not_texts_are_rendered_by_the_serializer(profiles)
                                       external_ids={"pmid": 123, "flag": True, "nested": {"a": 1}, "gone": None})
     field, queryset = nested("publications")
     with CaptureQueriesContext(connection) as statements:
-        texts = row_texts(field, queryset.filter(profile=second), "profile_id")
+        texts = row_texts(field, queryset, "profile_id", [second.pk])
     if connection.vendor != "postgresql":
         assert texts is None
         return

@@ -1,0 +1,101 @@
+"""referee.api.statements: a statement whose only varying input is a page's ids is compiled once
+per process on PostgreSQL, gives the rows the queryset gives (converted as Django converts them),
+and a statement kept under a key that does not name everything it reads is caught."""
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Max
+from django.test.utils import CaptureQueriesContext
+
+from referee.api import statements
+from referee.api.statements import rows_for
+from referee.reviewers.models import ReviewerExpertise
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    """No statement kept from other tests; VERIFY as each test sets it."""
+    monkeypatch.setattr(statements, "_compiled", {})
+    monkeypatch.setattr(statements, "VERIFY", False)
+
+
+@pytest.fixture
+def profiles():
+    found = [f.profile(f.user(name)) for name in ("ada", "bo", "cy")]
+    for profile, keywords in zip(found, (["graphs", "flows"], ["flows"], []), strict=True):
+        for keyword in keywords:
+            profile.expertise_set.create(expertise_keyword=keyword)
+    return found
+
+
+def counted(profile_ids):
+    """Aggregates, so that Django converts the counts (an int converter) as it would."""
+    return ReviewerExpertise.objects.filter(profile_id__any_of=profile_ids).values("profile_id").annotate(
+        n=Count("pk"), last=Max("created")).order_by("profile_id").values_list("profile_id", "n", "last")
+
+
+def recorded(build):
+    calls = []
+
+    def recording(ids):
+        calls.append(list(ids))
+        return build(ids)
+
+    return recording, calls
+
+
+def test_the_rows_are_the_querysets_and_the_statement_is_compiled_once(profiles):
+    build, calls = recorded(counted)
+    pages = [[profiles[0].pk, profiles[1].pk], [profiles[1].pk, profiles[2].pk], [profiles[2].pk]]
+    for ids in pages:
+        with CaptureQueriesContext(connection) as queries:
+            rows = rows_for("counted", ReviewerExpertise, build, ids)
+        assert rows == list(counted(ids))
+        assert len(queries) == 1
+    assert [type(value) for value in rows_for("counted", ReviewerExpertise, build, [profiles[0].pk])[0]] == [
+        int, int, type(profiles[0].expertise_set.first().created)]
+    if connection.vendor == "postgresql":
+        assert calls == [[statements.STAND_IN]]  # compiled once, with the stand-in, never per page
+    else:
+        assert calls == pages + [[profiles[0].pk]]  # SQLite writes one placeholder per id: every run builds
+
+
+def test_no_ids_run_nothing(profiles):
+    build, calls = recorded(counted)
+    with CaptureQueriesContext(connection) as queries:
+        assert rows_for("counted", ReviewerExpertise, build, []) == []
+    assert len(queries) == 0 and calls == []
+
+
+def test_a_statement_without_the_ids_as_one_parameter_is_built_every_run(profiles):
+    def listed(profile_ids):  # `__in` writes a placeholder per id: not one parameter
+        return ReviewerExpertise.objects.filter(profile_id__in=profile_ids).order_by("pk").values_list("pk")
+
+    build, calls = recorded(listed)
+    for ids in ([profiles[0].pk], [profiles[0].pk, profiles[1].pk]):
+        assert rows_for("listed", ReviewerExpertise, build, ids) == list(listed(ids))
+    assert statements._compiled == {}
+    assert [ids for ids in calls if ids != [statements.STAND_IN]] == [
+        [profiles[0].pk], [profiles[0].pk, profiles[1].pk]]
+
+
+def test_a_statement_reading_more_than_its_key_is_caught(profiles, monkeypatch):
+    """With VERIFY (on for the whole suite, tests/conftest.py), each run compiles afresh and must
+    give the kept statement: a key that leaves out an input would hand one caller another's SQL."""
+    monkeypatch.setattr(statements, "VERIFY", True)
+    keyword = ["graphs"]
+
+    def build(ids):
+        return ReviewerExpertise.objects.filter(profile_id__any_of=ids, expertise_keyword=keyword[0]).values_list("pk")
+
+    ids = [profiles[0].pk, profiles[1].pk]
+    assert len(rows_for("keyword", ReviewerExpertise, build, ids)) == 1
+    keyword[0] = "flows"
+    if connection.vendor == "postgresql":
+        with pytest.raises(AssertionError, match="depends on more than its key"):
+            rows_for("keyword", ReviewerExpertise, build, ids)
+    else:
+        assert len(rows_for("keyword", ReviewerExpertise, build, ids)) == 2  # built each run: nothing kept
