@@ -11,6 +11,7 @@ from referee.api.columns import rows_by
 from referee.api.json_sql import row_texts
 from referee.api.renderers import JSONArray
 from referee.api.rows import Rendered
+from referee.api.statements import rows_for
 
 
 class InSubquery(Func):
@@ -89,6 +90,16 @@ def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
     `IN (…)` of 100 placeholders changed the statement with the page's length (core.lookups)."""
     owner_of, value = attrgetter(key), value or (lambda row: row)
     _attach(objects, to_attr, lambda ids: (list, ((owner_of(row), value(row)) for row in of_ids(rows, key, ids))))
+
+
+def attach_values(objects, to_attr: str, rows, key: str, value) -> None:
+    """attach_rows for a module-level `values_list` queryset whose first column is `key`, each row
+    (a tuple) as `value(row)`: its statement is compiled once per process (api.statements)."""
+    def pairs(ids):
+        found = rows_for((attach_values, rows, key), rows.model, lambda ids: of_ids(rows, key, ids), ids)
+        return list, ((row[0], value(row)) for row in found)
+
+    _attach(objects, to_attr, pairs)
 
 
 def attach_rendered(objects, to_attr: str, serializer, rows, key: str) -> None:

@@ -99,3 +99,24 @@ def test_a_statement_reading_more_than_its_key_is_caught(profiles, monkeypatch):
             rows_for("keyword", ReviewerExpertise, build, ids)
     else:
         assert len(rows_for("keyword", ReviewerExpertise, build, ids)) == 2  # built each run: nothing kept
+
+
+def test_a_page_of_proposals_gets_each_team_in_the_order_it_joined_from_one_statement():
+    """attach_values (api.queries) through a kept statement: the proposals' teams by id, in the
+    order their members joined, none for a proposal without one, one statement a page."""
+    from referee.calls.serializers.proposals import attach_teams
+
+    round_ = f.round_(f.call())
+    ada, bo, cy = (f.user(name) for name in ("ada", "bo", "cy"))
+    first = f.proposal(round_)
+    first.team.add(cy)
+    first.team.add(ada)
+    empty, second = f.proposal(round_), f.proposal(round_, created_by=bo)
+    for page in ([first, empty, second], [second, first]):
+        for proposal in page:
+            proposal.__dict__.pop("team_rows", None)
+        with CaptureQueriesContext(connection) as queries:
+            attach_teams(page)
+        assert len(queries) == 1
+        expected = {first.pk: [cy.uuid, ada.uuid], empty.pk: [], second.pk: [bo.uuid]}
+        assert {p.pk: p.team_rows for p in page} == {p.pk: expected[p.pk] for p in page}
