@@ -178,7 +178,7 @@ REFEREE_MAX_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = REFEREE_MAX_BODY_BYTES
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["referee.api.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["referee.api.permissions.ApiAccess"],
     "DEFAULT_PAGINATION_CLASS": "referee.api.pagination.LinkHeaderPagination",
     "DEFAULT_FILTER_BACKENDS": [

@@ -51,8 +51,8 @@ def _require_postgres_in_ci(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True, scope="session")
 def _verify_kept_statements():
     """Every statement run from a kept compilation is also compiled afresh and compared
-    (referee.api.statements): a key that misses an input fails the test that meets it."""
-    from referee.api import statements
+    (referee.core.statements): a key that misses an input fails the test that meets it."""
+    from referee.core import statements
 
     statements.VERIFY = True
 

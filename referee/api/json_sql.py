@@ -35,7 +35,7 @@ from rest_framework.settings import api_settings
 
 from referee.api.columns import StandIn
 from referee.api.renderers import json_bytes
-from referee.api.statements import rows_for
+from referee.core.statements import rows_for
 
 # A key is written into the SQL text: only identifiers (no quote, no % for the driver).
 KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -230,7 +230,7 @@ def row_texts(serializer, rows, key: str, ids: list[int]) -> list[tuple] | None:
     """[(row's `key`, its JSON text)] of the module-level queryset `rows` whose `key` is one of
     `ids`, in its order, for the nested list `serializer` (many=True); None, before any query,
     when not on PostgreSQL or a field of its child has no SQL rendering. The statement is compiled
-    once per serializer class and queryset (api.statements)."""
+    once per serializer class and queryset (core.statements)."""
     connection = connections[rows.db]
     if connection.vendor != "postgresql":
         return None

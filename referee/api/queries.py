@@ -11,7 +11,7 @@ from referee.api.columns import rows_by
 from referee.api.json_sql import row_texts
 from referee.api.renderers import JSONArray
 from referee.api.rows import Rendered
-from referee.api.statements import rows_for
+from referee.core.statements import rows_for
 
 
 class InSubquery(Func):
@@ -94,7 +94,7 @@ def attach_rows(objects, to_attr: str, rows, key: str, value=None) -> None:
 
 def attach_values(objects, to_attr: str, rows, key: str, value) -> None:
     """attach_rows for a module-level `values_list` queryset whose first column is `key`, each row
-    (a tuple) as `value(row)`: its statement is compiled once per process (api.statements)."""
+    (a tuple) as `value(row)`: its statement is compiled once per process (core.statements)."""
     def pairs(ids):
         found = rows_for((attach_values, rows, key), rows.model, lambda ids: of_ids(rows, key, ids), ids)
         return list, ((row[0], value(row)) for row in found)

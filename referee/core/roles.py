@@ -2,6 +2,8 @@
 
 from django.apps import apps
 
+from referee.core.statements import rows_for
+
 
 def managed_call_ids(user) -> frozenset[int]:
     """Ids of the calls the user manages (staff: use is_manager_of, which short-cuts)."""
@@ -10,8 +12,10 @@ def managed_call_ids(user) -> frozenset[int]:
     cached = getattr(user, "_managed_call_ids", None)
     if cached is None:
         # From the managers' table alone: through `user.managed_calls` the query joined the calls
-        # and sorted them in their default order, for a set.
-        cached = frozenset(managed_calls(user).values_list("call_id", flat=True))
+        # and sorted them in their default order, for a set. Every request of a non-staff user
+        # runs it: compiled once (core.statements).
+        cached = frozenset(call_id for call_id, in rows_for(
+            managed_call_ids, _managers(), lambda user_id: _managed_by(user_id).values_list("call_id"), user.pk))
         user._managed_call_ids = cached
     return cached
 
@@ -33,6 +37,13 @@ def sees_everything(user) -> bool:
 def managed_calls(user):
     """Subquery of the ids of calls the user manages; `call_id__in=managed_calls(user)` avoids
     the row multiplication (and DISTINCT) that joining Call.managers inside an OR would cause."""
+    return _managed_by(user.pk).values("call_id")
+
+
+def _managed_by(user_id):
+    return _managers().objects.filter(user_id=user_id)
+
+
+def _managers():
     # Looked up in the app registry: calls' models import this module (through their querysets).
-    managers = apps.get_model("calls", "Call").managers.through
-    return managers.objects.filter(user_id=user.pk).values("call_id")
+    return apps.get_model("calls", "Call").managers.through

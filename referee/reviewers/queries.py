@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DurationField, Exists, F, Max, OuterRef, Q, Sum
 
-from referee.api.statements import rows_for
 from referee.assignments.enums import STATS_ITEM_STATUSES, BatchStatus, ItemStatus
 from referee.assignments.models import AssignmentBatch, AssignmentItem
 from referee.calls.disclosure import ProposalDisclosure, readable_by
 from referee.calls.models import Call, Proposal
+from referee.core.statements import rows_for
 from referee.reviewers.models import CallReviewerPool, ReviewerBid
 from referee.reviews.enums import ReviewState
 from referee.reviews.models import Review
@@ -46,7 +46,7 @@ def reviewer_stats(profiles) -> dict[int, dict]:
     return stats
 
 
-# The three statements of `reviewer_stats`, each compiled once (api.statements: they depend on
+# The three statements of `reviewer_stats`, each compiled once (core.statements: they depend on
 # nothing but the ids).
 
 def submitted_reviews(user_ids):

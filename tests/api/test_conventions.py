@@ -23,6 +23,30 @@ class TestAuthentication:
         world.stranger.save()
         assert client_for(world.stranger).get("/api/users/me/").status_code == 401
 
+    def test_a_token_gives_its_user_and_itself_as_the_database_holds_them(self, world):
+        """referee.api.authentication builds both from one kept statement, as DRF's select_related
+        would: every column of the user, the token's key and time, and no query for `token.user`."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from rest_framework.authtoken.models import Token
+
+        from referee.api.authentication import TokenAuthentication
+        from referee.core.accounts import token_for
+
+        world.stranger.first_name = "Ünïcode"
+        world.stranger.save()
+        key = token_for(world.stranger)
+        for _ in range(2):  # compiled, then kept
+            with CaptureQueriesContext(connection) as queries:
+                user, token = TokenAuthentication().authenticate_credentials(key)
+                assert token.user is user
+            assert len(queries) == 1
+        stored = Token.objects.select_related("user").get(key=key)
+        assert (token.key, token.user_id, token.created) == (stored.key, stored.user_id, stored.created)
+        assert {f.attname: getattr(user, f.attname) for f in type(user)._meta.concrete_fields} == {
+            f.attname: getattr(stored.user, f.attname) for f in type(user)._meta.concrete_fields}
+        assert not user._state.adding and user._state.db == stored.user._state.db
+
     def test_password_login_returns_the_token(self, world):
         world.stranger.set_password("s3cret-pass")
         world.stranger.save()

@@ -1,4 +1,4 @@
-"""referee.api.statements: a statement whose only varying input is a page's ids is compiled once
+"""referee.core.statements: a statement whose only varying input is a page's ids is compiled once
 per process on PostgreSQL, gives the rows the queryset gives (converted as Django converts them),
 and a statement kept under a key that does not name everything it reads is caught."""
 
@@ -7,8 +7,8 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.test.utils import CaptureQueriesContext
 
-from referee.api import statements
-from referee.api.statements import rows_for
+from referee.core import statements
+from referee.core.statements import rows_for
 from referee.reviewers.models import ReviewerExpertise
 from tests import factories as f
 
@@ -120,3 +120,9 @@ def test_a_page_of_proposals_gets_each_team_in_the_order_it_joined_from_one_stat
         assert len(queries) == 1
         expected = {first.pk: [cy.uuid, ada.uuid], empty.pk: [], second.pk: [bo.uuid]}
         assert {p.pk: p.team_rows for p in page} == {p.pk: expected[p.pk] for p in page}
+
+
+@pytest.mark.parametrize("value", [True, 1.5, None, (1, 2)])
+def test_only_a_list_of_ids_an_int_or_a_text_is_bound(value):
+    with pytest.raises(TypeError, match="binds a list of ids, an int or a str"):
+        rows_for("odd", ReviewerExpertise, counted, value)
