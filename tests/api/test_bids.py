@@ -275,7 +275,9 @@ class TestBulkSubmit:
             return len(queries)
 
         statements(2)  # warm per-process caches
-        assert statements(10) == statements(200)
+        # SQLite takes at most 999 parameters a statement, so Django writes a bulk insert of more
+        # than that (about 80 audit events) in several statements: there the bodies stay within one.
+        assert statements(10) == statements(200 if connection.vendor == "postgresql" else 60)
 
 
 @pytest.mark.django_db
