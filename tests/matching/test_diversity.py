@@ -163,6 +163,15 @@ def reference(pr: Problem, rules: DiversityRules, floor: bool = False, cap: floa
     return tuple(found)
 
 
+def assert_the_lp_optimum(found: float, best: float) -> None:
+    """`found`, an exact solver's expected score, against `best`, the reference LP's. The reference
+    keeps each earlier objective (fill, then lower loads) only to within 1e-7, and HiGHS its rows
+    to 1e-7, so it may trade that much fill for a little more score: seen 1.4e-7 above the exact
+    optimum (0.325 against 0.32500014). Below it by up to 1e-6, then; above it only by the LP's
+    own tolerance."""
+    assert best - 1e-6 <= found <= best + 1e-7 * max(1.0, abs(best)), (found, best)
+
+
 # --- generators ----------------------------------------------------------------------------------
 
 @st.composite
@@ -349,7 +358,7 @@ def test_randomized_probabilities_are_the_lp_optimum_under_cap_and_rules(case, q
     load = np.bincount(pr.reviewer_idx, weights=x, minlength=pr.n_reviewers)
     assert assigned.sum() == pytest.approx(filled, abs=1e-7)
     assert np.minimum(load, pr.lower).sum() == pytest.approx(on_lower, abs=1e-7)
-    assert fractional.expected_total_score == pytest.approx(best, rel=1e-7, abs=1e-7)
+    assert_the_lp_optimum(fractional.expected_total_score, best)
     for seed in range(3):
         drawn = draw(fractional, seed)
         assert honours(pr, rules, drawn)
