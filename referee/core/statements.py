@@ -2,7 +2,7 @@
 
 Django builds and compiles a queryset's SQL every time it runs it: 0.35-0.6 ms of Python for
 each of the statements a page runs for its rows' related rows and figures (bench machine,
-docs/benchmarks.md, "Thirteenth pass"), most of the time a reviewer's one-profile page spent.
+docs/benchmarks.md, "Thirteenth pass"), about half the Python of a reviewer's one-profile page.
 Where the only input that changes between runs is one parameter (the list of ids given to
 `__any_of`, which binds the whole list as one parameter on PostgreSQL, or one key), the text does
 not change either, so it is compiled once per process with a stand-in for that input, and each
@@ -37,7 +37,7 @@ class Compiled:
         self.sql, params = compiler.as_sql()
         self.params = list(params)
         places = [index for index, param in enumerate(self.params) if param == stand_in]
-        if len(places) != 1:  # not one parameter (a list on SQLite; no __any_of)
+        if len(places) != 1:  # the input is not one parameter (no `__any_of`, or read twice)
             raise NotOneParameter
         self.place = places[0]
         self.converters = [
