@@ -1,6 +1,7 @@
-"""referee.core.statements: a statement whose only varying input is a page's ids is compiled once
-per process on PostgreSQL, gives the rows the queryset gives (converted as Django converts them),
-and a statement kept under a key that does not name everything it reads is caught."""
+"""referee.core.statements: a statement whose only varying input is a page's ids (on PostgreSQL)
+or one key (on either database) is compiled once per process, gives the rows the queryset gives
+(converted as Django converts them), and a statement kept under a key that does not name
+everything it reads is caught."""
 
 import pytest
 from django.db import connection
@@ -41,7 +42,7 @@ def recorded(build):
     calls = []
 
     def recording(ids):
-        calls.append(list(ids))
+        calls.append(list(ids) if isinstance(ids, list) else ids)
         return build(ids)
 
     return recording, calls
@@ -68,6 +69,17 @@ def test_no_ids_run_nothing(profiles):
     with CaptureQueriesContext(connection) as queries:
         assert rows_for("counted", ReviewerExpertise, build, []) == []
     assert len(queries) == 0 and calls == []
+
+
+def test_a_statement_of_one_key_is_compiled_once_on_either_database(profiles):
+    def keywords(profile_id):
+        return ReviewerExpertise.objects.filter(profile_id=profile_id).order_by("expertise_keyword").values_list(
+            "expertise_keyword")
+
+    build, calls = recorded(keywords)
+    for profile in profiles:
+        assert rows_for("keywords", ReviewerExpertise, build, profile.pk) == list(keywords(profile.pk))
+    assert calls == [statements.STAND_IN]  # one placeholder on SQLite too
 
 
 def test_a_statement_without_the_ids_as_one_parameter_is_built_every_run(profiles):
