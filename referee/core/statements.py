@@ -98,6 +98,8 @@ def rows_for(key, model, build, value) -> list[tuple]:
 
 
 def _converted(row, converters, connection) -> tuple:
+    # Django's `apply_converters` is a compiler's method and passes that compiler's connection;
+    # the kept compiler's belongs to the thread that compiled it, so this run's is passed instead.
     row = list(row)
     for index, functions, expression in converters:
         value = row[index]

@@ -1,7 +1,12 @@
 """The shared API conventions of §1, exercised on the simplest resources (users, customers)."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
 
+from referee.api.authentication import TokenAuthentication
+from referee.core.accounts import token_for
 from tests import factories as f
 from tests.helpers import assert_constant_queries, client_for
 
@@ -26,13 +31,6 @@ class TestAuthentication:
     def test_a_token_gives_its_user_and_itself_as_the_database_holds_them(self, world):
         """referee.api.authentication builds both from one kept statement, as DRF's select_related
         would: every column of the user, the token's key and time, and no query for `token.user`."""
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-        from rest_framework.authtoken.models import Token
-
-        from referee.api.authentication import TokenAuthentication
-        from referee.core.accounts import token_for
-
         world.stranger.first_name = "Ünïcode"
         world.stranger.save()
         key = token_for(world.stranger)

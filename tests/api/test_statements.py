@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.test.utils import CaptureQueriesContext
 
+from referee.calls.serializers.proposals import attach_teams
 from referee.core import statements
 from referee.core.statements import rows_for
 from referee.reviewers.models import ReviewerExpertise
@@ -116,8 +117,6 @@ def test_a_statement_reading_more_than_its_key_is_caught(profiles, monkeypatch):
 def test_a_page_of_proposals_gets_each_team_in_the_order_it_joined_from_one_statement():
     """attach_values (api.queries) through a kept statement: the proposals' teams by id, in the
     order their members joined, none for a proposal without one, one statement a page."""
-    from referee.calls.serializers.proposals import attach_teams
-
     round_ = f.round_(f.call())
     ada, bo, cy = (f.user(name) for name in ("ada", "bo", "cy"))
     first = f.proposal(round_)
