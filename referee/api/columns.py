@@ -14,7 +14,9 @@ columns are selected (referee.core.derived), a field class offering `column_valu
 field that says what it reads (`reads`). Anything else (another method field, a nested
 serializer, a rendering that might read the request's context, a relation that is not selected,
 a prefetch) leaves the page to the instance path (referee.api.rows), decided before the query
-runs, so the SQL and its count are the same either way. A plan (the decision, and each field's
+runs, so the SQL and its count are the same either way. So does a list or row serializer that
+renders its own way (its own `to_representation`), known from the classes before anything is
+compiled: the page's statement was compiled twice for those, once only to be refused. A plan (the decision, and each field's
 function of a row) is built once per serializer class and query shape and kept: building a
 serializer's fields is DRF's most costly step per request."""
 
@@ -30,7 +32,7 @@ from rest_framework import serializers
 from rest_framework.fields import Field
 from rest_framework.relations import RelatedField
 
-from referee.api.rows import UNCHANGED, renderer_of
+from referee.api.rows import UNCHANGED, AttachedRowsSerializer, ModelSerializer, renderer_of
 from referee.core.derived import derived
 
 
@@ -271,7 +273,7 @@ def rows_by(serializer, queryset, key: str) -> list | None:
 def _read(serializer, queryset, key: str | None = None):
     """(plan, the query's rows, the place of column `key` if given), or None (nothing run) when
     the child, the query or a missing `key` needs the instance path."""
-    if not _readable(queryset):
+    if not _readable(queryset) or _renders_its_own_way(serializer):
         return None
     child = serializer.child
     compiler = queryset.query.get_compiler(using=queryset.db)
@@ -292,6 +294,20 @@ def _read(serializer, queryset, key: str | None = None):
     if converters:
         rows = compiler.apply_converters(rows, converters)
     return plan, rows, index
+
+
+# The renderings a plan reproduces: the list's and each row's as DRF (or api.rows) writes them;
+# nested rows' lists give rows rendered already back as they are, and render the rest as DRF does.
+PLAIN_RENDERINGS = frozenset({serializers.ListSerializer.to_representation, serializers.Serializer.to_representation,
+                              ModelSerializer.to_representation, AttachedRowsSerializer.to_representation})
+
+
+def _renders_its_own_way(serializer) -> bool:
+    """Whether the list or its child overrides `to_representation` (adds keys, hides some by a
+    policy, attaches related rows): a plan would skip that, so the page takes the instance path,
+    known from the classes alone, before the statement is compiled."""
+    return (type(serializer).to_representation not in PLAIN_RENDERINGS
+            or type(serializer.child).to_representation not in PLAIN_RENDERINGS)
 
 
 def _readable(queryset) -> bool:

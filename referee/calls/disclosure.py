@@ -23,7 +23,9 @@ from referee.calls.enums import Disclosure as Level
 from referee.calls.models import Proposal
 from referee.calls.querysets import team_proposals
 from referee.conflicts.models import ConflictOfInterest
+from referee.core.models import User
 from referee.core.roles import managed_call_ids
+from referee.core.statements import rows_for
 
 # The levels of a disclosure beside the call's three (`Level`).
 FULL, BLOCKED, HIDDEN = "full", "blocked", "hidden"
@@ -102,20 +104,27 @@ def readable_by(user, proposals) -> dict[int, ProposalDisclosure]:
     # branch): only the others are looked up, none on a page of the manager's own calls.
     managed = managed_call_ids(user) if proposals else ()
     ids = [proposal.pk for proposal in proposals if proposal.call_id not in managed]
-    reading = {}
-    if ids:
-        # One statement for both questions: as two (the readers in full, then the pool members
-        # among the rest), building and compiling the second visibility query cost a reviewer's
-        # page about 2 ms.
-        on_team = Exists(team_proposals(user).filter(proposal_id=OuterRef("pk")))
-        blocking = ConflictOfInterest.objects.blocking().filter(reviewer__user=user, proposal_id=OuterRef("pk"))
-        reading = {
-            pk: row for pk, *row in Proposal.objects.filter(pk__any_of=ids).with_reading(user)
+    rows = rows_for(_reading_rows, Proposal, _reading_rows, (ids, user.pk)) if ids else []
+    reading = {pk: row for pk, *row in rows}
+    return {proposal.pk: _disclosure(user, proposal, managed, reading.get(proposal.pk)) for proposal in proposals}
+
+
+def _reading_rows(inputs):
+    """(pk, read in full, on the team, read as a pool member, the call's level, blocked by a
+    conflict) of the proposals `ids` for the user `user_id`, in one statement for both questions:
+    as two (the readers in full, then the pool members among the rest), building and compiling
+    the second visibility query cost a reviewer's page about 2 ms. The proposals of the user's
+    managed calls are never among `ids`, so they are asked as of a user who manages no call: the
+    statement is then the same for every user and compiled once (core.statements)."""
+    ids, user_id = inputs
+    reader = User(pk=user_id)
+    reader._managed_call_ids = frozenset()  # what core.roles.managed_call_ids reads first
+    on_team = Exists(team_proposals(reader).filter(proposal_id=OuterRef("pk")))
+    blocking = ConflictOfInterest.objects.blocking().filter(reviewer__user=reader, proposal_id=OuterRef("pk"))
+    return (Proposal.objects.filter(pk__any_of=ids).with_reading(reader)
             .annotate(on_team=on_team, blocked=Exists(blocking))
             .values_list("pk", "read_in_full", "on_team", "read_as_pool_member",
-                         "call__coi_config__invitation_proposal_disclosure", "blocked")
-        }
-    return {proposal.pk: _disclosure(user, proposal, managed, reading.get(proposal.pk)) for proposal in proposals}
+                         "call__coi_config__invitation_proposal_disclosure", "blocked"))
 
 
 def _disclosure(user, proposal, managed, reading) -> ProposalDisclosure:

@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
@@ -237,3 +238,36 @@ def test_a_field_rendering_its_own_way_takes_the_instance_path_unless_it_reads_n
     assert columns.page_rows(ShoutingBatchSerializer(page.all(), many=True, context=context), page.all()) is None
     rows = columns.page_rows(ContextFreeShoutingBatchSerializer(page.all(), many=True, context=context), page.all())
     assert "ÜNÏCODE — NOTES" in [row["manager_notes"] for row in rows]
+
+
+class RemarkingBatchSerializer(AssignmentBatchListSerializer):
+    def to_representation(self, batch):
+        return {**super().to_representation(batch), "remark": "seen"}
+
+
+class RemarkingList(serializers.ListSerializer):
+    def to_representation(self, data):
+        return [{**row, "remark": "seen"} for row in super().to_representation(data)]
+
+
+class RemarkedListBatchSerializer(AssignmentBatchListSerializer):
+    class Meta(AssignmentBatchListSerializer.Meta):
+        list_serializer_class = RemarkingList
+
+
+@pytest.mark.parametrize("serializer_class", [RemarkingBatchSerializer, RemarkedListBatchSerializer])
+def test_a_serializer_rendering_rows_its_own_way_takes_the_instance_path_before_compiling(
+        demo, rf, monkeypatch, serializer_class):
+    """Every field could be read from the columns, but a plan would skip the row's or the list's
+    own `to_representation` (as proposals' disclosure and profiles' figures are): refused from the
+    classes alone, with no statement compiled, and the instance path renders them."""
+    page = AssignmentBatch.objects.with_counts().order_by("created").select_related(
+        "call", "reviewer_pool_entry__reviewer__user", "created_by").only(*LIST_COLUMNS)
+    serializer = serializer_class(page.all(), many=True, context={"request": rf.get("/api/")})
+    compiled, real = [], SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *args, **kwargs: compiled.append(self) or real(
+        self, *args, **kwargs))
+    assert columns.page_rows(serializer, serializer.instance) is None
+    assert compiled == []
+    rows = serializer.data
+    assert rows and all(row["remark"] == "seen" for row in rows)

@@ -5,7 +5,7 @@ everything it reads is caught."""
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.test.utils import CaptureQueriesContext
 
 from referee.calls.serializers.proposals import attach_teams
@@ -108,7 +108,7 @@ def test_a_statement_reading_more_than_its_key_is_caught(profiles, monkeypatch):
     assert len(rows_for("keyword", ReviewerExpertise, build, ids)) == 1
     keyword[0] = "flows"
     if connection.vendor == "postgresql":
-        with pytest.raises(AssertionError, match="depends on more than its key"):
+        with pytest.raises(AssertionError, match="key misses something it reads"):
             rows_for("keyword", ReviewerExpertise, build, ids)
     else:
         assert len(rows_for("keyword", ReviewerExpertise, build, ids)) == 2  # built each run: nothing kept
@@ -133,7 +133,43 @@ def test_a_page_of_proposals_gets_each_team_in_the_order_it_joined_from_one_stat
         assert {p.pk: p.team_rows for p in page} == {p.pk: expected[p.pk] for p in page}
 
 
-@pytest.mark.parametrize("value", [True, 1.5, None, (1, 2)])
-def test_only_a_list_of_ids_an_int_or_a_text_is_bound(value):
-    with pytest.raises(TypeError, match="binds a list of ids, an int or a str"):
+def test_several_inputs_are_bound_in_every_place_each_is_read(profiles):
+    """A page's ids and a user's id read in two places: one statement for every page and user."""
+    def mentioned(inputs):
+        ids, profile_id = inputs
+        return ReviewerExpertise.objects.filter(
+            Q(profile_id__any_of=ids) | Q(profile_id=profile_id), ~Q(profile_id=profile_id) | Q(expertise_keyword="flows"),
+        ).order_by("pk").values_list("profile_id", "expertise_keyword")
+
+    build, calls = recorded(mentioned)
+    ada, bo, cy = profiles
+    for inputs in (([ada.pk], bo.pk), ([bo.pk, cy.pk], ada.pk), ([ada.pk], ada.pk)):
+        assert rows_for("mentioned", ReviewerExpertise, build, inputs) == list(mentioned(inputs))
+    expected_builds = 1 if connection.vendor == "postgresql" else 3  # SQLite: a placeholder per id
+    assert len(calls) == expected_builds
+    assert rows_for("mentioned", ReviewerExpertise, build, ([], bo.pk)) == [(bo.pk, "flows")]  # no ids: built
+
+
+def test_an_input_that_reaches_the_sql_changed_is_built_every_run_or_caught(profiles, monkeypatch):
+    """A text made into a pattern is no parameter of its own: built each run. An input bound as
+    it is in one place and changed in another would keep the changed stand-in: VERIFY catches it."""
+    def containing(text):
+        return ReviewerExpertise.objects.filter(expertise_keyword__icontains=text).order_by("pk").values_list("pk")
+
+    build, calls = recorded(containing)
+    for text in ("grap", "flo"):
+        assert rows_for("containing", ReviewerExpertise, build, text) == list(containing(text))
+    assert statements._compiled == {} and [text for text in calls if "stand-in" not in text] == ["grap", "flo"]
+
+    def near(profile_id):
+        return ReviewerExpertise.objects.filter(profile_id=profile_id, profile_id__gte=profile_id - 1).values_list("pk")
+
+    monkeypatch.setattr(statements, "VERIFY", True)
+    with pytest.raises(AssertionError, match="an input reaches the SQL changed"):
+        rows_for("near", ReviewerExpertise, near, profiles[0].pk)
+
+
+@pytest.mark.parametrize("value", [True, 1.5, None, (1, 1.5), ([1], None)])
+def test_only_lists_of_ids_ints_and_texts_are_bound(value):
+    with pytest.raises(TypeError, match="binds lists of ids, ints and strs"):
         rows_for("odd", ReviewerExpertise, counted, value)
