@@ -211,7 +211,7 @@ class ProposalViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins
     }
 
     def get_queryset(self):
-        return proposal_queryset(super().get_queryset())
+        return proposal_queryset(super().get_queryset(), listed=self.action == "list")
 
     def render(self, proposal):
         return self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data

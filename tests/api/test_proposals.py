@@ -1,6 +1,8 @@
 """`/api/proposal-proposals/` (§3.12): visibility, disclosure to pool members (§3.2), writes."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from waldur_api_client.api.proposal_proposals import (
     proposal_proposals_count,
     proposal_proposals_create,
@@ -332,6 +334,23 @@ class TestListing:
 
         set_disclosure(world.call, "titles_and_summaries")
         assert_constant_queries(client_for(getattr(world, role)), URL, add_rows)
+
+    @pytest.mark.parametrize("role", ["reviewer", "manager", "applicant", "staff"])
+    def test_a_listed_row_reads_only_what_it_shows_and_equals_the_detail(self, world, role):
+        """The list selects only the columns its rows show (`LIST_COLUMNS`: no user's password or
+        flags, no call's settings); the detail reads whole rows, and each listed row equals it."""
+        f.proposal(world.round, created_by=f.user(first_name="Ada", last_name=""), organization=f.customer(),
+                   team=[f.user()])
+        set_disclosure(world.call, "titles_and_summaries")
+        client = client_for(getattr(world, role))
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get(URL).json()
+        page = next(query["sql"] for query in queries.captured_queries
+                    if query["sql"].startswith('SELECT "calls_proposal"."id"'))
+        assert all(column not in page for column in ('"password"', '"is_superuser"', '"last_login"', '"modified"'))
+        assert rows
+        for row in rows:
+            assert client.get(f"{URL}{row['uuid']}/").json() == row
 
 
 @pytest.mark.django_db
