@@ -122,6 +122,18 @@ def assert_constant_queries(client, url, add_rows, params=None):
     assert before == after, f"{url}: {before} queries before, {after} after adding rows"
 
 
+
+def assert_listed_rows_read_only_what_they_show(client, url, table, unshown):
+    """The list's page statement (the first selecting from `table`) selects none of the `unshown`
+    columns, and each listed row equals its detail, which reads whole rows."""
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get(url).json()
+    page = next(query["sql"] for query in queries.captured_queries if query["sql"].startswith(f'SELECT "{table}"."id"'))
+    assert [column for column in unshown if f'"{column}"' in page] == []
+    assert rows
+    for row in rows:
+        assert client.get(f"{url}{row['uuid']}/").json() == row
+
 ROUNDS = 5  # each race runs this many times on fresh rows
 TIMEOUT = 60  # seconds: a thread still running after this is a deadlock
 

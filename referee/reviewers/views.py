@@ -49,6 +49,15 @@ WRITES = ("create", "update", "partial_update", "destroy")
 
 # --- profiles ---------------------------------------------------------------------------------
 
+# A listed profile's columns and its user's that it shows (a user's password, flags and dates
+# were read and converted for each of a page's 100 rows for nothing); the detail reads whole rows.
+LIST_COLUMNS = (
+    "uuid", "created", "modified", "user", "orcid_id", "biography", "alternative_names", "available_for_reviews",
+    "career_stage", "is_published", "published_at",
+    *(f"user__{name}" for name in ("uuid", "username", "first_name", "last_name", "email")),
+)
+
+
 class ReviewerProfileViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mixins.DestroyModelMixin,
                              RefereeViewSet):
     """POST `/` is not part of the contract (profiles are created through `me/`): 405."""
@@ -61,7 +70,8 @@ class ReviewerProfileViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
     action_permissions = {name: [CanEditProfile] for name in WRITES}
 
     def get_queryset(self):
-        return super().get_queryset().select_related("user")
+        queryset = super().get_queryset().select_related("user")
+        return queryset.only(*LIST_COLUMNS) if self.action == "list" else queryset
 
     def _render(self, profile):
         fresh = ReviewerProfile.objects.select_related("user").get(pk=profile.pk)

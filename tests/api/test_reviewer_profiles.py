@@ -13,7 +13,13 @@ from referee.reviewers.queries import reviewer_stats
 from referee.reviewers.serializers_profiles import ReviewerStatsSerializer
 from referee.reviews.models import Review
 from tests import factories as f
-from tests.helpers import as_role, assert_constant_queries, client_for, role_matrix
+from tests.helpers import (
+    as_role,
+    assert_constant_queries,
+    assert_listed_rows_read_only_what_they_show,
+    client_for,
+    role_matrix,
+)
 
 ORCID_MESSAGE = "ORCID must be in format 0000-0000-0000-0000 (last character can be X)"
 LIST = "/api/reviewer-profiles/"
@@ -76,6 +82,16 @@ class TestVisibility:
                 Review.objects.create(proposal=world.proposal, reviewer=profile.user, state="submitted", summary_score=5)
 
         assert_constant_queries(client_for(world.manager), LIST, add_rows, {"o": "user_name"})
+
+    @pytest.mark.parametrize("role", ["staff", "manager", "reviewer"])
+    def test_a_listed_row_reads_only_what_it_shows_and_equals_the_detail(self, world, role):
+        """The list selects only the columns its rows show (views.LIST_COLUMNS: no user's password
+        or flags); the detail reads whole rows, and each listed row equals it."""
+        published = f.profile(f.user("pub", first_name="Ada", last_name=""), is_published=True, orcid_id=None)
+        published.expertise_set.create(expertise_keyword="graphs")
+        assert_listed_rows_read_only_what_they_show(
+            client_for(getattr(world, role)), LIST, "reviewers_reviewerprofile",
+            ["password", "is_superuser", "last_login", "time_zone"])
 
 
 @pytest.mark.django_db
