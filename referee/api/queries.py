@@ -11,7 +11,15 @@ from referee.api.columns import rows_by
 from referee.api.json_sql import row_texts
 from referee.api.renderers import JSONArray
 from referee.api.rows import Rendered
+from referee.core.models import User
 from referee.core.statements import rows_for
+
+
+def person_columns(path: str) -> tuple[str, ...]:
+    """The `only()` names of the user at `path` as a list row shows one: its uuid (links, uuids)
+    and the columns its name is made of (`User.full_name`). A user's other columns (the password
+    hash, flags, dates) were read and converted on every row for nothing."""
+    return (f"{path}__uuid", *(f"{path}__{column}" for column in User.full_name.columns))
 
 
 class InSubquery(Func):

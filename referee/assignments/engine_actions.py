@@ -106,7 +106,7 @@ class EngineCallActions:
     def proposed_assignments(self, request, *args, **kwargs):
         call = self.get_object()
         require_manager(request, call)
-        rows = proposed_queryset(ProposedAssignment.objects.filter(call=call))
+        rows = proposed_queryset(ProposedAssignment.objects.filter(call=call), listed=True)
         return self.list_of(rows, ProposedAssignmentSerializer, filterset_class=ProposedAssignmentFilter)
 
     @extend_schema(request=SendAllAssignmentsSerializer, responses=SendAllAssignmentsResponseSerializer,

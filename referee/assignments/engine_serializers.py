@@ -7,6 +7,7 @@ from rest_framework import serializers
 from referee.api.fields import HexUUIDField, LinkField, NameField, ScoreField
 from referee.api.filters import BooleanFilter
 from referee.api.parts import CallFields, ProposalFields, ReviewerFields
+from referee.api.queries import person_columns
 from referee.api.rows import ModelSerializer
 from referee.assignments.affinities import AFFINITY_SCALE, RAW_SIMILARITY
 from referee.assignments.candidates import RULES
@@ -301,13 +302,21 @@ class ProposedAssignmentSerializer(CallFields, ReviewerFields, ProposalFields, M
         read_only_fields = fields
 
 
-def proposed_queryset(queryset=None):
-    """Rows with everything the serializer follows, in the contract's order: by proposal name,
-    then rank (proposal id keeps two equally named proposals apart)."""
+# What a listed proposed assignment shows of its row and its five related rows.
+LIST_COLUMNS = (
+    *CallFields.COLUMNS, *ReviewerFields.COLUMNS, *ProposalFields.COLUMNS, "uuid", "created", "affinity_score",
+    "probability", "algorithm_used", "rank", "is_deployed", "deployed_at", *person_columns("deployed_by"),
+)
+
+
+def proposed_queryset(queryset=None, listed: bool = False):
+    """Rows with everything the serializer follows (only that for a list), in the contract's order:
+    by proposal name, then rank (proposal id keeps two equally named proposals apart)."""
     queryset = ProposedAssignment.objects.all() if queryset is None else queryset
-    return queryset.select_related("call", "reviewer__user", "proposal", "deployed_by").order_by(
+    queryset = queryset.select_related("call", "reviewer__user", "proposal", "deployed_by").order_by(
         "proposal__name", "proposal_id", "rank", "uuid"
     )
+    return queryset.only(*LIST_COLUMNS) if listed else queryset
 
 
 class ProposedAssignmentFilter(django_filters.FilterSet):

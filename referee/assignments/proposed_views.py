@@ -26,4 +26,4 @@ class ProposedAssignmentViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     counted_list = True
 
     def get_queryset(self):
-        return proposed_queryset(super().get_queryset())
+        return proposed_queryset(super().get_queryset(), listed=self.action == "list")

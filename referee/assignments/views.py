@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from referee.api.permissions import CanManageBatch
+from referee.api.queries import person_columns
 from referee.api.viewsets import RefereeViewSet
 from referee.assignments import domain
 from referee.assignments.filters import BATCH_ORDERING, AssignmentBatchFilter, MyAssignmentBatchFilter
@@ -33,12 +34,11 @@ MANAGER_ACTIONS = ("update", "partial_update", "destroy", "send", "cancel", "ext
 # The columns a list row renders (AssignmentBatchListSerializer). The rest of the five joined rows
 # (texts, tokens, JSON, a dozen timestamps) took the server longer to send and Django to decode
 # than the page's query took to run.
-NAMES = ("uuid", "username", "first_name", "last_name")
 LIST_COLUMNS = (
     "uuid", "created", "status", "sent_at", "expires_at", "responded_at", "source", "manager_notes", "call__uuid",
     "call__name", "reviewer_pool_entry__uuid", "reviewer_pool_entry__reviewer__uuid",
-    "reviewer_pool_entry__reviewer__user__email", *(f"reviewer_pool_entry__reviewer__user__{name}" for name in NAMES),
-    *(f"created_by__{name}" for name in NAMES),
+    "reviewer_pool_entry__reviewer__user__email", *person_columns("reviewer_pool_entry__reviewer__user"),
+    *person_columns("created_by"),
 )
 
 

@@ -68,7 +68,7 @@ class ConflictCallActions:
         call = self.get_object()
         require_manager(request, call)
         return self.list_of(
-            with_details(ConflictOfInterest.objects.filter(call=call)), ConflictOfInterestSerializer,
+            with_details(ConflictOfInterest.objects.filter(call=call), listed=True), ConflictOfInterestSerializer,
             filterset_class=CallConflictFilter, ordering_fields=COI_ORDERING, ordering=COI_DEFAULT_ORDERING,
         )
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from referee.api.columns import reads
 from referee.api.fields import DisplayField, HexUUIDField, LinkField, NameField, RelatedUUIDField
 from referee.api.parts import CallFields, ProposalFields, ReviewerFields
+from referee.api.queries import person_columns
 from referee.api.rows import ModelSerializer
 from referee.calls.models import COI_TYPES
 from referee.conflicts.domain import is_blocking
@@ -16,11 +17,23 @@ MAX_NOTES = 5000
 MAX_PLAN = 10000
 
 
-def with_details(queryset):
-    """Everything the COI serializer reads, in the list's one query."""
-    return queryset.select_related(
+# What a listed conflict shows of its row and its seven related rows (of their 114 columns, the
+# proposal's description and the profile's biography among them).
+LIST_COLUMNS = (
+    *CallFields.COLUMNS, *ReviewerFields.COLUMNS, *ProposalFields.COLUMNS, "proposal__round__uuid",
+    "proposal__round__name", "uuid", "created", "coi_type", "severity", "detection_method", "detected_at",
+    "evidence_description", "evidence_data", "status", "rule", "reviewed_at", "review_notes", "management_plan",
+    *person_columns("reviewed_by"), *person_columns("conflicting_user"), "conflicting_organization__uuid",
+    "conflicting_organization__name",
+)
+
+
+def with_details(queryset, listed: bool = False):
+    """Everything the COI serializer reads, in the list's one query (only that for a list)."""
+    queryset = queryset.select_related(
         "reviewer__user", "proposal__round", "call", "reviewed_by", "conflicting_user", "conflicting_organization"
     )
+    return queryset.only(*LIST_COLUMNS) if listed else queryset
 
 
 class ConflictOfInterestSerializer(CallFields, ReviewerFields, ProposalFields, ModelSerializer):

@@ -44,7 +44,7 @@ class ConflictOfInterestViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMix
     action_permissions = {name: [CanManageConflict] for name in MANAGER_ACTIONS}
 
     def get_queryset(self):
-        return with_details(super().get_queryset())
+        return with_details(super().get_queryset(), listed=self.action == "list")
 
     def _render(self, conflict):
         fresh = with_details(ConflictOfInterest.objects).get(pk=conflict.pk)

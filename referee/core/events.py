@@ -53,6 +53,11 @@ class AuditEventSerializer(ModelSerializer):
         return event.actor.username if event.actor is not None else ""
 
 
+# What a listed event shows of its row, its actor and its call.
+LIST_COLUMNS = ("uuid", "created", "event_type", "actor__uuid", "actor__username", "call__uuid", "object_type",
+                "object_uuid", "from_state", "to_state", "message", "context")
+
+
 class AuditEventViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     queryset = AuditEvent.objects
     serializer_class = AuditEventSerializer
@@ -62,4 +67,5 @@ class AuditEventViewSet(mixins.RetrieveModelMixin, RefereeViewSet):
     counted_list = True
 
     def get_queryset(self):
-        return super().get_queryset().select_related("actor", "call")
+        queryset = super().get_queryset().select_related("actor", "call")
+        return queryset.only(*LIST_COLUMNS) if self.action == "list" else queryset

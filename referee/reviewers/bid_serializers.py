@@ -11,8 +11,14 @@ MAX_COMMENT = 2000
 MAX_BIDS = 1000
 
 
-def with_bid_details(queryset):
-    return queryset.select_related("call", "reviewer__user", "proposal")
+# What a listed bid shows of its row and its four related rows.
+LIST_COLUMNS = (*CallFields.COLUMNS, *ReviewerFields.COLUMNS, *ProposalFields.COLUMNS, "uuid", "created", "modified",
+                "bid", "comment")
+
+
+def with_bid_details(queryset, listed: bool = False):
+    queryset = queryset.select_related("call", "reviewer__user", "proposal")
+    return queryset.only(*LIST_COLUMNS) if listed else queryset
 
 
 class ReviewerBidSerializer(CallFields, ReviewerFields, ProposalFields, ModelSerializer):

@@ -46,7 +46,7 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     action_permissions = {name: [CanChangeBid] for name in ("update", "partial_update", "destroy")}
 
     def get_queryset(self):
-        return with_bid_details(super().get_queryset())
+        return with_bid_details(super().get_queryset(), listed=self.action == "list")
 
     def _render(self, bid):
         fresh = with_bid_details(ReviewerBid.objects).get(pk=bid.pk)
@@ -70,7 +70,7 @@ class ReviewerBidViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, mix
     @action(detail=False, methods=["get"], url_path="my-bids")
     def my_bids(self, request):
         """The caller's own bids (none without a profile), with the list's filters and ordering."""
-        return self.paginated(with_bid_details(ReviewerBid.objects.filter(reviewer__user=request.user)))
+        return self.paginated(with_bid_details(ReviewerBid.objects.filter(reviewer__user=request.user), listed=True))
 
     @extend_schema(request=BidSubmitSerializer, responses=ReviewerBidSerializer, operation_id="reviewer_bids_submit")
     @action(detail=False, methods=["post"])

@@ -12,6 +12,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from referee.api.permissions import CanEditProfile, CanManagePoolEntry, CanRespondToInvitation
+from referee.api.queries import person_columns
 from referee.api.viewsets import RefereeViewSet, parse_uuid
 from referee.reviewers import domain
 from referee.reviewers.filters import POOL_DEFAULT_ORDERING, POOL_ORDERING, USER_NAME, PoolFilter, ProfileFilter
@@ -54,7 +55,7 @@ WRITES = ("create", "update", "partial_update", "destroy")
 LIST_COLUMNS = (
     "uuid", "created", "modified", "user", "orcid_id", "biography", "alternative_names", "available_for_reviews",
     "career_stage", "is_published", "published_at",
-    *(f"user__{name}" for name in ("uuid", "username", "first_name", "last_name", "email")),
+    *person_columns("user"), "user__email",
 )
 
 

@@ -27,7 +27,7 @@ from referee.demo import CALL_SLUG
 from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
 from referee.reviewers.serializers_profiles import ReviewerProfileSerializer
 from tests import factories as f
-from tests.helpers import API_LISTS, client_for
+from tests.helpers import API_LISTS, assert_listed_rows_read_only_what_they_show, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -271,3 +271,15 @@ def test_a_serializer_rendering_rows_its_own_way_takes_the_instance_path_before_
     assert compiled == []
     rows = serializer.data
     assert rows and all(row["remark"] == "seen" for row in rows)
+
+
+@pytest.mark.parametrize("url, table, unshown", [
+    ("/api/conflicts-of-interest/", "conflicts_conflictofinterest", ["password", "biography", "description", "modified"]),
+    ("/api/proposed-assignments/", "assignments_proposedassignment", ["password", "biography", "description"]),
+    ("/api/reviewer-bids/", "reviewers_reviewerbid", ["password", "biography", "description"]),
+    ("/api/events/", "core_auditevent", ["password", "last_login", "first_name"]),
+])
+def test_a_list_selects_only_what_its_rows_show(demo, url, table, unshown):
+    """`only()` with each list's LIST_COLUMNS (a user's password and flags, a proposal's
+    description, a profile's biography stay unread), and each listed row equals its detail."""
+    assert_listed_rows_read_only_what_they_show(client_for(users(demo)["staff"]), url, table, unshown)

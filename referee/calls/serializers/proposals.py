@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from referee.api.fields import NIL_UUID, HexUUIDField, LinkField, NameField, RelatedUUIDField
-from referee.api.queries import attach_values
+from referee.api.queries import attach_values, person_columns
 from referee.api.rows import ModelSerializer
 from referee.calls.disclosure import ProposalDisclosure, readable_by
 from referee.calls.enums import CallState
@@ -50,7 +50,7 @@ LIST_COLUMNS = (
     "organization",
     *(f"round__{name}" for name in ("uuid", "slug", "name", "start_time", "cutoff_time", "review_duration_in_days")),
     "call__uuid", "call__name", "call__manager__uuid",
-    *(f"created_by__{name}" for name in ("uuid", "username", "first_name", "last_name", "email")),
+    *person_columns("created_by"), "created_by__email",
     "organization__uuid", "organization__name",
 )
 
