@@ -4,7 +4,8 @@
 visible row even from an index alone: 8 ms for 100,000 batches, 20 ms for 300,000 events, more
 for a manager's items, reached through their batches. The triggers here keep, in
 `core.RowCount`, how many rows of a table each call holds (call 0: rows of no call), so a list
-that no filter narrows is counted from a few counter rows (`counted`).
+that no filter narrows is counted from a few counter rows (`counted`): the lists of the API's
+resources, and a call action's list of its own rows (`RefereeViewSet.paginated`'s `counted_in`).
 
 Writers never wait for each other: a write statement adds its change as a new row, after
 deleting and summing into it the committed rows of the same (table, call) that no other open

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from referee.api.columns import page_rows
 from referee.api.permissions import ApiAccess
+from referee.api.row_counts import counted, counts_kept
 
 
 def parse_uuid(value) -> uuid.UUID:
@@ -35,6 +36,7 @@ class RefereeViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[^/]+"
     action_permissions: dict = {}
     counted_list = False
+    counted_rows = None  # (model, call id) of a call action's list (`paginated`'s `counted_in`)
 
     def lookup_url_kwarg_present(self) -> bool:
         return (self.lookup_url_kwarg or self.lookup_field) in self.kwargs
@@ -72,8 +74,11 @@ class RefereeViewSet(viewsets.GenericViewSet):
         body.is_valid(raise_exception=True)
         return body.validated_data
 
-    def paginated(self, queryset, serializer_class=None, **context):
-        """Filter, order, paginate and serialise a list (HEAD: headers only)."""
+    def paginated(self, queryset, serializer_class=None, counted_in=None, **context):
+        """Filter, order, paginate and serialise a list (HEAD: headers only). `counted_in`: the call
+        all of whose rows of `queryset`'s model the list shows (a call action's list), so that a
+        request no parameter narrows counts them from that call's counters (api.row_counts)."""
+        self.counted_rows = None if counted_in is None else (queryset.model, counted_in.pk)
         queryset = self.filter_queryset(queryset)
         page = self.paginator.page_of(queryset, self.request, view=self)
         if self.request.method == "HEAD":
@@ -86,7 +91,12 @@ class RefereeViewSet(viewsets.GenericViewSet):
     def unfiltered_count(self) -> int | None:
         """X-Result-Count of a counted list that no parameter narrows, from its counters; None:
         the paginator counts the rows (every filtered list)."""
-        if not self.counted_list or self.action != "list" or set(self.request.query_params) - NOT_NARROWING:
+        if set(self.request.query_params) - NOT_NARROWING:
+            return None
+        if self.counted_rows is not None:
+            model, call_id = self.counted_rows
+            return counted(model, [call_id]) if counts_kept() else None
+        if not self.counted_list or self.action != "list":
             return None
         return self.queryset.visible_count(self.request.user)
 

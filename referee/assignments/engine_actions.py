@@ -107,7 +107,7 @@ class EngineCallActions:
         call = self.get_object()
         require_manager(request, call)
         rows = proposed_queryset(ProposedAssignment.objects.filter(call=call), listed=True)
-        return self.list_of(rows, ProposedAssignmentSerializer, filterset_class=ProposedAssignmentFilter)
+        return self.list_of(rows, ProposedAssignmentSerializer, filterset_class=ProposedAssignmentFilter, counted_in=call)
 
     @extend_schema(request=SendAllAssignmentsSerializer, responses=SendAllAssignmentsResponseSerializer,
                    operation_id="proposal_protected_calls_send_all_assignments")

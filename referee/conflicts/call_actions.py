@@ -70,6 +70,7 @@ class ConflictCallActions:
         return self.list_of(
             with_details(ConflictOfInterest.objects.filter(call=call), listed=True), ConflictOfInterestSerializer,
             filterset_class=CallConflictFilter, ordering_fields=COI_ORDERING, ordering=COI_DEFAULT_ORDERING,
+            counted_in=call,
         )
 
     @extend_schema(responses=SUMMARY, filters=False)

@@ -48,7 +48,7 @@ class PoolCallActions:
         self.ordering = POOL_DEFAULT_ORDERING
         self.tie_breakers = ("-created", "uuid")
         return self.paginated(with_pool_details(CallReviewerPool.objects.filter(call=call)),
-                              CallReviewerPoolSerializer)
+                              CallReviewerPoolSerializer, counted_in=call)
 
     def _invite_to_pool(self, request, call):
         data = self.validated(ReviewerInvitationSerializer)

@@ -10,6 +10,7 @@ import threading
 import pytest
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from referee.assignments.models import AssignmentBatch, AssignmentItem, ProposedAssignment
 from referee.calls.models import Proposal
@@ -124,6 +125,40 @@ class TestExactCounts:
         Proposal.objects.filter(pk=world.proposal.pk).update(round=f.round_(world.call))  # another round, same call
         assert_counts(world)
 
+
+CALL_LISTS = {"reviewer-pool": CallReviewerPool, "conflicts": ConflictOfInterest,
+              "proposed-assignments": ProposedAssignment}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", CALL_LISTS)
+def test_a_calls_own_lists_are_counted_from_its_counters(world, name):
+    """A call action's list shows all of the call's rows of a counted table: unnarrowed, it is
+    counted from that call's counters (no COUNT(*) on PostgreSQL), exactly, after rows of this
+    call and the other are added and deleted; a filtered one counts its rows."""
+    model, url = CALL_LISTS[name], f"/api/proposal-protected-calls/{world.call.uuid.hex}/{name}/"
+
+    def exact():
+        return model.objects.filter(call=world.call).count()
+
+    def counts_with_count_star(**params):
+        with CaptureQueriesContext(connection) as queries:
+            count = result_count(world.manager, url, **params)
+        return count, any(query["sql"].startswith("SELECT COUNT(*)") for query in queries.captured_queries)
+
+    assert counts_with_count_star() == (exact(), connection.vendor != "postgresql")
+    rows(world)
+    extra = f.pool_entry(world.call, f.profile(f.user()))
+    f.conflict(extra.reviewer, world.proposal2)
+    assert counts_with_count_star() == (exact(), connection.vendor != "postgresql") and exact() > 0
+    model.objects.filter(call=world.call).first().delete()
+    assert counts_with_count_star()[0] == exact()
+    assert counts_with_count_star(page=1, page_size=1, o="-created") == (exact(), connection.vendor != "postgresql")
+    narrowed = {"reviewer-pool": {"invitation_status": "accepted"}, "conflicts": {"status": "pending"},
+                "proposed-assignments": {"is_deployed": "false"}}[name]
+    filtered = model.objects.filter(call=world.call, **{key: value == "true" if value in ("true", "false") else value
+                                                        for key, value in narrowed.items()}).count()
+    assert counts_with_count_star(**narrowed) == (filtered, True)
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_counts_exact(world):
