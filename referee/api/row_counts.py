@@ -16,7 +16,7 @@ flight. `TRUNCATE` (Django's flush) empties the counters with the counted tables
 counter table is a model's.
 
 Counted: audit events, batches and items, reviews (under their proposal's call), pool entries,
-bids, conflicts and proposed assignments. A counted row never moves to another call (guards,
+bids, conflicts, proposed assignments and proposals. A counted row never moves to another call (guards,
 `keeps`), so only inserts and deletes are counted.
 
 PostgreSQL only: the embedded SQLite database counts with `COUNT(*)`, as before."""

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from referee.api.queries import InSubquery
+from referee.api.row_counts import counted, counts_kept
 from referee.calls.enums import ProposalState
 from referee.core.roles import managed_call_ids, managed_calls, sees_everything
 from referee.reviewers.enums import InvitationStatus
@@ -75,6 +76,14 @@ class ProposalQuerySet(models.QuerySet):
         if sees_everything(user):
             return self.all()
         return self.filter(_own_or_managed(user) | _pool_member(user))
+
+    def visible_count(self, user) -> int | None:
+        """How many proposals staff and support see, from the counters (api.row_counts); None
+        (COUNT(*)) for anyone else. A manager's calls' counters plus an exact count of their other
+        visible proposals (`count_by_call`) cost more than one COUNT(*) through the indexes
+        (docs/benchmarks.md, "Fourteenth pass"), and a reviewer sees only some states of their
+        pools' calls, which the counters do not tell apart."""
+        return counted(self.model) if counts_kept() and sees_everything(user) else None
 
     def fully_visible_to(self, user):
         """Proposals whose full text the user may read: managers, creator and team, active reviewers."""

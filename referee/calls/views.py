@@ -206,6 +206,7 @@ class ProposalViewSet(mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins
         "round__cutoff_time": "round__cutoff_time",
     }
     ordering = ["-created"]
+    counted_list = True
     action_permissions = {
         "update": [CanEditProposal], "partial_update": [CanEditProposal], "submit": [CanSubmitProposal],
     }

@@ -1,6 +1,6 @@
 """Counts of the lists kept by triggers (referee.api.row_counts: batches, items, events, reviews,
-pool entries, bids, conflicts, proposed assignments): with no filter, `X-Result-Count` comes from
-the counters and must equal the exact count of what the caller sees, for every role, after rows
+pool entries, bids, conflicts, proposed assignments, proposals): with no filter, `X-Result-Count`
+comes from the counters and must equal the exact count of what the caller sees, for every role, after rows
 are created and deleted (cascades included), and after concurrent writers (some rolled back) on
 PostgreSQL; a counted row is refused a move to another call. A filtered list is counted with
 COUNT(*), as before."""
@@ -25,7 +25,7 @@ from tests.helpers import client_for
 LISTS = {"/api/assignment-batches/": AssignmentBatch, "/api/assignment-items/": AssignmentItem,
          "/api/events/": AuditEvent, "/api/proposal-reviews/": Review, "/api/call-reviewer-pools/": CallReviewerPool,
          "/api/reviewer-bids/": ReviewerBid, "/api/conflicts-of-interest/": ConflictOfInterest,
-         "/api/proposed-assignments/": ProposedAssignment}
+         "/api/proposed-assignments/": ProposedAssignment, "/api/proposal-proposals/": Proposal}
 ROLES = ["staff", "support", "manager", "other_manager", "reviewer", "stranger"]
 
 
