@@ -4,6 +4,8 @@
 proposals (each review once, with or without an item: an item with a review is accepted, so it
 is never also counted as pending)."""
 
+from functools import cache
+
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -28,15 +30,19 @@ def subquery_count(queryset, group: str):
     )
 
 
+@cache
 def pending_items_expression():
     """Annotation for a CallReviewerPool queryset: its pending items in open batches, the first
-    part of its workload (a list that counts its reviews by state anyway adds the second itself)."""
+    part of its workload (a list that counts its reviews by state anyway adds the second itself).
+    Built once per process, as the workload below: `annotate` and `alias` resolve a copy (Django's
+    expressions are not changed by use), and building the two took a page of the pool 0.55 ms."""
     pending = AssignmentItem.objects.filter(
         pool_entry=OuterRef("pk"), status=ItemStatus.PENDING, batch__status__in=OPEN_BATCH_STATUSES
     )
     return subquery_count(pending, "pool_entry")
 
 
+@cache
 def open_assignments_expression():
     """Annotation for a CallReviewerPool queryset: `.annotate(current_assignments=...)`."""
     reviews = Review.objects.filter(
