@@ -16,9 +16,9 @@ serializer, a rendering that might read the request's context, a relation that i
 a prefetch) leaves the page to the instance path (referee.api.rows), decided before the query
 runs, so the SQL and its count are the same either way. So does a list or row serializer that
 renders its own way (its own `to_representation`), known from the classes before anything is
-compiled: the page's statement was compiled twice for those, once only to be refused. A plan (the decision, and each field's
-function of a row) is built once per serializer class and query shape and kept: building a
-serializer's fields is DRF's most costly step per request."""
+compiled: the page's statement was compiled twice for those, once only to be refused. A plan
+(the decision, and each field's function of a row) is built once per serializer class and query
+shape and kept: building a serializer's fields is DRF's most costly step per request."""
 
 import inspect
 from operator import itemgetter
