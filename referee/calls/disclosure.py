@@ -23,8 +23,7 @@ from referee.calls.enums import Disclosure as Level
 from referee.calls.models import Proposal
 from referee.calls.querysets import team_proposals
 from referee.conflicts.models import ConflictOfInterest
-from referee.core.models import User
-from referee.core.roles import managed_call_ids
+from referee.core.roles import managed_call_ids, managing_no_call
 from referee.core.statements import rows_for
 
 # The levels of a disclosure beside the call's three (`Level`).
@@ -117,8 +116,7 @@ def _reading_rows(inputs):
     managed calls are never among `ids`, so they are asked as of a user who manages no call: the
     statement is then the same for every user and compiled once (core.statements)."""
     ids, user_id = inputs
-    reader = User(pk=user_id)
-    reader._managed_call_ids = frozenset()  # what core.roles.managed_call_ids reads first
+    reader = managing_no_call(user_id)
     on_team = Exists(team_proposals(reader).filter(proposal_id=OuterRef("pk")))
     blocking = ConflictOfInterest.objects.blocking().filter(reviewer__user=reader, proposal_id=OuterRef("pk"))
     return (Proposal.objects.filter(pk__any_of=ids).with_reading(reader)

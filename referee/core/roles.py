@@ -20,6 +20,15 @@ def managed_call_ids(user) -> frozenset[int]:
     return cached
 
 
+def managing_no_call(user_id: int):
+    """A stand-in for the user `user_id` for whom `managed_call_ids` is empty without a query: for
+    a visibility condition asked only of rows outside the user's managed calls, where the managed
+    branch cannot match (calls.disclosure), so that its statement is the same for every user."""
+    user = apps.get_model("core", "User")(pk=user_id)
+    user._managed_call_ids = frozenset()
+    return user
+
+
 def is_manager_of(user, call_id: int) -> bool:
     """Manager powers over a call: staff everywhere, else membership in Call.managers."""
     return bool(user.is_staff) or call_id in managed_call_ids(user)

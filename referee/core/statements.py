@@ -30,7 +30,8 @@ STAND_IN_TEXT = "referee:stand-in:7318256394125470211"
 VERIFY = False  # compile every run too, with the run's inputs, and compare (set by the test suite)
 MAX_STATEMENTS = 128
 
-_compiled: dict = {}  # (key, database, time zone) → Compiled
+_compiled: dict = {}  # (key, database, time zone) → Compiled, or NOT_KEPT
+NOT_KEPT = object()  # a key whose statement binds an input otherwise than as a parameter of its own
 
 
 class Compiled:
@@ -91,10 +92,12 @@ def rows_for(key, model, build, value) -> list[tuple]:
         try:
             compiled = Compiled(build(stand_ins if isinstance(value, tuple) else stand_ins[0]), stand_ins)
         except NotAParameter:
-            return list(build(value))
+            compiled = NOT_KEPT  # built each run from now on, without compiling the stand-ins again
         if len(_compiled) >= MAX_STATEMENTS:
             _compiled.clear()
         _compiled[cache_key] = compiled
+    if compiled is NOT_KEPT:
+        return list(build(value))
     params = compiled.params_for(inputs)
     if VERIFY:
         _verify(key, compiled, params, build(value))
