@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://…/referee_bench python -m bench.bench_api [--runs 7] [--clients 8]
         [--requests 10] [--warm 20] [--port 8765] [--only assignment-batches,…] [--reload] [--dump DIR]
-        [--in-process RUNS [--json FILE]]
+        [--in-process RUNS [--json FILE]] [--statements RUNS]
 
 Creates the database if it is missing, migrates it and loads the volume of bench.api_volume
 once (a database that already holds it is reused; `--reload` empties it first). Then serves it
@@ -29,7 +29,12 @@ process and (on a local server) of the connection's PostgreSQL backend per reque
 statements of one, as a table and, with `--json FILE`, as JSON. Over HTTP on a shared machine,
 load moves the numbers by a factor of two; comparing checkouts in-process, alternating runs and
 keeping each cell's lowest value, measures what a change does to the server's own work (CPU time
-least disturbed by the load)."""
+least disturbed by the load).
+
+`--statements RUNS` times each statement of one request as the server runs it: prepared, with
+its parameters (the median of RUNS). Copied with its values written in, as the query log shows
+it, a statement is planned for them on every run, and may not take the server's generic plan
+(docs/benchmarks.md, "Fifteenth pass": 1.6 ms that way, 0.78 ms as the server runs it)."""
 
 from __future__ import annotations
 
@@ -174,6 +179,41 @@ def in_process(paths: dict[str, str], roles, runs: int) -> list[dict]:
             print(f"| {name} | {role} | {count} | {queries} | {rows[-1]['median']:.1f} | {python:.1f} "
                   f"| {'' if database is None else f'{database:.1f}'} |", flush=True)
     return rows
+
+
+def statement_times(paths: dict[str, str], roles, runs: int) -> None:
+    """The median time (ms) of each statement of one request, run `runs` times as the server does."""
+    local = clients()
+    print("| list | role | statement | median (ms) | SQL |\n|---|---|---:|---:|---|")
+    for name, path in paths.items():
+        for role in roles_of(name, roles):
+            for _ in range(WARM_UP):
+                local[role].get(path, {"page_size": PAGE_SIZE})
+            executed = sent_statements(local[role], path)
+            with connection.cursor() as cursor:
+                for number, (sql, params) in enumerate(executed, 1):
+                    times = []
+                    for _ in range(runs):
+                        start = time.perf_counter()
+                        cursor.execute(sql, params)
+                        cursor.fetchall()
+                        times.append((time.perf_counter() - start) * 1000)
+                    print(f"| {name} | {role} | {number} | {statistics.median(times):.2f} | "
+                          f"{' '.join(sql.split())[:90]} |", flush=True)
+
+
+def sent_statements(client: Client, path: str) -> list[tuple]:
+    """(SQL, parameters) of each statement of one request, as sent to the database: the innermost
+    execute wrapper, after the project's own (referee.core.database)."""
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        client.get(path, {"page_size": PAGE_SIZE})
+    return executed
 
 
 def backend_cpu_ms() -> float | None:
@@ -329,6 +369,8 @@ def main(argv=None) -> None:
     parser.add_argument("--dump", type=Path, help="write the responses to this directory instead of timing")
     parser.add_argument("--in-process", type=int, metavar="RUNS", help="time RUNS requests per list in this process")
     parser.add_argument("--json", type=Path, help="with --in-process: also write the rows to this file")
+    parser.add_argument("--statements", type=int, metavar="RUNS",
+                        help="time each statement of one request RUNS times as the server runs it")
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the settings log every request at INFO
     args.roles = args.roles.split(",")
@@ -338,6 +380,10 @@ def main(argv=None) -> None:
         paths = {name: path for name, path in paths.items() if name in args.only.split(",")}
     if args.dump:
         dump(args.dump, paths)
+        return
+    if args.statements:
+        import referee.wsgi  # noqa: F401 - loads as a server's worker does
+        statement_times(paths, args.roles, args.statements)
         return
     if args.in_process:
         import referee.wsgi  # noqa: F401 - loads as a server's worker does, and freezes the GC as it does
