@@ -381,12 +381,12 @@ def main(argv=None) -> None:
     if args.dump:
         dump(args.dump, paths)
         return
+    if args.statements or args.in_process:
+        import referee.wsgi  # noqa: F401 - loads as a server's worker does, and freezes the GC as it does
     if args.statements:
-        import referee.wsgi  # noqa: F401 - loads as a server's worker does
         statement_times(paths, args.roles, args.statements)
         return
     if args.in_process:
-        import referee.wsgi  # noqa: F401 - loads as a server's worker does, and freezes the GC as it does
         print("| list | role | X-Result-Count | SQL | in-process median (ms) | Python CPU (ms) | PostgreSQL CPU (ms) |"
               "\n|---|---|---:|---:|---:|---:|---:|")
         rows = in_process(paths, args.roles, args.in_process)
