@@ -51,10 +51,13 @@ def _require_postgres_in_ci(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True, scope="session")
 def _verify_kept_statements():
     """Every statement run from a kept compilation is also compiled afresh and compared
-    (referee.core.statements): a key that misses an input fails the test that meets it."""
+    (referee.core.statements): a key that misses an input fails the test that meets it. Every
+    stored rendering read is also rendered afresh and compared (referee.api.stored_rows): a write
+    a trigger missed fails the test that reads it."""
+    from referee.api import stored_rows
     from referee.core import statements
 
-    statements.VERIFY = True
+    statements.VERIFY = stored_rows.VERIFY = True
 
 
 @pytest.fixture

@@ -54,6 +54,9 @@ class Row:
 
     def __init__(self, model, connection):
         self.model, self.quote = model, connection.ops.quote_name
+        # The forward relations read (their fields on `model`), for triggers that keep a rendering
+        # up to date (api.stored_rows); None once a path reaches beyond the related row.
+        self.relations: set | None = set()
 
     def field(self, path: str):
         """The model field at the end of `path`."""
@@ -71,6 +74,10 @@ class Row:
         if not (column.many_to_one or column.one_to_one) or not column.concrete:
             raise Unreadable(attrs[0])
         related, alias = column.related_model, f"related_{depth}"
+        if depth == 0 and self.relations is not None:
+            self.relations.add(column)
+        elif depth > 0:
+            self.relations = None
         inner, last = self._walk(attrs[1:], related, alias, depth + 1)
         target, key = column.target_field.column, f"{owner}.{self.quote(column.column)}"
         # No subquery for a NULL key: it still scanned for a related row (a page of affiliations
@@ -200,12 +207,19 @@ def row_object(serializer, model, connection) -> RawSQL | None:
         plan = _plans[key] = _plan(serializer, model, connection)
     if plan is REFUSED:
         return None
-    text, constants = plan
+    text, constants, _ = plan
     params = [json_bytes(function(serializer, StandIn())).decode() for function in constants]
     return RawSQL(text, params, output_field=TextField())
 
 
-_plans: dict = {}  # (serializer class, model, database, time zone) → (SQL text, constant methods) or REFUSED
+def row_relations(serializer, model, connection) -> frozenset | None:
+    """The forward relations of `model` whose related rows `row_object`'s SQL reads (their fields),
+    None when it reads beyond them or has no SQL rendering."""
+    plan = _plans.get((type(serializer), model, connection.alias, timezone.get_current_timezone_name()))
+    return None if plan is None or plan is REFUSED else plan[2]
+
+
+_plans: dict = {}  # (serializer class, model, database, time zone) → (SQL text, constant methods, relations) or REFUSED
 REFUSED = object()
 MAX_PLANS = 64
 
@@ -225,7 +239,7 @@ def _plan(serializer, model, connection):
     text = " || ".join(parts or ["'{'"]) + " || '}'"
     if conditions:  # before the values: their text holds no parameter
         text = f"CASE WHEN {' AND '.join(conditions)} THEN {text} END"
-    return text, constants
+    return text, constants, None if row.relations is None else frozenset(row.relations)
 
 
 def row_texts(serializer, rows, key: str, ids: list[int]) -> list[tuple] | None:

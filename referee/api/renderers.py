@@ -27,12 +27,22 @@ JS_LINE_BREAKS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 
 class JSONArray:
-    """An array given as its items' JSON texts, written into a response as they are."""
+    """An array given as its items' JSON texts, written into a response as they are. An item may
+    also be several items' texts joined by commas (`joined`): only whether the array is empty is
+    known of its length then."""
 
     __slots__ = ("items",)
 
     def __init__(self):
         self.items: list[str] = []
+
+    @classmethod
+    def joined(cls, text: str) -> "JSONArray":
+        """The array of the items in `text`, their texts joined by commas ("" for none)."""
+        array = cls()
+        if text:
+            array.items.append(text)
+        return array
 
     def append(self, text: str) -> None:
         self.items.append(text)

@@ -14,6 +14,7 @@ from referee.api.fields import HexUUIDField, LinkField, RelatedUUIDField, uuid_h
 from referee.api.json_sql import uuid_hex_json
 from referee.api.queries import attach_rendered, attach_rows
 from referee.api.rows import AttachedRowsSerializer, ModelSerializer
+from referee.api.stored_rows import StoredRows
 from referee.core.models import Customer
 from referee.reviewers.domain import END_BEFORE_START, KEYWORD_TAKEN, ORCID_TAKEN
 from referee.reviewers.models import (
@@ -44,8 +45,10 @@ def attach_profile_rows(profiles) -> None:
 
 
 def attach_rendered_profile_rows(profiles, serializer) -> None:
-    """The API's: each profile's nested rows as `serializer`'s nested fields render them, one query
-    per relation (referee.api.queries.attach_rendered)."""
+    """The API's: each profile's nested rows as `serializer`'s nested fields render them: on
+    PostgreSQL as the profile keeps them rendered (`PROFILE_ROWS`, one query), else one query per
+    relation (referee.api.queries.attach_rendered)."""
+    PROFILE_ROWS.attach(profiles, serializer)
     for field in serializer.fields.values():
         if field.source in NESTED_ROWS:
             attach_rendered(profiles, field.source, field, NESTED_ROWS[field.source], "profile_id")
@@ -276,3 +279,7 @@ class ReviewerProfileSerializer(ModelSerializer):
     @extend_schema_field(ProfileCompletenessSerializer)
     def get_profile_completeness(self, obj):
         return profile_completeness(obj)
+
+
+# Each profile's nested rows kept rendered as ReviewerProfileSerializer renders them (on PostgreSQL).
+PROFILE_ROWS = StoredRows(ReviewerProfile, ReviewerProfileSerializer, NESTED_ROWS, "profile_id")

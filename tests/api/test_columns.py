@@ -25,7 +25,7 @@ from referee.core.models import AuditEvent, Customer, User
 from referee.core.serializers import UserSerializer
 from referee.demo import CALL_SLUG
 from referee.reviewers.models import CallReviewerPool, ReviewerBid, ReviewerProfile
-from referee.reviewers.serializers_profiles import ReviewerProfileSerializer
+from referee.reviewers.serializers_profiles import PROFILE_ROWS, ReviewerProfileSerializer
 from tests import factories as f
 from tests.helpers import API_LISTS, assert_listed_rows_read_only_what_they_show, client_for
 
@@ -115,8 +115,10 @@ def test_every_list_renders_the_same_from_columns_as_from_instances(demo, monkey
 def test_nested_rows_of_profiles_render_the_same_from_columns_as_from_instances(demo, monkeypatch):
     """A profile's affiliations, expertise and publications are rendered from their columns
     (api.queries.attach_rendered), with and without an organisation, co-authors or identifiers.
-    (On PostgreSQL the database renders them first: api.json_sql, tests/api/test_json_sql.py;
+    (On PostgreSQL the profile keeps them rendered, else the database renders them:
+    api.stored_rows and api.json_sql, tests/api/test_stored_rows.py and test_json_sql.py; both
     turned off here, so that both databases test the columns path.)"""
+    monkeypatch.setattr(PROFILE_ROWS, "attach", lambda profiles, serializer: None)
     monkeypatch.setattr(queries, "row_texts", lambda serializer, rows, key, ids: None)
     profiles = list(ReviewerProfile.objects.order_by("created")[:2])
     first, second = profiles
