@@ -26,8 +26,9 @@ serializers. What keeps them right:
   owner again, in one transaction.
 - Every kept row carries the version (a hash of that SQL) it was rendered by. A reader takes a
   row's texts only when the version is its own code's: code whose SQL changed before `migrate`
-  ran reads as before (api.queries.attach_rendered), and so does another time zone or a field
-  without SQL rendering (no plan at all). So does a relation whose text is NULL: one of its rows
+  ran reads as before (api.queries.attach_rendered), and so does code deployed before its first
+  `migrate` (no table yet: each process asks once whether its version is installed), another
+  time zone or a field without SQL rendering (no plan at all). So does a relation whose text is NULL: one of its rows
   has no exact SQL text (api.json_sql), and its serializer renders it.
 - With `VERIFY` on (the test suite), every read also renders its owners' rows afresh and must
   find the kept texts, so a write that a trigger missed fails the test that reads it.
@@ -37,6 +38,7 @@ transaction: writers of different owners never wait for each other. PostgreSQL o
 keeps the other paths."""
 
 import hashlib
+import time
 
 from django.db import connections, router, transaction
 from django.db.models import F, Window
@@ -49,6 +51,7 @@ from referee.core.statements import STAND_IN
 
 VERIFY = False  # also render afresh on every read and compare (set by the test suite)
 CHUNK = 5_000  # owners rendered per statement when every owner is rendered again
+ASK_AGAIN = 60  # seconds before a process asks again whether its triggers are installed
 
 TABLE = "CREATE TABLE IF NOT EXISTS {kept} (owner_id bigint PRIMARY KEY, version text NOT NULL)"
 # Not compressed: a page reads 100 owners' texts, and decompressing them cost more than reading them.
@@ -171,6 +174,7 @@ class StoredRows:
     def __init__(self, owner, serializer_class, relations: dict, key: str):
         self.owner, self.serializer_class, self.relations, self.key = owner, serializer_class, relations, key
         self._plans: dict = {}
+        self._installed: dict = {}  # (database, version) → True, or when to ask again (time.monotonic)
 
     def plan(self, serializer, connection) -> Plan | None:
         """The SQL for the running code: None when a nested field has no exact SQL rendering here
@@ -178,7 +182,9 @@ class StoredRows:
         fields = {field.source: field for field in serializer.fields.values()}
         relations = []
         for source, rows in self.relations.items():
-            child = fields[source].child
+            child = getattr(fields.get(source), "child", None)
+            if child is None:
+                return None
             built = row_object(child, rows.model, connection)
             relations_read = row_relations(child, rows.model, connection)
             if built is None or relations_read is None:
@@ -223,7 +229,7 @@ class StoredRows:
         if connection.vendor != "postgresql" or not missing:
             return
         plan = self.plan(serializer, connection)
-        if plan is None:
+        if plan is None or not self._is_installed(plan, connection):
             return
         ids = [obj.pk for obj in missing]
         with connection.cursor() as cursor:
@@ -235,6 +241,27 @@ class StoredRows:
             for source, text in zip(self.relations, found.get(obj.pk, ()), strict=False):
                 if text is not None and source not in obj.__dict__:
                     setattr(obj, source, JSONArray.joined(text))
+
+
+    def _is_installed(self, plan: Plan, connection) -> bool:
+        """Whether `migrate` installed this code's triggers: asked once per process, and again a
+        minute later while it has not. Code deployed before its first `migrate` (no table yet) or
+        before a `migrate` that changes the SQL (no row of its version) reads as before. Asked
+        outside Django's query log, so that a process's first page counts as its others."""
+        key = (connection.alias, plan.version)
+        known = self._installed.get(key)
+        if known is True or (known is not None and time.monotonic() < known):
+            return known is True
+        connection.ensure_connection()
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SELECT to_regproc(%s) IS NOT NULL", [plan.version_function])
+            if cursor.fetchone()[0]:
+                cursor.execute(f"SELECT {plan.version_function}()")
+                installed = cursor.fetchone()[0] == plan.version
+            else:
+                installed = False
+        self._installed[key] = True if installed else time.monotonic() + ASK_AGAIN
+        return installed
 
 
 def _verify(plan: Plan, connection, ids: list, found: dict) -> None:

@@ -171,6 +171,26 @@ def test_install_renders_everything_again_only_when_the_code_renders_otherwise(t
     assert PROFILE_ROWS.install("default") is False
 
 
+@pytest.mark.parametrize("installed", ["nothing", "another version"])
+def test_code_whose_triggers_are_not_installed_reads_as_before(two, monkeypatch, installed):
+    """Deployed before `migrate` ran: no table at all, or the triggers of other code."""
+    first, second = two
+    first.expertise_set.create(expertise_keyword="graphs")
+    second.publications.create(title="Flows", publication_year=2019)
+    staff = client_for(f.user("staff", is_staff=True))
+    stored, stored_count = answer(staff, "/api/reviewer-profiles/")
+    with connection.cursor() as cursor:  # undone with the test's transaction
+        if installed == "nothing":
+            cursor.execute(f"DROP TABLE {KEPT}")
+            cursor.execute("DROP FUNCTION referee_reviewerprofile_rendered_version()")
+        else:
+            cursor.execute("CREATE OR REPLACE FUNCTION referee_reviewerprofile_rendered_version() RETURNS text "
+                           "LANGUAGE sql AS $$ SELECT 'newer' $$")
+    monkeypatch.setattr(PROFILE_ROWS, "_installed", {})  # a process that has not asked yet
+    assert answer(staff, "/api/reviewer-profiles/") == (stored, stored_count + 2)  # three statements again
+    assert list(PROFILE_ROWS._installed.values()) != [True]
+
+
 def test_a_stale_text_fails_the_test_that_reads_it(two, monkeypatch):
     """The suite's check (VERIFY): a write a trigger missed cannot pass unseen."""
     first, _ = two
