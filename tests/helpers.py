@@ -167,3 +167,33 @@ def race(*requests):
     for result in results:
         assert not isinstance(result, Exception), repr(result)
     return results
+
+
+def started(work) -> tuple[threading.Thread, dict]:
+    """`work` running in a thread of its own, on its own connection (closed when it ends); the
+    dict gets its "result", or the exception it raised, for the caller's assertions."""
+    outcome = {}
+
+    def run():
+        from django.db import connection as thread_connection
+
+        try:
+            outcome["result"] = work()
+        except Exception as exc:  # reported by the assertions of the caller
+            outcome["result"] = exc
+        finally:
+            thread_connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def waiting_for_a_lock() -> bool:
+    """Another connection waits for a row lock. (Inside a transaction PostgreSQL keeps the first
+    snapshot of its activity statistics: clear it at each look.)"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0] > 0

@@ -206,11 +206,8 @@ class StoredRows:
         if plan is None:
             return False
         with transaction.atomic(using=using), connection.cursor() as cursor:
-            cursor.execute("SELECT to_regproc(%s) IS NOT NULL", [plan.version_function])
-            if cursor.fetchone()[0]:
-                cursor.execute(f"SELECT {plan.version_function}()")
-                if cursor.fetchone()[0] == plan.version:
-                    return False
+            if installed_version(cursor, plan) == plan.version:
+                return False
             for statement in [*plan.statements, *plan.complete]:
                 cursor.execute(statement)
             cursor.execute(f"SELECT owner_id FROM {plan.kept} ORDER BY owner_id")
@@ -254,14 +251,18 @@ class StoredRows:
             return known is True
         connection.ensure_connection()
         with connection.connection.cursor() as cursor:
-            cursor.execute("SELECT to_regproc(%s) IS NOT NULL", [plan.version_function])
-            if cursor.fetchone()[0]:
-                cursor.execute(f"SELECT {plan.version_function}()")
-                installed = cursor.fetchone()[0] == plan.version
-            else:
-                installed = False
+            installed = installed_version(cursor, plan) == plan.version
         self._installed[key] = True if installed else time.monotonic() + ASK_AGAIN
         return installed
+
+
+def installed_version(cursor, plan: Plan) -> str | None:
+    """The version of the triggers installed for `plan`'s owner, None when there are none."""
+    cursor.execute("SELECT to_regproc(%s) IS NOT NULL", [plan.version_function])
+    if not cursor.fetchone()[0]:
+        return None
+    cursor.execute(f"SELECT {plan.version_function}()")
+    return cursor.fetchone()[0]
 
 
 def _verify(plan: Plan, connection, ids: list, found: dict) -> None:

@@ -3,48 +3,25 @@
 The test holds the row's lock itself, so the order is certain: the page's request reads the row,
 waits for the lock, the test deletes the row and commits, and the page's lock then finds nothing."""
 
-import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from referee.assignments.models import AssignmentBatch
 from tests import factories as f
-from tests.helpers import TIMEOUT, signed_in
+from tests.helpers import TIMEOUT, signed_in, started, waiting_for_a_lock
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
-
-
-def waiting_for_a_lock() -> bool:
-    """Another connection waits for a row lock. (Inside a transaction PostgreSQL keeps the first
-    snapshot of its activity statistics: clear it at each look.)"""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0] > 0
 
 
 def deleted_while_the_page_waits(row, request):
     """Run `request` in a thread while this connection holds `row`'s lock; delete the row once the
     request waits for it; the request's response."""
-    answer = {}
-
-    def run():
-        from django.db import connection as thread_connection
-        try:
-            answer["response"] = request()
-        except Exception as exc:  # reported below
-            answer["response"] = exc
-        finally:
-            thread_connection.close()
-
-    thread = threading.Thread(target=run)
     with transaction.atomic():
         type(row).objects.select_for_update().get(pk=row.pk)
-        thread.start()
+        thread, answer = started(request)
         deadline = time.monotonic() + TIMEOUT
         while not waiting_for_a_lock():
             assert thread.is_alive() and time.monotonic() < deadline, f"the page never waited: {answer}"
@@ -52,7 +29,7 @@ def deleted_while_the_page_waits(row, request):
         row.delete()
     thread.join(TIMEOUT)
     assert not thread.is_alive(), "the page never answered"
-    return answer["response"]
+    return answer["result"]
 
 
 def test_cancelling_from_the_console_a_batch_another_manager_deletes_is_not_found(world):
