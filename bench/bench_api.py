@@ -9,7 +9,7 @@ once (a database that already holds it is reused; `--reload` empties it first). 
 with `referee serve` in a subprocess (periodic jobs off) and measures, for staff, a manager of
 two of the ten calls and a reviewer, each list at page_size=100: the median wall time of `--runs`
 sequential requests, and p50/p95 under `--clients` threads each sending `--requests` requests
-(httpx, one connection per thread), beside `/health/` in the same run. The SQL statements of
+(one kept-alive connection per thread), beside `/health/` in the same run. The SQL statements of
 one request are counted in-process (Django's test client). Prints a markdown table.
 
 Before timing a list, `--clients` clients send `--warm` requests each (20: about ten for each of
@@ -17,6 +17,10 @@ the server's 16 threads), so that it is measured as a server that has served it 
 thread keeps its own database connection, and PostgreSQL plans a statement afresh for its first
 executions on a connection (a list's first requests on a new connection took up to three
 times as long). `--warm 0` measures the first requests instead.
+
+The clients are Python's own `http.client`, reading each body whole: the load generator shares
+the server's two cores, and httpx took 4.6–4.8 ms of CPU per 700 kB page of profiles against 0.8 ms
+(docs/benchmarks.md, "Seventeenth pass"), a tenth of the machine taken from the server measured.
 
 `--dump DIR` writes instead, for every list, role and `o` key (both directions), the status,
 headers and body of pages 1 and 2 as the in-process client gets them at a frozen clock, so that
@@ -39,6 +43,7 @@ it, a statement is planned for them on every run, and may not take the server's 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import os
@@ -48,6 +53,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referee.settings")
 
@@ -281,30 +287,46 @@ def serve(port: int):
     raise SystemExit(f"referee serve did not answer on port {port} within 60 s")
 
 
-def timed_get(http: httpx.Client, path: str, params: dict) -> float:
-    start = time.perf_counter()
-    response = http.get(path, params=params)
-    elapsed = (time.perf_counter() - start) * 1000
-    if response.status_code != 200:
-        raise SystemExit(f"{path}: {response.status_code} {response.text[:200]}")
-    return elapsed
+class Connection:
+    """One kept-alive HTTP/1.1 connection to the server, sending GETs with fixed headers."""
+
+    def __init__(self, port: int, headers: dict):
+        self.http, self.headers = http.client.HTTPConnection("127.0.0.1", port, timeout=120), headers
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.http.close()
+
+    def timed_get(self, path: str, params: dict) -> float:
+        """Wall time (ms) of one GET, its body read whole; exits on any status but 200."""
+        target = f"{path}?{urlencode(params)}" if params else path
+        start = time.perf_counter()
+        self.http.request("GET", target, headers=self.headers)
+        response = self.http.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status} {body[:200]!r}")
+        return elapsed
 
 
-def sequential(base: str, headers: dict, path: str, params: dict, runs: int) -> float:
-    with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
-        timed_get(http, path, params)  # warm-up: connection, worker caches
-        return statistics.median(timed_get(http, path, params) for _ in range(runs))
+def sequential(port: int, headers: dict, path: str, params: dict, runs: int) -> float:
+    with Connection(port, headers) as connection:
+        connection.timed_get(path, params)  # warm-up: connection, worker caches
+        return statistics.median(connection.timed_get(path, params) for _ in range(runs))
 
 
-def concurrent(base: str, headers: dict, path: str, params: dict, clients_: int, requests: int) -> tuple[float, float]:
+def concurrent(port: int, headers: dict, path: str, params: dict, clients_: int, requests: int) -> tuple[float, float]:
     """p50 and p95 (ms) of clients_ × requests requests sent by clients_ threads at once."""
     samples, barrier = [], threading.Barrier(clients_)
 
     def run():
-        with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
-            timed_get(http, path, params)  # opens the connection before the barrier
+        with Connection(port, headers) as connection:
+            connection.timed_get(path, params)  # opens the connection before the barrier
             barrier.wait()
-            samples.extend(timed_get(http, path, params) for _ in range(requests))
+            samples.extend(connection.timed_get(path, params) for _ in range(requests))
 
     threads = [threading.Thread(target=run) for _ in range(clients_)]
     for thread in threads:
@@ -317,12 +339,12 @@ def concurrent(base: str, headers: dict, path: str, params: dict, clients_: int,
 
 def measure(args, paths: dict[str, str]) -> list[dict]:
     tokens, local = api_volume.tokens(), clients()
-    base, params = f"http://127.0.0.1:{args.port}", {"page_size": PAGE_SIZE}
+    port, params = args.port, {"page_size": PAGE_SIZE}
     rows = []
     server = serve(args.port)
     try:
-        health = sequential(base, {}, "/health/", {}, args.runs)
-        p50, p95 = concurrent(base, {}, "/health/", {}, args.clients, args.requests)
+        health = sequential(port, {}, "/health/", {}, args.runs)
+        p50, p95 = concurrent(port, {}, "/health/", {}, args.clients, args.requests)
         rows.append({"name": "/health/", "role": "—", "count": "", "queries": 1, "single": health, "p50": p50,
                      "p95": p95, "health": health})
         for name, path in paths.items():
@@ -330,9 +352,9 @@ def measure(args, paths: dict[str, str]) -> list[dict]:
                 queries, count = count_queries(local[role], path)
                 headers = {"Authorization": f"Token {tokens[role]}"}
                 if args.warm:  # a server that has served this list before: see the module's docstring
-                    concurrent(base, headers, path, params, args.clients, args.warm)
-                single = sequential(base, headers, path, params, args.runs)
-                p50, p95 = concurrent(base, headers, path, params, args.clients, args.requests)
+                    concurrent(port, headers, path, params, args.clients, args.warm)
+                single = sequential(port, headers, path, params, args.runs)
+                p50, p95 = concurrent(port, headers, path, params, args.clients, args.requests)
                 rows.append({"name": name, "role": role, "count": count, "queries": queries, "single": single,
                              "p50": p50, "p95": p95, "health": health})
                 print(f"{name} {role}: {single:.1f} ms, p95 {p95:.1f} ms", file=sys.stderr)
