@@ -239,7 +239,6 @@ class StoredRows:
                 if text is not None and source not in obj.__dict__:
                     setattr(obj, source, JSONArray.joined(text))
 
-
     def _is_installed(self, plan: Plan, connection) -> bool:
         """Whether `migrate` installed this code's triggers: asked once per process, and again a
         minute later while it has not. Code deployed before its first `migrate` (no table yet) or
